@@ -1,0 +1,75 @@
+// swift-tools-version: 6.0
+// tresnet-kit: TResNet checkpoints out of Python — read, map, prove, write, fetch, classify.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "tresnet-kit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TResNetKit", targets: ["TResNetKit"]),
+        .executable(name: "tresnet-inspect", targets: ["tresnet-inspect"]),
+        .executable(name: "tresnet-convert", targets: ["tresnet-convert"]),
+        .executable(name: "tresnet-predict", targets: ["tresnet-predict"]),
+        .executable(name: "tresnet-verify", targets: ["tresnet-verify"]),
+        .executable(name: "tresnet-zoo", targets: ["tresnet-zoo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // MARK: - C libraries (system, found with pkg-config; each called from one funnel file)
+        .systemLibrary(name: "CLibZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: - Library modules
+        // Vocabulary: tensors, dtypes, bounded byte cursors, errors, hashing, file I/O. No C.
+        .target(
+            name: "TResNetCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        // Checkpoint readers: PyTorch zip + legacy (inert pickle), safetensors, NumPy. libzip behind one funnel.
+        .target(name: "TResNetCheckpoint", dependencies: ["TResNetCore", "CLibZip"], swiftSettings: swiftSettings),
+        // The native `.tw` format: spec in docs/FORMAT.md; mmap reader and streaming atomic writer.
+        .target(name: "TResNetFormat", dependencies: ["TResNetCore"], swiftSettings: swiftSettings),
+        // The layer tree, configurations, architecture inference, dialects and strict binding. No C.
+        .target(name: "TResNetModel", dependencies: ["TResNetCore"], swiftSettings: swiftSettings),
+        // CPU forward pass on OpenBLAS; activation taps.
+        .target(
+            name: "TResNetRuntime", dependencies: ["TResNetCore", "TResNetModel", "COpenBLAS"],
+            swiftSettings: swiftSettings),
+        // The zoo catalog and label sets (data in Zoo/, loaded from resources).
+        .target(name: "TResNetZoo", dependencies: ["TResNetCore", "TResNetModel"], swiftSettings: swiftSettings),
+        // Pipelines the CLIs share: open any source, bind, convert, verify.
+        .target(
+            name: "TResNetKit",
+            dependencies: [
+                "TResNetCore", "TResNetCheckpoint", "TResNetFormat", "TResNetModel", "TResNetRuntime", "TResNetZoo",
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "_CLISupport",
+            dependencies: ["TResNetKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+
+        // MARK: - Executables (thin over the library)
+        .executableTarget(name: "tresnet-inspect", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "tresnet-convert", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "tresnet-predict", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "tresnet-verify", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "tresnet-zoo", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["TResNetKit"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "CoreTests", dependencies: ["TResNetCore", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CheckpointTests", dependencies: ["TResNetCheckpoint", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FormatTests", dependencies: ["TResNetFormat", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ModelTests", dependencies: ["TResNetModel", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RuntimeTests", dependencies: ["TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ZooTests", dependencies: ["TResNetZoo", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+    ]
+)

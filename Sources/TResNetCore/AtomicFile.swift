@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file atomically: bytes go to a uniquely named temporary file in the destination's folder
+/// (created with `O_EXCL`, so a planted symlink is never followed), are fsynced, and only then renamed over
+/// the destination. On any failure — or if the process dies — nothing appears at the destination and an
+/// existing file there is left alone.
+public final class AtomicFile {
+    public let destination: String
+    public let temporaryPath: String
+    private var fd: Int32
+    private var committed = false
+    public private(set) var bytesWritten = 0
+
+    /// - Parameter overwrite: replace an existing destination (`--force`); otherwise an existing file is an
+    ///   `.outputExists` error, checked before any byte is written and again at the rename.
+    public init(destination: String, overwrite: Bool) throws {
+        self.destination = destination
+        if !overwrite, access(destination, F_OK) == 0 {
+            throw TResNetError(.outputExists, "\(destination) exists (use --force to replace it)")
+        }
+        let dir = AtomicFile.directory(of: destination)
+        let base = AtomicFile.basename(of: destination)
+        var attempt = 0
+        while true {
+            let candidate = "\(dir)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let f = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            if f >= 0 {
+                fd = f
+                temporaryPath = candidate
+                break
+            }
+            attempt += 1
+            if errno != EEXIST || attempt > 16 {
+                throw TResNetError.io(destination, "cannot create a temporary file in \(dir): \(errnoText())")
+            }
+        }
+        self.overwrite = overwrite
+    }
+
+    private let overwrite: Bool
+
+    deinit { if !committed { abandon() } }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var p = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let n = Glibc.write(fd, p, min(left, 1 << 30))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TResNetError.io(destination, "write failed: \(errnoText())")
+            }
+            p += n
+            left -= n
+            bytesWritten += n
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+    /// Writes `count` zero bytes (alignment padding).
+    public func writeZeros(_ count: Int) throws {
+        guard count > 0 else { return }
+        try [UInt8](repeating: 0, count: count).withUnsafeBytes { try write($0) }
+    }
+
+    /// fsyncs and renames into place.
+    public func commit() throws {
+        guard fsync(fd) == 0 else { throw TResNetError.io(destination, "fsync failed: \(errnoText())") }
+        close(fd)
+        fd = -1
+        if !overwrite, access(destination, F_OK) == 0 {
+            unlink(temporaryPath)
+            committed = true
+            throw TResNetError(.outputExists, "\(destination) appeared while writing (use --force to replace it)")
+        }
+        guard rename(temporaryPath, destination) == 0 else {
+            let text = errnoText()
+            unlink(temporaryPath)
+            committed = true
+            throw TResNetError.io(destination, "cannot rename into place: \(text)")
+        }
+        committed = true
+        // Persist the rename itself.
+        let dfd = open(AtomicFile.directory(of: destination), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    /// Removes the temporary file; the destination is untouched.
+    public func abandon() {
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(temporaryPath)
+        committed = true
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let d = String(path[..<slash])
+        return d.isEmpty ? "/" : d
+    }
+
+    static func basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}
+
+/// Convenience: writes `bytes` to `path` atomically.
+public func writeFileAtomically(_ path: String, _ bytes: [UInt8], overwrite: Bool = true) throws {
+    let f = try AtomicFile(destination: path, overwrite: overwrite)
+    do {
+        try f.write(bytes)
+        try f.commit()
+    } catch {
+        f.abandon()
+        throw error
+    }
+}

@@ -1,0 +1,109 @@
+import Crypto
+
+/// SHA-256 helpers (swift-crypto; BoringSSL's assembly on Linux).
+public enum SHA256Hex {
+    public static func of(_ bytes: UnsafeRawBufferPointer) -> String {
+        var h = SHA256()
+        h.update(bufferPointer: bytes)
+        return hex(h.finalize())
+    }
+
+    public static func of(file path: String) throws -> String {
+        let store = try ByteStore.map(path: path)
+        return of(store.bytes)
+    }
+
+    /// Incremental hashing for streamed downloads.
+    public struct Stream {
+        private var h = SHA256()
+        public init() {}
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) { h.update(bufferPointer: bytes) }
+        public func finalize() -> String { SHA256Hex.hex(h.finalize()) }
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in digest {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xf)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// XXH64 (seed 0), the per-tensor checksum of the `.tw` format: fast enough to verify at memory speed,
+/// and available to Python as `xxhash.xxh64_intdigest`.
+public enum XXH64 {
+    private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+    private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private static let p3: UInt64 = 0x1656_67B1_9E37_79F9
+    private static let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
+    private static let p5: UInt64 = 0x27D4_EB2F_1656_67C5
+
+    @inline(__always) private static func round(_ acc: UInt64, _ input: UInt64) -> UInt64 {
+        var a = acc &+ input &* p2
+        a = (a << 31) | (a >> 33)
+        return a &* p1
+    }
+
+    @inline(__always) private static func merge(_ acc: UInt64, _ val: UInt64) -> UInt64 {
+        var a = acc ^ round(0, val)
+        a = a &* p1 &+ p4
+        return a
+    }
+
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+        let n = bytes.count
+        guard let base = bytes.baseAddress else { return finish(seed &+ p5, base: nil, from: 0, to: 0) }
+        var i = 0
+        var h: UInt64
+        if n >= 32 {
+            var v1 = seed &+ p1 &+ p2, v2 = seed &+ p2, v3 = seed, v4 = seed &- p1
+            let limit = n - 32
+            while i <= limit {
+                v1 = round(v1, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                v2 = round(v2, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)))
+                v3 = round(v3, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)))
+                v4 = round(v4, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)))
+                i += 32
+            }
+            h = ((v1 << 1) | (v1 >> 63)) &+ ((v2 << 7) | (v2 >> 57)) &+ ((v3 << 12) | (v3 >> 52)) &+ ((v4 << 18) | (v4 >> 46))
+            h = merge(h, v1); h = merge(h, v2); h = merge(h, v3); h = merge(h, v4)
+        } else {
+            h = seed &+ p5
+        }
+        h = h &+ UInt64(n)
+        return finish(h, base: base, from: i, to: n)
+    }
+
+    private static func finish(_ hIn: UInt64, base: UnsafeRawPointer?, from start: Int, to n: Int) -> UInt64 {
+        var h = hIn
+        var i = start
+        if let base {
+            while i + 8 <= n {
+                let k = round(0, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                h ^= k
+                h = ((h << 27) | (h >> 37)) &* p1 &+ p4
+                i += 8
+            }
+            if i + 4 <= n {
+                h ^= UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1
+                h = ((h << 23) | (h >> 41)) &* p2 &+ p3
+                i += 4
+            }
+            while i < n {
+                h ^= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &* p5
+                h = ((h << 11) | (h >> 53)) &* p1
+                i += 1
+            }
+        }
+        h ^= h >> 33
+        h = h &* p2
+        h ^= h >> 29
+        h = h &* p3
+        h ^= h >> 32
+        return h
+    }
+}

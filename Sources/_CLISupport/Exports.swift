@@ -1,0 +1,2 @@
+@_exported import ArgumentParser
+@_exported import TResNetKit
