@@ -22,13 +22,17 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
     public var numClasses: Int
     /// Image channels before space-to-depth (3 for RGB).
     public var inChannels: Int
+    /// How every conv's normalisation is stored: BatchNorm (checkpoints) or folded into a conv bias (ONNX).
+    public var normalization: Normalization
 
-    public init(layout: Layout, layers: [Int], planes: Int, numClasses: Int, inChannels: Int = 3) {
+    public init(layout: Layout, layers: [Int], planes: Int, numClasses: Int, inChannels: Int = 3,
+                normalization: Normalization = .batchNorm) {
         self.layout = layout
         self.layers = layers
         self.planes = planes
         self.numClasses = numClasses
         self.inChannels = inChannels
+        self.normalization = normalization
     }
 
     /// timm's width rule: `int(64 * width_factor)`, for v2 then `// 8 * 8`.
@@ -66,7 +70,8 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
 
     public var description: String {
         let name = variantName ?? "custom"
-        return "\(name) (\(layout.rawValue), layers \(layers), planes \(planes), \(numClasses) classes)"
+        let folded = normalization == .folded ? ", BN folded" : ""
+        return "\(name) (\(layout.rawValue), layers \(layers), planes \(planes), \(numClasses) classes\(folded))"
     }
 
     // MARK: Derived structure
