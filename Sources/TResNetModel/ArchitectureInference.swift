@@ -11,6 +11,13 @@ public struct InferredArchitecture: Sendable {
     public var forced: Bool
 
     public var displayName: String { variantName ?? "custom" }
+
+    public init(configuration: TResNetConfiguration, variantName: String?, explanation: [String], forced: Bool) {
+        self.configuration = configuration
+        self.variantName = variantName
+        self.explanation = explanation
+        self.forced = forced
+    }
 }
 
 /// Infers layout, blocks per stage, width, input channels and classes from canonical names + shapes alone,

@@ -1,0 +1,281 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TResNetCheckpoint
+import TResNetCore
+import TResNetFormat
+import TResNetModel
+
+/// The dtype requested for an output.
+public enum OutputDType: String, Sendable, CaseIterable {
+    /// The source's dtype (f64 narrowed to f32).
+    case keep
+    case f32, f16, bf16
+
+    var target: DType? {
+        switch self {
+        case .keep: return nil
+        case .f32: return .float32
+        case .f16: return .float16
+        case .bf16: return .bfloat16
+        }
+    }
+}
+
+/// A checkpoint mapped onto the tree: the dialect found, the architecture, and the bound tensors.
+public struct PreparedModel: Sendable {
+    public var checkpoint: LoadedCheckpoint
+    public var mapping: DialectMapping
+    public var architecture: InferredArchitecture
+    public var bound: BoundModel
+    /// BN weights turned from InPlaceABN to BatchNorm (|w| + 1e-5).
+    public var transformedWeights: Int
+
+    public var dialect: Dialect { mapping.dialect }
+}
+
+/// What a conversion did, for the CLI summary.
+public struct ConversionSummary: Sendable {
+    public var source: String
+    public var output: String
+    public var sourceFormat: ContainerFormat
+    public var wrapper: String?
+    public var strippedPrefix: String?
+    public var dialect: String
+    public var dialectDetected: Bool
+    public var architecture: InferredArchitecture
+    public var outputKind: String
+    public var dtype: OutputDType
+    public var tensors: Int
+    public var parameters: Int
+    public var transformedWeights: Int
+    public var dropped: [String]
+    public var ignored: [String]
+    public var bytesIn: Int
+    public var bytesOut: Int
+    public var seconds: Double
+
+    /// The human-readable summary lines.
+    public var lines: [String] {
+        var out: [String] = []
+        out.append("source:       \(displaySafe(source)) (\(sourceFormat.rawValue)"
+                   + (wrapper.map { ", state dict under '\(displaySafe($0))'" } ?? ", plain state dict")
+                   + (strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? "") + ")")
+        out.append("dialect:      \(dialect) (\(dialectDetected ? "detected" : "forced"))"
+                   + (transformedWeights > 0 ? "; \(transformedWeights) InPlaceABN weights → BatchNorm (|w| + 1e-5)" : ""))
+        out.append("architecture: \(architecture.configuration)\(architecture.forced ? " (forced by --variant)" : "")")
+        for why in architecture.explanation { out.append("              - \(why)") }
+        if !dropped.isEmpty { out.append("dropped:      \(dropped.count) derived tensors (\(dropped.prefix(3).map { displaySafe($0) }.joined(separator: ", "))…)") }
+        if !ignored.isEmpty { out.append("ignored:      \(ignored.count) unexpected tensors (--allow-unexpected): " + ignored.map { displaySafe($0) }.joined(separator: ", ")) }
+        out.append("output:       \(displaySafe(output)) (\(outputKind), dtype \(dtype.rawValue))")
+        out.append("tensors:      \(tensors), parameters \(parameters.formatted3())")
+        out.append("bytes:        \(bytesIn.formatted3()) in, \(bytesOut.formatted3()) out")
+        out.append("time:         \(String(format3: seconds)) s")
+        return out
+    }
+}
+
+extension Int {
+    func formatted3() -> String {
+        let s = String(self)
+        var out = ""
+        for (i, c) in s.reversed().enumerated() {
+            if i > 0, i % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+}
+
+extension String {
+    init(format3 v: Double) {
+        let ms = Int((v * 1000).rounded())
+        self = "\(ms / 1000).\(String(ms % 1000).leftPad3())"
+    }
+    func leftPad3() -> String { String(repeating: "0", count: max(0, 3 - count)) + self }
+}
+
+/// The conversion pipeline: read → detect dialect → map → infer → bind → convert dtypes → write.
+public enum Conversion {
+    public struct Options: Sendable {
+        public var dtype: OutputDType = .keep
+        /// `--variant`: force a zoo variant (class count still from the file unless `numClasses` is set).
+        public var variant: String?
+        public var numClasses: Int?
+        /// `--dialect`: force `timm` or `miil`.
+        public var dialect: String?
+        /// `--key`: wrapper key override for the reader.
+        public var key: String?
+        public var binding: BindingOptions = .strict
+        /// `--force`: replace an existing output.
+        public var overwrite = false
+        public var preprocessing: Preprocessing = .tresnetDefault
+        /// Label set id; nil → from the class count.
+        public var labelSet: String?
+        /// Called with (bytes written, total) while writing; may throw to abort (nothing is left behind).
+        public var progress: (@Sendable (Int, Int) throws -> Void)?
+
+        public init() {}
+    }
+
+    /// Reads `source` and converts it to `output` (`.tw`, or a canonical timm state dict when the output ends
+    /// in `.safetensors`). Atomic: on any failure nothing appears at `output`.
+    public static func convert(source: String, output: String, options: Options) throws -> ConversionSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try checkOutput(output, options: options)
+        let checkpoint = try CheckpointReader.read(path: source, key: options.key)
+        let sha = try SHA256Hex.of(file: source)
+        let bytesIn = try ByteStore.map(path: source).count
+        var summary = try convert(checkpoint: checkpoint, sourceSHA256: sha, output: output, options: options)
+        summary.bytesIn = bytesIn
+        summary.seconds = (clock.now - start).seconds
+        return summary
+    }
+
+    /// Refuses an existing output (without `--force`) before any work.
+    static func checkOutput(_ output: String, options: Options) throws {
+        if !options.overwrite, access(output, F_OK) == 0 {
+            throw TResNetError(.outputExists, "\(output) exists (use --force to replace it)")
+        }
+    }
+
+    /// Converts an already-read checkpoint.
+    public static func convert(checkpoint: LoadedCheckpoint, sourceSHA256: String, output: String,
+                               options: Options) throws -> ConversionSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try checkOutput(output, options: options)
+        let prepared = try prepare(checkpoint, options: options)
+        let (tensors, keptF32) = try convertDTypes(prepared.bound, to: options.dtype)
+        let c = prepared.bound.configuration
+        let safetensors = output.hasSuffix(".safetensors")
+        let metadata = ModelFileMetadata(
+            configuration: c, variant: prepared.architecture.variantName ?? "custom", preprocessing: options.preprocessing,
+            labelSet: options.labelSet ?? LabelSet.id(numClasses: c.numClasses),
+            sourceFile: baseName(checkpoint.path), sourceSHA256: sourceSHA256, sourceFormat: checkpoint.container.rawValue,
+            sourceWrapper: checkpoint.wrapper ?? "", sourceDialect: prepared.dialect.id,
+            bnWeightTransform: prepared.transformedWeights > 0 ? "abs_plus_eps" : "none", dtype: options.dtype.rawValue,
+            bnKeptF32: keptF32)
+        let bytesOut: Int
+        if safetensors {
+            var text: [String: String] = ["format": "pt"]
+            for (k, v) in metadata.entries { text[k] = v.stringValue ?? v.description }
+            try SafetensorsWriter.write(tensors, metadata: text, to: output, overwrite: options.overwrite)
+            bytesOut = try ByteStore.map(path: output).count
+        } else {
+            bytesOut = try TWWriter.write(tensors, metadata: metadata.entries, to: output, overwrite: options.overwrite,
+                                          progress: options.progress)
+        }
+        return ConversionSummary(
+            source: checkpoint.path, output: output, sourceFormat: checkpoint.container, wrapper: checkpoint.wrapper,
+            strippedPrefix: checkpoint.strippedPrefix, dialect: prepared.dialect.id, dialectDetected: prepared.mapping.detected,
+            architecture: prepared.architecture, outputKind: safetensors ? "safetensors, timm state dict" : "tw",
+            dtype: options.dtype, tensors: tensors.count,
+            parameters: prepared.bound.tensors.filter { $0.spec.role == .parameter }.reduce(0) { $0 + $1.spec.elementCount },
+            transformedWeights: prepared.transformedWeights, dropped: prepared.mapping.dropped, ignored: prepared.bound.ignored,
+            bytesIn: 0, bytesOut: bytesOut, seconds: (clock.now - start).seconds)
+    }
+
+    /// Detects (or applies the forced) dialect, maps names, applies the InPlaceABN transform once, infers (or
+    /// takes the forced) architecture and binds strictly. Reads tensor bytes only for transformed weights.
+    public static func prepare(_ checkpoint: LoadedCheckpoint, options: Options = Options()) throws -> PreparedModel {
+        let sd = checkpoint.stateDict
+        let detected = Dialect.detect(sd.names)
+        let dialect: Dialect
+        if let forced = options.dialect {
+            guard let d = Dialect.named(forced) else {
+                throw TResNetError(.usage, "unknown dialect '\(displaySafe(forced))' (known: \(Dialect.all.map(\.id).joined(separator: ", ")))")
+            }
+            if d.normConvention == .inPlaceABN, sd.contains(Dialect.timm.marker) {
+                throw TResNetError(.binding, format: "binding", at: .tensor(Dialect.timm.marker),
+                                   "--dialect \(d.id) does not fit: this file is in the timm spelling ('\(Dialect.timm.marker)' "
+                                   + "present), whose BatchNorm weights are already converted; the InPlaceABN transform "
+                                   + "would apply |w| + 1e-5 a second time. Drop --dialect.", file: checkpoint.path)
+            }
+            dialect = d
+        } else if let detected {
+            dialect = detected
+        } else {
+            let first = sd.names.prefix(3).map { "'\(displaySafe($0))'" }.joined(separator: ", ")
+            throw TResNetError(.binding, format: "binding", at: .tensor(Dialect.timm.marker),
+                               "not a TResNet state dict in a known spelling: neither '\(Dialect.timm.marker)' (timm) nor "
+                               + "'\(Dialect.miil.marker)' (MIIL) is present; \(sd.count) tensors, first \(first)"
+                               + (sd.count == 0 ? "" : ". If the state dict is nested, pass --key"), file: checkpoint.path)
+        }
+        let mapping = dialect.map(sd.names, detected: options.dialect == nil)
+        var mapped = StateDict()
+        var transformed = 0
+        for (source, canonical) in mapping.renamed {
+            var t = sd[source]!
+            if dialect.transformsWeight(canonicalName: canonical) {
+                t = try TResNetError.naming(checkpoint.path) { try Dialect.inPlaceABNToBatchNorm(t) }
+                transformed += 1
+            }
+            try mapped.insert(canonical, t)
+        }
+        var extraHints: [String] = []
+        if !mapping.collisions.isEmpty {
+            extraHints.append("names that map to the same canonical name were left out: "
+                              + mapping.collisions.map { displaySafe($0) }.joined(separator: ", "))
+        }
+
+        var architecture: InferredArchitecture
+        if let name = options.variant {
+            guard var c = TResNetConfiguration.variant(name) else {
+                throw TResNetError(.usage, "unknown variant '\(displaySafe(name))' (known: "
+                                   + TResNetConfiguration.variants.map(\.name).joined(separator: ", ") + ")")
+            }
+            let fromFile = try? ArchitectureInference.infer(mapped.entries.map { ($0.name, $0.tensor.shape) })
+            c.numClasses = options.numClasses ?? fromFile?.configuration.numClasses ?? c.numClasses
+            architecture = InferredArchitecture(configuration: c, variantName: name,
+                                                explanation: ["--variant \(name) forces the architecture"], forced: true)
+        } else {
+            architecture = try TResNetError.naming(checkpoint.path) {
+                try ArchitectureInference.infer(mapped.entries.map { ($0.name, $0.tensor.shape) })
+            }
+            if let n = options.numClasses, n != architecture.configuration.numClasses {
+                architecture.configuration.numClasses = n
+                architecture.forced = true
+            }
+        }
+        if dialect.id != detected?.id, let detected {
+            extraHints.append("the dialect was forced to \(dialect.id), but the names look like \(detected.id)")
+        }
+        let bound = try TResNetError.naming(checkpoint.path) {
+            try Binder.bind(mapped, to: architecture.configuration, options: options.binding, extraHints: extraHints)
+        }
+        return PreparedModel(checkpoint: checkpoint, mapping: mapping, architecture: architecture, bound: bound,
+                             transformedWeights: transformed)
+    }
+
+    /// Applies the dtype policy: f16/bf16 narrow everything except BatchNorm tensors (weight, bias and running
+    /// statistics), which stay f32 — running_var overflows f16. Returns the tensors and whether any BN tensor
+    /// was kept f32.
+    public static func convertDTypes(_ bound: BoundModel, to dtype: OutputDType) throws
+        -> (tensors: [(name: String, tensor: Tensor)], bnKeptF32: Bool)
+    {
+        var out: [(String, Tensor)] = []
+        var kept = false
+        for (spec, t) in bound.tensors {
+            var target = dtype.target ?? t.dtype
+            if dtype == .f16 || dtype == .bf16, spec.isBatchNorm {
+                target = .float32
+                kept = true
+            }
+            out.append((spec.path, try t.converted(to: target)))
+        }
+        return (out, kept)
+    }
+
+    static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

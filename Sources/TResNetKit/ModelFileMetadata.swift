@@ -1,0 +1,140 @@
+import TResNetCore
+import TResNetFormat
+import TResNetModel
+
+/// The typed metadata of a TResNet `.tw` file (docs/FORMAT.md §4), to and from the file's key/value map.
+public struct ModelFileMetadata: Sendable, Hashable {
+    public var configuration: TResNetConfiguration
+    public var variant: String
+    public var preprocessing: Preprocessing
+    public var labelSet: String
+    public var sourceFile: String
+    public var sourceSHA256: String
+    public var sourceFormat: String
+    public var sourceWrapper: String
+    public var sourceDialect: String
+    /// `none` or `abs_plus_eps`.
+    public var bnWeightTransform: String
+    public var dtype: String
+    public var bnKeptF32: Bool
+    public var converterVersion: String
+
+    public static let converterName = "tresnet-kit"
+    public static let currentConverterVersion = "0.1.0"
+
+    public init(configuration: TResNetConfiguration, variant: String, preprocessing: Preprocessing = .tresnetDefault,
+                labelSet: String, sourceFile: String = "", sourceSHA256: String = "", sourceFormat: String = "",
+                sourceWrapper: String = "", sourceDialect: String = "", bnWeightTransform: String = "none",
+                dtype: String = "keep", bnKeptF32: Bool = false, converterVersion: String = currentConverterVersion) {
+        self.configuration = configuration
+        self.variant = variant
+        self.preprocessing = preprocessing
+        self.labelSet = labelSet
+        self.sourceFile = sourceFile
+        self.sourceSHA256 = sourceSHA256
+        self.sourceFormat = sourceFormat
+        self.sourceWrapper = sourceWrapper
+        self.sourceDialect = sourceDialect
+        self.bnWeightTransform = bnWeightTransform
+        self.dtype = dtype
+        self.bnKeptF32 = bnKeptF32
+        self.converterVersion = converterVersion
+    }
+
+    /// The key/value map written to a `.tw` file.
+    public var entries: [String: TWValue] {
+        let c = configuration, p = preprocessing
+        return [
+            "arch.family": .string("tresnet"),
+            "arch.layout": .string(c.layout.rawValue),
+            "arch.layers": .ints(c.layers.map(Int64.init)),
+            "arch.planes": .int(Int64(c.planes)),
+            "arch.in_channels": .int(Int64(c.inChannels)),
+            "arch.num_classes": .int(Int64(c.numClasses)),
+            "arch.normalization": .string(c.normalization.rawValue),
+            "arch.variant": .string(variant),
+            "preprocess.input_size": .ints(p.inputSize.map(Int64.init)),
+            "preprocess.mean": .doubles(p.mean),
+            "preprocess.std": .doubles(p.std),
+            "preprocess.crop_pct": .double(p.cropPct),
+            "preprocess.interpolation": .string(p.interpolation),
+            "labels.set": .string(labelSet),
+            "source.file": .string(sourceFile),
+            "source.sha256": .string(sourceSHA256),
+            "source.format": .string(sourceFormat),
+            "source.wrapper": .string(sourceWrapper),
+            "source.dialect": .string(sourceDialect),
+            "conversion.bn_weight_transform": .string(bnWeightTransform),
+            "conversion.dtype": .string(dtype),
+            "conversion.bn_kept_f32": .bool(bnKeptF32),
+            "converter.name": .string(Self.converterName),
+            "converter.version": .string(converterVersion),
+        ]
+    }
+
+    /// Reads the metadata of an opened `.tw` file; the `arch.*` keys are required and type-checked.
+    public init(_ file: TWFile) throws {
+        func fail(_ key: String, _ what: String) -> TResNetError {
+            TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(key)' \(what)", file: file.path)
+        }
+        func string(_ k: String, required: Bool = false) throws -> String {
+            guard let v = file[metadata: k] else { if required { throw fail(k, "is missing") }; return "" }
+            guard let s = v.stringValue else { throw fail(k, "must be a string") }
+            return s
+        }
+        func int(_ k: String) throws -> Int {
+            guard let v = file[metadata: k] else { throw fail(k, "is missing") }
+            guard let i = v.intValue, let n = Int(exactly: i) else { throw fail(k, "must be an i64") }
+            return n
+        }
+        guard let layout = TResNetConfiguration.Layout(rawValue: try string("arch.layout", required: true)) else {
+            throw fail("arch.layout", "must be v1 or v2")
+        }
+        guard let layers64 = file[metadata: "arch.layers"]?.intsValue else { throw fail("arch.layers", "must be an i64 array") }
+        let layers = layers64.compactMap { Int(exactly: $0) }
+        let normalizationText = try string("arch.normalization")
+        guard let normalization = normalizationText.isEmpty ? .batchNorm : Normalization(rawValue: normalizationText) else {
+            throw fail("arch.normalization", "must be batchnorm or folded")
+        }
+        let c = TResNetConfiguration(layout: layout, layers: layers, planes: try int("arch.planes"),
+                                     numClasses: try int("arch.num_classes"), inChannels: try int("arch.in_channels"),
+                                     normalization: normalization)
+        try TResNetError.naming(file.path) { try c.validate() }
+        var p = Preprocessing.tresnetDefault
+        if let v = file[metadata: "preprocess.input_size"]?.intsValue { p.inputSize = v.compactMap { Int(exactly: $0) } }
+        if let v = file[metadata: "preprocess.mean"]?.doublesValue { p.mean = v }
+        if let v = file[metadata: "preprocess.std"]?.doublesValue { p.std = v }
+        if let v = file[metadata: "preprocess.crop_pct"]?.doubleValue { p.cropPct = v }
+        if let v = file[metadata: "preprocess.interpolation"]?.stringValue { p.interpolation = v }
+        self.init(configuration: c, variant: try string("arch.variant"), preprocessing: p, labelSet: try string("labels.set"),
+                  sourceFile: try string("source.file"), sourceSHA256: try string("source.sha256"),
+                  sourceFormat: try string("source.format"), sourceWrapper: try string("source.wrapper"),
+                  sourceDialect: try string("source.dialect"),
+                  bnWeightTransform: try string("conversion.bn_weight_transform"), dtype: try string("conversion.dtype"),
+                  bnKeptF32: file[metadata: "conversion.bn_kept_f32"]?.boolValue ?? false,
+                  converterVersion: try string("converter.version"))
+    }
+}
+
+/// A `.tw` model opened for use: the metadata, and the tensors bound strictly to the recorded configuration
+/// (zero-copy slices of the mapping).
+public struct TWModel: Sendable {
+    public var file: TWFile
+    public var metadata: ModelFileMetadata
+    public var bound: BoundModel
+
+    public static func open(path: String, verifyChecksums: Bool = false) throws -> TWModel {
+        let file = try TWFile.open(path: path, verifyChecksums: verifyChecksums)
+        let metadata = try ModelFileMetadata(file)
+        let bound = try TResNetError.naming(path) { try Binder.bind(try file.stateDict(), to: metadata.configuration) }
+        return TWModel(file: file, metadata: metadata, bound: bound)
+    }
+}
+
+extension TWFile {
+    /// The file as a `LoadedCheckpoint` (container `.tw`, metadata rendered as text), for `tresnet-inspect`.
+    public func loadedCheckpoint() throws -> LoadedCheckpoint {
+        let sd = try stateDict()
+        return LoadedCheckpoint(path: path, container: .tw, stateDict: sd, metadata: sd.metadata)
+    }
+}

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import _CLISupport
+
+@main
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tresnet-convert",
+        abstract: "Convert a TResNet checkpoint to the native .tw format (or to a clean timm .safetensors).",
+        discussion: """
+            The dialect (current timm or official MIIL spelling) and the architecture are detected from the \
+            tensors and explained. Binding is strict: every missing, unexpected or mis-shaped tensor is reported \
+            at once (exit 2). Writing is atomic: on any failure nothing appears at OUTPUT. An OUTPUT ending in \
+            .safetensors gets the canonical timm state dict, loadable by timm as it is.
+            """)
+
+    @Argument(help: "The checkpoint to read (.pth, .pt, .bin, .safetensors, .onnx, .tw).")
+    var source: String
+
+    @Argument(help: "The file to write: OUTPUT.tw, or OUTPUT.safetensors for a timm-spelling state dict.")
+    var output: String
+
+    @Option(help: "Output dtype: keep, f32, f16 or bf16 (BatchNorm tensors stay f32 with f16/bf16).")
+    var dtype: String = "keep"
+
+    @Option(help: "Force a zoo variant: tresnet_m, tresnet_l, tresnet_xl, tresnet_v2_l.")
+    var variant: String?
+
+    @Option(help: "Force the source spelling: timm or miil.")
+    var dialect: String?
+
+    @Option(help: "Take the state dict from this wrapper key (model, state_dict, …).")
+    var key: String?
+
+    @Flag(help: "Ignore tensors the model does not use (they are listed); missing tensors are never tolerated.")
+    var allowUnexpected = false
+
+    @Flag(help: "Replace an existing OUTPUT.")
+    var force = false
+
+    @Flag(help: "Print only errors.")
+    var quiet = false
+
+    func run() throws {
+        guard let dtype = OutputDType(rawValue: dtype) else {
+            throw ValidationError("--dtype must be one of keep, f32, f16, bf16")
+        }
+        var options = Conversion.Options()
+        options.dtype = dtype
+        options.variant = variant
+        options.dialect = dialect
+        options.key = key
+        options.binding = BindingOptions(allowUnexpected: allowUnexpected)
+        options.overwrite = force
+        if !quiet, isatty(2) == 1 {
+            options.progress = { done, total in
+                guard total >= 32 << 20 else { return }
+                let line = "\rwriting \(done * 100 / max(total, 1))% (\(done >> 20) / \(total >> 20) MiB)"
+                fputs(done == total ? line + "\n" : line, stderr)
+            }
+        }
+        do {
+            let summary = try Conversion.convert(source: source, output: output, options: options)
+            if !quiet { for line in summary.lines { print(line) } }
+        } catch let error as TResNetError {
+            fputs(error.description + "\n", stderr)
+            throw ExitCode(error.code.exitCode)
+        }
+    }
+}
