@@ -59,15 +59,21 @@ struct ConvertCommand: ParsableCommand {
             options.progress = { done, total in
                 guard total >= 32 << 20 else { return }
                 let line = "\rwriting \(done * 100 / max(total, 1))% (\(done >> 20) / \(total >> 20) MiB)"
-                fputs(done == total ? line + "\n" : line, stderr)
+                writeStderr(done == total ? line + "\n" : line)
             }
         }
         do {
             let summary = try Conversion.convert(source: source, output: output, options: options)
             if !quiet { for line in summary.lines { print(line) } }
         } catch let error as TResNetError {
-            fputs(error.description + "\n", stderr)
+            writeStderr(error.description + "\n")
             throw ExitCode(error.code.exitCode)
         }
     }
+}
+
+/// Writes `text` to file descriptor 2.
+func writeStderr(_ text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { b in _ = write(2, b.baseAddress, b.count) }
 }
