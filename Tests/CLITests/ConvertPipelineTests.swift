@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+import TestSupport
+import TResNetKit
+
+/// A state dict with the fixture's names, shapes and dtypes, holding the manifest's sampled values (exactly
+/// as PyTorch wrote them) at their indices and a deterministic filler elsewhere. Integer tensors
+/// (`num_batches_tracked`) hold their sampled value.
+func manifestStateDict(_ file: String) throws -> (StateDict, FixtureManifest.FileRecord) {
+    let record = try #require(try FixtureManifest.load().files[file])
+    var sd = StateDict()
+    for (i, t) in try #require(record.tensors).enumerated() {
+        let n = t.shape.reduce(1, *)
+        if t.dtype == "int64" {
+            let v = Int64(t.samples.first?[1] ?? 0)
+            let store = withUnsafeBytes(of: v.littleEndian) { ByteStore.copying($0) }
+            try sd.insert(t.name, Tensor(dtype: .int64, shape: t.shape, data: ByteSlice(store: store)))
+            continue
+        }
+        var values = (0..<n).map { Float(($0 * 37 + i * 11) % 101) / 50 - 1 }
+        for s in t.samples { values[Int(s[0])] = Float(s[1]) }
+        let f32 = Tensor(shape: t.shape, floats: values)
+        let dtype: DType = t.dtype == "float16" ? .float16 : t.dtype == "bfloat16" ? .bfloat16 : .float32
+        try sd.insert(t.name, try f32.converted(to: dtype))
+    }
+    return (sd, record)
+}
+
+func checkpoint(_ file: String) throws -> (LoadedCheckpoint, FixtureManifest.FileRecord) {
+    let (sd, record) = try manifestStateDict(file)
+    return (LoadedCheckpoint(path: FixturePaths.tiny(file), container: .pytorchZip, stateDict: sd, wrapper: record.wrapper), record)
+}
+
+func kitError(_ body: () throws -> Void) -> TResNetError? {
+    do { try body() } catch let e as TResNetError { return e } catch { return nil }
+    return nil
+}
+
+func directoryIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? ["?"]).isEmpty }
+
+@Suite struct ConvertPipelineTests {
+    @Test(arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth"])
+    func miilBecomesTimmStateDictWithTransformedBNWeights(file: String) throws {
+        let (ckpt, record) = try checkpoint(file)
+        let out = FixturePaths.temporaryDirectory("convert") + "/m.tw"
+        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        #expect(summary.dialect == "miil" && summary.dialectDetected)
+        let model = try TWModel.open(path: out, verifyChecksums: true)
+        // Exactly the tensors of the timm-spelling fixture of the same architecture (without num_batches_tracked).
+        let timmFile = file.replacingOccurrences(of: "_miil", with: "")
+        let timmNames = try #require(try FixtureManifest.load().files[timmFile]?.tensors).map(\.name)
+            .filter { !$0.hasSuffix("num_batches_tracked") }
+        #expect(model.file.entries.map(\.name) == timmNames)
+        // BN weights equal timm's checkpoint_filter_fn output bit-exactly at every sampled index.
+        let expected = try #require(record.expected_timm)
+        #expect(summary.transformedWeights == expected.count)
+        for (name, samples) in expected {
+            let values = try #require(model.file.tensor(name)).floats()
+            for s in samples { #expect(values[Int(s[0])].bitPattern == Float(s[1]).bitPattern, "\(name)[\(Int(s[0]))]") }
+        }
+        // Every other tensor is the source tensor, byte for byte, under its new name.
+        let mapping = Dialect.miil.map(ckpt.stateDict.names, detected: true)
+        for (source, canonical) in mapping.renamed where expected[canonical] == nil {
+            #expect(model.file.tensor(canonical)?.data.toArray() == ckpt.stateDict[source]?.data.toArray(), "\(canonical)")
+        }
+        #expect(model.metadata.sourceDialect == "miil")
+        #expect(model.metadata.bnWeightTransform == "abs_plus_eps")
+        #expect(model.metadata.sourceSHA256 == record.sha256)
+        #expect(model.metadata.sourceWrapper == "model")
+        #expect(model.metadata.variant == "custom")
+        let arch = try #require(record.arch)
+        #expect(model.metadata.configuration.layers == arch.layers && model.metadata.configuration.planes == arch.planes)
+        #expect(model.metadata.labelSet == "")
+        #expect(model.metadata.preprocessing == .tresnetDefault)
+    }
+
+    @Test(arguments: ["tiny_v1.pth", "tiny_v2.pth"])
+    func timmF32RoundTripsBitExactly(file: String) throws {
+        let (ckpt, record) = try checkpoint(file)
+        let out = FixturePaths.temporaryDirectory("convert") + "/t.tw"
+        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        #expect(summary.transformedWeights == 0 && summary.dialect == "timm")
+        let file = try TWFile.open(path: out, verifyChecksums: true)
+        let stored = ckpt.stateDict.entries.filter { !$0.name.hasSuffix("num_batches_tracked") }
+        #expect(file.entries.map(\.name) == stored.map(\.name))
+        for (name, t) in stored { #expect(file.tensor(name)?.data.toArray() == t.data.toArray(), "\(name)") }
+        let meta = try ModelFileMetadata(file)
+        #expect(meta.bnWeightTransform == "none" && meta.sourceDialect == "timm")
+    }
+
+    @Test(arguments: [OutputDType.f16, .bf16])
+    func narrowOutputKeepsBatchNormF32(dtype: OutputDType) throws {
+        let (ckpt, record) = try checkpoint("tiny_v1.pth")
+        let out = FixturePaths.temporaryDirectory("convert") + "/h.tw"
+        var options = Conversion.Options()
+        options.dtype = dtype
+        _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: options)
+        let file = try TWFile.open(path: out, verifyChecksums: true)
+        let narrow: DType = dtype == .f16 ? .float16 : .bfloat16
+        for e in file.entries {
+            let source = try #require(ckpt.stateDict[e.name])
+            if e.name.contains(".bn.") {
+                #expect(e.dtype == .float32, "\(e.name)")
+                #expect(file.tensor(e.name)?.data.toArray() == source.data.toArray())
+            } else {
+                #expect(e.dtype == narrow, "\(e.name)")
+                #expect(file.tensor(e.name)?.data.toArray() == (try source.converted(to: narrow)).data.toArray())
+            }
+        }
+        #expect(try ModelFileMetadata(file).bnKeptF32)
+    }
+
+    @Test func existingOutputIsLeftAloneWithoutForce() throws {
+        let (ckpt, record) = try checkpoint("tiny_v1.pth")
+        let dir = FixturePaths.temporaryDirectory("convert")
+        let out = dir + "/x.tw"
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: out))
+        let e = kitError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init()) }
+        #expect(e?.code == .outputExists)
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "keep me")
+        var options = Conversion.Options()
+        options.overwrite = true
+        _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: options)
+        _ = try TWFile.open(path: out)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.tw"])
+    }
+
+    @Test func failureMidwayLeavesNothing() throws {
+        let (ckpt, record) = try checkpoint("tiny_v1.pth")
+        let dir = FixturePaths.temporaryDirectory("convert")
+        var options = Conversion.Options()
+        options.progress = { done, total in
+            if done > total / 2 { throw TResNetError(.io, "simulated failure") }
+        }
+        let e = kitError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options) }
+        #expect(e?.message == "simulated failure")
+        #expect(directoryIsEmpty(dir))
+        // And with --force over an existing file, the old file survives a failure.
+        try Data("old".utf8).write(to: URL(fileURLWithPath: dir + "/y.tw"))
+        options.overwrite = true
+        _ = kitError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options) }
+        #expect(try String(contentsOfFile: dir + "/y.tw", encoding: .utf8) == "old")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["y.tw"])
+    }
+
+    @Test func bindingFailureWritesNothingAndNamesTheTensor() throws {
+        var (ckpt, record) = try checkpoint("tiny_v1.pth")
+        ckpt.stateDict.remove("body.layer3.1.conv2.conv.weight")
+        let dir = FixturePaths.temporaryDirectory("convert")
+        let e = kitError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/z.tw", options: .init()) }
+        #expect(e?.code == .binding && e?.code.exitCode == 2)
+        #expect(e?.description.contains("missing   body.layer3.1.conv2.conv.weight expected [16, 16, 3, 3]") == true)
+        #expect(directoryIsEmpty(dir))
+    }
+
+    @Test func forcingMiilOnTimmFileIsRefused() throws {
+        let (ckpt, _) = try checkpoint("tiny_v1.pth")
+        var options = Conversion.Options()
+        options.dialect = "miil"
+        let e = kitError { _ = try Conversion.prepare(ckpt, options: options) }
+        #expect(e?.code == .binding)
+        #expect(e?.description.contains("body.conv1.conv.weight") == true)
+        #expect(e?.message.contains("a second time") == true)
+    }
+
+    @Test func forcingTimmOnMiilFileHintsAtTheDialect() throws {
+        let (ckpt, _) = try checkpoint("tiny_v1_miil.pth")
+        var options = Conversion.Options()
+        options.dialect = "timm"
+        options.variant = "tresnet_m"
+        let e = kitError { _ = try Conversion.prepare(ckpt, options: options) }
+        #expect(e?.message.contains("unexpected body.conv1.0.weight") == true)
+        #expect(e?.message.contains("this looks like the MIIL spelling") == true)
+    }
+
+    @Test func forcedVariantMismatchHintsAtTheOtherVariant() throws {
+        let (ckpt, _) = try checkpoint("tiny_v2.pth")
+        var options = Conversion.Options()
+        options.variant = "tresnet_v2_l"
+        let e = kitError { _ = try Conversion.prepare(ckpt, options: options) }
+        #expect(e?.message.contains("shape     body.conv1.conv.weight expected [64, 48, 3, 3], file has [8, 48, 3, 3]") == true)
+        #expect(e?.message.contains("other variant") == true)
+        #expect(e?.message.contains("missing   body.layer3.2.conv1.conv.weight") == true)
+    }
+
+    @Test func unknownSpellingIsExplained() throws {
+        var sd = StateDict()
+        try sd.insert("encoder.weight", Tensor(shape: [1], floats: [0]))
+        let e = kitError { _ = try Conversion.prepare(LoadedCheckpoint(path: "x.pth", container: .pytorchZip, stateDict: sd)) }
+        #expect(e?.message.contains("not a TResNet state dict") == true)
+        #expect(e?.message.contains("encoder.weight") == true)
+    }
+
+    @Test func summaryExplainsTheDecision() throws {
+        let (ckpt, record) = try checkpoint("tiny_v2_miil.pth")
+        let out = FixturePaths.temporaryDirectory("convert") + "/s.tw"
+        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        let text = summary.lines.joined(separator: "\n")
+        #expect(text.contains("state dict under 'model'"))
+        #expect(text.contains("miil (detected)"))
+        #expect(text.contains("layer1 has bottleneck blocks"))
+        #expect(text.contains("custom configuration"))
+        #expect(summary.tensors == TResNet(summary.architecture.configuration).storedTensors.count)
+    }
+}
