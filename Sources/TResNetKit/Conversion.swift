@@ -56,6 +56,7 @@ public struct ConversionSummary: Sendable {
     public var bytesIn: Int
     public var bytesOut: Int
     public var seconds: Double
+    public var dryRun = false
 
     /// The human-readable summary lines.
     public var lines: [String] {
@@ -69,7 +70,8 @@ public struct ConversionSummary: Sendable {
         for why in architecture.explanation { out.append("              - \(why)") }
         if !dropped.isEmpty { out.append("dropped:      \(dropped.count) derived tensors (\(dropped.prefix(3).map { displaySafe($0) }.joined(separator: ", "))…)") }
         if !ignored.isEmpty { out.append("ignored:      \(ignored.count) unexpected tensors (--allow-unexpected): " + ignored.map { displaySafe($0) }.joined(separator: ", ")) }
-        out.append("output:       \(displaySafe(output)) (\(outputKind), dtype \(dtype.rawValue))")
+        out.append("output:       \(displaySafe(output)) (\(outputKind), dtype \(dtype.rawValue))"
+                   + (dryRun ? " — dry run, nothing written" : ""))
         out.append("tensors:      \(tensors), parameters \(parameters.formatted3())")
         out.append("bytes:        \(bytesIn.formatted3()) in, \(bytesOut.formatted3()) out")
         out.append("time:         \(String(format3: seconds)) s")
@@ -116,6 +118,8 @@ public enum Conversion {
         public var labelSet: String?
         /// Called with (bytes written, total) while writing; may throw to abort (nothing is left behind).
         public var progress: (@Sendable (Int, Int) throws -> Void)?
+        /// `--dry-run`: read, map, bind and report, write nothing.
+        public var dryRun = false
 
         public init() {}
     }
@@ -137,7 +141,7 @@ public enum Conversion {
 
     /// Refuses an existing output (without `--force`) before any work.
     static func checkOutput(_ output: String, options: Options) throws {
-        if !options.overwrite, access(output, F_OK) == 0 {
+        if !options.overwrite, !options.dryRun, access(output, F_OK) == 0 {
             throw TResNetError(.outputExists, "\(output) exists (use --force to replace it)")
         }
     }
@@ -160,7 +164,9 @@ public enum Conversion {
             bnWeightTransform: prepared.transformedWeights > 0 ? "abs_plus_eps" : "none", dtype: options.dtype.rawValue,
             bnKeptF32: keptF32)
         let bytesOut: Int
-        if safetensors {
+        if options.dryRun {
+            bytesOut = 0
+        } else if safetensors {
             var text: [String: String] = ["format": "pt"]
             for (k, v) in metadata.entries { text[k] = v.stringValue ?? v.description }
             try SafetensorsWriter.write(tensors, metadata: text, to: output, overwrite: options.overwrite)
@@ -176,7 +182,7 @@ public enum Conversion {
             dtype: options.dtype, tensors: tensors.count,
             parameters: prepared.bound.tensors.filter { $0.spec.role == .parameter }.reduce(0) { $0 + $1.spec.elementCount },
             transformedWeights: prepared.transformedWeights, dropped: prepared.mapping.dropped, ignored: prepared.bound.ignored,
-            bytesIn: 0, bytesOut: bytesOut, seconds: (clock.now - start).seconds)
+            bytesIn: 0, bytesOut: bytesOut, seconds: (clock.now - start).seconds, dryRun: options.dryRun)
     }
 
     /// Detects (or applies the forced) dialect, maps names, applies the InPlaceABN transform once, infers (or

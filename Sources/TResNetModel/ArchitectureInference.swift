@@ -70,6 +70,9 @@ public enum ArchitectureInference {
 
         let configuration = TResNetConfiguration(layout: v2 ? .v2 : .v1, layers: layers, planes: planes,
                                                  numClasses: head[0], inChannels: inChannels)
+        do { try configuration.validate() } catch let e as TResNetError {
+            throw TResNetError(.binding, at: .tensor(stemName), "the tensors describe an unbuildable TResNet: \(e.message)")
+        }
         let name = configuration.variantName
         if let name {
             why.append("blocks per stage \(layers.map(String.init).joined(separator: ",")), width \(planes) and "

@@ -41,6 +41,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Replace an existing OUTPUT.")
     var force = false
 
+    @Flag(help: "Read, map and bind, print the summary, write nothing.")
+    var dryRun = false
+
     @Flag(help: "Print only errors.")
     var quiet = false
 
@@ -55,6 +58,7 @@ struct ConvertCommand: ParsableCommand {
         options.key = key
         options.binding = BindingOptions(allowUnexpected: allowUnexpected)
         options.overwrite = force
+        options.dryRun = dryRun
         if !quiet, isatty(2) == 1 {
             options.progress = { done, total in
                 guard total >= 32 << 20 else { return }

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import TestSupport
+import TResNetKit
+
+/// Runs a built executable of this package; returns exit status, stdout and stderr.
+func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let candidates = [".build/debug/", ".build/release/"].map { FixturePaths.root + "/" + $0 + name }
+    let path = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build \(name) first")
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+/// True once the checkpoint readers are in (CheckpointReader was a stub on this branch).
+let readersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.pth"))) != nil
+
+@Suite struct ConvertCLITests {
+    @Test func helpNamesTheOptions() throws {
+        let r = try runTool("tresnet-convert", ["--help"])
+        #expect(r.status == 0)
+        for option in ["--dtype", "--variant", "--dialect", "--force", "--allow-unexpected", "--dry-run"] {
+            #expect(r.out.contains(option), "\(option)")
+        }
+    }
+
+    @Test func existingOutputWithoutForceExits1AndIsUntouched() throws {
+        let dir = FixturePaths.temporaryDirectory("cli")
+        let out = dir + "/o.tw"
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: out))
+        let r = try runTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), out])
+        #expect(r.status == 1)
+        #expect(r.err.contains("exists (use --force"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "precious")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["o.tw"])
+    }
+
+    @Test func badDTypeIsAUsageError() throws {
+        let dir = FixturePaths.temporaryDirectory("cli")
+        let r = try runTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--dtype", "f8"])
+        #expect(r.status != 0 && r.status != 2)
+        #expect(r.err.contains("--dtype"))
+        #expect(directoryIsEmpty(dir))
+    }
+
+    @Test func unreadableSourceExits2AndWritesNothing() throws {
+        let dir = FixturePaths.temporaryDirectory("cli")
+        let source = dir + "/notes.pth"
+        try Data("this is not a checkpoint\n".utf8).write(to: URL(fileURLWithPath: source))
+        let r = try runTool("tresnet-convert", [source, dir + "/o.tw"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("notes.pth"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["notes.pth"])
+    }
+
+    // MARK: Once the readers are in
+
+    static let convertible = ["tiny_v1.pth", "tiny_v1.safetensors", "tiny_v1_miil.pth", "tiny_v2.pth", "tiny_v2.safetensors",
+                              "tiny_v2_miil.pth", "tiny_v1_legacy.pth", "tiny_v1_wrapped.pth", "tiny_v1_f16.pth",
+                              "tiny_v1_bf16.pth", "tiny_v1_views.pth"]
+
+    @Test(.enabled(if: readersAvailable), arguments: convertible)
+    func everyFixtureConverts(file: String) throws {
+        let dir = FixturePaths.temporaryDirectory("cli")
+        let out = dir + "/m.tw"
+        let r = try runTool("tresnet-convert", [FixturePaths.tiny(file), out])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("architecture:"))
+        let model = try TWModel.open(path: out, verifyChecksums: true)
+        let record = try #require(try FixtureManifest.load().files[file])
+        #expect(model.metadata.sourceSHA256 == record.sha256)
+        #expect(model.metadata.sourceDialect == record.dialect)
+        let arch = try #require(record.arch)
+        #expect(model.metadata.configuration.layers == arch.layers)
+        #expect(model.metadata.configuration.planes == arch.planes)
+        #expect(model.metadata.configuration.numClasses == arch.num_classes)
+        // Tensors not touched by the InPlaceABN rule hold exactly the values PyTorch wrote.
+        let mapping = Dialect.named(record.dialect ?? "timm")!
+        for t in record.tensors ?? [] {
+            guard let canonical = mapping.canonicalName(t.name), !t.name.hasSuffix("num_batches_tracked"),
+                  !mapping.transformsWeight(canonicalName: canonical) else { continue }
+            let values = try #require(model.file.tensor(canonical)).floats()
+            for s in t.samples { #expect(values[Int(s[0])] == Float(s[1]), "\(canonical)[\(Int(s[0]))]") }
+        }
+        for (name, samples) in record.expected_timm ?? [:] {
+            let values = try #require(model.file.tensor(name)).floats()
+            for s in samples { #expect(values[Int(s[0])].bitPattern == Float(s[1]).bitPattern, "\(name)") }
+        }
+    }
+
+    @Test(.enabled(if: readersAvailable))
+    func truncatedSourceFailsAndWritesNothing() throws {
+        let dir = FixturePaths.temporaryDirectory("cli")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1.pth")))
+        let source = dir + "/cut.pth"
+        try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: source))
+        let r = try runTool("tresnet-convert", [source, dir + "/o.tw"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("cut.pth"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["cut.pth"])
+    }
+
+    @Test(.enabled(if: readersAvailable))
+    func forcedWrongVariantExits2WithTheFullList() throws {
+        let dir = FixturePaths.temporaryDirectory("cli")
+        let r = try runTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--variant", "tresnet_m"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("body.conv1.conv.weight expected [64, 48, 3, 3], file has [4, 48, 3, 3]"))
+        #expect(r.err.contains("hint: other variant"))
+        #expect(directoryIsEmpty(dir))
+    }
+}
