@@ -4,7 +4,7 @@ import TestSupport
 import TResNetKit
 
 /// Runs a built executable of this package; returns exit status, stdout and stderr.
-func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+private func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
     let candidates = [".build/debug/", ".build/release/"].map { FixturePaths.root + "/" + $0 + name }
     let path = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build \(name) first")
     let p = Process()
@@ -21,11 +21,11 @@ func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, ou
 }
 
 /// True once the checkpoint readers are in (CheckpointReader was a stub on this branch).
-let readersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.pth"))) != nil
+let convertReadersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.pth"))) != nil
 
 @Suite struct ConvertCLITests {
     @Test func helpNamesTheOptions() throws {
-        let r = try runTool("tresnet-convert", ["--help"])
+        let r = try runConvertTool("tresnet-convert", ["--help"])
         #expect(r.status == 0)
         for option in ["--dtype", "--variant", "--dialect", "--force", "--allow-unexpected", "--dry-run"] {
             #expect(r.out.contains(option), "\(option)")
@@ -36,7 +36,7 @@ let readersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny
         let dir = FixturePaths.temporaryDirectory("cli")
         let out = dir + "/o.tw"
         try Data("precious".utf8).write(to: URL(fileURLWithPath: out))
-        let r = try runTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), out])
+        let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), out])
         #expect(r.status == 1)
         #expect(r.err.contains("exists (use --force"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "precious")
@@ -45,17 +45,17 @@ let readersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny
 
     @Test func badDTypeIsAUsageError() throws {
         let dir = FixturePaths.temporaryDirectory("cli")
-        let r = try runTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--dtype", "f8"])
+        let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--dtype", "f8"])
         #expect(r.status != 0 && r.status != 2)
         #expect(r.err.contains("--dtype"))
-        #expect(directoryIsEmpty(dir))
+        #expect(convertDirIsEmpty(dir))
     }
 
     @Test func unreadableSourceExits2AndWritesNothing() throws {
         let dir = FixturePaths.temporaryDirectory("cli")
         let source = dir + "/notes.pth"
         try Data("this is not a checkpoint\n".utf8).write(to: URL(fileURLWithPath: source))
-        let r = try runTool("tresnet-convert", [source, dir + "/o.tw"])
+        let r = try runConvertTool("tresnet-convert", [source, dir + "/o.tw"])
         #expect(r.status == 2)
         #expect(r.err.contains("notes.pth"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["notes.pth"])
@@ -67,11 +67,11 @@ let readersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny
                               "tiny_v2_miil.pth", "tiny_v1_legacy.pth", "tiny_v1_wrapped.pth", "tiny_v1_f16.pth",
                               "tiny_v1_bf16.pth", "tiny_v1_views.pth"]
 
-    @Test(.enabled(if: readersAvailable), arguments: convertible)
+    @Test(.enabled(if: convertReadersAvailable), arguments: convertible)
     func everyFixtureConverts(file: String) throws {
         let dir = FixturePaths.temporaryDirectory("cli")
         let out = dir + "/m.tw"
-        let r = try runTool("tresnet-convert", [FixturePaths.tiny(file), out])
+        let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny(file), out])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("architecture:"))
         let model = try TWModel.open(path: out, verifyChecksums: true)
@@ -96,25 +96,25 @@ let readersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny
         }
     }
 
-    @Test(.enabled(if: readersAvailable))
+    @Test(.enabled(if: convertReadersAvailable))
     func truncatedSourceFailsAndWritesNothing() throws {
         let dir = FixturePaths.temporaryDirectory("cli")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1.pth")))
         let source = dir + "/cut.pth"
         try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: source))
-        let r = try runTool("tresnet-convert", [source, dir + "/o.tw"])
+        let r = try runConvertTool("tresnet-convert", [source, dir + "/o.tw"])
         #expect(r.status == 2)
         #expect(r.err.contains("cut.pth"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["cut.pth"])
     }
 
-    @Test(.enabled(if: readersAvailable))
+    @Test(.enabled(if: convertReadersAvailable))
     func forcedWrongVariantExits2WithTheFullList() throws {
         let dir = FixturePaths.temporaryDirectory("cli")
-        let r = try runTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--variant", "tresnet_m"])
+        let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--variant", "tresnet_m"])
         #expect(r.status == 2)
         #expect(r.err.contains("body.conv1.conv.weight expected [64, 48, 3, 3], file has [4, 48, 3, 3]"))
         #expect(r.err.contains("hint: other variant"))
-        #expect(directoryIsEmpty(dir))
+        #expect(convertDirIsEmpty(dir))
     }
 }

@@ -6,7 +6,7 @@ import TResNetKit
 /// A state dict with the fixture's names, shapes and dtypes, holding the manifest's sampled values (exactly
 /// as PyTorch wrote them) at their indices and a deterministic filler elsewhere. Integer tensors
 /// (`num_batches_tracked`) hold their sampled value.
-func manifestStateDict(_ file: String) throws -> (StateDict, FixtureManifest.FileRecord) {
+func convertManifestStateDict(_ file: String) throws -> (StateDict, FixtureManifest.FileRecord) {
     let record = try #require(try FixtureManifest.load().files[file])
     var sd = StateDict()
     for (i, t) in try #require(record.tensors).enumerated() {
@@ -26,22 +26,22 @@ func manifestStateDict(_ file: String) throws -> (StateDict, FixtureManifest.Fil
     return (sd, record)
 }
 
-func checkpoint(_ file: String) throws -> (LoadedCheckpoint, FixtureManifest.FileRecord) {
-    let (sd, record) = try manifestStateDict(file)
+func convertCheckpoint(_ file: String) throws -> (LoadedCheckpoint, FixtureManifest.FileRecord) {
+    let (sd, record) = try convertManifestStateDict(file)
     return (LoadedCheckpoint(path: FixturePaths.tiny(file), container: .pytorchZip, stateDict: sd, wrapper: record.wrapper), record)
 }
 
-func kitError(_ body: () throws -> Void) -> TResNetError? {
+func convertError(_ body: () throws -> Void) -> TResNetError? {
     do { try body() } catch let e as TResNetError { return e } catch { return nil }
     return nil
 }
 
-func directoryIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? ["?"]).isEmpty }
+func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? ["?"]).isEmpty }
 
 @Suite struct ConvertPipelineTests {
     @Test(arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth"])
     func miilBecomesTimmStateDictWithTransformedBNWeights(file: String) throws {
-        let (ckpt, record) = try checkpoint(file)
+        let (ckpt, record) = try convertCheckpoint(file)
         let out = FixturePaths.temporaryDirectory("convert") + "/m.tw"
         let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
         #expect(summary.dialect == "miil" && summary.dialectDetected)
@@ -76,7 +76,7 @@ func directoryIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conten
 
     @Test(arguments: ["tiny_v1.pth", "tiny_v2.pth"])
     func timmF32RoundTripsBitExactly(file: String) throws {
-        let (ckpt, record) = try checkpoint(file)
+        let (ckpt, record) = try convertCheckpoint(file)
         let out = FixturePaths.temporaryDirectory("convert") + "/t.tw"
         let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
         #expect(summary.transformedWeights == 0 && summary.dialect == "timm")
@@ -90,7 +90,7 @@ func directoryIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conten
 
     @Test(arguments: [OutputDType.f16, .bf16])
     func narrowOutputKeepsBatchNormF32(dtype: OutputDType) throws {
-        let (ckpt, record) = try checkpoint("tiny_v1.pth")
+        let (ckpt, record) = try convertCheckpoint("tiny_v1.pth")
         let out = FixturePaths.temporaryDirectory("convert") + "/h.tw"
         var options = Conversion.Options()
         options.dtype = dtype
@@ -111,11 +111,11 @@ func directoryIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conten
     }
 
     @Test func existingOutputIsLeftAloneWithoutForce() throws {
-        let (ckpt, record) = try checkpoint("tiny_v1.pth")
+        let (ckpt, record) = try convertCheckpoint("tiny_v1.pth")
         let dir = FixturePaths.temporaryDirectory("convert")
         let out = dir + "/x.tw"
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: out))
-        let e = kitError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init()) }
+        let e = convertError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init()) }
         #expect(e?.code == .outputExists)
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "keep me")
         var options = Conversion.Options()
@@ -126,58 +126,58 @@ func directoryIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conten
     }
 
     @Test func failureMidwayLeavesNothing() throws {
-        let (ckpt, record) = try checkpoint("tiny_v1.pth")
+        let (ckpt, record) = try convertCheckpoint("tiny_v1.pth")
         let dir = FixturePaths.temporaryDirectory("convert")
         var options = Conversion.Options()
         options.progress = { done, total in
             if done > total / 2 { throw TResNetError(.io, "simulated failure") }
         }
-        let e = kitError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options) }
+        let e = convertError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options) }
         #expect(e?.message == "simulated failure")
-        #expect(directoryIsEmpty(dir))
+        #expect(convertDirIsEmpty(dir))
         // And with --force over an existing file, the old file survives a failure.
         try Data("old".utf8).write(to: URL(fileURLWithPath: dir + "/y.tw"))
         options.overwrite = true
-        _ = kitError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options) }
+        _ = convertError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options) }
         #expect(try String(contentsOfFile: dir + "/y.tw", encoding: .utf8) == "old")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["y.tw"])
     }
 
     @Test func bindingFailureWritesNothingAndNamesTheTensor() throws {
-        var (ckpt, record) = try checkpoint("tiny_v1.pth")
+        var (ckpt, record) = try convertCheckpoint("tiny_v1.pth")
         ckpt.stateDict.remove("body.layer3.1.conv2.conv.weight")
         let dir = FixturePaths.temporaryDirectory("convert")
-        let e = kitError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/z.tw", options: .init()) }
+        let e = convertError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/z.tw", options: .init()) }
         #expect(e?.code == .binding && e?.code.exitCode == 2)
         #expect(e?.description.contains("missing   body.layer3.1.conv2.conv.weight expected [16, 16, 3, 3]") == true)
-        #expect(directoryIsEmpty(dir))
+        #expect(convertDirIsEmpty(dir))
     }
 
     @Test func forcingMiilOnTimmFileIsRefused() throws {
-        let (ckpt, _) = try checkpoint("tiny_v1.pth")
+        let (ckpt, _) = try convertCheckpoint("tiny_v1.pth")
         var options = Conversion.Options()
         options.dialect = "miil"
-        let e = kitError { _ = try Conversion.prepare(ckpt, options: options) }
+        let e = convertError { _ = try Conversion.prepare(ckpt, options: options) }
         #expect(e?.code == .binding)
         #expect(e?.description.contains("body.conv1.conv.weight") == true)
         #expect(e?.message.contains("a second time") == true)
     }
 
     @Test func forcingTimmOnMiilFileHintsAtTheDialect() throws {
-        let (ckpt, _) = try checkpoint("tiny_v1_miil.pth")
+        let (ckpt, _) = try convertCheckpoint("tiny_v1_miil.pth")
         var options = Conversion.Options()
         options.dialect = "timm"
         options.variant = "tresnet_m"
-        let e = kitError { _ = try Conversion.prepare(ckpt, options: options) }
+        let e = convertError { _ = try Conversion.prepare(ckpt, options: options) }
         #expect(e?.message.contains("unexpected body.conv1.0.weight") == true)
         #expect(e?.message.contains("this looks like the MIIL spelling") == true)
     }
 
     @Test func forcedVariantMismatchHintsAtTheOtherVariant() throws {
-        let (ckpt, _) = try checkpoint("tiny_v2.pth")
+        let (ckpt, _) = try convertCheckpoint("tiny_v2.pth")
         var options = Conversion.Options()
         options.variant = "tresnet_v2_l"
-        let e = kitError { _ = try Conversion.prepare(ckpt, options: options) }
+        let e = convertError { _ = try Conversion.prepare(ckpt, options: options) }
         #expect(e?.message.contains("shape     body.conv1.conv.weight expected [64, 48, 3, 3], file has [8, 48, 3, 3]") == true)
         #expect(e?.message.contains("other variant") == true)
         #expect(e?.message.contains("missing   body.layer3.2.conv1.conv.weight") == true)
@@ -186,13 +186,13 @@ func directoryIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conten
     @Test func unknownSpellingIsExplained() throws {
         var sd = StateDict()
         try sd.insert("encoder.weight", Tensor(shape: [1], floats: [0]))
-        let e = kitError { _ = try Conversion.prepare(LoadedCheckpoint(path: "x.pth", container: .pytorchZip, stateDict: sd)) }
+        let e = convertError { _ = try Conversion.prepare(LoadedCheckpoint(path: "x.pth", container: .pytorchZip, stateDict: sd)) }
         #expect(e?.message.contains("not a TResNet state dict") == true)
         #expect(e?.message.contains("encoder.weight") == true)
     }
 
     @Test func summaryExplainsTheDecision() throws {
-        let (ckpt, record) = try checkpoint("tiny_v2_miil.pth")
+        let (ckpt, record) = try convertCheckpoint("tiny_v2_miil.pth")
         let out = FixturePaths.temporaryDirectory("convert") + "/s.tw"
         let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
         let text = summary.lines.joined(separator: "\n")
