@@ -68,8 +68,11 @@ public enum ArchitectureInference {
         }
         why.append("\(headName) \(formatShape(head)) → \(head[0]) classes")
 
+        let folded = shapes["body.conv1.conv.bias"] != nil && shapes["body.conv1.bn.weight"] == nil
+        if folded { why.append("body.conv1.conv.bias present and no body.conv1.bn → BatchNorm folded into the convs") }
         let configuration = TResNetConfiguration(layout: v2 ? .v2 : .v1, layers: layers, planes: planes,
-                                                 numClasses: head[0], inChannels: inChannels)
+                                                 numClasses: head[0], inChannels: inChannels,
+                                                 normalization: folded ? .folded : .batchNorm)
         do { try configuration.validate() } catch let e as TResNetError {
             throw TResNetError(.binding, at: .tensor(stemName), "the tensors describe an unbuildable TResNet: \(e.message)")
         }

@@ -73,11 +73,21 @@ public struct BindingReport: Sendable {
 
 /// The canonical tensors of one model in walk order, ready to write or run.
 public struct BoundModel: Sendable {
-    public var configuration: TResNetConfiguration
+    public let configuration: TResNetConfiguration
     /// Stored tensors (no `num_batches_tracked`) in walk order; float tensors are f32, f16 or bf16.
-    public var tensors: [(spec: TensorSpec, tensor: Tensor)]
+    public let tensors: [(spec: TensorSpec, tensor: Tensor)]
     /// Unexpected names ignored under `allowUnexpected`.
-    public var ignored: [String]
+    public let ignored: [String]
+    private let positions: [String: Int]
+
+    public init(configuration: TResNetConfiguration, tensors: [(spec: TensorSpec, tensor: Tensor)], ignored: [String]) {
+        self.configuration = configuration
+        self.tensors = tensors
+        self.ignored = ignored
+        var positions: [String: Int] = [:]
+        for (i, t) in tensors.enumerated() { positions[t.spec.path] = i }
+        self.positions = positions
+    }
 
     /// The tensors as a canonical (timm-spelling) state dict, in walk order.
     public func stateDict() throws -> StateDict {
@@ -86,7 +96,8 @@ public struct BoundModel: Sendable {
         return sd
     }
 
-    public subscript(path: String) -> Tensor? { tensors.first { $0.spec.path == path }?.tensor }
+    /// The tensor at canonical `path` (what the runtime fetches), nil for a path the tree does not store.
+    public subscript(path: String) -> Tensor? { positions[path].map { tensors[$0].tensor } }
 }
 
 /// Matches canonical names to the tree: every missing, unexpected and mis-shaped tensor at once.

@@ -70,3 +70,13 @@ import TResNetCore
         #expect(Dialect.detect(["model.conv1.weight"]) == nil)
     }
 }
+
+@Suite struct FoldedInferenceTests {
+    @Test func foldedListingIsInferredAsFolded() throws {
+        var c = TResNetConfiguration.tresnetV2L
+        c.normalization = .folded
+        let inferred = try ArchitectureInference.infer(TResNet(c).listing.map { ($0.path, $0.shape) })
+        #expect(inferred.configuration == c)
+        #expect(Binder.check(TResNet(c).listing.map { ($0.path, $0.shape, $0.dtype) }, against: c).isClean)
+    }
+}
