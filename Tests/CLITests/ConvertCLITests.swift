@@ -4,7 +4,7 @@ import TestSupport
 import TResNetKit
 
 /// Runs a built executable of this package; returns exit status, stdout and stderr.
-private func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
     let candidates = [".build/debug/", ".build/release/"].map { FixturePaths.root + "/" + $0 + name }
     let path = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build \(name) first")
     let p = Process()
@@ -116,5 +116,37 @@ let convertReadersAvailable: Bool = (try? CheckpointReader.read(path: FixturePat
         #expect(r.err.contains("body.conv1.conv.weight expected [64, 48, 3, 3], file has [4, 48, 3, 3]"))
         #expect(r.err.contains("hint: other variant"))
         #expect(convertDirIsEmpty(dir))
+    }
+}
+
+/// The project's Python (torch + timm), when `make venv` has made it.
+let projectPython: String? = {
+    let p = FixturePaths.root + "/.venv/bin/python"
+    return FileManager.default.isExecutableFile(atPath: p) ? p : nil
+}()
+
+@Suite struct ConvertAgainstTimmTests {
+    /// Converts a fixture with the CLI, then lets the independent Python reader (Tools/tw_reader.py) check the
+    /// file against timm's own checkpoint_filter_fn output of the same source, bit for bit, and load it into
+    /// timm with strict=True.
+    @Test(.enabled(if: convertReadersAvailable && projectPython != nil),
+          arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth", "tiny_v1.pth", "tiny_v2.pth", "tiny_v1_wrapped.pth"])
+    func twEqualsTimmConversion(file: String) throws {
+        let dir = FixturePaths.temporaryDirectory("timm")
+        let out = dir + "/m.tw"
+        let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny(file), out])
+        #expect(r.status == 0, "\(r.err)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: projectPython!)
+        p.arguments = [FixturePaths.root + "/Tools/tw_reader.py", out, "--timm", FixturePaths.tiny(file)]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("order: same"))
+        #expect(text.contains("All keys matched successfully"))
     }
 }
