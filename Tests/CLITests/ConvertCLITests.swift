@@ -22,6 +22,8 @@ func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: In
 
 /// True once the checkpoint readers are in (CheckpointReader was a stub on this branch).
 let convertReadersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.pth"))) != nil
+/// The safetensors reader comes from another branch than the PyTorch readers.
+let safetensorsReaderAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.safetensors"))) != nil
 
 @Suite struct ConvertCLITests {
     @Test func helpNamesTheOptions() throws {
@@ -63,12 +65,16 @@ let convertReadersAvailable: Bool = (try? CheckpointReader.read(path: FixturePat
 
     // MARK: Once the readers are in
 
-    static let convertible = ["tiny_v1.pth", "tiny_v1.safetensors", "tiny_v1_miil.pth", "tiny_v2.pth", "tiny_v2.safetensors",
-                              "tiny_v2_miil.pth", "tiny_v1_legacy.pth", "tiny_v1_wrapped.pth", "tiny_v1_f16.pth",
-                              "tiny_v1_bf16.pth", "tiny_v1_views.pth"]
+    static let convertible = ["tiny_v1.pth", "tiny_v1_miil.pth", "tiny_v2.pth", "tiny_v2_miil.pth", "tiny_v1_legacy.pth",
+                              "tiny_v1_wrapped.pth", "tiny_v1_f16.pth", "tiny_v1_bf16.pth", "tiny_v1_views.pth"]
 
     @Test(.enabled(if: convertReadersAvailable), arguments: convertible)
-    func everyFixtureConverts(file: String) throws {
+    func everyTorchFixtureConverts(file: String) throws { try convertFixture(file) }
+
+    @Test(.enabled(if: safetensorsReaderAvailable), arguments: ["tiny_v1.safetensors", "tiny_v2.safetensors"])
+    func everySafetensorsFixtureConverts(file: String) throws { try convertFixture(file) }
+
+    func convertFixture(_ file: String) throws {
         let dir = FixturePaths.temporaryDirectory("cli")
         let out = dir + "/m.tw"
         let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny(file), out])
