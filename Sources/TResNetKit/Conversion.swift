@@ -113,8 +113,9 @@ public enum Conversion {
         public var binding: BindingOptions = .strict
         /// `--force`: replace an existing output.
         public var overwrite = false
-        public var preprocessing: Preprocessing = .tresnetDefault
-        /// Label set id; nil → from the class count.
+        /// Preprocessing to record; nil → the source `.tw`'s, else TResNet's defaults.
+        public var preprocessing: Preprocessing?
+        /// Label set id; nil → the source `.tw`'s, else from the class count.
         public var labelSet: String?
         /// Called with (bytes written, total) while writing; may throw to abort (nothing is left behind).
         public var progress: (@Sendable (Int, Int) throws -> Void)?
@@ -130,9 +131,14 @@ public enum Conversion {
         let clock = ContinuousClock()
         let start = clock.now
         try checkOutput(output, options: options)
-        let checkpoint = try CheckpointReader.read(path: source, key: options.key)
+        let (checkpoint, tw) = try ModelSource.read(path: source, key: options.key)
         let sha = try SHA256Hex.of(file: source)
         let bytesIn = try ByteStore.map(path: source).count
+        var options = options
+        if let tw {
+            options.preprocessing = options.preprocessing ?? tw.preprocessing
+            options.labelSet = options.labelSet ?? tw.labelSet
+        }
         var summary = try convert(checkpoint: checkpoint, sourceSHA256: sha, output: output, options: options)
         summary.bytesIn = bytesIn
         summary.seconds = (clock.now - start).seconds
@@ -157,7 +163,8 @@ public enum Conversion {
         let c = prepared.bound.configuration
         let safetensors = output.hasSuffix(".safetensors")
         let metadata = ModelFileMetadata(
-            configuration: c, variant: prepared.architecture.variantName ?? "custom", preprocessing: options.preprocessing,
+            configuration: c, variant: prepared.architecture.variantName ?? "custom",
+            preprocessing: options.preprocessing ?? .tresnetDefault,
             labelSet: options.labelSet ?? LabelSet.id(numClasses: c.numClasses),
             sourceFile: baseName(checkpoint.path), sourceSHA256: sourceSHA256, sourceFormat: checkpoint.container.rawValue,
             sourceWrapper: checkpoint.wrapper ?? "", sourceDialect: prepared.dialect.id,

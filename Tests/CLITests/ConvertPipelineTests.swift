@@ -203,3 +203,63 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         #expect(summary.tensors == TResNet(summary.architecture.configuration).storedTensors.count)
     }
 }
+
+@Suite struct ConvertFromTWTests {
+    func makeTW(_ file: String, dtype: OutputDType = .keep) throws -> (String, LoadedCheckpoint) {
+        let (ckpt, record) = try convertCheckpoint(file)
+        let out = FixturePaths.temporaryDirectory("fromtw") + "/src.tw"
+        var options = Conversion.Options()
+        options.dtype = dtype
+        options.preprocessing = Preprocessing(inputSize: [3, 448, 448], cropPct: 1.0, interpolation: "bicubic")
+        _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: options)
+        return (out, ckpt)
+    }
+
+    @Test func twSourceConvertsAndKeepsItsPreprocessing() throws {
+        let (source, _) = try makeTW("tiny_v1_miil.pth")
+        let out = source.replacingOccurrences(of: "src.tw", with: "half.tw")
+        var options = Conversion.Options()
+        options.dtype = .f16
+        let summary = try Conversion.convert(source: source, output: out, options: options)
+        #expect(summary.sourceFormat == .tw && summary.dialect == "timm" && summary.transformedWeights == 0)
+        let model = try TWModel.open(path: out, verifyChecksums: true)
+        #expect(model.metadata.sourceFormat == "tw")
+        #expect(model.metadata.preprocessing.inputSize == [3, 448, 448])
+        #expect(model.metadata.preprocessing.interpolation == "bicubic")
+        // Same tensors as the source .tw, narrowed except BatchNorm.
+        let src = try TWFile.open(path: source)
+        #expect(model.file.entries.map(\.name) == src.entries.map(\.name))
+        for e in src.entries {
+            let t = try #require(src.tensor(e.name))
+            let expected = e.name.contains(".bn.") ? t : try t.converted(to: .float16)
+            #expect(model.file.tensor(e.name)?.data.toArray() == expected.data.toArray(), "\(e.name)")
+        }
+    }
+
+    @Test func truncatedSourceFailsNamingTheFileAndWritesNothing() throws {
+        let (source, _) = try makeTW("tiny_v2.pth")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let dir = FixturePaths.temporaryDirectory("fromtw")
+        let cut = dir + "/cut.tw"
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: cut))
+        let e = convertError { _ = try Conversion.convert(source: cut, output: dir + "/o.tw", options: .init()) }
+        #expect(e?.code == .truncated)
+        #expect(e?.description.contains("cut.tw") == true)
+        #expect(e?.description.contains("the header says \(bytes.count) bytes, the file has \(bytes.count - 100)") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["cut.tw"])
+    }
+
+    @Test func corruptTensorInSourceIsNamed() throws {
+        let (source, _) = try makeTW("tiny_v1.pth")
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: source)))
+        let file = try TWFile.open(path: source)
+        let e0 = try #require(file.entries.first { $0.name == "body.layer2.1.conv1.conv.weight" })
+        bytes[file.dataOffset + e0.offset] ^= 0x10
+        let dir = FixturePaths.temporaryDirectory("fromtw")
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/bad.tw"))
+        let e = convertError { _ = try Conversion.convert(source: dir + "/bad.tw", output: dir + "/o.tw", options: .init()) }
+        #expect(e?.code == .checksumMismatch)
+        #expect(e?.description.contains("body.layer2.1.conv1.conv.weight") == true)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/o.tw"))
+    }
+}
