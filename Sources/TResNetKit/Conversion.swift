@@ -231,8 +231,11 @@ public enum Conversion {
         }
         var extraHints: [String] = []
         if !mapping.collisions.isEmpty {
-            extraHints.append("names that map to the same canonical name were left out: "
-                              + mapping.collisions.map { displaySafe($0) }.joined(separator: ", "))
+            let list = mapping.collisions.map { "  duplicate " + displaySafe($0) + " → "
+                + displaySafe(dialect.canonicalName($0) ?? "") + " (already given by another name)" }
+            throw TResNetError(.binding, format: "binding", at: .tensor(mapping.collisions[0]),
+                               "\(mapping.collisions.count) tensors map to a name another tensor already has "
+                               + "(mixed spellings?):\n" + list.joined(separator: "\n"), file: checkpoint.path)
         }
 
         var architecture: InferredArchitecture
@@ -258,7 +261,8 @@ public enum Conversion {
             extraHints.append("the dialect was forced to \(dialect.id), but the names look like \(detected.id)")
         }
         let bound = try TResNetError.naming(checkpoint.path) {
-            try Binder.bind(mapped, to: architecture.configuration, options: options.binding, extraHints: extraHints)
+            try Binder.bind(mapped, to: architecture.configuration, options: options.binding, extraHints: extraHints,
+                            sourceNames: Dictionary(mapping.renamed.map { ($0.canonical, $0.source) }, uniquingKeysWith: { a, _ in a }))
         }
         return PreparedModel(checkpoint: checkpoint, mapping: mapping, architecture: architecture, bound: bound,
                              transformedWeights: transformed)

@@ -103,8 +103,10 @@ public struct BoundModel: Sendable {
 /// Matches canonical names to the tree: every missing, unexpected and mis-shaped tensor at once.
 public enum Binder {
     /// Checks `entries` (canonical names) against `configuration` without touching tensor bytes.
+    /// - Parameter sourceNames: canonical name → the name in the file, for names a dialect renamed (shown in
+    ///   the report so the user can find the tensor in their file).
     public static func check(_ entries: [(name: String, shape: [Int], dtype: DType)], against configuration: TResNetConfiguration,
-                             options: BindingOptions = .strict) -> BindingReport {
+                             options: BindingOptions = .strict, sourceNames: [String: String] = [:]) -> BindingReport {
         let specs = TResNet(configuration).listing
         var byName: [String: (shape: [Int], dtype: DType)] = [:]
         for e in entries { byName[e.name] = (e.shape, e.dtype) }
@@ -146,6 +148,12 @@ public enum Binder {
             problems.append(BindingProblem(kind: .unexpected, path: e.name, actual: e.shape))
         }
 
+        for i in problems.indices {
+            if let original = sourceNames[problems[i].path], original != problems[i].path {
+                let note = "(in the file: '\(displaySafe(original))')"
+                problems[i].detail = problems[i].detail.map { $0 + " " + note } ?? note
+            }
+        }
         var hints: [String] = []
         let names = Set(entries.map(\.name))
         if !problems.isEmpty {
@@ -174,9 +182,10 @@ public enum Binder {
     /// Binds a canonical state dict to `configuration`: strict check, then the stored tensors in walk order
     /// with f64 narrowed to f32. Throws `.binding` (exit 2) with the full report.
     public static func bind(_ stateDict: StateDict, to configuration: TResNetConfiguration,
-                            options: BindingOptions = .strict, extraHints: [String] = []) throws -> BoundModel {
+                            options: BindingOptions = .strict, extraHints: [String] = [],
+                            sourceNames: [String: String] = [:]) throws -> BoundModel {
         var report = check(stateDict.entries.map { ($0.name, $0.tensor.shape, $0.tensor.dtype) }, against: configuration,
-                           options: options)
+                           options: options, sourceNames: sourceNames)
         guard report.isClean else {
             report.hints = extraHints + report.hints
             throw report.error

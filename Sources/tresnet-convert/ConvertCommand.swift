@@ -29,6 +29,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Force a zoo variant: tresnet_m, tresnet_l, tresnet_xl, tresnet_v2_l.")
     var variant: String?
 
+    @Option(help: "Force the class count (with --variant; default: from head.fc.weight).")
+    var numClasses: Int?
+
     @Option(help: "Force the source spelling: timm or miil.")
     var dialect: String?
 
@@ -54,6 +57,7 @@ struct ConvertCommand: ParsableCommand {
         var options = Conversion.Options()
         options.dtype = dtype
         options.variant = variant
+        options.numClasses = numClasses
         options.dialect = dialect
         options.key = key
         options.binding = BindingOptions(allowUnexpected: allowUnexpected)

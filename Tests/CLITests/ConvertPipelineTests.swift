@@ -263,3 +263,23 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         #expect(!FileManager.default.fileExists(atPath: dir + "/o.tw"))
     }
 }
+
+@Suite struct ConvertMappingTests {
+    @Test func mixedSpellingsThatCollideAreRefused() throws {
+        var (ckpt, _) = try convertCheckpoint("tiny_v1_miil.pth")
+        // The timm spelling of a tensor the MIIL spelling already has.
+        try ckpt.stateDict.insert("body.layer1.0.conv1.bn.bias", Tensor(shape: [4], floats: [0, 0, 0, 0]))
+        let e = convertError { _ = try Conversion.prepare(ckpt) }
+        #expect(e?.code == .binding)
+        #expect(e?.message.contains("body.layer1.0.conv1.bn.bias") == true)
+    }
+
+    @Test func problemsOnRenamedTensorsShowTheFileName() throws {
+        var (ckpt, _) = try convertCheckpoint("tiny_v1_miil.pth")
+        ckpt.stateDict.remove("body.layer2.0.conv1.0.1.bias")
+        try ckpt.stateDict.insert("body.layer2.0.conv1.0.1.bias", Tensor(shape: [3], floats: [0, 0, 0]))
+        let e = convertError { _ = try Conversion.prepare(ckpt) }
+        #expect(e?.message.contains("shape     body.layer2.0.conv1.bn.bias expected [8], file has [3] (in the file: 'body.layer2.0.conv1.0.1.bias')") == true,
+                "\(String(describing: e?.message))")
+    }
+}
