@@ -335,11 +335,11 @@ def write_swift(catalog, table):
         "enum CatalogData {",
         '    static let catalogJSON = #"""',
         cat,
-        '    """#',
+        '"""#',
         "",
         '    static let paperTableJSON = #"""',
         tab,
-        '    """#',
+        '"""#',
         "}",
         ""])
     with open(os.path.join(gen_dir, "CatalogData.swift"), "w", encoding="utf-8") as f:

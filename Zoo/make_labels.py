@@ -112,7 +112,7 @@ def write_swift(texts, provenance):
             sys.exit(f"{set_id}: text would end the raw string literal")
         lines.append(f"    private static let {swift_ident(set_id)} = #\"\"\"")
         lines.append(text.rstrip("\n"))
-        lines.append('    """#')
+        lines.append('"""#')
         lines.append("")
     lines.append("}")
     with open(os.path.join(gen_dir, "LabelData.swift"), "w", encoding="utf-8") as f:

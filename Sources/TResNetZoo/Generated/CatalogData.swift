@@ -1906,7 +1906,7 @@ enum CatalogData {
   }
  ]
 }
-    """#
+"""#
 
     static let paperTableJSON = #"""
 {
@@ -1986,5 +1986,5 @@ enum CatalogData {
   ]
  }
 }
-    """#
+"""#
 }

@@ -1014,7 +1014,7 @@ n13052670	hen-of-the-woods, hen of the woods, Polyporus frondosus, Grifola frond
 n13054560	bolete
 n13133613	ear, spike, capitulum
 n15075141	toilet tissue, toilet paper, bathroom tissue
-    """#
+"""#
 
     private static let imagenet21kMiil = #"""
 n00005787	benthos
@@ -12238,7 +12238,7 @@ n15093137	vitamin P, bioflavinoid, citrin
 n15093298	vitamin C, C, ascorbic acid
 n15102455	chipboard, hardboard
 n15102894	knothole
-    """#
+"""#
 
     private static let imagenet21kMiilW21 = #"""
 n00005787	benthos
@@ -22691,6 +22691,6 @@ n15093137	vitamin P, bioflavinoid, citrin
 n15093298	vitamin C, C, ascorbic acid
 n15102455	chipboard, hardboard
 n15102894	knothole
-    """#
+"""#
 
 }
