@@ -208,14 +208,14 @@ def timm_entry(tag, default_for):
             resize=resize_policy("shorter-side-then-center-crop", size, cfg["crop_pct"]),
             official_resize=resize_policy(kind, size, cfg["crop_pct"])),
         top1=facts.get("top1"), top5=facts.get("top5"), reported_top1=facts.get("reported"),
-        reported_note=facts.get("reported_note"), semantic_top1_21k=facts.get("semantic"),
+        reported_note=facts.get("reported_note"), semantic_top1=facts.get("semantic"),
         same_weights_as=None, aliases=aliases, files=files,
         sources=dict(
             architecture=SRC_TIMM_CFG, num_classes=SRC_TIMM_CFG, input_size=SRC_TIMM_CFG, hub_id=SRC_TIMM_CFG,
             preprocessing=SRC_TIMM_CFG, official_resize=official_source(kind, size, facts["dataset"]),
             top1=SRC_TIMM_RESULTS if facts.get("top1") is not None else None,
             reported_top1=facts.get("reported_src") if facts.get("reported") is not None else None,
-            semantic_top1_21k=SRC_MIIL_21K if facts.get("semantic") is not None else None,
+            semantic_top1=SRC_MIIL_21K if facts.get("semantic") is not None else None,
             dataset="tresnet.md §7.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
             aliases=SRC_TIMM_DEPRECATIONS + "; " + SRC_TIMM_HISTORY,
             label_set="timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"))
@@ -234,7 +234,7 @@ def miil_entry(row):
             mean=[0.0, 0.0, 0.0], std=[1.0, 1.0, 1.0], scale="rgb/255",
             crop_pct=1.0 if kind == "squish" else 0.875, crop_mode="squash" if kind == "squish" else "center",
             interpolation="bilinear", resize=policy, official_resize=policy),
-        top1=None, top5=None, reported_top1=reported, reported_note=None, semantic_top1_21k=semantic,
+        top1=None, top5=None, reported_top1=reported, reported_note=None, semantic_top1=semantic,
         same_weights_as=same, aliases=[name], files=[dict(
             name=name, url=MIIL.format(path=path), format="pytorch-zip", naming="miil", wrapper=wrapper,
             status="dead", sha256=None, sha256_source=None, sha256_prefix=None, sha256_prefix_source=None,
@@ -248,7 +248,7 @@ def miil_entry(row):
             preprocessing=official_source(kind, size, dataset) + "; mean/std: none (tresnet.md §2.11)",
             official_resize=official_source(kind, size, dataset),
             reported_top1=rsrc if reported is not None else None,
-            semantic_top1_21k=rsrc if semantic is not None else None,
+            semantic_top1=rsrc if semantic is not None else None,
             same_weights_as="tresnet.md §7.1/§7.4 (timm tags were converted from these originals)",
             wrapper="tresnet.md §4.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"))
 
@@ -267,7 +267,7 @@ def paper_table():
             ]),
         imagenet21k_model_zoo=dict(
             source=SRC_MIIL_21K,
-            columns=["model", "semantic_top1_21k", "top1_1k_finetuned", "max_train_batch", "train_img_per_s",
+            columns=["model", "semantic_top1", "top1_1k_finetuned", "max_train_batch", "train_img_per_s",
                      "infer_img_per_s"],
             rows=[
                 ["TResNet-M", 76.4, 83.1, 520, 670, 2970],

@@ -67,7 +67,7 @@ public struct ResizePolicy: Codable, Sendable, Hashable {
 /// Input preprocessing of a weight: RGB scaled to [0, 1], then `(x - mean) / std` (all published TResNets use
 /// mean 0, std 1), after `resize`. `officialResize` is what the authors' own scripts did (it differs from timm's
 /// cfg for the 448 and 21K weights; tresnet.md §7.2).
-public struct Preprocessing: Codable, Sendable, Hashable {
+public struct ZooPreprocessing: Codable, Sendable, Hashable {
     public var mean: [Double]
     public var std: [Double]
     /// Always `rgb/255`.
@@ -92,13 +92,13 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     /// The pretraining dataset of a fine-tuned weight (`imagenet-21k-p`), nil otherwise.
     public var pretrainDataset: String?
     public var numClasses: Int
-    /// Label set id (`LabelSet.named(_:)`): `imagenet-1k` or `imagenet-21k-miil`.
+    /// Label set id (`LabelNames.named(_:)`): `imagenet-1k` or `imagenet-21k-miil`.
     public var labelSet: String
     /// Square input side the weight was evaluated at (224 or 448).
     public var inputSize: Int
     /// Hugging Face repository (`timm/<tag>`), nil for MIIL originals.
     public var hubId: String?
-    public var preprocessing: Preprocessing
+    public var preprocessing: ZooPreprocessing
     /// timm's own evaluation (results-imagenet.csv) with the timm cfg preprocessing.
     public var top1: Double?
     public var top5: Double?
@@ -106,7 +106,7 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     public var reportedTop1: Double?
     public var reportedNote: String?
     /// ImageNet-21K-P semantic top-1 (21K heads).
-    public var semanticTop121k: Double?
+    public var semanticTop1: Double?
     /// For MIIL originals: the timm tag converted from them.
     public var sameWeightsAs: String?
     /// Other names that resolve to this entry: timm deprecated names, bare architecture names (the timm
@@ -138,7 +138,7 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     enum CodingKeys: String, CodingKey {
         case tag, publisher, architecture, dataset, pretrainDataset, numClasses, labelSet, inputSize, hubId
         case preprocessing, top1, top5, reportedTop1, reportedNote
-        case semanticTop121k
+        case semanticTop1
         case sameWeightsAs, aliases, files, sources
     }
 }

@@ -44,9 +44,10 @@ import TResNetModel
             #expect(TResNetConfiguration.variant(e.architecture) != nil, "\(e.tag): unknown architecture")
             let classes = try #require(catalog.labelSets[e.labelSet], "\(e.tag): unknown label set")
             #expect(classes == e.numClasses, "\(e.tag): label set \(e.labelSet) has \(classes) classes")
-            #expect(try LabelSet.load(e.labelSet).count == e.numClasses)
+            #expect(try LabelNames.load(e.labelSet).count == e.numClasses)
             if e.dataset == "imagenet-21k-p" {
                 #expect(e.numClasses == 11221 && e.labelSet == "imagenet-21k-miil", "\(e.tag)")
+                #expect(e.semanticTop1 != nil && e.top1 == nil, "\(e.tag): 21K heads carry the semantic top-1")
             } else {
                 #expect(e.numClasses == 1000 && e.labelSet == "imagenet-1k", "\(e.tag)")
             }
@@ -123,21 +124,21 @@ import TResNetModel
     }
 }
 
-@Suite struct LabelSetTests {
+@Suite struct LabelNamesTests {
     @Test func sizes() throws {
-        #expect(try LabelSet.load("imagenet-1k").count == 1000)
-        #expect(try LabelSet.load("imagenet-21k-miil").count == 11221)
-        #expect(try LabelSet.load("imagenet-21k-miil-w21").count == 10450)
-        #expect(throws: TResNetError.self) { try LabelSet.load("imagenet-22k") }
-        #expect(throws: TResNetError.self) { try LabelSet.forHead("imagenet-21k-miil-w21", numClasses: 11221) }
+        #expect(try LabelNames.load("imagenet-1k").count == 1000)
+        #expect(try LabelNames.load("imagenet-21k-miil").count == 11221)
+        #expect(try LabelNames.load("imagenet-21k-miil-w21").count == 10450)
+        #expect(throws: TResNetError.self) { try LabelNames.load("imagenet-22k") }
+        #expect(throws: TResNetError.self) { try LabelNames.forHead("imagenet-21k-miil-w21", numClasses: 11221) }
     }
 
     @Test func embeddedLabelsMatchZooFolder() throws {
-        for id in LabelSet.ids {
+        for id in LabelNames.ids {
             let path = FixturePaths.root + "/Zoo/labels/\(id).txt"
             let text = try #require(FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) })
-            let onDisk = try LabelSet.parse(id: id, text: text)
-            #expect(onDisk == (try LabelSet.load(id)), "regenerate with Zoo/make_labels.py")
+            let onDisk = try LabelNames.parse(id: id, text: text)
+            #expect(onDisk == (try LabelNames.load(id)), "regenerate with Zoo/make_labels.py")
             #expect(Set(onDisk.synsets).count == onDisk.count)
             #expect(onDisk.synsets.allSatisfy { $0.count == 9 && $0.hasPrefix("n") })
             #expect(onDisk.names.allSatisfy { !$0.isEmpty })
@@ -145,9 +146,9 @@ import TResNetModel
     }
 
     @Test func namedGivesReadableNames() throws {
-        let names = try LabelSet.named("imagenet-1k")
+        let names = try LabelNames.named("imagenet-1k")
         #expect(names.count == 1000)
-        let set = try LabelSet.load("imagenet-1k")
+        let set = try LabelNames.load("imagenet-1k")
         #expect(set.synsets.first == "n01440764")  // ILSVRC-2012 class 0
         #expect(names.first?.hasPrefix("tench") == true)
     }

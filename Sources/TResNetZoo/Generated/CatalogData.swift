@@ -61,7 +61,7 @@ enum CatalogData {
    "top5": 96.112,
    "reported_top1": 83.1,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
     "tresnet_m_1k_miil_83_1",
@@ -144,7 +144,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -198,7 +198,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": null,
    "reported_note": null,
-   "semantic_top1_21k": 76.4,
+   "semantic_top1": 76.4,
    "same_weights_as": null,
    "aliases": [
     "tresnet_m_miil_in21k",
@@ -280,7 +280,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
     "top1": null,
     "reported_top1": null,
-    "semantic_top1_21k": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
+    "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -334,7 +334,7 @@ enum CatalogData {
    "top5": 94.862,
    "reported_top1": 80.8,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
     "tresnet_m_80_8",
@@ -399,7 +399,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py (README; paper v1 Table 3 says 80.7)",
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -453,7 +453,7 @@ enum CatalogData {
    "top5": 95.562,
    "reported_top1": null,
    "reported_note": "about 83.2 read off paper Fig. 4 (squish resize); no exact number published",
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
     "tresnet_m_448",
@@ -518,7 +518,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -572,7 +572,7 @@ enum CatalogData {
    "top5": 95.652,
    "reported_top1": 81.5,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
     "tresnet_l_81_5",
@@ -638,7 +638,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py (README; paper Table 1 says 81.4)",
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -692,7 +692,7 @@ enum CatalogData {
    "top5": 95.988,
    "reported_top1": null,
    "reported_note": "about 83.8 read off paper Fig. 4 (squish resize); no exact number published",
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
     "tresnet_l_448",
@@ -757,7 +757,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -811,7 +811,7 @@ enum CatalogData {
    "top5": 95.932,
    "reported_top1": 82.0,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
     "tresnet_xl_82_0",
@@ -877,7 +877,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -931,7 +931,7 @@ enum CatalogData {
    "top5": 96.18,
    "reported_top1": null,
    "reported_note": "84.3 read off paper Fig. 4 (PapersWithCode lists 84.3); squish resize",
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
     "tresnet_xl_448",
@@ -996,7 +996,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -1050,7 +1050,7 @@ enum CatalogData {
    "top5": 96.492,
    "reported_top1": 83.9,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
     "tresnet_l_v2_83_9",
@@ -1134,7 +1134,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -1188,7 +1188,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": null,
    "reported_note": null,
-   "semantic_top1_21k": 76.7,
+   "semantic_top1": 76.7,
    "same_weights_as": null,
    "aliases": [],
    "files": [
@@ -1234,7 +1234,7 @@ enum CatalogData {
     "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
     "top1": null,
     "reported_top1": null,
-    "semantic_top1_21k": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
+    "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
@@ -1288,7 +1288,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": 80.8,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": "tresnet_m.miil_in1k",
    "aliases": [
     "tresnet_m.pth"
@@ -1318,7 +1318,7 @@ enum CatalogData {
     "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
     "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
@@ -1371,7 +1371,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": 81.5,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": "tresnet_l.miil_in1k",
    "aliases": [
     "tresnet_l.pth"
@@ -1401,7 +1401,7 @@ enum CatalogData {
     "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
     "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
@@ -1454,7 +1454,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": 82.0,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": "tresnet_xl.miil_in1k",
    "aliases": [
     "tresnet_xl.pth"
@@ -1484,7 +1484,7 @@ enum CatalogData {
     "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
     "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
@@ -1537,7 +1537,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": null,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": "tresnet_m.miil_in1k_448",
    "aliases": [
     "tresnet_m_448.pth"
@@ -1567,7 +1567,7 @@ enum CatalogData {
     "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (tresnet.md \u00a72.11)",
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
     "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
@@ -1620,7 +1620,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": null,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": "tresnet_l.miil_in1k_448",
    "aliases": [
     "tresnet_l_448.pth"
@@ -1650,7 +1650,7 @@ enum CatalogData {
     "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (tresnet.md \u00a72.11)",
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
     "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
@@ -1703,7 +1703,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": null,
    "reported_note": null,
-   "semantic_top1_21k": null,
+   "semantic_top1": null,
    "same_weights_as": "tresnet_xl.miil_in1k_448",
    "aliases": [
     "tresnet_xl_448.pth"
@@ -1733,7 +1733,7 @@ enum CatalogData {
     "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (tresnet.md \u00a72.11)",
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
-    "semantic_top1_21k": null,
+    "semantic_top1": null,
     "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
     "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
@@ -1786,7 +1786,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": null,
    "reported_note": null,
-   "semantic_top1_21k": 76.4,
+   "semantic_top1": 76.4,
    "same_weights_as": "tresnet_m.miil_in21k",
    "aliases": [
     "tresnet_m_miil_21k.pth"
@@ -1816,7 +1816,7 @@ enum CatalogData {
     "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
     "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
     "reported_top1": null,
-    "semantic_top1_21k": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
+    "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
     "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
@@ -1869,7 +1869,7 @@ enum CatalogData {
    "top5": null,
    "reported_top1": null,
    "reported_note": null,
-   "semantic_top1_21k": 76.7,
+   "semantic_top1": 76.7,
    "same_weights_as": "tresnet_v2_l.miil_in21k",
    "aliases": [
     "tresnet_l_v2_miil_21k.pth"
@@ -1899,7 +1899,7 @@ enum CatalogData {
     "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
     "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
     "reported_top1": null,
-    "semantic_top1_21k": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
+    "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
     "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
@@ -1960,7 +1960,7 @@ enum CatalogData {
   "source": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
   "columns": [
    "model",
-   "semantic_top1_21k",
+   "semantic_top1",
    "top1_1k_finetuned",
    "max_train_batch",
    "train_img_per_s",

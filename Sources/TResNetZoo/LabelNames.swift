@@ -5,7 +5,7 @@ import TResNetCore
 ///
 /// Ids: `imagenet-1k` (1000), `imagenet-21k-miil` (11221, ImageNet-21K-P fall11: every released TResNet 21K head),
 /// `imagenet-21k-miil-w21` (10450, winter21: no TResNet weights use it).
-public struct LabelSet: Sendable, Hashable {
+public struct LabelNames: Sendable, Hashable {
     public let id: String
     /// WordNet ids (`n01440764`), in class-index order.
     public let synsets: [String]
@@ -18,7 +18,7 @@ public struct LabelSet: Sendable, Hashable {
     public static let ids = ["imagenet-1k", "imagenet-21k-miil", "imagenet-21k-miil-w21"]
 
     /// The built-in label set `id`.
-    public static func load(_ id: String) throws -> LabelSet {
+    public static func load(_ id: String) throws -> LabelNames {
         guard let set = cache[id] ?? nil else {
             throw TResNetError(.usage, format: "labels",
                                "unknown label set '\(displaySafe(id))' (known: \(ids.joined(separator: ", ")))")
@@ -31,7 +31,7 @@ public struct LabelSet: Sendable, Hashable {
 
     /// The label set for a head of `numClasses` outputs, refusing a mismatch (a fall11 head read with winter21
     /// names is silently wrong; users.md item 8).
-    public static func forHead(_ id: String, numClasses: Int) throws -> LabelSet {
+    public static func forHead(_ id: String, numClasses: Int) throws -> LabelNames {
         let set = try load(id)
         guard set.count == numClasses else {
             throw TResNetError(.usage, format: "labels",
@@ -41,7 +41,7 @@ public struct LabelSet: Sendable, Hashable {
     }
 
     /// Parses `synset<TAB>name` lines.
-    public static func parse(id: String, text: String) throws -> LabelSet {
+    public static func parse(id: String, text: String) throws -> LabelNames {
         var synsets: [String] = []
         var names: [String] = []
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
@@ -51,11 +51,11 @@ public struct LabelSet: Sendable, Hashable {
             synsets.append(String(line[..<tab]))
             names.append(String(line[line.index(after: tab)...]))
         }
-        return LabelSet(id: id, synsets: synsets, names: names)
+        return LabelNames(id: id, synsets: synsets, names: names)
     }
 
-    private static let cache: [String: LabelSet?] = {
-        var out: [String: LabelSet?] = [:]
+    private static let cache: [String: LabelNames?] = {
+        var out: [String: LabelNames?] = [:]
         for id in ids {
             out[id] = LabelData.text(id).flatMap { try? parse(id: id, text: $0) }
         }
