@@ -5,12 +5,11 @@ import TResNetModel
 /// Parameters and MACs from the Swift layer tree (`ArchitectureCost.of`) against timm 1.0.31's counts
 /// (tresnet.md §1.2: `sum(p.numel())` and torch FlopCounterMode conv+linear / 2, measured with timm).
 @Suite struct CostTests {
-    struct Expected: Sendable, CustomTestStringConvertible {
+    struct Expected: Sendable {
         let arch: String
         let params1k: Int
         let params21k: Int
         let gmacs224: Double
-        var testDescription: String { arch }
     }
 
     static let expected = [
