@@ -49,15 +49,18 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         if let failure { throw failure }
     }
 
-    private func fail(_ error: Error, _ task: URLSessionTask) {
+    private func record(_ error: Error) {
         if failure == nil { failure = error }
-        task.cancel()
     }
+
+    // Each callback answers its completion handler exactly once and never also cancels the task from inside a
+    // redirect or response callback: swift-corelibs-foundation traps ("Received callback for HTTP redirection,
+    // but we're not waiting for it") when a task is cancelled before the handler is called.
 
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
                     newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
         guard let url = request.url else {
-            fail(TResNetError(.network, format: "http", "redirect without a location"), task)
+            record(TResNetError(.network, format: "http", "redirect without a location"))
             completionHandler(nil)
             return
         }
@@ -68,15 +71,20 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
             next.setValue(nil, forHTTPHeaderField: "Cookie")
             completionHandler(next)
         } catch {
-            fail(error, task)
+            // Not followed: the redirect response itself arrives next and is cancelled there.
+            record(error)
             completionHandler(nil)
         }
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        guard failure == nil else {
+            completionHandler(.cancel)
+            return
+        }
         guard let http = response as? HTTPURLResponse else {
-            fail(TResNetError(.network, format: "http", "not an HTTP response"), dataTask)
+            record(TResNetError(.network, format: "http", "not an HTTP response"))
             completionHandler(.cancel)
             return
         }
@@ -85,7 +93,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
             try onResponse(http)
             completionHandler(.allow)
         } catch {
-            fail(error, dataTask)
+            record(error)
             completionHandler(.cancel)
         }
     }
@@ -95,7 +103,8 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         do {
             try data.withUnsafeBytes { try onChunk($0) }
         } catch {
-            fail(error, dataTask)
+            record(error)
+            dataTask.cancel()
         }
     }
 

@@ -19,14 +19,19 @@ public final class LocalHTTPServer: @unchecked Sendable {
         public var etag: String?
         /// Extra response headers.
         public var extraHeaders: [(String, String)]
+        /// Answer `302 Found` with this `Location` instead of the body.
+        public var redirect: String?
+        /// Send no `Content-Length` (the body ends when the connection closes).
+        public var omitLength = false
 
         public init(body: [UInt8], cutFirstAfter: Int? = nil, honorRange: Bool = true, etag: String? = "\"v1\"",
-                    extraHeaders: [(String, String)] = []) {
+                    extraHeaders: [(String, String)] = [], redirect: String? = nil) {
             self.body = body
             self.cutFirstAfter = cutFirstAfter
             self.honorRange = honorRange
             self.etag = etag
             self.extraHeaders = extraHeaders
+            self.redirect = redirect
         }
     }
 
@@ -149,6 +154,10 @@ public final class LocalHTTPServer: @unchecked Sendable {
             send(c, head: "404 Not Found", headers: [("Content-Length", "9")], body: Array("not found".utf8))
             return
         }
+        if let location = route.redirect {
+            send(c, head: "302 Found", headers: [("Location", location), ("Content-Length", "0")], body: [])
+            return
+        }
         var extra = route.extraHeaders
         if let etag = route.etag { extra.append(("ETag", etag)) }
         var start = 0
@@ -163,7 +172,7 @@ public final class LocalHTTPServer: @unchecked Sendable {
             extra.append(("Content-Length", "\(total - start)"))
             send(c, head: "206 Partial Content", headers: extra, body: Array(route.body[start...]))
         } else {
-            extra.append(("Content-Length", "\(total)"))
+            if !route.omitLength { extra.append(("Content-Length", "\(total)")) }
             let body = cutNow ? Array(route.body.prefix(route.cutFirstAfter ?? 0)) : route.body
             send(c, head: "200 OK", headers: extra, body: body)
         }

@@ -99,6 +99,23 @@ import TResNetCore
         #expect(leftovers(cache, "test.size").isEmpty)
     }
 
+    @Test func endlessBodyIsCutAtTheExpectedSize() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        var route = LocalHTTPServer.Route(body: Self.body)
+        route.omitLength = true
+        server.set("/m", route)
+        let cache = FixturePaths.temporaryDirectory("zoo-endless")
+        let e = try #require(throws: TResNetError.self) {
+            try fetcher(cache).fetch(tag: "test.endless", file: file(server, "/m", sha256: nil, size: 1_000_000))
+        }
+        #expect(e.code == .checksumMismatch && e.message.contains("more than the expected 1000000 bytes"))
+        #expect(leftovers(cache, "test.endless").isEmpty)
+        // Without a known size the whole body is taken (and pinned on first use).
+        let ok = try fetcher(cache).fetch(tag: "test.nolength", file: file(server, "/m", sha256: nil))
+        #expect(ok.sha256 == Self.digest && ok.verification == .firstUse)
+    }
+
     @Test func notFoundIsANetworkError() throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
@@ -170,6 +187,25 @@ import TResNetCore
             }
             #expect(e.code == .pathEscape, "\(tag)/\(name)")
         }
+    }
+
+    @Test func redirectsAreFollowedOnlyToAllowedHosts() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        server.set("/real", .init(body: Self.body))
+        server.set("/hop", .init(body: [], redirect: server.url("/real")))
+        server.set("/away", .init(body: [], redirect: "https://evil.example.com/model.safetensors"))
+        server.set("/plain", .init(body: [], redirect: "http://huggingface.co/model.safetensors"))
+        let cache = FixturePaths.temporaryDirectory("zoo-redirect")
+        let ok = try fetcher(cache).fetch(tag: "test.hop", file: file(server, "/hop"))
+        #expect(ok.sha256 == Self.digest)
+        for path in ["/away", "/plain"] {
+            let e = try #require(throws: TResNetError.self) {
+                try fetcher(cache).fetch(tag: "test.away", file: file(server, path))
+            }
+            #expect(e.code == .network && e.message.contains("refusing"), "\(path): \(e)")
+        }
+        #expect(leftovers(cache, "test.away").isEmpty)
     }
 
     @Test func deadLinksAreNotContacted() throws {
