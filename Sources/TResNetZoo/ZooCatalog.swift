@@ -135,6 +135,23 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     /// The file named `name`.
     public func file(named name: String) -> ZooFile? { files.first { $0.name == name } }
 
+    /// The file to download: `name` when given, else the first live one. Throws `.usage` for an unknown name
+    /// and `.network` when the entry has no live download (naming the timm tag with the same weights).
+    public func downloadFile(named name: String? = nil) throws -> ZooFile {
+        if let name {
+            guard let f = file(named: name) else {
+                throw TResNetError(.usage, format: "zoo", "\(tag) has no file '\(displaySafe(name))' "
+                                   + "(files: \(files.map(\.name).joined(separator: ", ")))")
+            }
+            return f
+        }
+        guard let f = defaultFile else {
+            throw TResNetError(.network, format: "zoo", "\(tag) has no live download"
+                               + (sameWeightsAs.map { "; the same weights are published as \($0)" } ?? ""))
+        }
+        return f
+    }
+
     enum CodingKeys: String, CodingKey {
         case tag, publisher, architecture, dataset, pretrainDataset, numClasses, labelSet, inputSize, hubId
         case preprocessing, top1, top5, reportedTop1, reportedNote

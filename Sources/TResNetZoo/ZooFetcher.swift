@@ -76,21 +76,7 @@ public struct ZooFetcher: Sendable {
 
     /// Fetches `fileName` (default: the entry's first live file) of `entry`.
     public func fetch(_ entry: ZooEntry, fileName: String? = nil) throws -> Result {
-        let file: ZooFile
-        if let fileName {
-            guard let f = entry.file(named: fileName) else {
-                throw TResNetError(.usage, format: "zoo", "\(entry.tag) has no file '\(displaySafe(fileName))' "
-                                   + "(files: \(entry.files.map(\.name).joined(separator: ", ")))")
-            }
-            file = f
-        } else {
-            guard let f = entry.defaultFile else {
-                throw TResNetError(.network, format: "zoo", "\(entry.tag) has no live download"
-                                   + (entry.sameWeightsAs.map { "; the same weights are published as \($0)" } ?? ""))
-            }
-            file = f
-        }
-        return try fetch(tag: entry.tag, file: file)
+        try fetch(tag: entry.tag, file: entry.downloadFile(named: fileName))
     }
 
     /// Fetches `file` into `<cache>/<tag>/<file.name>`.
@@ -106,6 +92,7 @@ public struct ZooFetcher: Sendable {
         }
         let lock = try FileLock(path: "\(dir)/.\(file.name).lock")
         defer { lock.release() }
+        Self.removeStaleTemporaries(in: dir, base: file.name)
 
         let pins = PinStore(cacheDirectory: cacheDirectory)
         let pin = try pins.pin(for: key)
@@ -310,6 +297,17 @@ public struct ZooFetcher: Sendable {
         guard parts.count <= 2, parts.allSatisfy(ok), ok(Substring(file)) else {
             throw TResNetError(.pathEscape, format: "zoo",
                                "unsafe cache name '\(displaySafe(tag))/\(displaySafe(file))'")
+        }
+    }
+
+    /// Removes `.<base>.part-<pid>-*` files left by a process that died mid-download (the pid no longer runs).
+    /// Called under the file's lock, so a live download of this process or another is never touched.
+    static func removeStaleTemporaries(in dir: String, base: String) {
+        let prefix = ".\(base).part-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let pid = rest.split(separator: "-").first.flatMap({ Int32($0) }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(dir)/\(name)") }
         }
     }
 

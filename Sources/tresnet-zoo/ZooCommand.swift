@@ -127,20 +127,7 @@ extension ZooCommand {
                 fetcher.offline = offline
                 fetcher.requirePin = requirePin
                 if !quiet, isatty(2) == 1 { fetcher.progress = ProgressBar.make() }
-                var target: ZooFile
-                if let file {
-                    guard let f = entry.file(named: file) else {
-                        throw TResNetError(.usage, format: "zoo", "\(entry.tag) has no file '\(displaySafe(file))' "
-                                           + "(files: \(entry.files.map(\.name).joined(separator: ", ")))")
-                    }
-                    target = f
-                } else {
-                    guard let f = entry.defaultFile else {
-                        throw TResNetError(.network, format: "zoo", "\(entry.tag) has no live download"
-                            + (entry.sameWeightsAs.map { "; the same weights are published as \($0)" } ?? ""))
-                    }
-                    target = f
-                }
+                var target = try entry.downloadFile(named: file)
                 if let mirror {
                     let base = mirror.hasSuffix("/") ? String(mirror.dropLast()) : mirror
                     target.url = "\(base)/\(entry.tag)/\(target.name)"

@@ -116,6 +116,23 @@ import TResNetCore
         #expect(ok.sha256 == Self.digest && ok.verification == .firstUse)
     }
 
+    @Test func staleTemporariesOfDeadProcessesAreRemoved() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        server.set("/m", .init(body: Self.body))
+        let cache = FixturePaths.temporaryDirectory("zoo-stale")
+        let dir = "\(cache)/test.stale"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it.
+        let stale = "\(dir)/.model.safetensors.part-4194305-1"
+        let live = "\(dir)/.model.safetensors.part-\(getpid())-7"
+        #expect(FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3])))
+        #expect(FileManager.default.createFile(atPath: live, contents: Data([1, 2, 3])))
+        _ = try fetcher(cache).fetch(tag: "test.stale", file: file(server, "/m"))
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: live))
+    }
+
     @Test func notFoundIsANetworkError() throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
