@@ -234,7 +234,8 @@ def miil_entry(row):
             mean=[0.0, 0.0, 0.0], std=[1.0, 1.0, 1.0], scale="rgb/255",
             crop_pct=1.0 if kind == "squish" else 0.875, crop_mode="squash" if kind == "squish" else "center",
             interpolation="bilinear", resize=policy, official_resize=policy),
-        top1=None, top5=None, reported_top1=reported, reported_note=None, semantic_top1=semantic,
+        top1=None, top5=None, reported_top1=reported, reported_note=TIMM[same].get("reported_note"),
+        semantic_top1=semantic,
         same_weights_as=same, aliases=[name], files=[dict(
             name=name, url=MIIL.format(path=path), format="pytorch-zip", naming="miil", wrapper=wrapper,
             status="dead", sha256=None, sha256_source=None, sha256_prefix=None, sha256_prefix_source=None,
