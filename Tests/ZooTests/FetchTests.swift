@@ -133,6 +133,18 @@ import TResNetCore
         #expect(FileManager.default.fileExists(atPath: live))
     }
 
+    @Test func compressedResponsesAreRefused() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        server.set("/m", .init(body: Self.body, extraHeaders: [("Content-Encoding", "br")]))
+        let cache = FixturePaths.temporaryDirectory("zoo-encoding")
+        let e = try #require(throws: TResNetError.self) {
+            try fetcher(cache).fetch(tag: "test.encoding", file: file(server, "/m"))
+        }
+        #expect(e.code == .network && e.message.contains("Content-Encoding"), "\(e)")
+        #expect(leftovers(cache, "test.encoding").isEmpty)
+    }
+
     @Test func notFoundIsANetworkError() throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
