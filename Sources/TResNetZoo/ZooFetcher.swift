@@ -133,7 +133,13 @@ public struct ZooFetcher: Sendable {
 
         let temp = try TempFile(directory: dir, base: file.name)
         do {
-            let (digest, size) = try download(url: url, into: temp, expectedSize: expectedSize)
+            let (digest, size, sizeKnown) = try download(url: url, into: temp, expectedSize: expectedSize)
+            if expectedDigest == nil && !sizeKnown {
+                // Nothing proves this body complete: a cut connection without Content-Length looks like the end.
+                throw TResNetError(.network, format: "http",
+                                   "\(key): the server sent no Content-Length and no digest or size is known, so the "
+                                   + "download cannot be proven complete; nothing was cached or pinned")
+            }
             try check(key: key, digest: digest, size: size, expectedDigest: expectedDigest,
                       expectedSize: expectedSize, prefix: file.sha256Prefix, path: url.absoluteString,
                       hint: "nothing was written to the cache")
@@ -183,7 +189,8 @@ public struct ZooFetcher: Sendable {
         var restart = false
     }
 
-    private func download(url: URL, into temp: TempFile, expectedSize: Int?) throws -> (String, Int) {
+    /// Returns the digest, the size, and whether the size was known (catalog, pin or Content-Length).
+    private func download(url: URL, into temp: TempFile, expectedSize: Int?) throws -> (String, Int, Bool) {
         let state = State()
         state.total = expectedSize
         var lastError: Error?
@@ -229,7 +236,7 @@ public struct ZooFetcher: Sendable {
                                              "\(display) ended after \(state.written) of \(total) bytes")
                     continue
                 }
-                return (state.hasher.finalize(), state.written)
+                return (state.hasher.finalize(), state.written, state.total != nil)
             } catch let e as TResNetError {
                 if e.code == .network, state.restart || (state.written > resumeFrom) { lastError = e; continue }
                 throw e

@@ -111,9 +111,16 @@ import TResNetCore
         }
         #expect(e.code == .checksumMismatch && e.message.contains("more than the expected 1000000 bytes"))
         #expect(leftovers(cache, "test.endless").isEmpty)
-        // Without a known size the whole body is taken (and pinned on first use).
-        let ok = try fetcher(cache).fetch(tag: "test.nolength", file: file(server, "/m", sha256: nil))
-        #expect(ok.sha256 == Self.digest && ok.verification == .firstUse)
+        // With a digest, a body without Content-Length is taken whole and proven by the digest.
+        let ok = try fetcher(cache).fetch(tag: "test.nolength", file: file(server, "/m"))
+        #expect(ok.sha256 == Self.digest && ok.verification == .catalog)
+        // With neither digest nor size, completeness cannot be proven: refused, nothing pinned.
+        let unproven = try #require(throws: TResNetError.self) {
+            try fetcher(cache).fetch(tag: "test.unproven", file: file(server, "/m", sha256: nil))
+        }
+        #expect(unproven.code == .network && unproven.message.contains("cannot be proven complete"))
+        #expect(leftovers(cache, "test.unproven").isEmpty)
+        #expect(try PinStore(cacheDirectory: cache).pin(for: "test.unproven/model.safetensors") == nil)
     }
 
     @Test func staleTemporariesOfDeadProcessesAreRemoved() throws {
