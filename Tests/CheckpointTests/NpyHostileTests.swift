@@ -132,3 +132,29 @@ struct NpyHostileTests {
         }
     }
 }
+
+@Suite("NpyArray mutations")
+struct NpyMutationTests {
+    /// Deterministic byte mutations of real numpy files: read or refused with a `TResNetError`, never a trap.
+    @Test func mutatedFilesNeverTrap() throws {
+        var rng = SplitMix64(seed: 81)
+        for file in ["f32_fortran.npy", "big_endian_i2_fortran.npy", "f32_v3.npy"] {
+            let base = [UInt8](try Data(contentsOf: URL(fileURLWithPath: NpyExpected.path(file))))
+            var refused = 0
+            for _ in 0..<1500 {
+                var bytes = base
+                for _ in 0..<Int(rng.next() % 3 + 1) {
+                    // Mostly the preamble and header, where the parsing is.
+                    let i = Int(rng.next() % UInt64(min(bytes.count, 140)))
+                    bytes[i] = UInt8(truncatingIfNeeded: rng.next())
+                }
+                do {
+                    _ = try NpyArray.read(ByteSlice(store: ByteStore.copying(bytes)), name: file)
+                } catch is TResNetError {
+                    refused += 1
+                }
+            }
+            #expect(refused > 300, "\(file)")
+        }
+    }
+}

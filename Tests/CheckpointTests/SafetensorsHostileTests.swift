@@ -165,3 +165,44 @@ struct SafetensorsHostileTests {
         #expect(e?.description.contains("\\x1b[2J") == true)
     }
 }
+
+@Suite("SafetensorsReader mutations")
+struct SafetensorsMutationTests {
+    /// Deterministic byte mutations of a small valid file: each is read or refused with a `TResNetError`; never a
+    /// trap (a trap would end the test process).
+    @Test func mutatedFilesNeverTrap() throws {
+        let h = "{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+            + "\"b\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[16,24]}}"
+        var base = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(h.utf8.count) >> (8 * UInt64($0))) }
+        base += Array(h.utf8) + [UInt8](repeating: 1, count: 24)
+        _ = try SafetensorsReader.read(ByteStore.copying(base), path: "base")
+        var rng = SplitMix64(seed: 54)
+        var refused = 0
+        for _ in 0..<3000 {
+            var bytes = base
+            for _ in 0..<Int(rng.next() % 4 + 1) {
+                let i = Int(rng.next() % UInt64(bytes.count))
+                bytes[i] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            do {
+                _ = try SafetensorsReader.read(ByteStore.copying(bytes), path: "m")
+            } catch is TResNetError {
+                refused += 1
+            }
+        }
+        #expect(refused > 1000)
+    }
+}
+
+/// A tiny deterministic generator for mutation tests.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
