@@ -54,29 +54,56 @@ public enum JSONValue: Sendable {
     }
 }
 
-/// A JSON number: its literal text, its value as a `Double`, and — when the literal is an integer (no `.`,
-/// no exponent) — the exact value as `Int` and/or `UInt64` (so offsets up to 2^64 − 1 survive exactly).
+/// A JSON number: its value as a `Double` and — when the literal is an integer (no `.`, no exponent) — the exact
+/// value as `Int` and/or `UInt64`, so offsets up to 2^64 − 1 survive exactly. Kept compact (24 bytes): a
+/// header of a million numbers costs no more than a few times its own size.
 public struct JSONNumber: Sendable, Equatable {
-    /// The literal exactly as written.
-    public let text: String
+    private let magnitude: UInt64
     /// The value rounded to the nearest `Double` (finite: the parser refuses literals beyond the range).
     public let double: Double
-    /// True when the literal has neither a fraction nor an exponent.
-    public let isInteger: Bool
-    /// The exact value when the literal is an integer that fits in `Int`.
-    public let int: Int?
-    /// The exact value when the literal is a non-negative integer that fits in `UInt64`.
-    public let uint64: UInt64?
+    private let flags: UInt8
+    private static let integerFlag: UInt8 = 1, negativeFlag: UInt8 = 2, exactFlag: UInt8 = 4
 
+    /// Parses a literal already known to match the JSON number grammar; nil when it is beyond `Double`'s range.
     public init?(literal text: String) {
         guard let d = Double(text), d.isFinite else { return nil }
-        self.text = text
-        self.double = d
-        let integer = !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
-        self.isInteger = integer
-        // "-0" is the integer 0.
-        self.int = integer ? Int(text) ?? (text == "-0" ? 0 : nil) : nil
-        self.uint64 = integer ? UInt64(text) ?? (text == "-0" ? 0 : nil) : nil
+        double = d
+        let integer = !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+        let negative = text.utf8.first == UInt8(ascii: "-")
+        var f: UInt8 = 0
+        var m: UInt64 = 0
+        if integer {
+            f |= Self.integerFlag
+            if let v = UInt64(negative ? String(text.dropFirst()) : text) {
+                m = v
+                f |= Self.exactFlag
+            }
+        }
+        if negative && m != 0 { f |= Self.negativeFlag }
+        magnitude = m
+        flags = f
+    }
+
+    /// True when the literal has neither a fraction nor an exponent.
+    public var isInteger: Bool { flags & Self.integerFlag != 0 }
+
+    /// The exact value when the literal is a non-negative integer that fits in `UInt64` (`-0` is 0).
+    public var uint64: UInt64? {
+        flags & Self.exactFlag != 0 && flags & Self.negativeFlag == 0 ? magnitude : nil
+    }
+
+    /// The exact value when the literal is an integer that fits in `Int`.
+    public var int: Int? {
+        guard flags & Self.exactFlag != 0 else { return nil }
+        if flags & Self.negativeFlag == 0 { return Int(exactly: magnitude) }
+        if magnitude == UInt64(Int.max) + 1 { return Int.min }
+        return Int(exactly: magnitude).map { -$0 }
+    }
+
+    /// The exact decimal text of an integer that fits in 64 bits; otherwise the `Double`'s shortest text.
+    public var text: String {
+        guard flags & Self.exactFlag != 0 else { return String(double) }
+        return (flags & Self.negativeFlag != 0 ? "-" : "") + String(magnitude)
     }
 }
 
