@@ -25,6 +25,9 @@ import timm
 from timm.models.tresnet import TResNet, checkpoint_filter_fn
 from safetensors.torch import save_file
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_ops  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TAPS = ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4",
         "head.global_pool", "head.fc"]
@@ -374,6 +377,7 @@ def tiny(folder):
     man.add("wrapper_ema.pth", "pytorch-zip", OrderedDict([("a", torch.ones(2))]), wrapper="state_dict_ema",
             prefix="_orig_mod.")
     hostile_pickles(folder, man, marker="/tmp/tresnet-kit-pwned")
+    gen_ops.make(folder)  # per-operation references for the runtime's unit tests
     import gen_numpy  # beside this script: Fixtures/tiny/npy/*.npy, *.npz + expected.json (numpy's own record)
     gen_numpy.make(folder)
     man.write()

@@ -1,0 +1,31 @@
+/// The pointwise function at the end of a fused convolution epilogue.
+enum Activation: Sendable, Equatable {
+    case identity
+    /// `x >= 0 ? x : slope · x` (PyTorch's LeakyReLU).
+    case leakyReLU(Float)
+    case relu
+}
+
+/// out[i] = act(out[i] + bias[i % channels] (+ residual[i])), over `rows × channels` values.
+@inline(__always)
+func epilogue(_ out: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>,
+              residual: UnsafePointer<Float>?, activation: Activation) {
+    for r in 0..<rows {
+        let row = out + r * channels
+        let res = residual.map { $0 + r * channels }
+        switch activation {
+        case .identity:
+            if let res { for c in 0..<channels { row[c] = row[c] + bias[c] + res[c] } }
+            else { for c in 0..<channels { row[c] += bias[c] } }
+        case .relu:
+            if let res { for c in 0..<channels { row[c] = max(row[c] + bias[c] + res[c], 0) } }
+            else { for c in 0..<channels { row[c] = max(row[c] + bias[c], 0) } }
+        case .leakyReLU(let slope):
+            if let res {
+                for c in 0..<channels { let v = row[c] + bias[c] + res[c]; row[c] = v >= 0 ? v : v * slope }
+            } else {
+                for c in 0..<channels { let v = row[c] + bias[c]; row[c] = v >= 0 ? v : v * slope }
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import TResNetCore
+
+/// A stride-1 convolution with "same" padding (k = 1 or 3) and a bias, BatchNorm already folded in.
+/// Weights are kept as the GEMM right-hand side: [(ky, kx, cin), cout], so an NHWC input is the left-hand side
+/// directly (1×1) or after gathering each pixel's 3×3 neighbourhood (3×3).
+struct Convolution: Sendable {
+    let kernel: Int
+    let inChannels: Int
+    let outChannels: Int
+    /// [kernel·kernel·inChannels, outChannels]
+    let weights: [Float]
+    let bias: [Float]
+
+    /// Folds an eval-mode BatchNorm into an OIHW conv weight (no conv bias):
+    /// W' = W·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), computed in Double and rounded once.
+    init(weight: [Float], shape: [Int], bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float])?,
+         bias convBias: [Float]?, eps: Double = 1e-5) {
+        let (o, i, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
+        kernel = kh
+        inChannels = i
+        outChannels = o
+        var scale = [Double](repeating: 1, count: o)
+        var shift = [Double](repeating: 0, count: o)
+        if let bn {
+            for c in 0..<o {
+                let s = Double(bn.gamma[c]) / (Double(bn.variance[c]) + eps).squareRoot()
+                scale[c] = s
+                shift[c] = Double(bn.beta[c]) - Double(bn.mean[c]) * s + (convBias.map { Double($0[c]) * s } ?? 0)
+            }
+        } else if let convBias {
+            for c in 0..<o { shift[c] = Double(convBias[c]) }
+        }
+        var w = [Float](repeating: 0, count: o * i * kh * kw)
+        for oc in 0..<o {
+            for ic in 0..<i {
+                for y in 0..<kh {
+                    for x in 0..<kw {
+                        let src = ((oc * i + ic) * kh + y) * kw + x
+                        let dst = ((y * kw + x) * i + ic) * o + oc
+                        w[dst] = Float(Double(weight[src]) * scale[oc])
+                    }
+                }
+            }
+        }
+        weights = w
+        bias = shift.map { Float($0) }
+    }
+
+    /// Applies the convolution, then bias, the optional residual add and `activation` in one pass.
+    func callAsFunction(_ x: FeatureMap, activation: Activation, residual: FeatureMap? = nil) -> FeatureMap {
+        precondition(x.c == inChannels)
+        var out = FeatureMap(n: x.n, h: x.h, w: x.w, c: outChannels)
+        let m = x.pixels
+        let k = kernel * kernel * inChannels
+        weights.withUnsafeBufferPointer { wp in
+            out.data.withUnsafeMutableBufferPointer { op in
+                if kernel == 1 {
+                    x.data.withUnsafeBufferPointer { xp in
+                        blasSgemm(m: m, n: outChannels, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!,
+                                  ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
+                    }
+                } else {
+                    let cols = im2col3x3(x)
+                    cols.withUnsafeBufferPointer { cp in
+                        blasSgemm(m: m, n: outChannels, k: k, a: cp.baseAddress!, lda: k, b: wp.baseAddress!,
+                                  ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
+                    }
+                }
+                bias.withUnsafeBufferPointer { bp in
+                    if let residual {
+                        residual.data.withUnsafeBufferPointer { rp in
+                            epilogue(op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
+                                     residual: rp.baseAddress!, activation: activation)
+                        }
+                    } else {
+                        epilogue(op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
+                                 residual: nil, activation: activation)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Gathers each pixel's 3×3 neighbourhood (zero padding 1) into a row: [N·H·W, 9·C], order (ky, kx, c).
+func im2col3x3(_ x: FeatureMap) -> [Float] {
+    let c = x.c
+    let row = 9 * c
+    var cols = [Float](repeating: 0, count: x.pixels * row)
+    x.data.withUnsafeBufferPointer { src in
+        cols.withUnsafeMutableBufferPointer { dst in
+            for b in 0..<x.n {
+                for y in 0..<x.h {
+                    for xx in 0..<x.w {
+                        let base = ((b * x.h + y) * x.w + xx) * row
+                        for ky in 0..<3 {
+                            let sy = y + ky - 1
+                            if sy < 0 || sy >= x.h { continue }
+                            for kx in 0..<3 {
+                                let sx = xx + kx - 1
+                                if sx < 0 || sx >= x.w { continue }
+                                let s = ((b * x.h + sy) * x.w + sx) * c
+                                (dst.baseAddress! + base + (ky * 3 + kx) * c)
+                                    .update(from: src.baseAddress! + s, count: c)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return cols
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Squeeze-and-excitation (timm `SEModule`): s = mean_HW(y); s = ReLU(W1·s + b1); g = sigmoid(W2·s + b2);
+/// y · g. No BN inside; a true sigmoid gate.
+struct SqueezeExcite: Sendable {
+    let channels: Int
+    let reduced: Int
+    /// [reduced, channels]
+    let w1: [Float]
+    let b1: [Float]
+    /// [channels, reduced]
+    let w2: [Float]
+    let b2: [Float]
+
+    /// Scales `x` in place by the gate; when `residual` is given, also adds it and applies ReLU (the block end).
+    func apply(_ x: inout FeatureMap, residual: FeatureMap? = nil) {
+        let pooled = globalAveragePool(x)
+        let hw = x.h * x.w
+        var gates = [Float](repeating: 0, count: x.n * channels)
+        for b in 0..<x.n {
+            var hidden = [Float](repeating: 0, count: reduced)
+            for r in 0..<reduced {
+                var acc = b1[r]
+                for ch in 0..<channels { acc += w1[r * channels + ch] * pooled[b * channels + ch] }
+                hidden[r] = max(acc, 0)
+            }
+            for ch in 0..<channels {
+                var acc = b2[ch]
+                for r in 0..<reduced { acc += w2[ch * reduced + r] * hidden[r] }
+                gates[b * channels + ch] = 1 / (1 + Float(exp(Double(-acc))))
+            }
+        }
+        let c = channels
+        x.data.withUnsafeMutableBufferPointer { dst in
+            if let residual {
+                residual.data.withUnsafeBufferPointer { res in
+                    for b in 0..<x.n {
+                        for p in 0..<hw {
+                            let o = (b * hw + p) * c
+                            for ch in 0..<c { dst[o + ch] = max(dst[o + ch] * gates[b * c + ch] + res[o + ch], 0) }
+                        }
+                    }
+                }
+            } else {
+                for b in 0..<x.n {
+                    for p in 0..<hw {
+                        let o = (b * hw + p) * c
+                        for ch in 0..<c { dst[o + ch] *= gates[b * c + ch] }
+                    }
+                }
+            }
+        }
+    }
+}
