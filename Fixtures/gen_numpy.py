@@ -9,6 +9,8 @@ import io
 import json
 import os
 import shutil
+import warnings
+import zipfile
 
 import numpy as np
 
@@ -63,6 +65,12 @@ def record(path, name):
     }
 
 
+def npy_bytes(arr):
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
 def make(folder):
     out = os.path.join(folder, "npy")
     if os.path.isdir(out):
@@ -99,6 +107,18 @@ def make(folder):
                 listed.append({"name": member, "dtype": arr.dtype.name, "shape": list(arr.shape),
                                "values": arr.ravel(order="C").tolist()})
         expected["npz"].append({"file": name, "members": listed})
+
+    # archives a strict .npz reader refuses: a member that is not .npy, and the same member name twice
+    with zipfile.ZipFile(os.path.join(out, "not_npy_member.npz"), "w") as z:
+        z.writestr(zipfile.ZipInfo("weight.npy", date_time=(1980, 1, 1, 0, 0, 0)), npy_bytes(arrs["f32_c"]))
+        z.writestr(zipfile.ZipInfo("notes.txt", date_time=(1980, 1, 1, 0, 0, 0)), b"not an array")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name; that is the point
+        with zipfile.ZipFile(os.path.join(out, "duplicate_member.npz"), "w") as z:
+            for arr in (arrs["f32_c"], arrs["f64"]):
+                z.writestr(zipfile.ZipInfo("weight.npy", date_time=(1980, 1, 1, 0, 0, 0)), npy_bytes(arr))
+    expected["refused_npz"] = [{"file": "not_npy_member.npz", "reason": "member notes.txt is not .npy"},
+                               {"file": "duplicate_member.npz", "reason": "member weight.npy appears twice"}]
 
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, allow_nan=False)
