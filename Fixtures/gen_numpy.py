@@ -117,7 +117,9 @@ def make(folder):
         with zipfile.ZipFile(os.path.join(out, "duplicate_member.npz"), "w") as z:
             for arr in (arrs["f32_c"], arrs["f64"]):
                 z.writestr(zipfile.ZipInfo("weight.npy", date_time=(1980, 1, 1, 0, 0, 0)), npy_bytes(arr))
-    expected["refused_npz"] = [{"file": "not_npy_member.npz", "reason": "member notes.txt is not .npy"},
+    np.savez(os.path.join(out, "object_member.npz"), weight=arrs["f32_c"], obj=obj)  # savez pickles objects
+    expected["refused_npz"] = [{"file": "object_member.npz", "reason": "member obj.npy is an object array"},
+                               {"file": "not_npy_member.npz", "reason": "member notes.txt is not .npy"},
                                {"file": "duplicate_member.npz", "reason": "member weight.npy appears twice"}]
 
     with open(os.path.join(out, "expected.json"), "w") as f:
