@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TResNetCore
 import TResNetCheckpoint
@@ -43,5 +44,42 @@ struct SafetensorsReaderTests {
             previousEnd = tensor.data.offset + tensor.byteCount
         }
         #expect(previousEnd == store.count)
+    }
+}
+
+@Suite("SafetensorsReader full-size")
+struct SafetensorsFullSizeTests {
+    /// `make fixtures-full` writes tresnet_m.safetensors (git-ignored); its tensors must be exactly timm's
+    /// tresnet_m state dict as listed in Fixtures/keys/tresnet_m.txt (`name [shape] dtype` per line).
+    @Test(.enabled(if: FixturePaths.full("tresnet_m.safetensors") != nil))
+    func tresnetMMatchesTimmKeys() throws {
+        let path = try #require(FixturePaths.full("tresnet_m.safetensors"))
+        let (dict, _) = try SafetensorsReader.read(try ByteStore.map(path: path), path: path)
+        let keys = try String(contentsOfFile: FixturePaths.path("keys/tresnet_m.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(dict.count == keys.count)
+        for line in keys {
+            let name = String(line.prefix { $0 != " " })
+            let dtype = String(line.split(separator: " ").last ?? "")
+            let shapeText = line.drop { $0 != "[" }.prefix { $0 != "]" }.dropFirst()
+            let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let t = try #require(dict[name], "missing \(name)")
+            #expect(t.shape == shape, "\(name)")
+            #expect(t.dtype.rawValue == dtype, "\(name)")
+        }
+    }
+
+    /// Writing the full-size state dict back reproduces safetensors' own file byte for byte.
+    @Test(.enabled(if: FixturePaths.full("tresnet_m.safetensors") != nil))
+    func tresnetMRewriteIsByteIdentical() throws {
+        let path = try #require(FixturePaths.full("tresnet_m.safetensors"))
+        let store = try ByteStore.map(path: path)
+        let (dict, metadata) = try SafetensorsReader.read(store, path: path)
+        let out = FixturePaths.temporaryDirectory("st-full") + "/tresnet_m.safetensors"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try SafetensorsWriter.write(dict.entries, metadata: metadata, to: out, overwrite: false)
+        let written = try ByteStore.map(path: out)
+        #expect(written.count == store.count)
+        #expect(memcmp(written.bytes.baseAddress, store.bytes.baseAddress, store.count) == 0)
     }
 }
