@@ -18,6 +18,11 @@ public enum SafetensorsReader {
         try TResNetError.naming(path) { try read(store) }
     }
 
+    /// Maps the file at `path` and reads it.
+    public static func read(path: String) throws -> (StateDict, metadata: [String: String]) {
+        try read(try ByteStore.map(path: path), path: path)
+    }
+
     static func read(_ store: ByteStore) throws -> (StateDict, metadata: [String: String]) {
         var reader = ByteReader(store.bytes, format: format)
         guard store.count >= 8 else {
