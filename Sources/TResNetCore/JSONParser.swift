@@ -13,9 +13,14 @@ public enum JSONParser {
     /// - Parameters:
     ///   - format: the format named in errors (`safetensors`, …).
     ///   - baseOffset: the file offset of `bytes[0]`, so errors give absolute offsets.
+    ///   - maxDepth: the nesting limit.
+    ///   - maxArrayLength: the most elements one array may hold (a `.limitExceeded` error beyond). A parsed value
+    ///     takes about 12 times the bytes of its shortest spelling (`1,` → a 24-byte `JSONValue`), so a caller
+    ///     whose arrays are short by nature (shapes, offset pairs) caps them to keep memory near the input size.
     public static func parse(_ bytes: UnsafeRawBufferPointer, format: String, baseOffset: Int = 0,
-                             maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
-        var p = Parser(bytes: bytes, format: format, baseOffset: baseOffset, maxDepth: maxDepth)
+                             maxDepth: Int = defaultMaxDepth, maxArrayLength: Int = .max) throws -> JSONValue {
+        var p = Parser(bytes: bytes, format: format, baseOffset: baseOffset, maxDepth: maxDepth,
+                       maxArrayLength: maxArrayLength)
         p.skipWhitespace()
         let value = try p.value(depth: 0)
         p.skipWhitespace()
@@ -35,13 +40,15 @@ private struct Parser {
     let format: String
     let baseOffset: Int
     let maxDepth: Int
+    let maxArrayLength: Int
     var position = 0
 
-    init(bytes: UnsafeRawBufferPointer, format: String, baseOffset: Int, maxDepth: Int) {
+    init(bytes: UnsafeRawBufferPointer, format: String, baseOffset: Int, maxDepth: Int, maxArrayLength: Int) {
         self.bytes = bytes
         self.format = format
         self.baseOffset = baseOffset
         self.maxDepth = maxDepth
+        self.maxArrayLength = maxArrayLength
     }
 
     func error(_ message: String, at position: Int? = nil) -> TResNetError {
@@ -123,6 +130,7 @@ private struct Parser {
 
     mutating func array(depth: Int) throws -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        let start = position
         position += 1  // [
         var elements: [JSONValue] = []
         skipWhitespace()
@@ -132,6 +140,10 @@ private struct Parser {
         }
         while true {
             skipWhitespace()
+            guard elements.count < maxArrayLength else {
+                throw TResNetError(.limitExceeded, format: format, at: .offset(baseOffset + start),
+                                   "JSON array longer than \(maxArrayLength) elements")
+            }
             elements.append(try value(depth: depth))
             skipWhitespace()
             if peek == UInt8(ascii: ",") {

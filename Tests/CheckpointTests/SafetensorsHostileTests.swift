@@ -206,3 +206,22 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("SafetensorsReader limits")
+struct SafetensorsLimitTests {
+    @Test func shapesLongerThanTheRankLimitAreRefusedWhileParsing() {
+        let dims = [String](repeating: "1", count: 65).joined(separator: ",")
+        let h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[\(dims)],\"data_offsets\":[0,4]}}"
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(h.utf8.count) >> (8 * UInt64($0))) }
+        bytes += Array(h.utf8) + [0, 0, 0, 0]
+        do {
+            _ = try SafetensorsReader.read(ByteStore.copying(bytes), path: "r")
+            Issue.record("accepted")
+        } catch let e as TResNetError {
+            #expect(e.code == .limitExceeded)
+            #expect(e.message.contains("longer than 64 elements"), "\(e)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}

@@ -145,3 +145,19 @@ struct JSONParserTests {
         #expect(v.objectMembers?.isEmpty == true)
     }
 }
+
+@Suite("JSONParser limits")
+struct JSONParserLimitTests {
+    @Test func arrayLengthLimit() throws {
+        let ok = "[1,2,3]"
+        _ = try Array(ok.utf8).withUnsafeBytes { try JSONParser.parse($0, format: "t", maxArrayLength: 3) }
+        do {
+            _ = try Array("[[1,2,3,4]]".utf8).withUnsafeBytes { try JSONParser.parse($0, format: "t", maxArrayLength: 3) }
+            Issue.record("accepted")
+        } catch let e as TResNetError {
+            #expect(e.code == .limitExceeded)
+            #expect(e.message.contains("longer than 3 elements"))
+            if case .offset(let k)? = e.location { #expect(k == 1) } else { Issue.record("no offset") }
+        }
+    }
+}

@@ -10,6 +10,10 @@ public enum SafetensorsReader {
     /// The largest header the reference accepts (`MAX_HEADER_SIZE`).
     public static let maxHeaderSize = 100_000_000
 
+    /// The longest array a header may hold: shapes have at most this many dimensions (offsets are pairs). Keeps
+    /// the parsed header within a small multiple of its size.
+    public static let maxRank = 64
+
     static let format = "safetensors"
 
     /// Reads every tensor and the `__metadata__` strings. The returned state dict's `metadata` holds the same
@@ -42,7 +46,7 @@ public enum SafetensorsReader {
         guard headerLength > 0, header[0] == UInt8(ascii: "{") else {
             throw reader.error(at: 8, "header does not begin with '{'")
         }
-        let json = try JSONParser.parse(header, format: format, baseOffset: 8)
+        let json = try JSONParser.parse(header, format: format, baseOffset: 8, maxArrayLength: maxRank)
         guard let members = json.objectMembers else {
             throw reader.error(at: 8, "header is a JSON \(json.kindName), not an object")
         }
