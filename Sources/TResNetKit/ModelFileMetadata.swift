@@ -106,6 +106,11 @@ public struct ModelFileMetadata: Sendable, Hashable {
         if let v = file[metadata: "preprocess.std"]?.doublesValue { p.std = v }
         if let v = file[metadata: "preprocess.crop_pct"]?.doubleValue { p.cropPct = v }
         if let v = file[metadata: "preprocess.interpolation"]?.stringValue { p.interpolation = v }
+        guard p.inputSize.count == 3, p.inputSize[0] == c.inChannels, p.inputSize.dropFirst().allSatisfy({ (4...65536).contains($0) })
+        else { throw fail("preprocess.input_size", "must be [\(c.inChannels), H, W] with 4 ≤ H, W ≤ 65536") }
+        guard p.mean.count == c.inChannels, p.std.count == c.inChannels, p.std.allSatisfy({ $0 > 0 && $0.isFinite }),
+              p.mean.allSatisfy(\.isFinite), p.cropPct > 0, p.cropPct <= 1
+        else { throw fail("preprocess.mean", "mean/std must have one finite value per channel (std > 0), crop_pct in (0, 1]") }
         self.init(configuration: c, variant: try string("arch.variant"), preprocessing: p, labelSet: try string("labels.set"),
                   sourceFile: try string("source.file"), sourceSHA256: try string("source.sha256"),
                   sourceFormat: try string("source.format"), sourceWrapper: try string("source.wrapper"),

@@ -283,3 +283,42 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
                 "\(String(describing: e?.message))")
     }
 }
+
+@Suite struct ConvertToSafetensorsTests {
+    @Test(arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth"])
+    func miilBecomesACleanTimmSafetensorsFile(file: String) throws {
+        let (ckpt, record) = try convertCheckpoint(file)
+        let dir = FixturePaths.temporaryDirectory("st")
+        _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/m.tw", options: .init())
+        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/m.safetensors",
+                                             options: .init())
+        #expect(summary.outputKind.hasPrefix("safetensors"))
+        let (sd, metadata) = try SafetensorsReader.read(path: dir + "/m.safetensors")
+        let tw = try TWFile.open(path: dir + "/m.tw")
+        #expect(Set(sd.names) == Set(tw.entries.map(\.name)))
+        for e in tw.entries { #expect(sd[e.name]?.data.toArray() == tw.tensor(e.name)?.data.toArray(), "\(e.name)") }
+        #expect(metadata["format"] == "pt")
+        #expect(metadata["source.dialect"] == "miil")
+        #expect(metadata["conversion.bn_weight_transform"] == "abs_plus_eps")
+        guard let python = projectPython else { return }
+        // timm loads it as it is, strictly.
+        let arch = try #require(record.arch)
+        let script = """
+            import sys, timm
+            from safetensors.torch import load_file
+            from timm.models.tresnet import TResNet
+            m = TResNet(layers=\(arch.layers), num_classes=\(arch.num_classes), width_factor=\(arch.planes)/64, v2=\(arch.layout == "v2" ? "True" : "False"))
+            print(m.load_state_dict(load_file(sys.argv[1]), strict=True))
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = ["-c", script, dir + "/m.safetensors"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0 && text.contains("All keys matched successfully"), "\(text)")
+    }
+}
