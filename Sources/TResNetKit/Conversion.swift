@@ -57,6 +57,13 @@ public struct ConversionSummary: Sendable {
     public var bytesOut: Int
     public var seconds: Double
     public var dryRun = false
+    /// `(name in the file, canonical name)` for every tensor the dialect renamed.
+    public var renamed: [(source: String, canonical: String)] = []
+
+    /// The renames, one per line (`--show-mapping`).
+    public var mappingLines: [String] {
+        renamed.map { "  \(displaySafe($0.source)) → \(displaySafe($0.canonical))" }
+    }
 
     /// The human-readable summary lines.
     public var lines: [String] {
@@ -189,7 +196,8 @@ public enum Conversion {
             dtype: options.dtype, tensors: tensors.count,
             parameters: prepared.bound.tensors.filter { $0.spec.role == .parameter }.reduce(0) { $0 + $1.spec.elementCount },
             transformedWeights: prepared.transformedWeights, dropped: prepared.mapping.dropped, ignored: prepared.bound.ignored,
-            bytesIn: 0, bytesOut: bytesOut, seconds: (clock.now - start).seconds, dryRun: options.dryRun)
+            bytesIn: 0, bytesOut: bytesOut, seconds: (clock.now - start).seconds, dryRun: options.dryRun,
+            renamed: prepared.mapping.renamed.filter { $0.source != $0.canonical })
     }
 
     /// Detects (or applies the forced) dialect, maps names, applies the InPlaceABN transform once, infers (or

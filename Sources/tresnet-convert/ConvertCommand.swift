@@ -47,6 +47,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Read, map and bind, print the summary, write nothing.")
     var dryRun = false
 
+    @Flag(help: "Print every renamed tensor (name in the file → canonical timm name).")
+    var showMapping = false
+
     @Flag(help: "Print only errors.")
     var quiet = false
 
@@ -73,6 +76,10 @@ struct ConvertCommand: ParsableCommand {
         do {
             let summary = try Conversion.convert(source: source, output: output, options: options)
             if !quiet { for line in summary.lines { print(line) } }
+            if showMapping {
+                print("mapping:      \(summary.renamed.count) renamed tensors")
+                for line in summary.mappingLines { print(line) }
+            }
         } catch let error as TResNetError {
             writeStderr(error.description + "\n")
             throw ExitCode(error.code.exitCode)

@@ -156,3 +156,51 @@ let projectPython: String? = {
         #expect(text.contains("All keys matched successfully"))
     }
 }
+
+/// CLI runs on a `.tw` source (readable without the PyTorch readers).
+@Suite struct ConvertCLIFromTWTests {
+    func sourceTW(_ file: String) throws -> (dir: String, path: String) {
+        let (ckpt, record) = try convertCheckpoint(file)
+        let dir = FixturePaths.temporaryDirectory("clitw")
+        _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/src.tw", options: .init())
+        return (dir, dir + "/src.tw")
+    }
+
+    @Test func convertsWithSummaryAndProgressFreeOutput() throws {
+        let (dir, src) = try sourceTW("tiny_v2_miil.pth")
+        let r = try runConvertTool("tresnet-convert", [src, dir + "/o.tw", "--dtype", "bf16"])
+        #expect(r.status == 0, "\(r.err)")
+        for field in ["source:", "dialect:", "architecture:", "tensors:", "bytes:", "time:"] { #expect(r.out.contains(field)) }
+        #expect(r.out.contains("(tw, dtype bf16)"))
+        #expect(r.err.isEmpty)
+        let file = try TWFile.open(path: dir + "/o.tw", verifyChecksums: true)
+        #expect(file.entries.contains { $0.dtype == .bfloat16 })
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let (dir, src) = try sourceTW("tiny_v1.pth")
+        let r = try runConvertTool("tresnet-convert", [src, dir + "/o.tw", "--dry-run"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("dry run, nothing written"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["src.tw"])
+    }
+
+    @Test func wrongVariantExits2WithEveryProblem() throws {
+        let (dir, src) = try sourceTW("tiny_v1.pth")
+        let r = try runConvertTool("tresnet-convert", [src, dir + "/o.tw", "--variant", "tresnet_l"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("shape     body.conv1.conv.weight expected [76, 48, 3, 3], file has [4, 48, 3, 3]"))
+        #expect(r.err.contains("missing   body.layer3.17.conv3.bn.running_var expected [1216]"))
+        #expect(r.err.contains("hint: other variant"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["src.tw"])
+    }
+
+    @Test func forceReplacesAndShowMappingListsRenames() throws {
+        let (dir, src) = try sourceTW("tiny_v1.pth")
+        try Data("old".utf8).write(to: URL(fileURLWithPath: dir + "/o.tw"))
+        let r = try runConvertTool("tresnet-convert", [src, dir + "/o.tw", "--force", "--show-mapping"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("mapping:      0 renamed tensors"))
+        _ = try TWFile.open(path: dir + "/o.tw", verifyChecksums: true)
+    }
+}
