@@ -81,7 +81,7 @@ struct ConvertCommand: ParsableCommand {
                 for line in summary.mappingLines { print(line) }
             }
         } catch let error as TResNetError {
-            writeStderr(error.description + "\n")
+            writeStderr("tresnet-convert: " + error.description + "\n")
             throw ExitCode(error.code.exitCode)
         }
     }

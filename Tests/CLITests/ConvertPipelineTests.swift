@@ -322,3 +322,23 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         #expect(p.terminationStatus == 0 && text.contains("All keys matched successfully"), "\(text)")
     }
 }
+
+@Suite struct ConvertMIILVariantsTests {
+    /// A remove_aa_jit build stores the blur filter (`…conv1.1.op.filt`); inplace_abn ≥ 1.1 adds
+    /// `num_batches_tracked`. Both convert: the filter is dropped (and reported), the counter accepted and not written.
+    @Test func filtDroppedAndNumBatchesTrackedAccepted() throws {
+        var (ckpt, record) = try convertCheckpoint("tiny_v1_miil.pth")
+        let filt = "body.layer2.0.conv1.1.op.filt"
+        try ckpt.stateDict.insert(filt, Tensor(shape: [8, 1, 3, 3], floats: [Float](repeating: 1.0 / 16, count: 72)))
+        let nbt = "body.layer3.0.conv3.1.num_batches_tracked"
+        let store = withUnsafeBytes(of: Int64(7).littleEndian) { ByteStore.copying($0) }
+        try ckpt.stateDict.insert(nbt, Tensor(dtype: .int64, shape: [], data: ByteSlice(store: store)))
+        let out = FixturePaths.temporaryDirectory("miil") + "/m.tw"
+        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        #expect(summary.dropped == [filt])
+        #expect(summary.lines.contains { $0.contains("dropped:") && $0.contains(filt) })
+        let file = try TWFile.open(path: out)
+        #expect(!file.entries.contains { $0.name.contains("filt") || $0.name.contains("num_batches_tracked") })
+        #expect(file.entries.count == TResNet(summary.architecture.configuration).storedTensors.count)
+    }
+}
