@@ -121,7 +121,7 @@ public enum Conversion {
         /// `--force`: replace an existing output.
         public var overwrite = false
         /// Preprocessing to record; nil → the source `.tw`'s, else TResNet's defaults.
-        public var preprocessing: Preprocessing?
+        public var preprocessing: ModelPreprocessing?
         /// Label set id; nil → the source `.tw`'s, else from the class count.
         public var labelSet: String?
         /// Called with (bytes written, total) while writing; may throw to abort (nothing is left behind).

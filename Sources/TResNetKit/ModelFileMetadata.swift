@@ -6,7 +6,7 @@ import TResNetModel
 public struct ModelFileMetadata: Sendable, Hashable {
     public var configuration: TResNetConfiguration
     public var variant: String
-    public var preprocessing: Preprocessing
+    public var preprocessing: ModelPreprocessing
     public var labelSet: String
     public var sourceFile: String
     public var sourceSHA256: String
@@ -22,7 +22,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public static let converterName = "tresnet-kit"
     public static let currentConverterVersion = "0.1.0"
 
-    public init(configuration: TResNetConfiguration, variant: String, preprocessing: Preprocessing = .tresnetDefault,
+    public init(configuration: TResNetConfiguration, variant: String, preprocessing: ModelPreprocessing = .tresnetDefault,
                 labelSet: String, sourceFile: String = "", sourceSHA256: String = "", sourceFormat: String = "",
                 sourceWrapper: String = "", sourceDialect: String = "", bnWeightTransform: String = "none",
                 dtype: String = "keep", bnKeptF32: Bool = false, converterVersion: String = currentConverterVersion) {
@@ -57,6 +57,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
             "preprocess.mean": .doubles(p.mean),
             "preprocess.std": .doubles(p.std),
             "preprocess.crop_pct": .double(p.cropPct),
+            "preprocess.crop_mode": .string(p.cropMode),
             "preprocess.interpolation": .string(p.interpolation),
             "labels.set": .string(labelSet),
             "source.file": .string(sourceFile),
@@ -100,12 +101,14 @@ public struct ModelFileMetadata: Sendable, Hashable {
                                      numClasses: try int("arch.num_classes"), inChannels: try int("arch.in_channels"),
                                      normalization: normalization)
         try TResNetError.naming(file.path) { try c.validate() }
-        var p = Preprocessing.tresnetDefault
+        var p = ModelPreprocessing.tresnetDefault
         if let v = file[metadata: "preprocess.input_size"]?.intsValue { p.inputSize = v.compactMap { Int(exactly: $0) } }
         if let v = file[metadata: "preprocess.mean"]?.doublesValue { p.mean = v }
         if let v = file[metadata: "preprocess.std"]?.doublesValue { p.std = v }
         if let v = file[metadata: "preprocess.crop_pct"]?.doubleValue { p.cropPct = v }
         if let v = file[metadata: "preprocess.interpolation"]?.stringValue { p.interpolation = v }
+        if let v = file[metadata: "preprocess.crop_mode"]?.stringValue { p.cropMode = v }
+        guard ["center", "squash"].contains(p.cropMode) else { throw fail("preprocess.crop_mode", "must be center or squash") }
         guard p.inputSize.count == 3, p.inputSize[0] == c.inChannels, p.inputSize.dropFirst().allSatisfy({ (4...65536).contains($0) })
         else { throw fail("preprocess.input_size", "must be [\(c.inChannels), H, W] with 4 ≤ H, W ≤ 65536") }
         guard p.mean.count == c.inChannels, p.std.count == c.inChannels, p.std.allSatisfy({ $0 > 0 && $0.isFinite }),

@@ -1,24 +1,30 @@
-/// How images are prepared for a model: resize so the crop is `cropPct` of the shorter side, centre-crop to
-/// `inputSize`, scale to [0, 1], then `(x - mean) / std` per channel.
-public struct Preprocessing: Sendable, Hashable, Codable {
+/// The preprocessing a model file records (docs/FORMAT.md §4, `preprocess.*`): resize (shorter side to
+/// `floor(size / cropPct)` for `center`, both sides for `squash`), centre-crop to `inputSize`, scale to [0, 1],
+/// then `(x - mean) / std` per channel. The image pipeline (`TResNetImage.PreprocessingConfig`) is built from it.
+public struct ModelPreprocessing: Sendable, Hashable, Codable {
     /// `[channels, height, width]`.
     public var inputSize: [Int]
     public var mean: [Double]
     public var std: [Double]
     public var cropPct: Double
+    /// `center` (timm) or `squash` (official MIIL 448 / 21K: resize to a square, no aspect ratio kept).
+    public var cropMode: String
+    /// `bilinear`, `bicubic`, … (PIL filter names as timm spells them).
     public var interpolation: String
 
     public init(inputSize: [Int] = [3, 224, 224], mean: [Double] = [0, 0, 0], std: [Double] = [1, 1, 1],
-                cropPct: Double = 0.875, interpolation: String = "bilinear") {
+                cropPct: Double = 0.875, cropMode: String = "center", interpolation: String = "bilinear") {
         self.inputSize = inputSize
         self.mean = mean
         self.std = std
         self.cropPct = cropPct
+        self.cropMode = cropMode
         self.interpolation = interpolation
     }
 
-    /// Every published TResNet weight (timm cfg; tresnet.md §2.11, §7): 224, no mean/std, crop 0.875, bilinear.
-    public static let tresnetDefault = Preprocessing()
+    /// Every published TResNet weight (timm cfg; tresnet.md §2.11, §7): 224, no mean/std, crop 0.875 centre,
+    /// bilinear.
+    public static let tresnetDefault = ModelPreprocessing()
 }
 
 /// Label set identifiers.

@@ -210,7 +210,7 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         let out = FixturePaths.temporaryDirectory("fromtw") + "/src.tw"
         var options = Conversion.Options()
         options.dtype = dtype
-        options.preprocessing = Preprocessing(inputSize: [3, 448, 448], cropPct: 1.0, interpolation: "bicubic")
+        options.preprocessing = ModelPreprocessing(inputSize: [3, 448, 448], cropPct: 1.0, cropMode: "squash", interpolation: "bicubic")
         _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: options)
         return (out, ckpt)
     }
@@ -226,6 +226,7 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         #expect(model.metadata.sourceFormat == "tw")
         #expect(model.metadata.preprocessing.inputSize == [3, 448, 448])
         #expect(model.metadata.preprocessing.interpolation == "bicubic")
+        #expect(model.metadata.preprocessing.cropMode == "squash")
         // Same tensors as the source .tw, narrowed except BatchNorm.
         let src = try TWFile.open(path: source)
         #expect(model.file.entries.map(\.name) == src.entries.map(\.name))
