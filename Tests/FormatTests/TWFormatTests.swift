@@ -49,9 +49,10 @@ func twError(_ body: () throws -> Void) -> TResNetError? {
 /// Rewrites the header checksum after an index edit, so the later checks (not the checksum) are exercised.
 func resealed(_ bytes: [UInt8]) -> [UInt8] {
     var b = bytes
-    let ml = Int(b[32..<40].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-    let il = Int(b[40..<48].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-    let sum = b.withUnsafeBytes { TWLayout.headerChecksum($0, indexEnd: 64 + ml + il) }
+    let ml = b[32..<40].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+    let il = b[40..<48].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+    guard ml < 1 << 40, il < 1 << 40, 64 + Int(ml) + Int(il) <= b.count else { return b }  // lengths now point outside
+    let sum = b.withUnsafeBytes { TWLayout.headerChecksum($0, indexEnd: 64 + Int(ml) + Int(il)) }
     withUnsafeBytes(of: sum.littleEndian) { for i in 0..<8 { b[56 + i] = $0[i] } }
     return b
 }
@@ -201,4 +202,33 @@ func findSubsequence(_ haystack: [UInt8], _ needle: [UInt8], from: Int) -> Int? 
     guard needle.count <= haystack.count else { return nil }
     for i in from...(haystack.count - needle.count) where Array(haystack[i..<(i + needle.count)]) == needle { return i }
     return nil
+}
+
+@Suite struct TWMutationTests {
+    /// Random byte flips, truncations and extensions never trap: each open either succeeds or throws a
+    /// `TResNetError` from the `tw` reader.
+    @Test func mutatedFilesNeverTrap() throws {
+        let (_, bytes) = try writeSample(FixturePaths.temporaryDirectory("tw"))
+        var rng = SystemRandomNumberGenerator()
+        var rejected = 0
+        for round in 0..<3000 {
+            var b = bytes
+            switch round % 3 {
+            case 0:
+                for _ in 0..<Int.random(in: 1...4, using: &rng) { b[Int.random(in: 0..<b.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng) }
+            case 1:
+                b = Array(b[0..<Int.random(in: 0..<b.count, using: &rng)])
+            default:
+                // Flip bytes in the header/index region and reseal, so the checks past the checksum run.
+                let file = try openBytes(bytes)
+                b[Int.random(in: 8..<file.dataOffset, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+                if b.count >= 64 { b = resealed(b) }
+            }
+            do { _ = try openBytes(b, verify: true) } catch let e as TResNetError {
+                #expect(e.format == "tw")
+                rejected += 1
+            }
+        }
+        #expect(rejected > 2500)
+    }
 }
