@@ -138,13 +138,26 @@ let projectPython: String? = {
     @Test(.enabled(if: convertReadersAvailable && projectPython != nil),
           arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth", "tiny_v1.pth", "tiny_v2.pth", "tiny_v1_wrapped.pth"])
     func twEqualsTimmConversion(file: String) throws {
+        try checkAgainstTimm(FixturePaths.tiny(file))
+    }
+
+    /// The full-size tresnet_m files of `make fixtures-full` (git-ignored), when generated.
+    @Test(.enabled(if: convertReadersAvailable && projectPython != nil && FixturePaths.full("tresnet_m_miil.pth") != nil),
+          arguments: ["tresnet_m.pth", "tresnet_m_miil.pth", "tresnet_m_wrapped.pth"])
+    func fullSizeTwEqualsTimmConversion(file: String) throws {
+        try checkAgainstTimm(try #require(FixturePaths.full(file)))
+    }
+
+    func checkAgainstTimm(_ source: String) throws {
         let dir = FixturePaths.temporaryDirectory("timm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/m.tw"
-        let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny(file), out])
+        let file = source
+        let r = try runConvertTool("tresnet-convert", [source, out])
         #expect(r.status == 0, "\(r.err)")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: projectPython!)
-        p.arguments = [FixturePaths.root + "/Tools/tw_reader.py", out, "--timm", FixturePaths.tiny(file)]
+        p.arguments = [FixturePaths.root + "/Tools/tw_reader.py", out, "--timm", file]
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
