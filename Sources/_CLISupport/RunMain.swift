@@ -10,13 +10,20 @@ public func runMain(_ tool: String, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as TResNetError {
-        let line = "\(tool): \(error.description)\n"
-        fputs(line, stderr)
+        printError("\(tool): \(error.description)")
         throw ExitCode(error.code.exitCode)
     }
 }
 
 /// Writes `text` to standard error.
 public func printError(_ text: String) {
-    fputs(text + "\n", stderr)
+    let line = text.replacingNewlines() + "\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+}
+
+extension String {
+    /// The text on one line: newlines and carriage returns become spaces.
+    func replacingNewlines() -> String {
+        String(map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+    }
 }

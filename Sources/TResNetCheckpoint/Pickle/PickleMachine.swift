@@ -69,9 +69,11 @@ public struct PickleMachine {
 
     // MARK: - errors and arena
 
-    private func fail(_ code: TResNetError.Code = .malformed, _ message: String) -> TResNetError {
+    private func fail(_ code: TResNetError.Code, _ message: String) -> TResNetError {
         TResNetError(code, format: Self.format, at: .offset(opStart), message)
     }
+
+    private func fail(_ message: String) -> TResNetError { fail(.malformed, message) }
 
     private mutating func add(_ node: PickleArena.Node) throws -> Int {
         guard arena.nodes.count < limits.maxNodes else {

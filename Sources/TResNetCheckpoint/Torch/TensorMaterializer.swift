@@ -8,9 +8,10 @@ enum TensorMaterializer {
     /// - Parameters:
     ///   - record: the whole storage record (already checked to hold `ref.storage.byteCount` bytes).
     static func materialize(_ ref: TensorRef, record: ByteSlice, name: String, format: String) throws -> Tensor {
-        func fail(_ code: TResNetError.Code = .malformed, _ message: String) -> TResNetError {
+        func fail(_ code: TResNetError.Code, _ message: String) -> TResNetError {
             TResNetError(code, format: format, at: .tensor(name), message)
         }
+        func fail(_ message: String) -> TResNetError { fail(.malformed, message) }
         let es = ref.dtype.byteSize
         var storage = record
         // Legacy storage views select a window of the root storage (in the root's elements).

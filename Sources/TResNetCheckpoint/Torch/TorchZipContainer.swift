@@ -9,6 +9,8 @@ enum TorchZipContainer {
         TResNetError(code, format: format, at: location, message)
     }
 
+    static func fail(_ message: String) -> TResNetError { fail(.malformed, at: nil, message) }
+
     /// The folder all records live under: the text of the first entry up to its first `/`.
     static func topFolder(_ archive: ZipArchive) throws -> String {
         guard let first = archive.entries.first else { throw fail("the archive is empty") }
@@ -31,7 +33,7 @@ enum TorchZipContainer {
             throw fail(at: .entry(top + "data.pkl"), "missing data.pkl")
         }
         if let order = archive.entry(named: top + "byteorder") {
-            let text = String(decoding: try archive.data(order).bytes, as: UTF8.self)
+            let text = String(decoding: try archive.data(order).toArray(), as: UTF8.self)
             guard text == "little" else {
                 if text == "big" {
                     throw fail(.unsupported, at: .entry(order.name), "big-endian storages are not supported (byteorder = big)")
@@ -40,7 +42,8 @@ enum TorchZipContainer {
             }
         }
         let pkl = try archive.data(pklEntry)
-        let result = try PickleMachine.parse(pkl.bytes, style: .zip)
+        // The slice owns an inflated store: keep it alive while the machine reads its bytes.
+        let result = try withExtendedLifetime(pkl) { try PickleMachine.parse(pkl.bytes, style: .zip) }
         guard result.end == pkl.count else {
             throw TResNetError(.malformed, format: PickleMachine.format, at: .offset(result.end),
                                "\(pkl.count - result.end) bytes after STOP in data.pkl")
