@@ -114,7 +114,7 @@ public struct PickleMachine {
         let depth = 1 + items.reduce(0) { max($0, tupleDepth[$1] ?? 0) }
         guard depth <= limits.maxDepth else { throw fail(.limitExceeded, "tuples nest deeper than \(limits.maxDepth)") }
         let node = try add(.tuple(items))
-        if depth > 1 { tupleDepth[node] = depth }
+        tupleDepth[node] = depth
         return node
     }
 

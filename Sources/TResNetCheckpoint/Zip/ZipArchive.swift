@@ -42,11 +42,13 @@ public struct ZipArchive: Sendable {
 
     /// Opens the archive held in `store` (`path` only names the file in errors).
     public static func open(_ store: ByteStore, path: String) throws -> ZipArchive {
-        let parsed = try CentralDirectory.parse(store.bytes)
-        try LibZip.crossCheck(store, parsed)
-        var byName: [String: Int] = [:]
-        for (i, e) in parsed.enumerated() { byName[e.name] = i }
-        return ZipArchive(store: store, path: path, entries: parsed, byName: byName)
+        try TResNetError.naming(path) {
+            let parsed = try CentralDirectory.parse(store.bytes)
+            try LibZip.crossCheck(store, parsed)
+            var byName: [String: Int] = [:]
+            for (i, e) in parsed.enumerated() { byName[e.name] = i }
+            return ZipArchive(store: store, path: path, entries: parsed, byName: byName)
+        }
     }
 
     /// The member named exactly `name`, if any.
@@ -55,6 +57,13 @@ public struct ZipArchive: Sendable {
     /// The member's bytes: a slice of the mapped file for a stored member (no copy); for a deflated member a new
     /// heap store, inflated by libzip with the size enforced exactly.
     public func data(_ entry: ZipEntry) throws -> ByteSlice {
+        try TResNetError.naming(path) { try slice(entry) }
+    }
+
+    private func slice(_ entry: ZipEntry) throws -> ByteSlice {
+        guard entry.index < entries.count, entries[entry.index] == entry else {
+            throw TResNetError(.usage, format: Self.format, at: .entry(entry.name), "entry is not from this archive")
+        }
         if entry.isStored {
             return ByteSlice(store: store, offset: entry.dataOffset, count: entry.uncompressedSize)
         }
