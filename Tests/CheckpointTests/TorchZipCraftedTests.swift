@@ -147,4 +147,24 @@ struct TorchZipCraftedTests {
         let e = refusal(zip)
         if case .entry(let name)? = e?.location { #expect(name == "nocrc/data/1") } else { Issue.record("\(String(describing: e))") }
     }
+
+    @Test("a stride-0 view expanding a tiny storage into gigabytes is refused, not allocated")
+    func expandBomb() throws {
+        var zip = try CraftedZip.from(fixture: "dtypes.pth")
+        var patched = false
+        zip.edit("/data.pkl") { p in
+            // 'expanded' is size (3, 2) stride (0, 1): `K 03 K 02 86 [q nn] K 00 K 01 86`
+            for i in 0..<(p.count - 12) where !patched && Array(p[i..<(i + 5)]) == [0x4B, 3, 0x4B, 2, 0x86] {
+                let rest = Array(p[(i + 5)..<(i + 12)])
+                guard rest.starts(with: [0x4B, 0, 0x4B, 1, 0x86]) || rest.dropFirst(2).starts(with: [0x4B, 0, 0x4B, 1, 0x86])
+                else { continue }
+                p.replaceSubrange(i..<(i + 2), with: [0x4A, 0xFF, 0xFF, 0xFF, 0x0F])  // 268,435,455 rows
+                patched = true
+            }
+        }
+        #expect(patched)
+        let e = refusal(zip)
+        #expect(e?.code == .limitExceeded)
+        if case .tensor(let name)? = e?.location { #expect(name == "expanded") } else { Issue.record("\(String(describing: e))") }
+    }
 }

@@ -72,6 +72,7 @@ enum LegacyCheckpoint {
             records[key] = ByteSlice(store: store, offset: start, count: storage.byteCount)
         }
         guard reader.isAtEnd else { throw fail(at: reader.offset, "\(reader.remaining) unexpected bytes after the last storage") }
-        return TorchObject(arena: object.arena, root: object.root, records: records, format: format)
+        return TorchObject(arena: object.arena, root: object.root, records: records, format: format,
+                           inputBytes: store.count)
     }
 }

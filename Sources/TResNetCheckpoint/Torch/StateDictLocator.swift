@@ -97,8 +97,9 @@ enum StateDictLocator {
             stripped += prefix
         }
         var stateDict = StateDict()
+        var copyBudget = object.copyBudget
         for (n, _, ref) in pairs {
-            let tensor = try object.tensor(ref, name: n)
+            let tensor = try object.tensor(ref, name: n, copyBudget: &copyBudget)
             do { try stateDict.insert(n, tensor) } catch var e as TResNetError {
                 e.format = object.format
                 throw e

@@ -7,7 +7,10 @@ import TResNetCore
 enum TensorMaterializer {
     /// - Parameters:
     ///   - record: the whole storage record (already checked to hold `ref.storage.byteCount` bytes).
-    static func materialize(_ ref: TensorRef, record: ByteSlice, name: String, format: String) throws -> Tensor {
+    ///   - copyBudget: bytes that non-contiguous views may still copy out; reduced by each gather. A stride-0
+    ///     view can address far more elements than its file holds, so copies are bounded by the input size.
+    static func materialize(_ ref: TensorRef, record: ByteSlice, name: String, format: String,
+                            copyBudget: inout Int) throws -> Tensor {
         func fail(_ code: TResNetError.Code, _ message: String) -> TResNetError {
             TResNetError(code, format: format, at: .tensor(name), message)
         }
@@ -39,6 +42,14 @@ enum TensorMaterializer {
         guard last < capacity else {
             throw fail("view (offset \(ref.storageOffset), size \(formatShape(ref.shape)), stride \(formatShape(ref.strides))) "
                        + "reaches element \(last) of a \(capacity)-element storage '\(displaySafe(ref.storage.key))'")
+        }
+        if !Tensor.isContiguous(shape: ref.shape, strides: ref.strides) {
+            let bytes = count * es  // checked above
+            guard bytes <= copyBudget else {
+                throw fail(.limitExceeded, "non-contiguous views would copy out \(bytes) more bytes, beyond the "
+                           + "\(copyBudget) left for this file (stride-0 expansion bomb?)")
+            }
+            copyBudget -= bytes
         }
         return Tensor.gather(storage: storage, dtype: ref.dtype, shape: ref.shape, strides: ref.strides,
                              offset: ref.storageOffset)

@@ -7,14 +7,19 @@ struct TorchObject {
     /// The bytes of each storage key, already checked against its declared size.
     var records: [String: ByteSlice]
     var format: String
+    /// Size of the input, which bounds what non-contiguous views may copy out (2× + 64 MiB).
+    var inputBytes: Int
+
+    var copyBudget: Int { (Checked.multiply(inputBytes, 2) ?? Int.max / 2) + (64 << 20) }
 
     /// The dense tensor for `ref` (validated view over its record).
-    func tensor(_ ref: TensorRef, name: String) throws -> Tensor {
+    func tensor(_ ref: TensorRef, name: String, copyBudget: inout Int) throws -> Tensor {
         guard let record = records[ref.storage.key] else {
             throw TResNetError(.malformed, format: format, at: .tensor(name),
                                "storage '\(displaySafe(ref.storage.key))' has no record")
         }
-        return try TensorMaterializer.materialize(ref, record: record, name: name, format: format)
+        return try TensorMaterializer.materialize(ref, record: record, name: name, format: format,
+                                                  copyBudget: &copyBudget)
     }
 
     /// Every distinct storage the pickle names, by key; the same key with two different declarations is an error.

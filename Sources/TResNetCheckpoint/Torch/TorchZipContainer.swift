@@ -60,6 +60,7 @@ enum TorchZipContainer {
             }
             records[key] = try archive.data(entry)
         }
-        return TorchObject(arena: result.arena, root: result.root, records: records, format: format)
+        return TorchObject(arena: result.arena, root: result.root, records: records, format: format,
+                           inputBytes: archive.store.count)
     }
 }
