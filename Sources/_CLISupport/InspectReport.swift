@@ -17,8 +17,11 @@ public struct InspectReport: Codable, Sendable {
     public var wrapper: String?
     public var strippedPrefix: String?
     public var tensorCount: Int
-    /// Elements over all tensors except `num_batches_tracked` counters.
+    /// Learnable parameters the way timm counts them (`sum(p.numel() for p in model.parameters())`): elements of
+    /// every tensor except BatchNorm buffers (`running_mean`, `running_var`, `num_batches_tracked`).
     public var parameters: Int
+    /// Elements over all tensors except `num_batches_tracked` counters (parameters + running statistics).
+    public var elements: Int
     public var bytes: Int
     public var tensors: [TensorRow]
     public var nonTensorEntries: [Entry]
@@ -34,10 +37,16 @@ public struct InspectReport: Codable, Sendable {
         tensors = entries.map {
             TensorRow(name: $0.name, dtype: $0.tensor.dtype.rawValue, shape: $0.tensor.shape, bytes: $0.tensor.byteCount)
         }
-        parameters = entries.filter { !$0.name.hasSuffix("num_batches_tracked") }.reduce(0) { $0 + $1.tensor.elementCount }
+        elements = entries.filter { !$0.name.hasSuffix("num_batches_tracked") }.reduce(0) { $0 + $1.tensor.elementCount }
+        parameters = entries.filter { !Self.isBatchNormBuffer($0.name) }.reduce(0) { $0 + $1.tensor.elementCount }
         bytes = entries.reduce(0) { $0 + $1.tensor.byteCount }
         nonTensorEntries = loaded.nonTensorEntries.map { Entry(name: $0.name, summary: $0.summary) }
         metadata = loaded.metadata
+    }
+
+    /// True for the BatchNorm buffers a state dict carries besides parameters.
+    public static func isBatchNormBuffer(_ name: String) -> Bool {
+        name.hasSuffix("running_mean") || name.hasSuffix("running_var") || name.hasSuffix("num_batches_tracked")
     }
 
     /// The human-readable report; every name from the file is display-escaped.
@@ -47,7 +56,8 @@ public struct InspectReport: Codable, Sendable {
         out += "wrapper:    \(wrapper.map { displaySafe($0) } ?? "(none: plain state dict)")\n"
         out += "prefix:     \(strippedPrefix.map { "stripped '\(displaySafe($0))'" } ?? "(none)")\n"
         out += "tensors:    \(tensorCount)\n"
-        out += "parameters: \(grouped(parameters)) (num_batches_tracked excluded)\n"
+        out += "parameters: \(grouped(parameters)) (BatchNorm running stats and num_batches_tracked excluded)\n"
+        out += "elements:   \(grouped(elements)) (num_batches_tracked excluded)\n"
         out += "bytes:      \(grouped(bytes))\n"
         let width = min(60, tensors.map { displaySafe($0.name).count }.max() ?? 0)
         for t in tensors {

@@ -57,8 +57,11 @@ struct InspectCLITests {
         let expected = try #require(record.tensors)
         #expect(rows.map { $0["name"] as? String ?? "" } == expected.map(\.name))
         #expect(rows.map { $0["shape"] as? [Int] ?? [] } == expected.map(\.shape))
-        let parameters = expected.filter { !$0.name.hasSuffix("num_batches_tracked") }
+        let elements = expected.filter { !$0.name.hasSuffix("num_batches_tracked") }
             .reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let parameters = expected.filter { !$0.name.hasSuffix("num_batches_tracked") && !$0.name.contains("running_") }
+            .reduce(0) { $0 + $1.shape.reduce(1, *) }
+        #expect(json["elements"] as? Int == elements)
         #expect(json["parameters"] as? Int == parameters)
         let entries = try #require(json["nonTensorEntries"] as? [[String: Any]])
         #expect(entries.map { $0["name"] as? String ?? "" } == record.non_tensor_entries)
@@ -86,6 +89,20 @@ struct InspectCLITests {
         #expect(run.stderr.hasPrefix("tresnet-inspect: "))
         #expect(run.stderr.contains("'posix.system'"))
         #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test("full-size tresnet_m (when generated): 434 tensors, timm's 31,389,032 parameters, well under a second")
+    func fullSize() throws {
+        guard let path = FixturePaths.full("tresnet_m.pth") else { return }
+        let tool = try #require(builtTool("tresnet-inspect"))
+        let start = Date()
+        let run = try runTool(tool, [path, "--json"])
+        let seconds = Date().timeIntervalSince(start)
+        #expect(run.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(json["tensorCount"] as? Int == 434)
+        #expect(json["parameters"] as? Int == 31_389_032)
+        #expect(seconds < 1.0, "took \(seconds) s")
     }
 
     @Test("a missing file: exit 1, one line")
