@@ -16,7 +16,12 @@ enum ContainerSniffer {
         if b.count >= 262, b[257..<262].elementsEqual(Array("ustar".utf8)) { return .legacyTar }
         if starts([0x93] + Array("NUMPY".utf8)) { return .numpy }
         if starts(twMagic) { return .tw }
-        if b.count >= 9, b[8] == UInt8(ascii: "{") { return .safetensors }
+        if b.count >= 9, b[8] == UInt8(ascii: "{") {
+            // u64 LE header length that fits the file
+            var n: UInt64 = 0
+            for i in 0..<8 { n |= UInt64(b[i]) << (8 * UInt64(i)) }
+            if n <= UInt64(b.count - 8) { return .safetensors }
+        }
         if starts([0x80]), b.count >= 2, b[1] <= 5 { return .barePickle }
         // ONNX ModelProto: field 1 (ir_version, varint) first, then another small field.
         if b.count >= 3, b[0] == 0x08, b[1] > 0, b[1] < 0x40, [0x12, 0x1A, 0x22, 0x2A, 0x3A, 0x42].contains(b[2]) {
