@@ -85,6 +85,25 @@ struct TorchFixtureTests {
         }
     }
 
+    @Test("full-size tresnet_m (when generated): legacy, wrapped and zip files hold identical tensors")
+    func fullSizeForms() throws {
+        guard let zipPath = FixturePaths.full("tresnet_m.pth"), let legacyPath = FixturePaths.full("tresnet_m_legacy.pth"),
+              let wrappedPath = FixturePaths.full("tresnet_m_wrapped.pth") else { return }
+        let zip = try CheckpointReader.read(path: zipPath)
+        #expect(zip.stateDict.count == 434)
+        for other in [try CheckpointReader.read(path: legacyPath), try CheckpointReader.read(path: wrappedPath)] {
+            #expect(other.stateDict.names == zip.stateDict.names)
+            for name in zip.stateDict.names {
+                let a = try #require(zip.stateDict[name]), b = try #require(other.stateDict[name])
+                #expect(a.shape == b.shape && a.dtype == b.dtype)
+                #expect(a.data.count == b.data.count)
+                if let pa = a.data.bytes.baseAddress, let pb = b.data.bytes.baseAddress, a.data.count == b.data.count {
+                    #expect(memcmp(pa, pb, a.data.count) == 0, "\(name)")
+                }
+            }
+        }
+    }
+
     @Test("stored records are zero-copy slices of the mapped file")
     func storedRecordsAreNotCopied() throws {
         let path = FixturePaths.tiny("tiny_v1.pth")

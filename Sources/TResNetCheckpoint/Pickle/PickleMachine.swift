@@ -475,7 +475,9 @@ public struct PickleMachine {
     /// NEWOBJ: only `collections.OrderedDict`.
     private mutating func construct(_ cls: Int, _ argsNode: Int, _ op: PickleOpcode) throws -> Int {
         guard let (module, name) = globalName(cls), module == "collections", name == "OrderedDict" else {
-            throw disallowed(op, cls)
+            var error = disallowed(op, cls)
+            error.message += " (the file pickles Python objects; save model.state_dict() instead)"
+            throw error
         }
         _ = try tupleItems(argsNode, "\(op.name) arguments")
         return try newDict(ordered: true)
