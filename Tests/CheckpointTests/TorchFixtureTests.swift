@@ -20,6 +20,30 @@ func sampleValue(_ t: Tensor, _ i: Int) -> Double? {
     return t.scalar(at: i)
 }
 
+/// Checks a loaded checkpoint against its manifest record: container, wrapper, prefix, names in order, dtypes,
+/// shapes, every sampled value bit for bit, non-tensor entries.
+func expectMatches(_ loaded: LoadedCheckpoint, _ record: FixtureManifest.FileRecord, _ file: String) throws {
+    #expect(loaded.container.rawValue == record.container)
+    #expect(loaded.wrapper == record.wrapper)
+    #expect(loaded.strippedPrefix == record.prefix)
+    let tensors = try #require(record.tensors)
+    #expect(loaded.stateDict.names == tensors.map(\.name))
+    for expected in tensors {
+        let t = try #require(loaded.stateDict[expected.name], "\(expected.name)")
+        #expect(t.dtype.rawValue == expected.dtype, "\(expected.name)")
+        #expect(t.shape == expected.shape, "\(expected.name)")
+        for sample in expected.samples {
+            let index = Int(sample[0])
+            let value = try #require(sampleValue(t, index), "\(expected.name)[\(index)]")
+            #expect(value.bitPattern == sample[1].bitPattern || (value == 0 && sample[1] == 0),
+                    "\(file) \(expected.name)[\(index)] = \(value), PyTorch wrote \(sample[1])")
+        }
+    }
+    if let entries = record.non_tensor_entries {
+        #expect(loaded.nonTensorEntries.map(\.name) == entries)
+    }
+}
+
 let torchFixtureNames: [String] = {
     guard let m = try? FixtureManifest.load() else { return [] }
     return m.files.filter { ($0.value.container == "pytorch-zip" || $0.value.container == "pytorch-legacy")
@@ -42,25 +66,7 @@ struct TorchFixtureTests {
         let manifest = try FixtureManifest.load()
         let record = try #require(manifest.files[file])
         let loaded = try CheckpointReader.read(path: FixturePaths.tiny(file))
-        #expect(loaded.container.rawValue == record.container)
-        #expect(loaded.wrapper == record.wrapper)
-        #expect(loaded.strippedPrefix == record.prefix)
-        let tensors = try #require(record.tensors)
-        #expect(loaded.stateDict.names == tensors.map(\.name))
-        for expected in tensors {
-            let t = try #require(loaded.stateDict[expected.name], "\(expected.name)")
-            #expect(t.dtype.rawValue == expected.dtype, "\(expected.name)")
-            #expect(t.shape == expected.shape, "\(expected.name)")
-            for sample in expected.samples {
-                let index = Int(sample[0])
-                let value = try #require(sampleValue(t, index), "\(expected.name)[\(index)]")
-                #expect(value.bitPattern == sample[1].bitPattern || (value == 0 && sample[1] == 0),
-                        "\(file) \(expected.name)[\(index)] = \(value), PyTorch wrote \(sample[1])")
-            }
-        }
-        if let entries = record.non_tensor_entries {
-            #expect(loaded.nonTensorEntries.map(\.name) == entries)
-        }
+        try expectMatches(loaded, record, file)
     }
 
     @Test("views: shared storage slices, channels_last and transposed weights equal the plain file")
