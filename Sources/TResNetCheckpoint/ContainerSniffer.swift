@@ -6,8 +6,8 @@ enum ContainerSniffer {
         case pytorchZip, pytorchLegacy, safetensors, barePickle, legacyTar, onnx, numpy, tw
     }
 
-    /// The `.tw` magic. Provisional: the format branch owns the spelling.
-    static let twMagic: [UInt8] = Array("TRESNETW".utf8)
+    /// The `.tw` magic as style.md §9.5 proposes it (`TRW1`). Provisional: the format branch owns the spelling.
+    static let twMagic: [UInt8] = Array("TRW1".utf8)
 
     static func sniff(_ b: UnsafeRawBufferPointer) throws -> Kind {
         func starts(_ prefix: [UInt8]) -> Bool { b.count >= prefix.count && b.prefix(prefix.count).elementsEqual(prefix) }
