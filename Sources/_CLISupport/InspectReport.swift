@@ -44,6 +44,27 @@ public struct InspectReport: Codable, Sendable {
         metadata = loaded.metadata
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case file, container, wrapper, strippedPrefix, tensorCount, parameters, elements, bytes, tensors
+        case nonTensorEntries, metadata
+    }
+
+    /// Encodes every key, with `null` for an absent wrapper or prefix (stable keys for scripts).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(file, forKey: .file)
+        try c.encode(container, forKey: .container)
+        try c.encode(wrapper, forKey: .wrapper)
+        try c.encode(strippedPrefix, forKey: .strippedPrefix)
+        try c.encode(tensorCount, forKey: .tensorCount)
+        try c.encode(parameters, forKey: .parameters)
+        try c.encode(elements, forKey: .elements)
+        try c.encode(bytes, forKey: .bytes)
+        try c.encode(tensors, forKey: .tensors)
+        try c.encode(nonTensorEntries, forKey: .nonTensorEntries)
+        try c.encode(metadata, forKey: .metadata)
+    }
+
     /// True for the BatchNorm buffers a state dict carries besides parameters.
     public static func isBatchNormBuffer(_ name: String) -> Bool {
         name.hasSuffix("running_mean") || name.hasSuffix("running_var") || name.hasSuffix("num_batches_tracked")

@@ -105,6 +105,21 @@ struct InspectCLITests {
         #expect(seconds < 1.0, "took \(seconds) s")
     }
 
+    @Test("--key takes the state dict from the named entry; a bad key is one line, exit 2")
+    func inspectKey() throws {
+        let tool = try #require(builtTool("tresnet-inspect"))
+        let path = FixturePaths.tiny("wrapper_ema.pth")
+        let run = try runTool(tool, [path, "--key", "state_dict", "--json"])
+        #expect(run.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(json["wrapper"] as? String == "state_dict")
+        #expect(json["strippedPrefix"] is NSNull)
+        let bad = try runTool(tool, [path, "--key", "nope"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.split(separator: "\n").count == 1)
+        #expect(bad.stderr.contains("'nope'"))
+    }
+
     @Test("a missing file: exit 1, one line")
     func inspectMissing() throws {
         let tool = try #require(builtTool("tresnet-inspect"))

@@ -16,9 +16,14 @@ struct CraftedZip {
     }
 
     var members: [Member] = []
+    /// Write sizes and offsets as 0xFFFFFFFF with a zip64 extra field, and a zip64 end record + locator.
+    var zip64 = false
+    /// Leave the zip64 extra out even though sentinels are written (a malformed archive).
+    var omitZip64Extra = false
 
     static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
     static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+    static func le64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * UInt64($0))) & 0xFF) } }
 
     var bytes: [UInt8] {
         var out: [UInt8] = []
@@ -29,13 +34,28 @@ struct CraftedZip {
             let size = Self.le32(UInt32(m.data.count))
             out += Self.le32(0x0403_4b50) + Self.le16(20) + Self.le16(m.flags) + Self.le16(m.method) + Self.le32(0)
                 + Self.le32(0) + size + size + Self.le16(UInt16(local.count)) + Self.le16(0) + local + m.data
-            central += Self.le32(0x0201_4b50) + Self.le16(20) + Self.le16(20) + Self.le16(m.flags) + Self.le16(m.method)
-                + Self.le32(0) + Self.le32(0) + size + size + Self.le16(UInt16(name.count)) + Self.le16(0) + Self.le16(0)
-                + Self.le16(0) + Self.le16(0) + Self.le32(0) + Self.le32(offset) + name
+            let sentinel = Self.le32(0xFFFF_FFFF)
+            let extra = zip64 && !omitZip64Extra
+                ? Self.le16(1) + Self.le16(24) + Self.le64(UInt64(m.data.count)) + Self.le64(UInt64(m.data.count))
+                    + Self.le64(UInt64(offset))
+                : []
+            central += Self.le32(0x0201_4b50) + Self.le16(45) + Self.le16(45) + Self.le16(m.flags) + Self.le16(m.method)
+                + Self.le32(0) + Self.le32(0) + (zip64 ? sentinel + sentinel : size + size)
+                + Self.le16(UInt16(name.count)) + Self.le16(UInt16(extra.count)) + Self.le16(0)
+                + Self.le16(0) + Self.le16(0) + Self.le32(0) + (zip64 ? sentinel : Self.le32(offset)) + name + extra
         }
         let cdOffset = UInt32(out.count)
         out += central
         let n = UInt16(members.count)
+        if zip64 {
+            let recordOffset = UInt64(out.count)
+            out += Self.le32(0x0606_4b50) + Self.le64(44) + Self.le16(45) + Self.le16(45) + Self.le32(0) + Self.le32(0)
+                + Self.le64(UInt64(n)) + Self.le64(UInt64(n)) + Self.le64(UInt64(central.count)) + Self.le64(UInt64(cdOffset))
+            out += Self.le32(0x0706_4b50) + Self.le32(0) + Self.le64(recordOffset) + Self.le32(1)
+            out += Self.le32(0x0605_4b50) + Self.le16(0) + Self.le16(0) + Self.le16(0xFFFF) + Self.le16(0xFFFF)
+                + Self.le32(0xFFFF_FFFF) + Self.le32(0xFFFF_FFFF) + Self.le16(0)
+            return out
+        }
         out += Self.le32(0x0605_4b50) + Self.le16(0) + Self.le16(0) + Self.le16(n) + Self.le16(n)
             + Self.le32(UInt32(central.count)) + Self.le32(cdOffset) + Self.le16(0)
         return out
@@ -69,6 +89,18 @@ struct TorchZipCraftedTests {
         for n in original.stateDict.names {
             #expect(copy.stateDict[n].map { Array($0.data.bytes) } == original.stateDict[n].map { Array($0.data.bytes) })
         }
+    }
+
+    @Test("zip64: sentinel sizes and offsets resolved from the zip64 extra; a sentinel without one is refused")
+    func zip64() throws {
+        var zip = try CraftedZip.from(fixture: "nocrc.pth")
+        zip.zip64 = true
+        let original = try CheckpointReader.read(path: FixturePaths.tiny("nocrc.pth"))
+        let copy = try zip.read()
+        #expect(copy.stateDict.names == original.stateDict.names)
+        #expect(copy.stateDict["a"].map { Array($0.data.bytes) } == original.stateDict["a"].map { Array($0.data.bytes) })
+        zip.omitZip64Extra = true
+        #expect(refusal(zip)?.description.contains("zip64") == true)
     }
 
     func refusal(_ zip: CraftedZip) -> TResNetError? {
