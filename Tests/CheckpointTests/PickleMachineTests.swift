@@ -79,6 +79,15 @@ struct PickleMachineTests {
         #expect(r.arena.lists[inner].count == 1)
     }
 
+    @Test("inert builtins from torch's weights_only allowlist: set, bytearray, torch.device")
+    func inertBuiltins() throws {
+        let set = try parse(PickleBytes.stream(PickleBytes.global("builtins", "set") + [0x5D, 0x4B, 1, 0x61, 0x4B, 2, 0x61, 0x85, 0x52]))
+        guard case .set(let l) = set.arena[set.root] else { Issue.record("not a set"); return }
+        #expect(set.arena.lists[l].count == 2)
+        let device = try parse(PickleBytes.stream(PickleBytes.global("torch", "device") + PickleBytes.unicode("cuda") + [0x4B, 0, 0x86, 0x52]))
+        #expect(device.arena.string(device.root) == "cuda:0")
+    }
+
     @Test("disallowed callables are named: NEWOBJ on a class, REDUCE on an unknown rebuild, BUILD on a global")
     func disallowed() throws {
         let cases: [([UInt8], String)] = [

@@ -82,6 +82,24 @@ extension PickleMachine {
                 out.append(UInt8(scalar.value))
             }
             return try add(.bytes(out))
+        case ("builtins", "set"), ("__builtin__", "set"), ("builtins", "frozenset"), ("__builtin__", "frozenset"):
+            guard args.count <= 1 else { throw fail("\(name)() takes at most one list") }
+            guard let first = args.first else { return try newList([], set: true) }
+            switch arena.nodes[first] {
+            case .list(let l), .set(let l): return try newList(arena.lists[l], set: true)
+            case .tuple(let items): return try newList(items, set: true)
+            default: throw fail("\(name)() of a \(arena.kind(first))")
+            }
+        case ("builtins", "bytearray"), ("__builtin__", "bytearray"):
+            guard args.count <= 1 else { throw fail("bytearray() takes at most one argument") }
+            guard let first = args.first else { return try add(.bytes([])) }
+            guard case .bytes = arena.nodes[first] else { throw fail("bytearray() of a \(arena.kind(first))") }
+            return first
+        case ("torch", "device"):
+            // torch.device('cuda', 0) → the text 'cuda:0'; only informational.
+            guard (1...2).contains(args.count), let type = arena.string(args[0]) else { throw fail("torch.device needs a string") }
+            if args.count == 2, case .int(let index) = arena.nodes[args[1]] { return try add(.string("\(type):\(index)")) }
+            return try add(.string(type))
         case ("torch", "Size"):
             guard args.count <= 1 else { throw fail("torch.Size takes one tuple") }
             if let size = args.first { return size }

@@ -175,15 +175,24 @@ public struct PickleArena: Sendable {
     /// expand beyond `budget` visits (a "billion laughs" pickle) is refused with `.limitExceeded`, never expanded.
     public func flattenTensors(from root: Int, budget: Int = 10_000_000, maxDepth: Int = 256) throws
         -> [(name: String, tensor: TensorRef)] {
+        var remaining = budget
+        return try flattenTensors(from: root, remaining: &remaining, maxDepth: maxDepth)
+    }
+
+    /// `flattenTensors` drawing on a budget shared by several walks: `remaining` is reduced by the visits made.
+    public func flattenTensors(from root: Int, remaining: inout Int, maxDepth: Int = 256) throws
+        -> [(name: String, tensor: TensorRef)] {
+        let budget = remaining
         var out: [(name: String, tensor: TensorRef)] = []
         var visits = 0
+        defer { remaining -= min(visits, remaining) }
         var work: [(node: Int, name: String, depth: Int)] = [(root, "", 0)]
         func child(_ prefix: String, _ part: String) -> String { prefix.isEmpty ? part : prefix + "." + part }
         while let (node, name, depth) = work.popLast() {
             visits += 1
             guard visits <= budget else {
                 throw TResNetError(.limitExceeded, format: "pickle",
-                                   "value graph expands beyond \(budget) nodes (shared-reference bomb?)")
+                                   "value graph expands beyond \(budget) more nodes (shared-reference bomb?)")
             }
             guard depth <= maxDepth else {
                 throw TResNetError(.limitExceeded, format: "pickle", "value graph nests deeper than \(maxDepth)")

@@ -7,7 +7,7 @@ import TResNetCore
 enum StateDictLocator {
     static let wrapperKeys = ["state_dict_ema", "model_ema", "state_dict", "model"]
     static let prefixes = ["module.", "_orig_mod."]
-    /// Visits allowed when summarising nested values (a shared-reference bomb is refused, not expanded).
+    /// Visits allowed, in total, when summarising nested values (a shared-reference bomb is refused, not expanded).
     static let walkBudget = 1_000_000
 
     struct Located {
@@ -61,8 +61,9 @@ enum StateDictLocator {
         }
 
         var nonTensor: [(name: String, summary: String)] = []
+        var walkRemaining = walkBudget  // shared by every summary, so many entries cannot multiply it
         func describe(_ node: Int) throws -> String {
-            let tensors = try arena.countTensors(from: node, budget: walkBudget)
+            let tensors = try arena.flattenTensors(from: node, remaining: &walkRemaining).count
             let base = arena.summary(node)
             return tensors > 0 ? "\(base), \(tensors) tensor\(tensors == 1 ? "" : "s")" : base
         }
