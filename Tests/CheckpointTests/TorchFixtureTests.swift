@@ -120,6 +120,16 @@ struct TorchFixtureTests {
         #expect(t.data.offset % 64 == 0)
     }
 
+    @Test("every tensor handed out is aligned for its element type (legacy records are unpadded)",
+          arguments: ["tiny_v1_legacy.pth", "dtypes_legacy.pth", "tiny_v1_views.pth", "rezipped_deflate.pth"])
+    func alignment(_ file: String) throws {
+        let loaded = try CheckpointReader.read(path: FixturePaths.tiny(file))
+        for (name, t) in loaded.stateDict.entries where t.byteCount > 0 {
+            let address = Int(bitPattern: t.data.bytes.baseAddress)
+            #expect(address % t.dtype.byteSize == 0, "\(name)")
+        }
+    }
+
     @Test("--key chooses the wrapper explicitly; a non-dict key is refused")
     func explicitKey() throws {
         let path = FixturePaths.tiny("wrapper_ema.pth")
