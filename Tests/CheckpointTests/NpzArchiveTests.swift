@@ -49,3 +49,22 @@ struct NpzArchiveTests {
         }
     }
 }
+
+@Suite("NpzArchive on the activation references")
+struct NpzReferenceTests {
+    /// generate.py's np.savez references: all load; every 64×64 reference was computed from the same input
+    /// tensor (x_sq), so their `input` members must be byte-identical.
+    @Test func referencesLoadAndShareTheirInput() throws {
+        let names = ["tiny_v1", "tiny_v2", "tiny_v1_miil", "tiny_v2_miil", "tiny_v1_f16", "tiny_v1_bf16"]
+        var inputs: [[UInt8]] = []
+        for name in names {
+            let arrays = try NpzArchive.read(path: FixturePaths.tiny("\(name).reference.npz"))
+            #expect(arrays.allSatisfy { $0.tensor.dtype == .float32 }, "\(name)")
+            let input = try #require(arrays.first { $0.name == "input" }, "\(name)")
+            #expect(input.tensor.shape == [2, 3, 64, 64])
+            inputs.append(input.tensor.data.toArray())
+            #expect(arrays.contains { $0.name == "head.fc" }, "\(name)")
+        }
+        #expect(Set(inputs).count == 1)
+    }
+}
