@@ -1,0 +1,87 @@
+"""ONNX exports of the tiny TResNets for the ONNX reader's tests, made by both exporters torch ships.
+Called from generate.py (`gen_onnx.make(folder)`); also runs on its own (`python Fixtures/gen_onnx.py`) to
+rewrite only the ONNX fixtures. The models are rebuilt with generate.make_model and the same seeds, and checked
+equal to the committed `tiny_*.pth` state dicts, so the committed `tiny_*.reference.npz` are their references.
+
+    tiny_v1.ts.onnx            TorchScript exporter (dynamo=False), opset 17, BN folded, `onnx::Conv_N` names
+    tiny_v1.ts_bn.onnx         TorchScript exporter, opset 13, do_constant_folding=False: BatchNormalization kept
+    tiny_v1.dynamo.onnx(.data) dynamo exporter (dynamo=True), opset 18, optimized (BN folded), external data
+    tiny_v2.ts.onnx            as tiny_v1.ts.onnx
+    tiny_v2.dynamo.onnx(.data) as tiny_v1.dynamo.onnx; node metadata_props (the exporter's per-node stack
+                               traces, ~150 KB) are cleared with onnx to keep the committed fixtures small
+"""
+import json
+import os
+import sys
+
+import onnx
+import onnxruntime as ort
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def export_ts(model, x, path, opset, fold):
+    torch.onnx.export(model, x, path, dynamo=False, opset_version=opset, do_constant_folding=fold,
+                      input_names=["input"], output_names=["logits"])
+
+
+def export_dynamo(model, x, path, opset, strip_metadata):
+    program = torch.onnx.export(model, (x,), dynamo=True, opset_version=opset, input_names=["input"],
+                                output_names=["logits"])
+    data = os.path.basename(path) + ".data"
+    if os.path.exists(path + ".data"):
+        os.remove(path + ".data")
+    if strip_metadata:
+        for node in program.model.graph:
+            node.metadata_props.clear()
+    program.save(path, external_data=True)
+    assert os.path.exists(os.path.join(os.path.dirname(path), data)), "dynamo export wrote no external data"
+
+
+def check(path, model, x):
+    """The export runs in onnxruntime with PyTorch's logits."""
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"input": x.numpy()})[0]
+    with torch.no_grad():
+        want = model(x).numpy()
+    err = float(np.abs(got - want).max())
+    assert err < 1e-4, f"{path}: onnxruntime logits differ from PyTorch by {err}"
+    return err
+
+
+def make(folder):
+    import generate as G
+    torch.set_num_threads(2)
+    gen = torch.Generator().manual_seed(11)
+    x = torch.rand(2, 3, 64, 64, generator=gen)  # the same input as tiny_*.reference.npz
+    info = {}
+    for name, seed in [("tiny_v1", 1), ("tiny_v2", 2)]:
+        model = G.make_model(G.TINY[name], seed=seed)
+        saved = os.path.join(folder, f"{name}.pth")
+        if os.path.exists(saved):
+            sd = torch.load(saved, weights_only=True)
+            for k, v in model.state_dict().items():
+                assert torch.equal(sd[k], v), f"rebuilt {name} differs from {saved} at {k}"
+        ref = np.load(os.path.join(folder, f"{name}.reference.npz"))
+        assert np.array_equal(ref["input"], x.numpy()), "reference input differs"
+        outputs = [(f"{name}.ts.onnx", lambda p: export_ts(model, x, p, 17, True), "torchscript", 17, True)]
+        if name == "tiny_v1":
+            outputs.append((f"{name}.ts_bn.onnx", lambda p: export_ts(model, x, p, 13, False), "torchscript", 13, False))
+        outputs.append((f"{name}.dynamo.onnx", lambda p: export_dynamo(model, x, p, 18, name != "tiny_v1"),
+                        "dynamo", 18, True))
+        for file, export, exporter, opset, folded in outputs:
+            path = os.path.join(folder, file)
+            export(path)
+            err = check(path, model, x)
+            info[file] = dict(exporter=exporter, opset=opset, folded=folded, reference=f"{name}.reference.npz",
+                              external_data=exporter == "dynamo", onnxruntime_max_abs_error=err)
+            print(f"{file}: {os.path.getsize(path)} bytes, onnxruntime vs PyTorch max |err| {err:.2e}")
+    with open(os.path.join(folder, "onnx.json"), "w") as f:
+        json.dump(info, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    make(os.path.join(os.path.dirname(os.path.abspath(__file__)), "tiny"))
