@@ -10,8 +10,8 @@ import TResNetCore
 ///
 /// A location must be a relative path of plain components (no empty, `.` or `..` component, no NUL, no
 /// backslash, not absolute); its real path must lie inside the real path of the model's folder (so a symlink
-/// leaving the folder is refused, while one staying inside is fine); the final file is opened with `O_NOFOLLOW`
-/// and must be a regular file. Each file is mapped once and shared by the tensors that use it.
+/// leaving the folder is refused, while one staying inside is fine); the resolved file is opened with
+/// `O_NOFOLLOW` and must be a regular file with one hard link. Each file is mapped once and shared by the tensors that use it.
 final class ExternalDataFiles {
     let folder: String
     private let folderRealPath: String
@@ -65,7 +65,8 @@ final class ExternalDataFiles {
                                "external data location '\(displaySafe(location))' resolves outside the model's "
                                + "folder (through a symlink); refused")
         }
-        let store = try ExternalDataFiles.mapNoFollow(path, location: location, tensor: tensor)
+        // Open the resolved path itself, refusing a symlink swapped in since `realpath`.
+        let store = try ExternalDataFiles.mapNoFollow(real, location: location, tensor: tensor)
         mapped[location] = store
         locations.append(location)
         return store
@@ -83,6 +84,11 @@ final class ExternalDataFiles {
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             throw TResNetError(.io, format: "onnx", at: .tensor(tensor),
                                "external data '\(displaySafe(location))' is not a regular file")
+        }
+        guard st.st_nlink <= 1 else {
+            throw TResNetError(.pathEscape, format: "onnx", at: .tensor(tensor),
+                               "external data file '\(displaySafe(location))' has \(st.st_nlink) hard links; a hard "
+                               + "link can reach a file outside the model's folder, so it is refused")
         }
         // Map through the descriptor we opened (not by path again), so the checked file is the mapped file.
         return try ByteStore.map(path: "/proc/self/fd/\(fd)")
