@@ -8,7 +8,10 @@ equal to the committed `tiny_*.pth` state dicts, so the committed `tiny_*.refere
     tiny_v1.dynamo.onnx(.data) dynamo exporter (dynamo=True), opset 18, optimized (BN folded), external data
     tiny_v2.ts.onnx            as tiny_v1.ts.onnx
     tiny_v2.dynamo.onnx(.data) as tiny_v1.dynamo.onnx; node metadata_props (the exporter's per-node stack
-                               traces, ~150 KB) are cleared with onnx to keep the committed fixtures small
+                               traces, ~150 KB) are cleared before saving, to keep the committed fixtures small
+
+`python Fixtures/gen_onnx.py --full` exports the full-size tresnet_m both ways (and TorchScript unfolded) into
+Fixtures/full/ (git-ignored).
 """
 import json
 import os
@@ -83,5 +86,34 @@ def make(folder):
         f.write("\n")
 
 
+def full(folder):
+    """Full-size tresnet_m exported both ways into the git-ignored Fixtures/full/ (same model and input as
+    generate.py's full(): seed 3, the first 1x3x224x224 draw of generator seed 11)."""
+    import generate as G
+    torch.set_num_threads(2)
+    os.makedirs(folder, exist_ok=True)
+    gen = torch.Generator().manual_seed(11)
+    x = torch.rand(1, 3, 224, 224, generator=gen)
+    cfg = G.FULL["tresnet_m"]
+    model = G.make_model(cfg, seed=3, calib_size=224, calib_batches=2)
+    ref = os.path.join(folder, "tresnet_m.reference.npz")
+    if not os.path.exists(ref):
+        G.write_reference(ref, model, x)
+    assert np.array_equal(np.load(ref)["input"], x.numpy())
+    with torch.no_grad():
+        assert np.abs(model(x).numpy() - np.load(ref)["head.fc"]).max() == 0, "rebuilt tresnet_m differs from its reference"
+    for file, export in [("tresnet_m.ts.onnx", lambda p: export_ts(model, x, p, 17, True)),
+                         ("tresnet_m.ts_bn.onnx", lambda p: export_ts(model, x, p, 13, False)),
+                         ("tresnet_m.dynamo.onnx", lambda p: export_dynamo(model, x, p, 18, True))]:
+        path = os.path.join(folder, file)
+        export(path)
+        err = check(path, model, x)
+        print(f"{file}: {os.path.getsize(path)} bytes, onnxruntime vs PyTorch max |err| {err:.2e}")
+
+
 if __name__ == "__main__":
-    make(os.path.join(os.path.dirname(os.path.abspath(__file__)), "tiny"))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if "--full" in sys.argv:
+        full(os.path.join(here, "full"))
+    else:
+        make(os.path.join(here, "tiny"))
