@@ -44,13 +44,14 @@ def export_dynamo(model, x, path, opset, strip_metadata):
 
 
 def check(path, model, x):
-    """The export runs in onnxruntime with PyTorch's logits."""
+    """The export runs in onnxruntime with PyTorch's logits (within |d| <= 1e-4 + 1e-4|ref|, docs/PARITY.md)."""
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     got = sess.run(None, {"input": x.numpy()})[0]
     with torch.no_grad():
         want = model(x).numpy()
     err = float(np.abs(got - want).max())
-    assert err < 1e-4, f"{path}: onnxruntime logits differ from PyTorch by {err}"
+    assert np.all(np.abs(got - want) <= 1e-4 + 1e-4 * np.abs(want)), \
+        f"{path}: onnxruntime logits differ from PyTorch by up to {err} (docs/PARITY.md tolerance)"
     return err
 
 

@@ -164,7 +164,7 @@ extension GraphWalker {
         guard let main else {
             throw failValue(x, "no main-path conv (Conv → LeakyRelu) starts a block on '\(displaySafe(x))'")
         }
-        if add != nil, projection { throw fail(index.nodes[add!], "a block has both an identity and a projection shortcut") }
+        if let add, projection { throw fail(index.nodes[add], "a block has both an identity and a projection shortcut") }
         if add == nil, !projection { throw failValue(x, "block without a shortcut into its residual Add") }
         let kind: TResNetConfiguration.BlockKind = main.kernel == 3 ? .basic : .bottleneck
         tensors += mainTensors.map { ("conv1.\($0.0)", $0.1) }
@@ -187,12 +187,12 @@ extension GraphWalker {
             y = c3.output
         }
         // Residual Add with the shortcut, then ReLU.
-        let (_, addNode) = try sole(y, ["Add"], "the residual Add")
+        let (addIndex, addNode) = try sole(y, ["Add"], "the residual Add")
         let others = addNode.inputs.map(index.source)
         guard addNode.inputs.count == 2, Set(others) == Set([index.source(y), index.source(shortcut)]) else {
             throw fail(addNode, "does not add the block's main path and its shortcut")
         }
-        if let add, add != index.nodes.firstIndex(where: { $0.outputs == addNode.outputs }) {
+        if let add, add != addIndex {
             throw fail(index.nodes[add], "the identity shortcut goes to a different Add than the main path")
         }
         let (_, relu) = try sole(try output(addNode), ["Relu"], "ReLU after the residual Add")
