@@ -10,6 +10,9 @@ equal to the committed `tiny_*.pth` state dicts, so the committed `tiny_*.refere
     tiny_v2.dynamo.onnx(.data) as tiny_v1.dynamo.onnx; node metadata_props (the exporter's per-node stack
                                traces, ~150 KB) are cleared before saving, to keep the committed fixtures small
 
+    tiny_v1.variant.onnx       tiny_v1.dynamo.onnx respelled (see variant()): SpaceToDepth, Identity, MatMul+Add
+                               head, typed float_data; shares tiny_v1.dynamo.onnx.data
+
 `python Fixtures/gen_onnx.py --full` exports the full-size tresnet_m both ways (and TorchScript unfolded) into
 Fixtures/full/ (git-ignored).
 """
@@ -55,6 +58,62 @@ def check(path, model, x):
     return err
 
 
+def variant(source, path):
+    """The same network spelled the other ways ONNX allows, made from the dynamo export with onnx's helpers and
+    checked in onnxruntime: SpaceToDepth(4) instead of Reshape/Transpose/Reshape, an Identity after the stem, the
+    head as MatMul (pre-transposed [in, out] weight, inline) + Add, and the SE biases in the typed float_data
+    field. The other weights still point into tiny_v1.dynamo.onnx.data (same folder)."""
+    from onnx import helper, numpy_helper
+    m = onnx.load(source, load_external_data=False)
+    g = m.graph
+    nodes = list(g.node)
+    # SpaceToDepth instead of view/permute/view
+    first = next(i for i, n in enumerate(nodes) if n.op_type == "Reshape" and n.input[0] == g.input[0].name)
+    last = first + 2
+    assert [n.op_type for n in nodes[first:last + 1]] == ["Reshape", "Transpose", "Reshape"]
+    s2d = helper.make_node("SpaceToDepth", [g.input[0].name], [nodes[last].output[0]], name="s2d", blocksize=4)
+    nodes[first:last + 1] = [s2d]
+    # Identity after the stem activation
+    stem_act = next(n for n in nodes if n.op_type == "LeakyRelu")
+    old = stem_act.output[0]
+    stem_act.output[0] = old + "_pre_identity"
+    nodes.insert(nodes.index(stem_act) + 1, helper.make_node("Identity", [old + "_pre_identity"], [old], name="identity"))
+    # MatMul + Add head
+    gemm = next(n for n in nodes if n.op_type == "Gemm")
+    inits = {t.name: t for t in g.initializer}
+    w = inits[gemm.input[1]]
+    wt = numpy_helper.from_array(np.ascontiguousarray(load_tensor(w, source).T), "head_fc_weight_t")
+    g.initializer.append(wt)
+    mm = helper.make_node("MatMul", [gemm.input[0], "head_fc_weight_t"], ["fc_mm"], name="head_matmul")
+    add = helper.make_node("Add", ["fc_mm", gemm.input[2]], [gemm.output[0]], name="head_bias")
+    nodes[nodes.index(gemm):nodes.index(gemm) + 1] = [mm, add]
+    g.initializer.remove(w)
+    # SE biases as float_data
+    for t in g.initializer:
+        if ".se.fc" in t.name and t.name.endswith(".bias") and t.data_location == 0:
+            values = numpy_helper.to_array(t).astype(np.float32)
+            t.ClearField("raw_data")
+            t.float_data.extend(values.tolist())
+    del g.node[:]
+    g.node.extend(nodes)
+    used = {i for n in g.node for i in n.input}
+    for t in [t for t in g.initializer if t.name not in used]:
+        g.initializer.remove(t)
+    for node in g.node:
+        node.ClearField("metadata_props")
+    onnx.save(m, path)
+
+
+def load_tensor(t, model_path):
+    from onnx import numpy_helper
+    from onnx.external_data_helper import load_external_data_for_tensor
+    t2 = onnx.TensorProto()
+    t2.CopyFrom(t)
+    if t2.data_location == onnx.TensorProto.EXTERNAL:
+        load_external_data_for_tensor(t2, os.path.dirname(model_path))
+    return numpy_helper.to_array(t2)
+
+
 def make(folder):
     import generate as G
     torch.set_num_threads(2)
@@ -82,6 +141,14 @@ def make(folder):
             info[file] = dict(exporter=exporter, opset=opset, folded=folded, reference=f"{name}.reference.npz",
                               external_data=exporter == "dynamo", onnxruntime_max_abs_error=err)
             print(f"{file}: {os.path.getsize(path)} bytes, onnxruntime vs PyTorch max |err| {err:.2e}")
+    path = os.path.join(folder, "tiny_v1.variant.onnx")
+    variant(os.path.join(folder, "tiny_v1.dynamo.onnx"), path)
+    model = G.make_model(G.TINY["tiny_v1"], seed=1)
+    err = check(path, model, x)
+    info["tiny_v1.variant.onnx"] = dict(exporter="dynamo+onnx edits", opset=18, folded=True,
+                                        reference="tiny_v1.reference.npz", external_data=True,
+                                        onnxruntime_max_abs_error=err)
+    print(f"tiny_v1.variant.onnx: {os.path.getsize(path)} bytes, onnxruntime vs PyTorch max |err| {err:.2e}")
     with open(os.path.join(folder, "onnx.json"), "w") as f:
         json.dump(info, f, indent=1, sort_keys=True)
         f.write("\n")

@@ -24,7 +24,7 @@ struct ONNXFixtureTests {
     }()
 
     static let files = ["tiny_v1.ts.onnx", "tiny_v1.ts_bn.onnx", "tiny_v1.dynamo.onnx", "tiny_v2.ts.onnx",
-                        "tiny_v2.dynamo.onnx"]
+                        "tiny_v2.dynamo.onnx", "tiny_v1.variant.onnx"]
 
     @Test(arguments: files)
     func readsAndPassesParity(_ file: String) throws {
