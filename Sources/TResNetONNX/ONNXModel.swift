@@ -23,6 +23,8 @@ public struct ONNXModel: Sendable {
         public var externalDataFiles: [String]
         /// Convs that kept a BatchNormalization node (the rest were folded by the exporter).
         public var batchNormNodes: Int
+        /// Nodes per op type.
+        public var opCounts: [String: Int]
     }
 
     public let configuration: TResNetConfiguration
@@ -76,7 +78,8 @@ public struct ONNXModel: Sendable {
         let summary = Summary(irVersion: proto.irVersion, opset: opset, producerName: proto.producerName,
                               producerVersion: proto.producerVersion, graphName: graph.name,
                               nodeCount: graph.nodes.count, initializerCount: graph.initializers.count,
-                              externalDataFiles: external.locations, batchNormNodes: walker.unfoldedConvs)
+                              externalDataFiles: external.locations, batchNormNodes: walker.unfoldedConvs,
+                              opCounts: graph.nodes.reduce(into: [:]) { $0[$1.opType, default: 0] += 1 })
         return ONNXModel(configuration: configuration, tensors: tensors, folded: walker.folded, summary: summary)
     }
 
