@@ -280,7 +280,8 @@ def hostile_pickles(folder, manifest, marker):
 def tiny(folder):
     os.makedirs(folder, exist_ok=True)
     for f in os.listdir(folder):
-        os.remove(os.path.join(folder, f))
+        if os.path.isfile(os.path.join(folder, f)):  # npy/ is gen_numpy's (it clears it itself)
+            os.remove(os.path.join(folder, f))
     man = Manifest(folder)
     models = {}
     for name, cfg in TINY.items():
@@ -379,6 +380,8 @@ def tiny(folder):
     hostile_pickles(folder, man, marker="/tmp/tresnet-kit-pwned")
     gen_ops.make(folder)  # per-operation references for the runtime's unit tests
     gen_onnx.make(folder)  # ONNX exports of tiny_v1/tiny_v2 by both torch exporters
+    import gen_numpy  # beside this script: Fixtures/tiny/npy/*.npy, *.npz + expected.json (numpy's own record)
+    gen_numpy.make(folder)
     man.write()
     total = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
     print(f"tiny fixtures: {len(os.listdir(folder))} files, {total / 1e6:.2f} MB in {folder}")
