@@ -427,6 +427,7 @@ def full(folder):
                        os.path.join(folder, f"{name}_f16.pth"))
             np.save(os.path.join(folder, f"{name}.input_b8.npy"), x8.numpy())
         print(f"full: {name} done")
+    gen_onnx.full(folder)  # tresnet_m exported as ONNX by both torch exporters
 
 
 def main():
