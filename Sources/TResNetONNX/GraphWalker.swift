@@ -136,6 +136,7 @@ struct GraphWalker {
             }
             let (fw, fb) = try fold(weight: w, bias: bias, bn: p, epsilon: eps)
             unit.weight = fw
+            folded = true
             return (unit, [("conv.weight", fw), ("conv.bias", fb)])
         }
         folded = true

@@ -30,8 +30,9 @@ public struct ONNXModel: Sendable {
     public let configuration: TResNetConfiguration
     /// Canonical name → tensor, in forward order. Metadata: `format` = `onnx`, `onnx.folded` = `true`/`false`.
     public let tensors: StateDict
-    /// True when at least one conv came without its BatchNorm (folded by the exporter): such a model carries
-    /// conv biases instead of BN statistics and cannot be "unfolded" back into a state_dict.
+    /// True when at least one conv carries its BatchNorm folded in (by the exporter, or by this reader for a conv
+    /// with its own bias or a BatchNorm with ε ≠ 1e-5): such convs have `.conv.bias` instead of `.bn.*`, and the
+    /// model cannot be "unfolded" back into a state_dict.
     public let folded: Bool
     public let summary: Summary
 
