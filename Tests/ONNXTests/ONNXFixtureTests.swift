@@ -75,3 +75,38 @@ struct ONNXFixtureTests {
         if !model.folded { #expect(model.tensors.count == records.filter { !$0.name.hasSuffix("num_batches_tracked") }.count) }
     }
 }
+
+/// The reader's own folding: BatchNormalization with an ε other than 1e-5 (here 1e-5 plus one float ulp, patched
+/// into the unfolded TorchScript export) cannot be given as `.bn.*` (the runtime assumes 1e-5), so the reader
+/// folds it into `.conv.weight` + `.conv.bias` — and the result still matches PyTorch on every tap.
+struct ONNXReaderFoldingTests {
+    @Test(arguments: [true, false])
+    func foldsBatchNormWithAnotherEpsilon(_ all: Bool) throws {
+        let eps = Float(1e-5)
+        let old: [UInt8] = [0x0a, 0x07] + Array("epsilon".utf8) + [0x15] + withUnsafeBytes(of: eps.bitPattern.littleEndian) { Array($0) }
+        var new = old
+        new[new.count - 4] &+= 1  // one ulp up
+        var data = try #require(FileManager.default.contents(atPath: FixturePaths.tiny("tiny_v1.ts_bn.onnx"))).map { $0 }
+        var patched = 0
+        var i = 0
+        while i + old.count <= data.count {
+            if Array(data[i..<(i + old.count)]) == old {
+                data.replaceSubrange(i..<(i + old.count), with: new)
+                patched += 1
+                if !all { break }
+            }
+            i += 1
+        }
+        #expect(patched == (all ? 19 : 1))
+        let path = FixturePaths.temporaryDirectory("onnx-eps") + "/m.onnx"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(data)))
+        let model = try ONNXModel.read(path: path)
+        #expect(model.folded)
+        #expect(model.tensors["body.conv1.conv.bias"] != nil && model.tensors["body.conv1.bn.weight"] == nil)
+        #expect(model.tensors.names.contains { $0.contains(".bn.") } == !all)
+        let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
+        let report = try ParityReport.run(network, reference: try ScratchNpz.read(FixturePaths.tiny("tiny_v1.reference.npz")),
+                                          tolerance: .float32)
+        #expect(report.passed, "\(report.render())")
+    }
+}
