@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import TResNetCore
 import TResNetCheckpoint
@@ -176,7 +177,7 @@ struct SafetensorsMutationTests {
         var base = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(h.utf8.count) >> (8 * UInt64($0))) }
         base += Array(h.utf8) + [UInt8](repeating: 1, count: 24)
         _ = try SafetensorsReader.read(ByteStore.copying(base), path: "base")
-        var rng = SplitMix64(seed: 54)
+        var rng = SplitMix64(state: 54)
         var refused = 0
         for _ in 0..<3000 {
             var bytes = base
@@ -191,19 +192,6 @@ struct SafetensorsMutationTests {
             }
         }
         #expect(refused > 1000)
-    }
-}
-
-/// A tiny deterministic generator for mutation tests.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
