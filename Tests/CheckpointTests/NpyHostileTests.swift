@@ -137,7 +137,7 @@ struct NpyHostileTests {
 struct NpyMutationTests {
     /// Deterministic byte mutations of real numpy files: read or refused with a `TResNetError`, never a trap.
     @Test func mutatedFilesNeverTrap() throws {
-        var rng = SplitMix64(state: 81)
+        var rng = SplitMix64(seed: 81)
         for file in ["f32_fortran.npy", "big_endian_i2_fortran.npy", "f32_v3.npy"] {
             let base = [UInt8](try Data(contentsOf: URL(fileURLWithPath: NpyExpected.path(file))))
             var refused = 0

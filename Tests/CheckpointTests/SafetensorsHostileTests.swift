@@ -177,7 +177,7 @@ struct SafetensorsMutationTests {
         var base = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(h.utf8.count) >> (8 * UInt64($0))) }
         base += Array(h.utf8) + [UInt8](repeating: 1, count: 24)
         _ = try SafetensorsReader.read(ByteStore.copying(base), path: "base")
-        var rng = SplitMix64(state: 54)
+        var rng = SplitMix64(seed: 54)
         var refused = 0
         for _ in 0..<3000 {
             var bytes = base
