@@ -41,7 +41,7 @@ struct ONNXFixtureTests {
         #expect(model.summary.externalDataFiles.isEmpty == !export.external_data)
 
         let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
-        let reference = try ScratchNpz.read(FixturePaths.tiny(export.reference))
+        let reference = try References.read(FixturePaths.tiny(export.reference))
         let report = try ParityReport.run(network, reference: reference, tolerance: .float32)
         #expect(report.passed, "\(file):\n\(report.render())")
         #expect(report.rows.contains { $0.name == "head.fc" })
@@ -105,7 +105,7 @@ struct ONNXReaderFoldingTests {
         #expect(model.tensors["body.conv1.conv.bias"] != nil && model.tensors["body.conv1.bn.weight"] == nil)
         #expect(model.tensors.names.contains { $0.contains(".bn.") } == !all)
         let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
-        let report = try ParityReport.run(network, reference: try ScratchNpz.read(FixturePaths.tiny("tiny_v1.reference.npz")),
+        let report = try ParityReport.run(network, reference: try References.read(FixturePaths.tiny("tiny_v1.reference.npz")),
                                           tolerance: .float32)
         #expect(report.passed, "\(report.render())")
     }

@@ -12,7 +12,7 @@ struct ONNXFullSizeTests {
 
     /// The logits row of the parity report (default tolerance, docs/PARITY.md) and the whole report.
     func logits(_ model: ONNXModel) throws -> (TapComparison, ParityReport) {
-        let reference = try ScratchNpz.read(try #require(FixturePaths.full("tresnet_m.reference.npz")))
+        let reference = try References.read(try #require(FixturePaths.full("tresnet_m.reference.npz")))
         let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
         let report = try ParityReport.run(network, reference: reference, tolerance: .float32)
         return (try #require(report.rows.first { $0.name == "head.fc" }), report)

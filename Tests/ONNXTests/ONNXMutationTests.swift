@@ -7,24 +7,13 @@ import TResNetONNX
 /// Seeded random corruption of real exports: every outcome must be a model or a `TResNetError`, never a trap
 /// (security.md A.0: bad input never traps). A trap would kill the test process.
 struct ONNXMutationTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: ["tiny_v1.ts.onnx", "tiny_v1.dynamo.onnx", "tiny_v1.variant.onnx"])
     func corruptedModelsAreRefusedOrRead(_ file: String) throws {
         let original = try #require(FileManager.default.contents(atPath: FixturePaths.tiny(file))).map { $0 }
         let dir = FixturePaths.temporaryDirectory("onnx-mutation")
         let data = try #require(FileManager.default.contents(atPath: FixturePaths.tiny("tiny_v1.dynamo.onnx.data")))
         #expect(FileManager.default.createFile(atPath: dir + "/tiny_v1.dynamo.onnx.data", contents: data))
-        var rng = SplitMix64(state: 0x5EED_0000 + UInt64(file.count))
+        var rng = SplitMix64(seed: 0x5EED_0000 + UInt64(file.count))
         var read = 0, refused = 0
         for round in 0..<150 {
             var bytes = original

@@ -38,7 +38,7 @@ struct ONNXWriterTests {
         }
         let reference = source.hasPrefix("tiny_v1") ? "tiny_v1.reference.npz" : "tiny_v2.reference.npz"
         let network = try TResNetNetwork(configuration: back.configuration, tensor: { back.tensors[$0] })
-        let report = try ParityReport.run(network, reference: try ScratchNpz.read(FixturePaths.tiny(reference)),
+        let report = try ParityReport.run(network, reference: try References.read(FixturePaths.tiny(reference)),
                                           tolerance: .float32)
         #expect(report.passed, "\(source) → written:\n\(report.render())")
     }
