@@ -70,7 +70,18 @@ public struct ONNXModel: Sendable {
         let external = try ExternalDataFiles(modelPath: modelPath)
         let index = try GraphIndex(graph: graph, decoder: TensorDecoder(external: external))
         var walker = GraphWalker(index: index)
-        let configuration = try walker.walk()
+        let configuration: TResNetConfiguration
+        do {
+            configuration = try walker.walk()
+        } catch var error as TResNetError where error.code == .unsupportedGraph {
+            // Name every op the graph uses that a TResNet never needs, not only the first one met.
+            let unknown = Set(graph.nodes.map(\.opType)).subtracting(knownOps).sorted()
+            if !unknown.isEmpty {
+                error.message += "; the graph also uses ops a TResNet does not: "
+                    + unknown.prefix(20).map { displaySafe($0, limit: 40) }.joined(separator: ", ")
+            }
+            throw error
+        }
         var tensors = walker.tensors
         tensors.metadata["format"] = "onnx"
         tensors.metadata["onnx.folded"] = walker.folded ? "true" : "false"
@@ -83,6 +94,14 @@ public struct ONNXModel: Sendable {
                               opCounts: graph.nodes.reduce(into: [:]) { $0[$1.opType, default: 0] += 1 })
         return ONNXModel(configuration: configuration, tensors: tensors, folded: walker.folded, summary: summary)
     }
+
+    /// Ops an exported TResNet consists of (data path), plus the shape arithmetic exporters emit beside it.
+    static let knownOps: Set<String> = [
+        "SpaceToDepth", "Reshape", "Transpose", "Conv", "BatchNormalization", "LeakyRelu", "Relu", "Add", "Mul",
+        "Sigmoid", "AveragePool", "Pad", "GlobalAveragePool", "ReduceMean", "Gemm", "MatMul", "Flatten", "Squeeze",
+        "Identity", "Constant", "Shape", "Gather", "Unsqueeze", "Concat", "Slice", "Cast", "CastLike",
+        "ConstantOfShape", "Sub", "Div", "Expand", "Range", "Equal", "Where",
+    ]
 
     /// True when `path` names an ONNX file by its extension (ONNX has no magic number).
     public static func hasONNXExtension(_ path: String) -> Bool { path.lowercased().hasSuffix(".onnx") }

@@ -163,6 +163,7 @@ struct ONNXHostileTests {
         let error = try readError(dir + "/m.onnx")
         #expect(error.code == .unsupportedGraph)
         #expect(error.description.contains("node '/body/conv1/bn/act/LeakyRelu'"), "\(error)")
+        #expect(error.description.contains("the graph also uses ops a TResNet does not: LeakyReLU"), "\(error)")
     }
 
     @Test func refusesAWrongSpaceToDepthPermutation() throws {
