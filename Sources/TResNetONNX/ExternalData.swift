@@ -90,8 +90,12 @@ final class ExternalDataFiles {
                                "external data file '\(displaySafe(location))' has \(st.st_nlink) hard links; a hard "
                                + "link can reach a file outside the model's folder, so it is refused")
         }
+        #if os(Linux)
         // Map through the descriptor we opened (not by path again), so the checked file is the mapped file.
         return try ByteStore.map(path: "/proc/self/fd/\(fd)")
+        #else
+        return try ByteStore.map(path: path)
+        #endif
     }
 
     static func realPath(_ path: String) -> String? {
