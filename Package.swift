@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CLibZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // protoc-c output for the project's minimal onnx.proto (regenerate with Sources/CONNXProto/regenerate.sh).
+        .target(name: "CONNXProto", dependencies: ["CProtobufC"], exclude: ["onnx.proto", "regenerate.sh"]),
 
         // MARK: - Library modules
         // Vocabulary: tensors, dtypes, bounded byte cursors, errors, hashing, file I/O. No C.
@@ -41,6 +43,10 @@ let package = Package(
         .target(
             name: "TResNetRuntime", dependencies: ["TResNetCore", "TResNetModel", "COpenBLAS"],
             swiftSettings: swiftSettings),
+        // ONNX: read exported TResNets by graph structure (libprotobuf-c behind one funnel), write ONNX.
+        .target(
+            name: "TResNetONNX", dependencies: ["TResNetCore", "TResNetModel", "CONNXProto", "CProtobufC"],
+            swiftSettings: swiftSettings),
         // The zoo catalog and label sets (data in Zoo/, loaded from resources).
         .target(name: "TResNetZoo", dependencies: ["TResNetCore", "TResNetModel"], swiftSettings: swiftSettings),
         // Pipelines the CLIs share: open any source, bind, convert, verify.
@@ -48,6 +54,7 @@ let package = Package(
             name: "TResNetKit",
             dependencies: [
                 "TResNetCore", "TResNetCheckpoint", "TResNetFormat", "TResNetModel", "TResNetRuntime", "TResNetZoo",
+                "TResNetONNX",
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -70,6 +77,8 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["TResNetModel", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RuntimeTests", dependencies: ["TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ZooTests", dependencies: ["TResNetZoo", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ONNXTests", dependencies: ["TResNetONNX", "TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -5,3 +5,4 @@
 @_exported import TResNetModel
 @_exported import TResNetRuntime
 @_exported import TResNetZoo
+@_exported import TResNetONNX
