@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CLibZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // MARK: - Library modules
         // Vocabulary: tensors, dtypes, bounded byte cursors, errors, hashing, file I/O. No C.
@@ -43,11 +45,15 @@ let package = Package(
             swiftSettings: swiftSettings),
         // The zoo catalog and label sets (data in Zoo/, loaded from resources).
         .target(name: "TResNetZoo", dependencies: ["TResNetCore", "TResNetModel"], swiftSettings: swiftSettings),
+        // Image decoding (libjpeg-turbo, libpng) and preprocessing equal to PIL + timm's eval transform;
+        // classification and ImageFolder validation over a "batch → logits" closure.
+        .target(name: "TResNetImage", dependencies: ["TResNetCore", "CJPEG", "CPNG"], swiftSettings: swiftSettings),
         // Pipelines the CLIs share: open any source, bind, convert, verify.
         .target(
             name: "TResNetKit",
             dependencies: [
                 "TResNetCore", "TResNetCheckpoint", "TResNetFormat", "TResNetModel", "TResNetRuntime", "TResNetZoo",
+                "TResNetImage",
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -70,6 +76,9 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["TResNetModel", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RuntimeTests", dependencies: ["TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ZooTests", dependencies: ["TResNetZoo", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ImageTests", dependencies: ["TResNetImage", "TResNetRuntime", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
 )
