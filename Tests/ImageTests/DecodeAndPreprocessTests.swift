@@ -31,7 +31,8 @@ import TResNetCore
         for record in manifest.images {
             let image = try ImageDecoder.decode(path: ImageManifest.folder + "/" + record.file)
             for (name, policy) in manifest.policies.sorted(by: { $0.key < $1.key }) {
-                let reference = try NPYUInt8.read(ImageManifest.folder + "/" + (try #require(record.references[name])))
+                let file = try #require(record.references[name])
+                let reference = try NPYUInt8.read(ImageManifest.folder + "/" + file)
                 let pre = try Preprocessing(try Self.config(policy))
                 let values = try pre.values(image)
                 #expect(reference.shape == [3, policy.img_size, policy.img_size])

@@ -43,6 +43,21 @@ struct ImageManifest: Decodable {
     let model_policy: String
     let images: [Image]
     let broken: [Broken]
+    /// `[w, h, W, H, interpolation, sha256 of PIL's resize of the test card]`.
+    let resample_cases: [[ResampleCaseField]]
+
+    enum ResampleCaseField: Decodable {
+        case int(Int)
+        case text(String)
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let i = try? c.decode(Int.self) { self = .int(i) } else { self = .text(try c.decode(String.self)) }
+        }
+
+        var int: Int? { if case .int(let i) = self { return i } else { return nil } }
+        var text: String? { if case .text(let t) = self { return t } else { return nil } }
+    }
 
     static let folder = FixturePaths.tiny("images")
 
