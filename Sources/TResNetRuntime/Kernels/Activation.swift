@@ -1,5 +1,5 @@
 /// The pointwise function at the end of a fused convolution epilogue.
-public enum Activation: Sendable, Equatable {
+enum Activation: Sendable, Equatable {
     case identity
     /// `x >= 0 ? x : slope · x` (PyTorch's LeakyReLU).
     case leakyReLU(Float)
