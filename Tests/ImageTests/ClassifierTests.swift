@@ -21,7 +21,10 @@ import TResNetCore
             #expect(prediction.error == nil)
             #expect(prediction.top.map(\.index) == record.tiny_v1.top5, "\(record.file)")
             for c in prediction.top {
-                maxLogitDiff = max(maxLogitDiff, abs(c.logit - record.tiny_v1.logits[c.index]))
+                let reference = record.tiny_v1.logits[c.index]
+                maxLogitDiff = max(maxLogitDiff, abs(c.logit - reference))
+                // docs/PARITY.md's element rule, atol = rtol = 1e-4
+                #expect(abs(c.logit - reference) <= 1e-4 + 1e-4 * abs(reference), "\(record.file) logit \(c.index)")
             }
             for (c, p) in zip(prediction.top, record.tiny_v1.softmax_top5) {
                 #expect(abs(c.probability - p) < 1e-4, "\(record.file) class \(c.index)")
@@ -31,7 +34,6 @@ import TResNetCore
         let smallestGap = manifest.images.map(\.tiny_v1.min_gap_top6).min() ?? 0
         print("tiny_v1 top-5 on \(predictions.count) images: max |logit − PyTorch| \(maxLogitDiff), "
               + "smallest top-6 gap \(smallestGap)")
-        #expect(maxLogitDiff < 1e-3)
     }
 
     @Test func unreadableFilesAreReportedNotFatal() throws {
