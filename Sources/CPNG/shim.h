@@ -122,4 +122,26 @@ static inline int tk_png_decode(tk_png *p, unsigned char *out, size_t row_bytes,
     return 0;
 }
 
+/// Reads the chunks after the image data (PIL reads them too, for a late eXIf). Returns 0, or -1 when they are
+/// broken or missing; PIL ignores that, and so does the caller. Call only after tk_png_decode succeeded.
+static inline int tk_png_read_end(tk_png *p) {
+    if (setjmp(png_jmpbuf(p->png))) return -1;
+    png_read_end(p->png, p->info);
+    return 0;
+}
+
+/// The eXIf chunk (a TIFF structure) if present: its bytes stay owned by libpng until tk_png_free.
+static inline const unsigned char *tk_png_exif(tk_png *p, unsigned *length) {
+#ifdef PNG_eXIf_SUPPORTED
+    png_bytep exif = NULL;
+    png_uint_32 n = 0;
+    if (png_get_eXIf_1(p->png, p->info, &n, &exif) == PNG_INFO_eXIf && exif) {
+        *length = n;
+        return exif;
+    }
+#endif
+    *length = 0;
+    return NULL;
+}
+
 #endif

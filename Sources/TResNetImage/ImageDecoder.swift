@@ -1,8 +1,8 @@
 import TResNetCore
 
 /// Decodes JPEG and PNG files to 8-bit RGB the way `ImageOps.exif_transpose(Image.open(p)).convert("RGB")`
-/// does in PIL: same libjpeg decode, same mode conversions, EXIF orientation applied (JPEG). The format is
-/// found from the first bytes, never from the file name.
+/// does in PIL: same libjpeg decode, same mode conversions, EXIF orientation applied (JPEG APP1, PNG eXIf).
+/// The format is found from the first bytes, never from the file name.
 public enum ImageDecoder {
     /// The container formats understood.
     public enum Format: String, Sendable {
@@ -33,7 +33,8 @@ public enum ImageDecoder {
             let image = try JPEGDecoder.decode(bytes)
             return applyOrientation ? image.oriented(ExifReader.jpegOrientation(bytes)) : image
         case .png:
-            return try PNGDecoder.decode(bytes)
+            let (image, orientation) = try PNGDecoder.decode(bytes)
+            return applyOrientation ? image.oriented(orientation) : image
         case nil:
             let head = bytes.prefix(8).map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
             throw TResNetError(.unsupported, format: "image",

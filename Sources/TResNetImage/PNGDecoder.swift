@@ -6,9 +6,10 @@ import TResNetCore
 /// libpng only unpacks (sub-byte samples to one byte, interlacing undone); the conversion to RGB is PIL's
 /// (`PngImagePlugin._MODES` raw modes, then `convert("RGB")`): 1/2/4-bit gray scaled to 0…255, 16-bit colour
 /// keeps the high byte, 16-bit gray (`I;16`) is clipped at 255, palettes are looked up, alpha and `tRNS` are
-/// dropped, and gamma, ICC and other colour chunks are ignored.
+/// dropped, and gamma, ICC and other colour chunks are ignored. An `eXIf` chunk's orientation is returned.
 enum PNGDecoder {
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> RGBImage {
+    /// The RGB image as stored and the orientation its eXIf chunk records (PIL's `exif_transpose` honours it).
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> (RGBImage, ExifOrientation) {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
             throw TResNetError(.truncated, format: "png", "empty file")
         }
@@ -52,8 +53,16 @@ enum PNGDecoder {
         var raw = [UInt8](repeating: 0, count: total)
         let status = raw.withUnsafeMutableBufferPointer { tk_png_decode(p, $0.baseAddress, rowBytes, h) }
         guard status == 0 else { throw failure("cannot decode") }
-        return convert(raw, width: w, height: h, colorType: Int(colorType), depth: Int(depth),
-                       palette: palette, paletteCount: Int(paletteCount))
+        _ = tk_png_read_end(p)  // trailing chunks: a broken or missing tail is ignored, as PIL ignores it
+        var exifLength: UInt32 = 0
+        var orientation = ExifOrientation.normal
+        if let exif = tk_png_exif(p, &exifLength), exifLength > 0 {
+            orientation = ExifReader.orientation(tiff: UnsafeRawBufferPointer(start: exif, count: Int(exifLength)))
+                ?? .normal
+        }
+        let image = convert(raw, width: w, height: h, colorType: Int(colorType), depth: Int(depth),
+                            palette: palette, paletteCount: Int(paletteCount))
+        return (image, orientation)
     }
 
     static func convert(_ raw: [UInt8], width w: Int, height h: Int, colorType: Int, depth: Int,

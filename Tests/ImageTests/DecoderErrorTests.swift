@@ -71,12 +71,13 @@ import TResNetCore
 }
 
 @Suite struct OrientationTests {
-    /// EXIF orientation 3, 6 and 8: decoded size swapped as PIL's exif_transpose does, pixels equal to PIL's
+    /// EXIF orientation 3, 6 and 8 (JPEG APP1, PNG eXIf): decoded size swapped as PIL's exif_transpose does, pixels equal to PIL's
     /// (decodedPixelsEqualPIL), and equal to the stored image transposed by hand.
     @Test func exifOrientationIsHonoured() throws {
         let manifest = try ImageManifest.load()
         let rotated = manifest.images.filter { $0.orientation != 1 }
         #expect(Set(rotated.map(\.orientation)) == [3, 6, 8])
+        #expect(Set(rotated.map(\.format)) == ["JPEG", "PNG"])  // APP1 Exif and the PNG eXIf chunk
         for record in rotated {
             let p = DecoderErrorTests.path(record.file)
             let stored = try ImageDecoder.decode(path: p, applyOrientation: false)
