@@ -280,7 +280,7 @@ def hostile_pickles(folder, manifest, marker):
 def tiny(folder):
     os.makedirs(folder, exist_ok=True)
     for f in os.listdir(folder):
-        if os.path.isfile(os.path.join(folder, f)):  # images/ and imagefolder/ are gen_images.make's
+        if os.path.isfile(os.path.join(folder, f)):  # npy/ (gen_numpy), images/ and imagefolder/ (gen_images)
             os.remove(os.path.join(folder, f))
     man = Manifest(folder)
     models = {}
@@ -379,6 +379,8 @@ def tiny(folder):
             prefix="_orig_mod.")
     hostile_pickles(folder, man, marker="/tmp/tresnet-kit-pwned")
     gen_ops.make(folder)  # per-operation references for the runtime's unit tests
+    import gen_numpy  # beside this script: Fixtures/tiny/npy/*.npy, *.npz + expected.json (numpy's own record)
+    gen_numpy.make(folder)
     man.write()
     total = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
     print(f"tiny fixtures: {len(os.listdir(folder))} files, {total / 1e6:.2f} MB in {folder}")

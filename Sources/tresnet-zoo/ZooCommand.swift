@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import _CLISupport
+
+@main
+struct ZooCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tresnet-zoo",
+        abstract: "Every published TResNet weight: list, show a card, fetch with full sha256 verification.",
+        discussion: """
+            Entries are timm tags (tresnet_m.miil_in21k_ft_in1k, …) and the original MIIL checkpoints \
+            (miil/tresnet_m, …; their links are dead). Old names work too: timm's deprecated names \
+            (tresnet_m_448), bare architecture names (the timm default tag) and original file names \
+            (tresnet_l_v2_miil_21k.pth).
+            """,
+        subcommands: [List.self, Show.self, Fetch.self])
+}
+
+/// Runs `body`, printing a `TResNetError` as one line on stderr and exiting with its code.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as TResNetError {
+        writeStderr("tresnet-zoo: " + error.description + "\n")
+        throw ExitCode(error.code.exitCode)
+    }
+}
+
+/// Writes `text` to file descriptor 2.
+func writeStderr(_ text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { b in _ = write(2, b.baseAddress, b.count) }
+}
+
+extension ZooCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the zoo: tag, architecture, dataset, classes, resolution, top-1, parameters, GMACs.")
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        @Option(help: "Only this architecture (tresnet_m, tresnet_l, tresnet_xl, tresnet_v2_l; or m, l, xl, v2_l).")
+        var arch: String?
+
+        @Option(help: "Only this dataset (imagenet-1k / in1k, imagenet-21k-p / in21k); matches pretraining too.")
+        var dataset: String?
+
+        func run() throws {
+            let entries = ZooCatalog.shared.entries(architecture: arch, dataset: dataset)
+            if json {
+                print(try ZooListing.json(entries))
+            } else {
+                print(ZooListing.table(entries), terminator: "")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the full card of one entry.")
+
+        @Argument(help: "A tag, alias or original file name.")
+        var tag: String
+
+        @Flag(help: "Print the catalog entry as JSON.")
+        var json = false
+
+        @Option(help: "Cache folder whose pins to show (default: $TRESNET_KIT_CACHE or ~/.cache/tresnet-kit).")
+        var cache: String?
+
+        func run() throws {
+            try reportingErrors {
+                let entry = try ZooCatalog.shared.require(tag)
+                if json {
+                    print(try ZooListing.entryJSON(entry))
+                } else {
+                    let pins = (try? PinStore(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory).load()) ?? [:]
+                    print(ZooListing.card(entry, pins: pins), terminator: "")
+                }
+            }
+        }
+    }
+
+    struct Fetch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download one entry's file into the cache, verified by size and full sha256.",
+            discussion: """
+                The file goes to CACHE/TAG/FILE only after its sha256 matched the catalog's published digest, or \
+                the digest pinned by an earlier fetch (CACHE/pins.json). A file with neither is pinned on this \
+                first fetch (trust on first use; --require-pin refuses it). A cut transfer is resumed with Range. \
+                A cached file is re-verified before it is reused, so --offline works from the cache alone.
+                """)
+
+        @Argument(help: "A tag, alias or original file name.")
+        var tag: String
+
+        @Option(help: "Cache folder (default: $TRESNET_KIT_CACHE, $XDG_CACHE_HOME/tresnet-kit or ~/.cache/tresnet-kit).")
+        var cache: String?
+
+        @Option(help: "Which of the entry's files (default: the first live one, model.safetensors).")
+        var file: String?
+
+        @Option(help: "Fetch from MIRROR/TAG/FILE instead of the catalog URL (HTTPS, or HTTP on loopback).")
+        var mirror: String?
+
+        @Flag(help: "Never use the network; succeed only from a verified cached copy.")
+        var offline = false
+
+        @Flag(help: "Refuse files with no published or pinned sha256 instead of pinning them on first use.")
+        var requirePin = false
+
+        @Flag(help: "Also convert to TAG.tw beside the download, with the zoo's preprocessing and label set.")
+        var convert = false
+
+        @Flag(help: "Print only the path.")
+        var quiet = false
+
+        func run() throws {
+            try reportingErrors {
+                let entry = try ZooCatalog.shared.require(tag)
+                if convert { try ZooConvert.checkAvailable() }
+                var fetcher = ZooFetcher(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory)
+                fetcher.offline = offline
+                fetcher.requirePin = requirePin
+                if !quiet, isatty(2) == 1 { fetcher.progress = ProgressBar.make() }
+                var target = try entry.downloadFile(named: file)
+                if let mirror {
+                    let base = mirror.hasSuffix("/") ? String(mirror.dropLast()) : mirror
+                    target.url = "\(base)/\(entry.tag)/\(target.name)"
+                    target.status = .live
+                    if let host = URL(string: base)?.host { fetcher.policy.allowedHostSuffixes.append(host) }
+                }
+                let result = try fetcher.fetch(tag: entry.tag, file: target)
+                if quiet {
+                    print(result.path)
+                } else {
+                    let how: String
+                    switch result.verification {
+                    case .catalog: how = "matches the catalog's published sha256"
+                    case .pinned: how = "matches the sha256 pinned in this cache"
+                    case .firstUse:
+                        how = "no published sha256: pinned now (trust on first use) in \(fetcher.cacheDirectory)/pins.json"
+                    }
+                    print("\(result.fromCache ? "cached" : "fetched") \(entry.tag)/\(target.name)")
+                    print("  path    \(result.path)")
+                    print("  size    \(result.size) bytes")
+                    print("  sha256  \(result.sha256) (\(how))")
+                }
+                if convert {
+                    let out = try ZooConvert.convert(entry: entry, file: target, path: result.path)
+                    if !quiet { print("  .tw     \(out)") } else { print(out) }
+                }
+            }
+        }
+    }
+}
+
+/// A one-line progress bar on stderr.
+enum ProgressBar {
+    static func make() -> ZooFetcher.Progress {
+        let state = State()
+        return { received, total in state.update(received, total) }
+    }
+
+    final class State: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lastDraw = 0.0
+        private var finished = false
+
+        func update(_ received: Int, _ total: Int?) {
+            lock.lock(); defer { lock.unlock() }
+            let now = Date().timeIntervalSince1970
+            let done = total.map { received >= $0 } ?? false
+            guard done || now - lastDraw >= 0.1, !finished else { return }
+            lastDraw = now
+            let mib = Double(received) / 1_048_576
+            var line: String
+            if let total, total > 0 {
+                let fraction = min(1, Double(received) / Double(total))
+                let width = 30
+                let filled = Int(fraction * Double(width))
+                line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+                    + "] " + String(format: "%5.1f%% %.1f / %.1f MiB", fraction * 100, mib, Double(total) / 1_048_576)
+            } else {
+                line = String(format: "\r%.1f MiB", mib)
+            }
+            if done {
+                line += "\n"
+                finished = true
+            }
+            writeStderr(line)
+        }
+    }
+}
