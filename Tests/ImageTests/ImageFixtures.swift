@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import TResNetCheckpoint
 import TResNetCore
 
 /// Fixtures/tiny/images/images.json, written by Fixtures/gen_images.py.
@@ -97,38 +98,15 @@ struct FolderExpectation: Decodable {
     }
 }
 
-/// A minimal reader for the generator's `.npy` references: version 1/2/3 headers, dtype `|u1`, C order.
+/// The generator's `.npy` references (uint8 `[3, H, W]`) through main's `NpyArray` reader.
 enum NPYUInt8 {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
     static func read(_ path: String) throws -> (shape: [Int], values: [UInt8]) {
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        guard bytes.count >= 10, bytes[0] == 0x93, bytes[1...5].elementsEqual("NUMPY".utf8) else {
-            throw Failure(description: "\(path): not an .npy file")
-        }
-        let headerLength: Int, start: Int
-        if bytes[6] == 1 {
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-            start = 10
-        } else {
-            guard bytes.count >= 12 else { throw Failure(description: "\(path): short header") }
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-            start = 12
-        }
-        guard start + headerLength <= bytes.count,
-              let header = String(bytes: bytes[start..<(start + headerLength)], encoding: .ascii) else {
-            throw Failure(description: "\(path): bad header")
-        }
-        guard header.contains("'descr': '|u1'"), header.contains("'fortran_order': False"),
-              let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")")
-        else { throw Failure(description: "\(path): expected a C-order uint8 array, header \(header)") }
-        let shape = header[open.upperBound..<close].split(separator: ",").compactMap {
-            Int($0.trimmingCharacters(in: .whitespaces))
-        }
-        let values = Array(bytes[(start + headerLength)...])
-        guard values.count == shape.reduce(1, *) else { throw Failure(description: "\(path): size mismatch") }
-        return (shape, values)
+        let tensor = try NpyArray.read(path: path)
+        guard tensor.dtype == .uint8 else { throw Failure(description: "\(path): \(tensor.dtype), expected uint8") }
+        return (tensor.shape, tensor.data.toArray())
     }
 }
