@@ -90,14 +90,23 @@ def _chunk(tag, data):
     return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
 
-def write_png(path, samples, color_type, bit_depth, interlace=False):
-    """samples: [H, W, C] unsigned ints (uint8 or uint16) in PNG sample order."""
+def write_png(path, samples, color_type, bit_depth, interlace=False, palette=None):
+    """samples: [H, W, C] unsigned ints (uint8 or uint16) in PNG sample order; below 8 bits, one sample per
+    pixel (gray or palette index), packed here."""
     h, w = samples.shape[:2]
     dt = ">u2" if bit_depth == 16 else "u1"
     arr = samples.astype(dt)
 
+    def pack(row):
+        if bit_depth >= 8:
+            return row.tobytes()
+        per = 8 // bit_depth
+        vals = list(row.reshape(-1)) + [0] * (-len(row.reshape(-1)) % per)
+        return bytes(sum(int(v) << (8 - bit_depth * (k + 1)) for k, v in enumerate(vals[i:i + per]))
+                     for i in range(0, len(vals), per))
+
     def rows(a):
-        return b"".join(b"\x00" + a[i].tobytes() for i in range(a.shape[0]))
+        return b"".join(b"\x00" + pack(a[i]) for i in range(a.shape[0]))
 
     if interlace:
         raw = b""
@@ -109,9 +118,34 @@ def write_png(path, samples, color_type, bit_depth, interlace=False):
     else:
         raw = rows(arr)
     ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 1 if interlace else 0)
+    plte = _chunk(b"PLTE", bytes(palette)) if palette is not None else b""
     with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw, 9))
+        f.write(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + plte + _chunk(b"IDAT", zlib.compress(raw, 9))
                 + _chunk(b"IEND", b""))
+
+
+def make_edge_pngs(out):
+    """Small PNG corner cases checked by their decoded pixels only (no tensors): [(name, description)]."""
+    os.makedirs(out)
+    r = np.random.default_rng(51)
+    cases = [
+        ("short_palette_10x3.png", r.integers(0, 10, (3, 10, 1)), 3, 8, dict(palette=list(range(10, 130, 10))),
+         "8-bit palette of 4 entries, indices up to 9 (PIL: black past the palette)"),
+        ("palette1_13x5.png", r.integers(0, 2, (5, 13, 1)), 3, 1, dict(palette=[200, 10, 30, 5, 90, 250]),
+         "1-bit palette"),
+        ("palette2_interlaced_11x9.png", r.integers(0, 4, (9, 11, 1)), 3, 2,
+         dict(palette=list(r.integers(0, 256, 12)), interlace=True), "2-bit palette, Adam7"),
+        ("gray2_9x4.png", r.integers(0, 4, (4, 9, 1)), 0, 2, {}, "2-bit gray (PIL L;2 scales by 85)"),
+        ("gray4_interlaced_17x6.png", r.integers(0, 16, (6, 17, 1)), 0, 4, dict(interlace=True),
+         "4-bit gray, Adam7 (PIL L;4 scales by 17)"),
+        ("gray_alpha16_7x5.png", r.integers(0, 65536, (5, 7, 2)), 4, 16, {}, "16-bit gray + alpha (high byte)"),
+        ("gray16_low_6x4.png", r.integers(0, 300, (4, 6, 1)), 0, 16, {}, "16-bit gray mostly below 256"),
+    ]
+    made = []
+    for name, samples, ct, bits, kw, desc in cases:
+        write_png(os.path.join(out, name), samples, ct, bits, **kw)
+        made.append((name, desc))
+    return made
 
 
 def exif_orientation(value):
@@ -337,6 +371,12 @@ def make(folder):
 
     folder_result = make_imagefolder(folder, model)
 
+    edges = []
+    for name, desc in make_edge_pngs(os.path.join(out, "edge")):
+        rgb = np.asarray(load_rgb(os.path.join(out, "edge", name)))
+        edges.append(dict(file=f"edge/{name}", description=desc, width=rgb.shape[1], height=rgb.shape[0],
+                          rgb_sha256=hashlib.sha256(rgb.tobytes()).hexdigest()))
+
     policies = {k: dict(v, mean=[0.0, 0.0, 0.0], std=[1.0, 1.0, 1.0],
                         timm_call=(f"timm.data.transforms_factory.transforms_imagenet_eval(img_size={v['img_size']}, "
                                    f"crop_pct={v['crop_pct']}, crop_mode='{v['crop_mode']}', "
@@ -348,7 +388,7 @@ def make(folder):
                     libjpeg_turbo=pil_features.version("libjpeg_turbo"), loader="ImageOps.exif_transpose(Image.open(p))"
                     ".convert('RGB')", reference_storage="uint8 [3,H,W]; tensor == uint8 / 255 exactly",
                     model="tiny_v1.pth (TResNet(**TINY['tiny_v1']), load_state_dict strict)", model_policy=MODEL_POLICY,
-                    policies=policies, images=records, broken=broken,
+                    policies=policies, images=records, broken=broken, decode_only=edges,
                     resample_pattern="(x*x*31 + y*17 + x*y*7 + c*101 + (y*y*3) // (c+1)) % 256, int64, HWC",
                     resample_cases=resample_cases())
     with open(os.path.join(out, "images.json"), "w") as f:

@@ -101,13 +101,13 @@ enum PNGDecoder {
             for i in 0..<n { put(i, raw[s * i], raw[s * i + 1], raw[s * i + 2]) }
         case (4, _):
             for i in 0..<n { put(i, raw[2 * i], raw[2 * i], raw[2 * i]) }
-        default:  // palette: PIL's palette holds the PLTE entries, then its default gray ramp
+        default:  // palette; an index past the PLTE entries is black in PIL 13
             for i in 0..<n {
                 let index = Int(raw[i])
                 if index < paletteCount {
                     put(i, palette[3 * index], palette[3 * index + 1], palette[3 * index + 2])
                 } else {
-                    put(i, raw[i], raw[i], raw[i])
+                    put(i, 0, 0, 0)
                 }
             }
         }

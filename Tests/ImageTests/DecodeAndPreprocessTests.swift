@@ -23,6 +23,17 @@ import TResNetCore
         }
     }
 
+    @Test func pngCornerCasesDecodeLikePIL() throws {
+        let manifest = try ImageManifest.load()
+        #expect(manifest.decode_only.count >= 7)
+        for record in manifest.decode_only {
+            let image = try ImageDecoder.decode(path: ImageManifest.folder + "/" + record.file)
+            #expect(image.width == record.width && image.height == record.height, "\(record.file)")
+            let digest = image.pixels.withUnsafeBytes { SHA256Hex.of($0) }
+            #expect(digest == record.rgb_sha256, "\(record.file) (\(record.description)) decodes differently from PIL")
+        }
+    }
+
     /// Every value within 1/255 of the reference tensor, and the fraction of exactly equal values measured.
     @Test func tensorsEqualTimmTransform() throws {
         let manifest = try ImageManifest.load()

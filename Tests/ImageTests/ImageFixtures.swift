@@ -39,7 +39,17 @@ struct ImageManifest: Decodable {
         let pil_error: String
     }
 
+    struct DecodeOnly: Decodable {
+        let file: String
+        let description: String
+        let width: Int
+        let height: Int
+        let rgb_sha256: String
+    }
+
     let pillow: String
+    /// Small PNG corner cases checked by their decoded pixels only.
+    let decode_only: [DecodeOnly]
     let policies: [String: Policy]
     let model_policy: String
     let images: [Image]
