@@ -45,6 +45,8 @@ POLICIES = {
     "bicubic40": dict(img_size=40, crop_pct=0.9, crop_mode="center", interpolation="bicubic"),
     "squish32": dict(img_size=32, crop_pct=1.0, crop_mode="squash", interpolation="bilinear"),
     "squish32bicubic": dict(img_size=32, crop_pct=1.0, crop_mode="squash", interpolation="bicubic"),
+    # crop_pct > 1: the resize is smaller than the crop, torchvision's CenterCrop pads with zeros
+    "pad24bicubic": dict(img_size=24, crop_pct=1.25, crop_mode="center", interpolation="bicubic"),
 }
 MODEL_POLICY = "bilinear64"
 

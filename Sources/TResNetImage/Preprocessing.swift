@@ -26,35 +26,53 @@ public struct Preprocessing: Sendable {
         }
     }
 
-    /// The resized and cropped 8-bit image (`inputSize × inputSize`), before scaling to [0, 1].
+    /// The resized and cropped 8-bit image (`inputSize × inputSize`), before scaling to [0, 1]. Only the cropped
+    /// window of the resize is computed (identical to resizing everything, see `PILResample`).
+    /// - Throws: `.limitExceeded` when the resize target would have more than `maximumImagePixels` pixels.
     public func resizedAndCropped(_ image: RGBImage) throws -> RGBImage {
         let target = resizeTarget(width: image.width, height: image.height)
-        let resized = (target.width == image.width && target.height == image.height)
-            ? image : try PILResample.resize(image, width: target.width, height: target.height,
-                                             filter: config.interpolation)
-        return Self.centerCrop(resized, size: config.inputSize)
+        guard let pixels = Checked.multiply(target.width, target.height), pixels <= maximumImagePixels else {
+            throw TResNetError(.limitExceeded, format: "resize", "resizing \(image.width)×\(image.height) to "
+                + "\(target.width)×\(target.height) is more than \(maximumImagePixels) pixels")
+        }
+        let size = config.inputSize
+        let crop = Self.centerCropWindow(width: target.width, height: target.height, size: size)
+        let columns = max(0, crop.x)..<min(target.width, crop.x + size)
+        let rows = max(0, crop.y)..<min(target.height, crop.y + size)
+        let window = try PILResample.resize(image, width: target.width, height: target.height,
+                                            filter: config.interpolation, columns: columns, rows: rows)
+        if columns.count == size, rows.count == size { return window }
+        // the crop is larger than the image: zero padding around it
+        var out = [UInt8](repeating: 0, count: size * size * 3)
+        for (yy, y) in rows.enumerated() {
+            let d = ((y - crop.y) * size + (columns.lowerBound - crop.x)) * 3, s = yy * columns.count * 3
+            out[d..<(d + columns.count * 3)] = window.pixels[s..<(s + columns.count * 3)]
+        }
+        return RGBImage(unchecked: size, size, out)
     }
 
-    /// torchvision's `center_crop` on a PIL image: zero padding (left/top get the smaller half) when the crop is
-    /// larger, then the offsets `int(round((side - crop) / 2.0))` with Python's round-half-to-even.
-    public static func centerCrop(_ image: RGBImage, size: Int) -> RGBImage {
-        var (w, h) = (image.width, image.height)
-        var (padLeft, padTop) = (0, 0)
-        if size > w || size > h {
-            padLeft = size > w ? (size - w) / 2 : 0
-            padTop = size > h ? (size - h) / 2 : 0
-            w = max(w, size)
-            h = max(h, size)
-        }
-        if w == image.width, h == image.height, w == size, h == size { return image }
+    /// torchvision's `center_crop` on a PIL image as a window of the image: its top-left corner, which is
+    /// negative where the crop is larger than the image (zero padding, left/top getting the smaller half), with
+    /// the offsets `int(round((side - crop) / 2.0))` (Python's round-half-to-even) taken in the padded image.
+    public static func centerCropWindow(width: Int, height: Int, size: Int) -> (x: Int, y: Int) {
+        let padLeft = size > width ? (size - width) / 2 : 0
+        let padTop = size > height ? (size - height) / 2 : 0
+        let (w, h) = (max(width, size), max(height, size))
         let top = Int((Double(h - size) / 2.0).rounded(.toNearestOrEven))
         let left = Int((Double(w - size) / 2.0).rounded(.toNearestOrEven))
+        return (left - padLeft, top - padTop)
+    }
+
+    /// torchvision's `center_crop` on an RGB image (see `centerCropWindow`).
+    public static func centerCrop(_ image: RGBImage, size: Int) -> RGBImage {
+        let crop = centerCropWindow(width: image.width, height: image.height, size: size)
+        if crop == (0, 0), image.width == size, image.height == size { return image }
         var out = [UInt8](repeating: 0, count: size * size * 3)
         for y in 0..<size {
-            let sy = y + top - padTop
+            let sy = y + crop.y
             guard sy >= 0, sy < image.height else { continue }
             for x in 0..<size {
-                let sx = x + left - padLeft
+                let sx = x + crop.x
                 guard sx >= 0, sx < image.width else { continue }
                 let s = (sy * image.width + sx) * 3, d = (y * size + x) * 3
                 out[d] = image.pixels[s]
