@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import TResNetCore
 
 /// Runs the network on one batch: input `[N, 3, S, S]` f32 (NCHW), output logits `[N, classes]`. How the weights
@@ -113,3 +114,15 @@ public struct ImageClassifier: Sendable {
     }
 }
 
+
+extension ImagePrediction {
+    /// The lines `tresnet-predict` prints: the path, then `rank. label (index)  probability` per class, or the
+    /// error.
+    public var lines: [String] {
+        guard error == nil else { return ["\(displaySafe(path)): unreadable: \(error ?? "")"] }
+        return [displaySafe(path)] + top.enumerated().map { rank, c in
+            let name = c.label.map { "\(displaySafe($0, limit: 60)) (\(c.index))" } ?? "class \(c.index)"
+            return "  \(rank + 1). \(name)  " + String(format: "%.4f", c.probability)
+        }
+    }
+}

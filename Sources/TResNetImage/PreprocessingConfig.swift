@@ -133,3 +133,50 @@ extension PreprocessingConfig {
                 Key.interpolation: interpolation.rawValue, Key.mean: list(mean), Key.std: list(std)]
     }
 }
+
+/// Command-line overrides of a weight's preprocessing (`--input-size`, `--crop-pct`, `--crop-mode`,
+/// `--interpolation`, `--squish`), shared by the CLIs.
+public struct PreprocessingOverrides: Sendable, Equatable {
+    public var inputSize: Int?
+    public var cropPct: Double?
+    public var cropMode: String?
+    public var interpolation: String?
+    /// The official MIIL 448 policy: squash, crop_pct 1 (wins over `cropPct` / `cropMode`).
+    public var squish: Bool
+
+    public init(inputSize: Int? = nil, cropPct: Double? = nil, cropMode: String? = nil, interpolation: String? = nil,
+                squish: Bool = false) {
+        self.inputSize = inputSize
+        self.cropPct = cropPct
+        self.cropMode = cropMode
+        self.interpolation = interpolation
+        self.squish = squish
+    }
+
+    /// `base` with the overrides applied, validated.
+    /// - Throws: `.usage` naming the flag when a value is not understood or out of range.
+    public func applied(to base: PreprocessingConfig) throws -> PreprocessingConfig {
+        var c = base
+        if let inputSize { c.inputSize = inputSize }
+        if let cropPct { c.cropPct = cropPct }
+        if let cropMode {
+            guard let m = PreprocessingConfig.CropMode(rawValue: cropMode) else {
+                throw TResNetError(.usage, "--crop-mode must be center or squash, not '\(displaySafe(cropMode))'")
+            }
+            c.cropMode = m
+        }
+        if let interpolation {
+            guard let m = Interpolation(rawValue: interpolation) else {
+                throw TResNetError(.usage,
+                                   "--interpolation must be bilinear or bicubic, not '\(displaySafe(interpolation))'")
+            }
+            c.interpolation = m
+        }
+        if squish {
+            c.cropPct = 1.0
+            c.cropMode = .squash
+        }
+        try c.validate()
+        return c
+    }
+}

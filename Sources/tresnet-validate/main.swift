@@ -53,25 +53,9 @@ struct Validate: ParsableCommand {
 
     func execute() throws {
         let loaded = try WeightsStub.load(weights)
-        var config = loaded.preprocessing
-        if let inputSize { config.inputSize = inputSize }
-        if let cropPct { config.cropPct = cropPct }
-        if let cropMode {
-            guard let m = PreprocessingConfig.CropMode(rawValue: cropMode) else {
-                throw TResNetError(.usage, "--crop-mode must be center or squash")
-            }
-            config.cropMode = m
-        }
-        if let interpolation {
-            guard let m = Interpolation(rawValue: interpolation) else {
-                throw TResNetError(.usage, "--interpolation must be bilinear or bicubic")
-            }
-            config.interpolation = m
-        }
-        if squish {
-            config.cropPct = 1.0
-            config.cropMode = .squash
-        }
+        let overrides = PreprocessingOverrides(inputSize: inputSize, cropPct: cropPct, cropMode: cropMode,
+                                               interpolation: interpolation, squish: squish)
+        let config = try overrides.applied(to: loaded.preprocessing)
         let classifier = try ImageClassifier(preprocessing: config, labels: loaded.labels, run: loaded.run)
         let folder = try ImageFolder.scan(root: valDir)
         FileHandle.standardError.write(Data("""
