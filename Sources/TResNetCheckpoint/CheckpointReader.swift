@@ -1,14 +1,61 @@
 import TResNetCore
 
-/// Reads any checkpoint file: detects the container by magic bytes, unwraps the state dict like timm does
-/// (`state_dict_ema`, `model_ema`, `state_dict`, `model`; `module.` / `_orig_mod.` prefixes) and returns it.
-///
-/// STUB — the readers branch replaces this body.
+/// Reads any checkpoint file: detects the container by magic bytes (never by extension), unwraps the state dict
+/// like timm does (`state_dict_ema`, `model_ema`, `state_dict`, `model`; `module.` / `_orig_mod.` prefixes) and
+/// returns it. Every error names the file.
 public enum CheckpointReader {
     /// - Parameters:
     ///   - path: the file.
     ///   - key: the wrapper key to take the state dict from, overriding detection (`--key`).
     public static func read(path: String, key: String? = nil) throws -> LoadedCheckpoint {
-        throw TResNetError(.unsupported, "checkpoint reading is not implemented yet", file: path)
+        try TResNetError.naming(path) {
+            let store = try ByteStore.map(path: path)
+            return try read(store, path: path, key: key)
+        }
+    }
+
+    /// Reads a checkpoint already in memory (`path` names it in errors and in the result).
+    public static func read(_ store: ByteStore, path: String, key: String? = nil) throws -> LoadedCheckpoint {
+        try TResNetError.naming(path) {
+            let kind = try ContainerSniffer.sniff(store.bytes)
+            switch kind {
+            case .pytorchZip:
+                let archive = try ZipArchive.open(store, path: path)
+                if archive.entries.allSatisfy({ $0.name.hasSuffix(".npy") }) {
+                    throw notYet("NumPy .npz archive")
+                }
+                return try unwrap(try TorchZipContainer.read(archive), container: .pytorchZip, path: path, key: key)
+            case .pytorchLegacy:
+                return try unwrap(try LegacyCheckpoint.read(store), container: .pytorchLegacy, path: path, key: key)
+            case .safetensors:
+                let (stateDict, metadata) = try SafetensorsReader.read(store, path: path)
+                if let key {
+                    throw TResNetError(.usage, format: "safetensors", "--key '\(displaySafe(key))' applies to pickled checkpoints only")
+                }
+                return LoadedCheckpoint(path: path, container: .safetensors, stateDict: stateDict, metadata: metadata)
+            case .barePickle:
+                // Parse (so hostile globals are refused by name), then explain why it cannot hold tensors.
+                _ = try PickleMachine.parse(store.bytes, style: .zip)
+                throw TResNetError(.unsupported, format: PickleMachine.format,
+                                   "a bare pickle (no PyTorch zip or legacy header) cannot hold tensor data")
+            case .legacyTar:
+                throw TResNetError(.unsupported, format: "pytorch-legacy", at: .offset(257),
+                                   "the torch ≤ 0.1 tar checkpoint format is not supported")
+            case .onnx: throw notYet("ONNX model")
+            case .numpy: throw notYet("NumPy .npy array")
+            case .tw: throw notYet(".tw file")
+            }
+        }
+    }
+
+    private static func notYet(_ what: String) -> TResNetError {
+        TResNetError(.unsupported, "\(what): recognised, but not readable here yet")
+    }
+
+    private static func unwrap(_ object: TorchObject, container: ContainerFormat, path: String,
+                               key: String?) throws -> LoadedCheckpoint {
+        let found = try StateDictLocator.locate(object, key: key)
+        return LoadedCheckpoint(path: path, container: container, stateDict: found.stateDict, wrapper: found.wrapper,
+                                strippedPrefix: found.strippedPrefix, nonTensorEntries: found.nonTensorEntries)
     }
 }

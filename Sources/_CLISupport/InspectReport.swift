@@ -1,0 +1,110 @@
+/// What `tresnet-inspect` prints, as a value (text or JSON).
+public struct InspectReport: Codable, Sendable {
+    public struct TensorRow: Codable, Sendable {
+        public var name: String
+        public var dtype: String
+        public var shape: [Int]
+        public var bytes: Int
+    }
+
+    public struct Entry: Codable, Sendable {
+        public var name: String
+        public var summary: String
+    }
+
+    public var file: String
+    public var container: String
+    public var wrapper: String?
+    public var strippedPrefix: String?
+    public var tensorCount: Int
+    /// Learnable parameters the way timm counts them (`sum(p.numel() for p in model.parameters())`): elements of
+    /// every tensor except BatchNorm buffers (`running_mean`, `running_var`, `num_batches_tracked`).
+    public var parameters: Int
+    /// Elements over all tensors except `num_batches_tracked` counters (parameters + running statistics).
+    public var elements: Int
+    public var bytes: Int
+    public var tensors: [TensorRow]
+    public var nonTensorEntries: [Entry]
+    public var metadata: [String: String]
+
+    public init(_ loaded: LoadedCheckpoint) {
+        file = loaded.path
+        container = loaded.container.rawValue
+        wrapper = loaded.wrapper
+        strippedPrefix = loaded.strippedPrefix
+        let entries = loaded.stateDict.entries
+        tensorCount = entries.count
+        tensors = entries.map {
+            TensorRow(name: $0.name, dtype: $0.tensor.dtype.rawValue, shape: $0.tensor.shape, bytes: $0.tensor.byteCount)
+        }
+        elements = entries.filter { !$0.name.hasSuffix("num_batches_tracked") }.reduce(0) { $0 + $1.tensor.elementCount }
+        parameters = entries.filter { !Self.isBatchNormBuffer($0.name) }.reduce(0) { $0 + $1.tensor.elementCount }
+        bytes = entries.reduce(0) { $0 + $1.tensor.byteCount }
+        nonTensorEntries = loaded.nonTensorEntries.map { Entry(name: $0.name, summary: $0.summary) }
+        metadata = loaded.metadata
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case file, container, wrapper, strippedPrefix, tensorCount, parameters, elements, bytes, tensors
+        case nonTensorEntries, metadata
+    }
+
+    /// Encodes every key, with `null` for an absent wrapper or prefix (stable keys for scripts).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(file, forKey: .file)
+        try c.encode(container, forKey: .container)
+        try c.encode(wrapper, forKey: .wrapper)
+        try c.encode(strippedPrefix, forKey: .strippedPrefix)
+        try c.encode(tensorCount, forKey: .tensorCount)
+        try c.encode(parameters, forKey: .parameters)
+        try c.encode(elements, forKey: .elements)
+        try c.encode(bytes, forKey: .bytes)
+        try c.encode(tensors, forKey: .tensors)
+        try c.encode(nonTensorEntries, forKey: .nonTensorEntries)
+        try c.encode(metadata, forKey: .metadata)
+    }
+
+    /// True for the BatchNorm buffers a state dict carries besides parameters.
+    public static func isBatchNormBuffer(_ name: String) -> Bool {
+        name.hasSuffix("running_mean") || name.hasSuffix("running_var") || name.hasSuffix("num_batches_tracked")
+    }
+
+    /// The human-readable report; every name from the file is display-escaped.
+    public var text: String {
+        var out = "file:       \(displaySafe(file))\n"
+        out += "container:  \(container)\n"
+        out += "wrapper:    \(wrapper.map { displaySafe($0) } ?? "(none: plain state dict)")\n"
+        out += "prefix:     \(strippedPrefix.map { "stripped '\(displaySafe($0))'" } ?? "(none)")\n"
+        out += "tensors:    \(tensorCount)\n"
+        out += "parameters: \(grouped(parameters)) (BatchNorm running stats and num_batches_tracked excluded)\n"
+        out += "elements:   \(grouped(elements)) (num_batches_tracked excluded)\n"
+        out += "bytes:      \(grouped(bytes))\n"
+        let width = min(60, tensors.map { displaySafe($0.name).count }.max() ?? 0)
+        for t in tensors {
+            let name = displaySafe(t.name)
+            let padded = name.count < width ? name + String(repeating: " ", count: width - name.count) : name
+            let dtype = t.dtype.count < 14 ? t.dtype + String(repeating: " ", count: 14 - t.dtype.count) : t.dtype
+            out += "  \(padded)  \(dtype)\(formatShape(t.shape))  \(t.bytes) B\n"
+        }
+        if !nonTensorEntries.isEmpty {
+            out += "non-tensor entries: \(nonTensorEntries.count)\n"
+            for e in nonTensorEntries { out += "  \(displaySafe(e.name)): \(e.summary)\n" }
+        }
+        if !metadata.isEmpty {
+            out += "metadata:\n"
+            for k in metadata.keys.sorted() { out += "  \(displaySafe(k)): \(displaySafe(metadata[k] ?? ""))\n" }
+        }
+        return out
+    }
+
+    private func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Finds a built executable next to the test bundle (`.build/<config>/`).
+func builtTool(_ name: String) -> String? {
+    var candidates: [URL] = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        Bundle.main.bundleURL.deletingLastPathComponent(),
+        Bundle.main.bundleURL,
+    ]
+    for config in ["debug", "release"] {
+        candidates.append(URL(fileURLWithPath: FixturePaths.root + "/.build/" + config))
+    }
+    for dir in candidates {
+        let p = dir.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+    }
+    return nil
+}
+
+struct ToolRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func runTool(_ path: String, _ arguments: [String]) throws -> ToolRun {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ToolRun(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                   stderr: String(decoding: e, as: UTF8.self))
+}
+
+@Suite("tresnet-inspect", .serialized)
+struct InspectCLITests {
+    @Test("lists a fixture's tensors as JSON matching the manifest")
+    func inspectJSON() throws {
+        let tool = try #require(builtTool("tresnet-inspect"), "build the tresnet-inspect product first")
+        let manifest = try FixtureManifest.load()
+        let record = try #require(manifest.files["tiny_v1_wrapped.pth"])
+        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1_wrapped.pth"), "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(json["container"] as? String == record.container)
+        #expect(json["wrapper"] as? String == record.wrapper)
+        #expect(json["strippedPrefix"] as? String == record.prefix)
+        let rows = try #require(json["tensors"] as? [[String: Any]])
+        let expected = try #require(record.tensors)
+        #expect(rows.map { $0["name"] as? String ?? "" } == expected.map(\.name))
+        #expect(rows.map { $0["shape"] as? [Int] ?? [] } == expected.map(\.shape))
+        let elements = expected.filter { !$0.name.hasSuffix("num_batches_tracked") }
+            .reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let parameters = expected.filter { !$0.name.hasSuffix("num_batches_tracked") && !$0.name.contains("running_") }
+            .reduce(0) { $0 + $1.shape.reduce(1, *) }
+        #expect(json["elements"] as? Int == elements)
+        #expect(json["parameters"] as? Int == parameters)
+        let entries = try #require(json["nonTensorEntries"] as? [[String: Any]])
+        #expect(entries.map { $0["name"] as? String ?? "" } == record.non_tensor_entries)
+    }
+
+    @Test("text output names the container and tensor count")
+    func inspectText() throws {
+        let tool = try #require(builtTool("tresnet-inspect"))
+        let run = try runTool(tool, [FixturePaths.tiny("dtypes_legacy.pth")])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("container:  pytorch-legacy"))
+        #expect(run.stdout.contains("tensors:    15"))
+    }
+
+    @Test("a hostile file: exit 2, one line on stderr naming the global, nothing run")
+    func inspectHostile() throws {
+        let tool = try #require(builtTool("tresnet-inspect"))
+        let marker = "/tmp/tresnet-kit-pwned"
+        try? FileManager.default.removeItem(atPath: marker)
+        let run = try runTool(tool, [FixturePaths.tiny("hostile_reduce.pth")])
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(run.stderr.hasPrefix("tresnet-inspect: "))
+        #expect(run.stderr.contains("'posix.system'"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test("full-size tresnet_m (when generated): 434 tensors, timm's 31,389,032 parameters, well under a second")
+    func fullSize() throws {
+        guard let path = FixturePaths.full("tresnet_m.pth") else { return }
+        let tool = try #require(builtTool("tresnet-inspect"))
+        let start = Date()
+        let run = try runTool(tool, [path, "--json"])
+        let seconds = Date().timeIntervalSince(start)
+        #expect(run.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(json["tensorCount"] as? Int == 434)
+        #expect(json["parameters"] as? Int == 31_389_032)
+        #expect(seconds < 1.0, "took \(seconds) s")
+    }
+
+    @Test("--key takes the state dict from the named entry; a bad key is one line, exit 2")
+    func inspectKey() throws {
+        let tool = try #require(builtTool("tresnet-inspect"))
+        let path = FixturePaths.tiny("wrapper_ema.pth")
+        let run = try runTool(tool, [path, "--key", "state_dict", "--json"])
+        #expect(run.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(json["wrapper"] as? String == "state_dict")
+        #expect(json["strippedPrefix"] is NSNull)
+        let bad = try runTool(tool, [path, "--key", "nope"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.split(separator: "\n").count == 1)
+        #expect(bad.stderr.contains("'nope'"))
+    }
+
+    @Test("a missing file: exit 1, one line")
+    func inspectMissing() throws {
+        let tool = try #require(builtTool("tresnet-inspect"))
+        let run = try runTool(tool, ["/nonexistent/x.pth"])
+        #expect(run.status == 1)
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
+}
