@@ -6,9 +6,8 @@ import TResNetModel
 import TResNetRuntime
 @testable import TResNetImage
 
-/// The tiny fixture model `tiny_v1` as a `BatchRunner`: tensors from `tiny_v1.safetensors` through main's
-/// `SafetensorsReader` (the same weights as tiny_v1.pth, which the generator's PyTorch runs used), architecture
-/// from the fixture manifest.
+/// The tiny fixture model `tiny_v1` as a `BatchRunner`: `tiny_v1.pth` (the file the generator's PyTorch runs
+/// loaded) through main's `CheckpointReader`, architecture from the fixture manifest.
 enum TinyModel {
     struct Missing: Error, CustomStringConvertible {
         let description: String
@@ -20,8 +19,8 @@ enum TinyModel {
         }
         let configuration = TResNetConfiguration(layout: arch.layout == "v2" ? .v2 : .v1, layers: arch.layers,
                                                  planes: arch.planes, numClasses: arch.num_classes)
-        let (tensors, _) = try SafetensorsReader.read(path: FixturePaths.tiny("tiny_v1.safetensors"))
-        return try TResNetNetwork(configuration: configuration) { tensors[$0] }
+        let checkpoint = try CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.pth"))
+        return try TResNetNetwork(configuration: configuration) { checkpoint.stateDict[$0] }
     }
 
     static func runner() throws -> BatchRunner {
