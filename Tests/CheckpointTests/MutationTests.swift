@@ -4,18 +4,6 @@ import TestSupport
 import TResNetCheckpoint
 import TResNetCore
 
-/// SplitMix64: a small deterministic generator so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Mutated checkpoints never trap")
 struct MutationTests {
     /// Flips, overwrites and splices bytes of real fixtures; every outcome must be a value or a `TResNetError`.
@@ -24,7 +12,7 @@ struct MutationTests {
                                                "rezipped_deflate.pth", "wrapper_ema.pth", "../readers/lightning.ckpt"])
     func mutations(_ file: String) throws {
         let original = try Array(Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny(file))))
-        var rng = SplitMix64(state: UInt64(original.count))
+        var rng = SplitMix64(seed: UInt64(original.count))
         var refused = 0
         let rounds = ProcessInfo.processInfo.environment["TRESNET_MUTATIONS"].flatMap(Int.init) ?? 1500
         for _ in 0..<rounds {
