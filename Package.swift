@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ZooTests", dependencies: ["TResNetZoo", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "ImageTests", dependencies: ["TResNetImage", "TResNetRuntime", "TestSupport"],
+            name: "ImageTests", dependencies: ["TResNetImage", "TResNetCheckpoint", "TResNetRuntime", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
