@@ -24,8 +24,14 @@ typedef struct tk_jpeg_error_mgr {
 typedef struct tk_jpeg {
     struct jpeg_decompress_struct cinfo;
     tk_jpeg_error_mgr err;
+    struct jpeg_progress_mgr progress;
     int created;
+    int too_many_scans;
 } tk_jpeg;
+
+/// A progressive JPEG may declare thousands of tiny scans, each a full pass over the coefficients (a CPU
+/// bomb; libjpeg-turbo's tools cap them with -maxscans). More than this many scans is refused.
+#define TK_JPEG_MAX_SCANS 1000
 
 static void tk_jpeg_error_exit(j_common_ptr cinfo) {
     tk_jpeg_error_mgr *e = (tk_jpeg_error_mgr *)cinfo->err;
@@ -46,6 +52,19 @@ static void tk_jpeg_emit_message(j_common_ptr cinfo, int level) {
     if (e->warnings == 0) (*cinfo->err->format_message)(cinfo, e->first_warning);
     e->warnings += 1;
 }
+
+static void tk_jpeg_progress_monitor(j_common_ptr cinfo) {
+    if (!cinfo->is_decompressor) return;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->input_scan_number > TK_JPEG_MAX_SCANS) {
+        tk_jpeg *j = (tk_jpeg *)d->client_data;
+        j->too_many_scans = 1;
+        snprintf(j->err.message, sizeof j->err.message, "more than %d progressive scans", TK_JPEG_MAX_SCANS);
+        longjmp(j->err.jump, 1);
+    }
+}
+
+static inline int tk_jpeg_too_many_scans(const tk_jpeg *j) { return j->too_many_scans; }
 
 static inline tk_jpeg *tk_jpeg_new(void) {
     tk_jpeg *j = (tk_jpeg *)calloc(1, sizeof(tk_jpeg));
@@ -74,6 +93,9 @@ static inline int tk_jpeg_read_header(tk_jpeg *j, const unsigned char *data, uns
     if (setjmp(j->err.jump)) return -1;
     jpeg_create_decompress(&j->cinfo);
     j->created = 1;
+    j->cinfo.client_data = j;
+    j->progress.progress_monitor = tk_jpeg_progress_monitor;
+    j->cinfo.progress = &j->progress;
     jpeg_mem_src(&j->cinfo, data, size);
     jpeg_read_header(&j->cinfo, TRUE);
     switch (j->cinfo.num_components) {

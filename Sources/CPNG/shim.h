@@ -65,10 +65,11 @@ static inline int tk_png_truncated(const tk_png *p) { return p->truncated; }
 
 /// Reads the signature and the chunks up to the image data of the `size` bytes at `data` (which must stay alive
 /// until tk_png_free), and asks for rows of one sample per byte below 8 bits (values unscaled), 16-bit samples
-/// big-endian as stored, interlacing undone. Returns 0, or -1 with tk_png_message set.
-static inline int tk_png_read_header(tk_png *p, const unsigned char *data, size_t size, unsigned *width,
-                                     unsigned *height, int *bit_depth, int *color_type, int *interlaced,
-                                     size_t *row_bytes) {
+/// big-endian as stored, interlacing undone. Returns 0; -1 with tk_png_message set; -2 (width and height set)
+/// when the image has more than `max_pixels` pixels.
+static inline int tk_png_read_header(tk_png *p, const unsigned char *data, size_t size, unsigned long long max_pixels,
+                                     unsigned *width, unsigned *height, int *bit_depth, int *color_type,
+                                     int *interlaced, size_t *row_bytes) {
     p->data = data;
     p->size = size;
     p->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, p, tk_png_error, tk_png_warning);
@@ -82,6 +83,9 @@ static inline int tk_png_read_header(tk_png *p, const unsigned char *data, size_
     png_uint_32 w = 0, h = 0;
     int depth = 0, type = 0, interlace = 0;
     png_get_IHDR(p->png, p->info, &w, &h, &depth, &type, &interlace, NULL, NULL);
+    *width = w;
+    *height = h;
+    if ((unsigned long long)w * (unsigned long long)h > max_pixels) return -2;  // before libpng sizes its rows
     if (depth < 8) png_set_packing(p->png);
     if (interlace != PNG_INTERLACE_NONE) png_set_interlace_handling(p->png);
     png_read_update_info(p->png, p->info);

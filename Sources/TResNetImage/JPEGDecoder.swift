@@ -15,6 +15,9 @@ enum JPEGDecoder {
         defer { tk_jpeg_free(j) }
         func failure(_ stage: String) -> TResNetError {
             let message = String(cString: tk_jpeg_message(j))
+            if tk_jpeg_too_many_scans(j) != 0 {
+                return TResNetError(.limitExceeded, format: "jpeg", message)
+            }
             if tk_jpeg_truncated(j) != 0 {
                 return TResNetError(.truncated, format: "jpeg", "file is truncated (\(message))")
             }

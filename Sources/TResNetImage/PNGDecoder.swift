@@ -23,10 +23,13 @@ enum PNGDecoder {
         var width: UInt32 = 0, height: UInt32 = 0
         var depth: Int32 = 0, colorType: Int32 = 0, interlaced: Int32 = 0
         var rowBytes = 0
-        guard tk_png_read_header(p, base, bytes.count, &width, &height, &depth, &colorType, &interlaced,
-                                 &rowBytes) == 0 else {
-            throw failure("cannot read the headers")
+        let header = tk_png_read_header(p, base, bytes.count, UInt64(maximumImagePixels), &width, &height, &depth,
+                                        &colorType, &interlaced, &rowBytes)
+        if header == -2 {
+            throw TResNetError(.limitExceeded, format: "png",
+                               "\(width)×\(height) pixels is more than the \(maximumImagePixels) allowed")
         }
+        guard header == 0 else { throw failure("cannot read the headers") }
         let w = Int(width), h = Int(height)
         let samples: Int
         switch colorType {

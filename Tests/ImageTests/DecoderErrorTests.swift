@@ -128,3 +128,56 @@ import TResNetCore
         #expect(good.withUnsafeBytes { ExifReader.orientation(tiff: $0) } == .rotate270)
     }
 }
+
+@Suite struct DecoderLimitTests {
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            c ^= UInt32(b)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        }
+        return ~c
+    }
+
+    static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+
+    /// A PNG header declaring 100000 × 100000 pixels is refused before libpng sizes a row or we allocate.
+    @Test func hugePNGIsRefusedBeforeAllocation() throws {
+        let ihdr: [UInt8] = Array("IHDR".utf8) + Self.be32(100_000) + Self.be32(100_000) + [8, 2, 0, 0, 0]
+        let idat: [UInt8] = Array("IDAT".utf8)  // empty: png_read_info stops at the first IDAT
+        let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.be32(13) + ihdr + Self.be32(Self.crc32(ihdr))
+            + Self.be32(0) + idat + Self.be32(Self.crc32(idat))
+        let error = try #require(throws: TResNetError.self) { try ImageDecoder.decode(png) }
+        #expect(error.code == .limitExceeded, "\(error)")
+    }
+
+    /// A JPEG header declaring 60000 × 60000 pixels is refused before decoding.
+    @Test func hugeJPEGIsRefusedBeforeAllocation() throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DecoderErrorTests.path("baseline_97x75.jpg"))))
+        let sof = try #require((0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC0 })
+        bytes[sof + 5] = 0xEA; bytes[sof + 6] = 0x60  // height 60000
+        bytes[sof + 7] = 0xEA; bytes[sof + 8] = 0x60  // width 60000
+        let error = try #require(throws: TResNetError.self) { try ImageDecoder.decode(bytes) }
+        #expect(error.code == .limitExceeded, "\(error)")
+    }
+
+    /// A progressive JPEG whose last scan is repeated 1,100 times (libjpeg only warns about the bogus
+    /// progression) is stopped at 1,000 scans instead of burning CPU.
+    @Test func tooManyProgressiveScansAreRefused() throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DecoderErrorTests.path("progressive_80x120.jpg"))))
+        let sos = try #require((0..<(bytes.count - 1)).last { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
+        let eoi = bytes.count - 2
+        #expect(bytes[eoi] == 0xFF && bytes[eoi + 1] == 0xD9)
+        let scan = Array(bytes[sos..<eoi])
+        var bomb = Array(bytes[0..<eoi])
+        for _ in 0..<1100 { bomb += scan }
+        bomb += [0xFF, 0xD9]
+        let error = try #require(throws: TResNetError.self) { try ImageDecoder.decode(bomb) }
+        #expect(error.code == .limitExceeded && error.description.contains("scans"), "\(error)")
+        // the same file with a few repeats still decodes (the limit is not hit by ordinary files)
+        var fine = Array(bytes[0..<eoi])
+        for _ in 0..<3 { fine += scan }
+        fine += [0xFF, 0xD9]
+        _ = try ImageDecoder.decode(fine)
+    }
+}
