@@ -320,6 +320,9 @@ def make_imagefolder(folder, model):
 
 
 def make(folder):
+    # Pillow 13 picks the resize pass order by size (Pillow#9549); TResNetImage reproduces that order, and the
+    # references must come from a Pillow that has it.
+    assert int(PIL.__version__.split(".")[0]) >= 13, f"Pillow >= 13 needed, found {PIL.__version__}"
     out = os.path.join(folder, "images")
     for d in (out, os.path.join(folder, "imagefolder")):
         if os.path.isdir(d):
