@@ -68,7 +68,7 @@ public struct JSONNumber: Sendable, Equatable {
     public init?(literal text: String) {
         guard let d = Double(text), d.isFinite else { return nil }
         double = d
-        let integer = !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+        let integer = !text.utf8.contains { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }
         let negative = text.utf8.first == UInt8(ascii: "-")
         var f: UInt8 = 0
         var m: UInt64 = 0

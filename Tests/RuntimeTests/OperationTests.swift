@@ -1,0 +1,59 @@
+import Testing
+import TestSupport
+import TResNetCheckpoint
+import TResNetCore
+@testable import TResNetRuntime
+
+/// Each building block against the timm/torch module it mirrors (Fixtures/gen_ops.py → Fixtures/tiny/ops.npz).
+@Suite("Operations against PyTorch")
+struct OperationTests {
+    let ops: [String: Tensor]
+
+    init() throws {
+        ops = Dictionary(uniqueKeysWithValues: try NpzArchive.read(path: FixturePaths.tiny("ops.npz")).map { ($0.name, $0.tensor) })
+    }
+
+    /// NCHW tensor → NHWC feature map.
+    func featureMap(_ t: Tensor) throws -> FeatureMap {
+        let (n, c, h, w) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
+        let v = try t.floats()
+        var out = FeatureMap(n: n, h: h, w: w, c: c)
+        for b in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
+            out.data[((b * h + y) * w + x) * c + ch] = v[((b * c + ch) * h + y) * w + x]
+        } } } }
+        return out
+    }
+
+    func expectClose(_ actual: Tensor, _ name: String, absolute: Double = 1e-6) throws {
+        let expected = try #require(ops[name])
+        let cmp = try TapComparison(name: name, actual: actual, expected: expected,
+                                    tolerance: Tolerance(absolute: absolute, relative: 1e-6))
+        #expect(cmp.passed, "\(name): max abs \(cmp.maxAbsoluteError) at \(cmp.worstIndex)")
+    }
+
+    @Test func spaceToDepthMatchesTimmExactly() throws {
+        let x = try #require(ops["s2d.input"])
+        let values = try x.floats()
+        let y = values.withUnsafeBufferPointer { spaceToDepth($0, n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3]) }
+        try expectClose(y.nchw(), "s2d.output", absolute: 0)
+    }
+
+    @Test(arguments: ["blur_even", "blur_odd"])
+    func blurPoolMatchesTimm(_ name: String) throws {
+        try expectClose(blurPool(try featureMap(try #require(ops["\(name).input"]))).nchw(), "\(name).output")
+    }
+
+    @Test func ceilModeAveragePoolMatchesTorch() throws {
+        try expectClose(averagePool2x2(try featureMap(try #require(ops["avgpool.input"]))).nchw(), "avgpool.output")
+    }
+
+    @Test func squeezeExciteMatchesTimm() throws {
+        let w1 = try #require(ops["se.fc1.weight"]), w2 = try #require(ops["se.fc2.weight"])
+        let se = SqueezeExcite(channels: w1.shape[1], reduced: w1.shape[0], w1: try w1.floats(),
+                               b1: try #require(ops["se.fc1.bias"]).floats(), w2: try w2.floats(),
+                               b2: try #require(ops["se.fc2.bias"]).floats())
+        var x = try featureMap(try #require(ops["se.input"]))
+        se.apply(&x)
+        try expectClose(x.nchw(), "se.output")
+    }
+}
