@@ -18,8 +18,8 @@ enum PixelConversions {
         let n = cmyk.count / 4
         var out = [UInt8](repeating: 0, count: n * 3)
         for i in 0..<n {
-            let k = 255 - Int(cmyk[4 * i + 3])
-            let nk = 255 - k
+            // CMYK;I: PIL's K is 255 − stored, so nk = 255 − K is the stored byte; C, M, Y are 255 − stored
+            let nk = Int(cmyk[4 * i + 3])
             for ch in 0..<3 {
                 let c = 255 - Int(cmyk[4 * i + ch])
                 out[3 * i + ch] = clip8(nk - mulDiv255(c, nk))
