@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "tresnet-predict", targets: ["tresnet-predict"]),
         .executable(name: "tresnet-verify", targets: ["tresnet-verify"]),
         .executable(name: "tresnet-zoo", targets: ["tresnet-zoo"]),
+        .executable(name: "tresnet-validate", targets: ["tresnet-validate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // protoc-c output for the project's minimal onnx.proto (regenerate with Sources/CONNXProto/regenerate.sh).
         .target(name: "CONNXProto", dependencies: ["CProtobufC"], exclude: ["onnx.proto", "regenerate.sh"]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // MARK: - Library modules
         // Vocabulary: tensors, dtypes, bounded byte cursors, errors, hashing, file I/O. No C.
@@ -49,12 +52,16 @@ let package = Package(
             swiftSettings: swiftSettings),
         // The zoo catalog and label sets (data in Zoo/, loaded from resources).
         .target(name: "TResNetZoo", dependencies: ["TResNetCore", "TResNetModel"], swiftSettings: swiftSettings),
+        // Image decoding (libjpeg-turbo, libpng) and preprocessing equal to PIL + timm's eval transform;
+        // classification and ImageFolder validation over a "batch → logits" closure.
+        .target(name: "TResNetImage", dependencies: ["TResNetCore", "CJPEG", "CPNG"], swiftSettings: swiftSettings),
         // Pipelines the CLIs share: open any source, bind, convert, verify.
         .target(
             name: "TResNetKit",
             dependencies: [
                 "TResNetCore", "TResNetCheckpoint", "TResNetFormat", "TResNetModel", "TResNetRuntime", "TResNetZoo",
                 "TResNetONNX",
+                "TResNetImage",
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -68,6 +75,7 @@ let package = Package(
         .executableTarget(name: "tresnet-predict", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-verify", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-zoo", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "tresnet-validate", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TResNetKit"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
@@ -79,6 +87,9 @@ let package = Package(
         .testTarget(name: "ZooTests", dependencies: ["TResNetZoo", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ONNXTests", dependencies: ["TResNetONNX", "TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ImageTests", dependencies: ["TResNetImage", "TResNetCheckpoint", "TResNetRuntime", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -28,6 +28,7 @@ from safetensors.torch import save_file
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_ops  # noqa: E402
 import gen_onnx  # noqa: E402
+import gen_images  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TAPS = ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4",
@@ -303,7 +304,7 @@ def hostile_pickles(folder, manifest, marker):
 def tiny(folder):
     os.makedirs(folder, exist_ok=True)
     for f in os.listdir(folder):
-        if os.path.isfile(os.path.join(folder, f)):  # npy/ is gen_numpy's (it clears it itself)
+        if os.path.isfile(os.path.join(folder, f)):  # npy/ (gen_numpy), images/ and imagefolder/ (gen_images)
             os.remove(os.path.join(folder, f))
     man = Manifest(folder)
     models = {}
@@ -461,6 +462,7 @@ def main():
     torch.set_num_threads(2)
     if not args.only_full:
         tiny(os.path.join(HERE, "tiny"))
+        gen_images.make(os.path.join(HERE, "tiny"))  # test images + PIL/timm references (needs tiny_v1.pth)
         keys(os.path.join(HERE, "keys"))
     if args.full or args.only_full:
         full(os.path.join(HERE, "full"))

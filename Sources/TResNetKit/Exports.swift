@@ -2,6 +2,7 @@
 @_exported import TResNetCheckpoint
 @_exported import TResNetCore
 @_exported import TResNetFormat
+@_exported import TResNetImage
 @_exported import TResNetModel
 @_exported import TResNetRuntime
 @_exported import TResNetZoo

@@ -1,0 +1,151 @@
+// libpng behind a setjmp boundary: libpng reports fatal errors by longjmp to png_jmpbuf, so every call that can
+// fail runs inside one of these C helpers (never across Swift frames) and hands Swift a status and a message.
+// Swift calls only the tk_png_* functions below, from Sources/TResNetImage/PNGDecoder.swift.
+#ifndef TRESNET_CPNG_SHIM_H
+#define TRESNET_CPNG_SHIM_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <png.h>
+
+typedef struct tk_png {
+    png_structp png;
+    png_infop info;
+    const unsigned char *data;
+    size_t size;
+    size_t position;
+    char message[256];
+    char first_warning[256];
+    int warnings;
+    int truncated;
+    png_bytepp rows;
+} tk_png;
+
+static void tk_png_error(png_structp png, png_const_charp message) {
+    tk_png *p = (tk_png *)png_get_error_ptr(png);
+    if (p->message[0] == 0) snprintf(p->message, sizeof p->message, "%s", message);
+    png_longjmp(png, 1);
+}
+
+static void tk_png_warning(png_structp png, png_const_charp message) {
+    tk_png *p = (tk_png *)png_get_error_ptr(png);
+    if (p->warnings == 0) snprintf(p->first_warning, sizeof p->first_warning, "%s", message);
+    p->warnings += 1;
+}
+
+// Reads from the in-memory file; asking for bytes past its end is a truncated file.
+static void tk_png_read(png_structp png, png_bytep out, png_size_t length) {
+    tk_png *p = (tk_png *)png_get_io_ptr(png);
+    if (length > p->size - p->position) {
+        p->truncated = 1;
+        snprintf(p->message, sizeof p->message, "file is truncated: %zu more bytes needed at offset %zu",
+                 (size_t)length, p->position);
+        png_longjmp(png, 1);
+    }
+    memcpy(out, p->data + p->position, length);
+    p->position += length;
+}
+
+static inline tk_png *tk_png_new(void) { return (tk_png *)calloc(1, sizeof(tk_png)); }
+
+static inline void tk_png_free(tk_png *p) {
+    if (!p) return;
+    if (p->png) png_destroy_read_struct(&p->png, p->info ? &p->info : NULL, NULL);
+    free(p->rows);
+    free(p);
+}
+
+static inline const char *tk_png_message(const tk_png *p) { return p->message; }
+static inline const char *tk_png_first_warning(const tk_png *p) { return p->first_warning; }
+static inline int tk_png_warnings(const tk_png *p) { return p->warnings; }
+static inline int tk_png_truncated(const tk_png *p) { return p->truncated; }
+
+/// Reads the signature and the chunks up to the image data of the `size` bytes at `data` (which must stay alive
+/// until tk_png_free), and asks for rows of one sample per byte below 8 bits (values unscaled), 16-bit samples
+/// big-endian as stored, interlacing undone. Returns 0; -1 with tk_png_message set; -2 (width and height set)
+/// when the image has more than `max_pixels` pixels.
+static inline int tk_png_read_header(tk_png *p, const unsigned char *data, size_t size, unsigned long long max_pixels,
+                                     unsigned *width, unsigned *height, int *bit_depth, int *color_type,
+                                     int *interlaced, size_t *row_bytes) {
+    p->data = data;
+    p->size = size;
+    p->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, p, tk_png_error, tk_png_warning);
+    if (!p->png) { snprintf(p->message, sizeof p->message, "libpng could not start"); return -1; }
+    p->info = png_create_info_struct(p->png);
+    if (!p->info) { snprintf(p->message, sizeof p->message, "libpng could not start"); return -1; }
+    if (setjmp(png_jmpbuf(p->png))) return -1;
+    png_set_read_fn(p->png, p, tk_png_read);
+    png_set_user_limits(p->png, 0x7fffffffU, 0x7fffffffU);  // the caller checks the pixel count
+    png_read_info(p->png, p->info);
+    png_uint_32 w = 0, h = 0;
+    int depth = 0, type = 0, interlace = 0;
+    png_get_IHDR(p->png, p->info, &w, &h, &depth, &type, &interlace, NULL, NULL);
+    *width = w;
+    *height = h;
+    if ((unsigned long long)w * (unsigned long long)h > max_pixels) return -2;  // before libpng sizes its rows
+    if (depth < 8) png_set_packing(p->png);
+    if (interlace != PNG_INTERLACE_NONE) png_set_interlace_handling(p->png);
+    png_read_update_info(p->png, p->info);
+    *width = w;
+    *height = h;
+    *bit_depth = depth;
+    *color_type = type;
+    *interlaced = interlace != PNG_INTERLACE_NONE;
+    *row_bytes = png_get_rowbytes(p->png, p->info);
+    return 0;
+}
+
+/// The palette (PLTE) as RGB triples into `rgb` (room for 256); returns the entry count (0 when absent).
+static inline int tk_png_palette(tk_png *p, unsigned char *rgb) {
+    png_colorp palette = NULL;
+    int count = 0;
+    if (png_get_PLTE(p->png, p->info, &palette, &count) != PNG_INFO_PLTE || !palette) return 0;
+    if (count > 256) count = 256;
+    for (int i = 0; i < count; i++) {
+        rgb[3 * i + 0] = palette[i].red;
+        rgb[3 * i + 1] = palette[i].green;
+        rgb[3 * i + 2] = palette[i].blue;
+    }
+    return count;
+}
+
+/// Decodes the image into `out`: `rows` rows of `row_bytes` bytes. Returns 0, or -1 with tk_png_message set.
+static inline int tk_png_decode(tk_png *p, unsigned char *out, size_t row_bytes, size_t rows) {
+    if (row_bytes != png_get_rowbytes(p->png, p->info) || rows != png_get_image_height(p->png, p->info)) {
+        snprintf(p->message, sizeof p->message, "output geometry differs from the header");
+        return -1;
+    }
+    p->rows = (png_bytepp)malloc((rows ? rows : 1) * sizeof(png_bytep));
+    if (!p->rows) { snprintf(p->message, sizeof p->message, "out of memory"); return -1; }
+    for (size_t y = 0; y < rows; y++) p->rows[y] = out + y * row_bytes;
+    if (setjmp(png_jmpbuf(p->png))) return -1;
+    png_read_image(p->png, p->rows);
+    return 0;
+}
+
+/// Reads the chunks after the image data (PIL reads them too, for a late eXIf). Returns 0, or -1 when they are
+/// broken or missing; PIL ignores that, and so does the caller. Call only after tk_png_decode succeeded.
+static inline int tk_png_read_end(tk_png *p) {
+    if (setjmp(png_jmpbuf(p->png))) return -1;
+    png_read_end(p->png, p->info);
+    return 0;
+}
+
+/// The eXIf chunk (a TIFF structure) if present: its bytes stay owned by libpng until tk_png_free.
+static inline const unsigned char *tk_png_exif(tk_png *p, unsigned *length) {
+#ifdef PNG_eXIf_SUPPORTED
+    png_bytep exif = NULL;
+    png_uint_32 n = 0;
+    if (png_get_eXIf_1(p->png, p->info, &n, &exif) == PNG_INFO_eXIf && exif) {
+        *length = n;
+        return exif;
+    }
+#endif
+    *length = 0;
+    return NULL;
+}
+
+#endif

@@ -1,0 +1,55 @@
+import TResNetCore
+
+/// Decodes JPEG and PNG files to 8-bit RGB the way `ImageOps.exif_transpose(Image.open(p)).convert("RGB")`
+/// does in PIL: same libjpeg decode, same mode conversions, EXIF orientation applied (JPEG APP1, PNG eXIf).
+/// The format is found from the first bytes, never from the file name.
+public enum ImageDecoder {
+    /// The container formats understood.
+    public enum Format: String, Sendable {
+        case jpeg, png
+    }
+
+    /// The format of `bytes` from its signature; nil when neither JPEG nor PNG.
+    public static func sniff(_ bytes: UnsafeRawBufferPointer) -> Format? {
+        if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        if bytes.count >= 8, Array(bytes[0..<8]) == png { return .png }
+        return nil
+    }
+
+    /// Decodes the file at `path`.
+    /// - Parameter applyOrientation: honour the EXIF orientation (default); false keeps the stored layout.
+    /// - Throws: `TResNetError` naming the file: `.io` when it cannot be read, `.unsupported` for other formats,
+    ///   `.truncated` / `.malformed` for broken files, `.limitExceeded` for images over `maximumImagePixels`.
+    public static func decode(path: String, applyOrientation: Bool = true) throws -> RGBImage {
+        let store = try ByteStore.map(path: path)
+        return try TResNetError.naming(path) { try decode(store.bytes, applyOrientation: applyOrientation) }
+    }
+
+    /// Decodes an in-memory file.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true) throws -> RGBImage {
+        switch sniff(bytes) {
+        case .jpeg:
+            let image = try JPEGDecoder.decode(bytes)
+            return applyOrientation ? image.oriented(ExifReader.jpegOrientation(bytes)) : image
+        case .png:
+            let (image, orientation) = try PNGDecoder.decode(bytes)
+            return applyOrientation ? image.oriented(orientation) : image
+        case nil:
+            let head = bytes.prefix(8).map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
+            throw TResNetError(.unsupported, format: "image",
+                               bytes.isEmpty ? "empty file" : "not a JPEG or PNG file (starts \(head))")
+        }
+    }
+
+    /// Decodes an in-memory file.
+    public static func decode(_ bytes: [UInt8], applyOrientation: Bool = true) throws -> RGBImage {
+        try bytes.withUnsafeBytes { try decode($0, applyOrientation: applyOrientation) }
+    }
+}
+
+extension String {
+    fileprivate func leftPad(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,119 @@
+import CPNG
+import TResNetCore
+
+/// The one file that calls libpng (through the setjmp helpers in Sources/CPNG/shim.h).
+///
+/// libpng only unpacks (sub-byte samples to one byte, interlacing undone); the conversion to RGB is PIL's
+/// (`PngImagePlugin._MODES` raw modes, then `convert("RGB")`): 1/2/4-bit gray scaled to 0…255, 16-bit colour
+/// keeps the high byte, 16-bit gray (`I;16`) is clipped at 255, palettes are looked up, alpha and `tRNS` are
+/// dropped, and gamma, ICC and other colour chunks are ignored. An `eXIf` chunk's orientation is returned.
+enum PNGDecoder {
+    /// The RGB image as stored and the orientation its eXIf chunk records (PIL's `exif_transpose` honours it).
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> (RGBImage, ExifOrientation) {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
+            throw TResNetError(.truncated, format: "png", "empty file")
+        }
+        guard let p = tk_png_new() else { throw TResNetError(.io, format: "png", "out of memory") }
+        defer { tk_png_free(p) }
+        func failure(_ stage: String) -> TResNetError {
+            let message = String(cString: tk_png_message(p))
+            if tk_png_truncated(p) != 0 { return TResNetError(.truncated, format: "png", message) }
+            return TResNetError(.malformed, format: "png", "\(stage): \(message)")
+        }
+        var width: UInt32 = 0, height: UInt32 = 0
+        var depth: Int32 = 0, colorType: Int32 = 0, interlaced: Int32 = 0
+        var rowBytes = 0
+        let header = tk_png_read_header(p, base, bytes.count, UInt64(maximumImagePixels), &width, &height, &depth,
+                                        &colorType, &interlaced, &rowBytes)
+        if header == -2 {
+            throw TResNetError(.limitExceeded, format: "png",
+                               "\(width)×\(height) pixels is more than the \(maximumImagePixels) allowed")
+        }
+        guard header == 0 else { throw failure("cannot read the headers") }
+        let w = Int(width), h = Int(height)
+        let samples: Int
+        switch colorType {
+        case 0, 3: samples = 1
+        case 2: samples = 3
+        case 4: samples = 2
+        case 6: samples = 4
+        default: throw TResNetError(.unsupported, format: "png", "colour type \(colorType)")
+        }
+        let sampleBytes = depth == 16 ? 2 : 1
+        guard w > 0, h > 0, let pixels = Checked.multiply(w, h), pixels <= maximumImagePixels else {
+            throw TResNetError(.limitExceeded, format: "png",
+                               "\(w)×\(h) pixels is more than the \(maximumImagePixels) allowed")
+        }
+        guard let expected = Checked.product([w, samples, sampleBytes]), expected == rowBytes,
+              let total = Checked.multiply(rowBytes, h) else {
+            throw TResNetError(.malformed, format: "png", "row size \(rowBytes) does not fit \(w) pixels")
+        }
+        var palette = [UInt8](repeating: 0, count: 768)
+        let paletteCount = colorType == 3 ? palette.withUnsafeMutableBufferPointer { tk_png_palette(p, $0.baseAddress) } : 0
+        if colorType == 3, paletteCount == 0 {
+            throw TResNetError(.malformed, format: "png", "palette image without a PLTE chunk")
+        }
+        var raw = [UInt8](repeating: 0, count: total)
+        let status = raw.withUnsafeMutableBufferPointer { tk_png_decode(p, $0.baseAddress, rowBytes, h) }
+        guard status == 0 else { throw failure("cannot decode") }
+        _ = tk_png_read_end(p)  // trailing chunks: a broken or missing tail is ignored, as PIL ignores it
+        var exifLength: UInt32 = 0
+        var orientation = ExifOrientation.normal
+        if let exif = tk_png_exif(p, &exifLength), exifLength > 0 {
+            orientation = ExifReader.orientation(tiff: UnsafeRawBufferPointer(start: exif, count: Int(exifLength)))
+                ?? .normal
+        }
+        let image = convert(raw, width: w, height: h, colorType: Int(colorType), depth: Int(depth),
+                            palette: palette, paletteCount: Int(paletteCount))
+        return (image, orientation)
+    }
+
+    static func convert(_ raw: [UInt8], width w: Int, height h: Int, colorType: Int, depth: Int,
+                        palette: [UInt8], paletteCount: Int) -> RGBImage {
+        let n = w * h
+        var out = [UInt8](repeating: 0, count: n * 3)
+        func put(_ i: Int, _ r: UInt8, _ g: UInt8, _ b: UInt8) {
+            out[3 * i] = r
+            out[3 * i + 1] = g
+            out[3 * i + 2] = b
+        }
+        switch (colorType, depth) {
+        case (0, 16):  // I;16B → I;16 → RGB: values above 255 become 255 (PIL I16_RGB)
+            for i in 0..<n {
+                let v = raw[2 * i] == 0 ? raw[2 * i + 1] : 255
+                put(i, v, v, v)
+            }
+        case (0, _):  // 1/2/4-bit gray are scaled to 0…255 (PIL "1", L;2, L;4), 8-bit kept
+            let scale: UInt8 = depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1
+            for i in 0..<n {
+                let v = raw[i] &* scale
+                put(i, v, v, v)
+            }
+        case (2, 16), (6, 16), (4, 16):  // RGB;16B, RGBA;16B, LA;16B: the high byte of each sample
+            let s = colorType == 2 ? 3 : colorType == 6 ? 4 : 2
+            for i in 0..<n {
+                let px = 2 * s * i
+                if colorType == 4 {
+                    put(i, raw[px], raw[px], raw[px])
+                } else {
+                    put(i, raw[px], raw[px + 2], raw[px + 4])
+                }
+            }
+        case (2, _), (6, _):
+            let s = colorType == 2 ? 3 : 4
+            for i in 0..<n { put(i, raw[s * i], raw[s * i + 1], raw[s * i + 2]) }
+        case (4, _):
+            for i in 0..<n { put(i, raw[2 * i], raw[2 * i], raw[2 * i]) }
+        default:  // palette; an index past the PLTE entries is black in PIL 13
+            for i in 0..<n {
+                let index = Int(raw[i])
+                if index < paletteCount {
+                    put(i, palette[3 * index], palette[3 * index + 1], palette[3 * index + 2])
+                } else {
+                    put(i, 0, 0, 0)
+                }
+            }
+        }
+        return RGBImage(unchecked: w, h, out)
+    }
+}

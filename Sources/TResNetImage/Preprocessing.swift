@@ -1,0 +1,119 @@
+import TResNetCore
+
+/// timm's eval transform (`transforms_imagenet_eval`) on an RGB image, step for step as torchvision runs it on a
+/// PIL image: `Resize` (torchvision's output-size rule, PIL's resampling), `CenterCrop` (torchvision's offsets,
+/// zero padding when the crop is larger), `ToTensor` (`/255` in f32), `Normalize` (`(x − mean) / std` in f32).
+public struct Preprocessing: Sendable {
+    public let config: PreprocessingConfig
+
+    /// - Throws: `.usage` when the configuration is out of range.
+    public init(_ config: PreprocessingConfig) throws {
+        try config.validate()
+        self.config = config
+    }
+
+    /// torchvision's `Resize` target `(width, height)` for an image of `width × height`.
+    public func resizeTarget(width: Int, height: Int) -> (width: Int, height: Int) {
+        let s = config.scaleSize
+        switch config.cropMode {
+        case .squash:
+            return (s, s)
+        case .center:
+            // _compute_resized_output_size: the shorter side to s, the longer to int(s * long / short)
+            let (short, long) = width <= height ? (width, height) : (height, width)
+            let newLong = Int((Double(s * long) / Double(short)).rounded(.towardZero))
+            return width <= height ? (s, newLong) : (newLong, s)
+        }
+    }
+
+    /// The resized and cropped 8-bit image (`inputSize × inputSize`), before scaling to [0, 1]. Only the cropped
+    /// window of the resize is computed (identical to resizing everything, see `PILResample`).
+    /// - Throws: `.limitExceeded` when the resize target would have more than `maximumImagePixels` pixels.
+    public func resizedAndCropped(_ image: RGBImage) throws -> RGBImage {
+        let target = resizeTarget(width: image.width, height: image.height)
+        guard let pixels = Checked.multiply(target.width, target.height), pixels <= maximumImagePixels else {
+            throw TResNetError(.limitExceeded, format: "resize", "resizing \(image.width)×\(image.height) to "
+                + "\(target.width)×\(target.height) is more than \(maximumImagePixels) pixels")
+        }
+        let size = config.inputSize
+        let crop = Self.centerCropWindow(width: target.width, height: target.height, size: size)
+        let columns = max(0, crop.x)..<min(target.width, crop.x + size)
+        let rows = max(0, crop.y)..<min(target.height, crop.y + size)
+        let window = try PILResample.resize(image, width: target.width, height: target.height,
+                                            filter: config.interpolation, columns: columns, rows: rows)
+        if columns.count == size, rows.count == size { return window }
+        // the crop is larger than the image: zero padding around it
+        var out = [UInt8](repeating: 0, count: size * size * 3)
+        for (yy, y) in rows.enumerated() {
+            let d = ((y - crop.y) * size + (columns.lowerBound - crop.x)) * 3, s = yy * columns.count * 3
+            out[d..<(d + columns.count * 3)] = window.pixels[s..<(s + columns.count * 3)]
+        }
+        return RGBImage(unchecked: size, size, out)
+    }
+
+    /// torchvision's `center_crop` on a PIL image as a window of the image: its top-left corner, which is
+    /// negative where the crop is larger than the image (zero padding, left/top getting the smaller half), with
+    /// the offsets `int(round((side - crop) / 2.0))` (Python's round-half-to-even) taken in the padded image.
+    public static func centerCropWindow(width: Int, height: Int, size: Int) -> (x: Int, y: Int) {
+        let padLeft = size > width ? (size - width) / 2 : 0
+        let padTop = size > height ? (size - height) / 2 : 0
+        let (w, h) = (max(width, size), max(height, size))
+        let top = Int((Double(h - size) / 2.0).rounded(.toNearestOrEven))
+        let left = Int((Double(w - size) / 2.0).rounded(.toNearestOrEven))
+        return (left - padLeft, top - padTop)
+    }
+
+    /// torchvision's `center_crop` on an RGB image (see `centerCropWindow`).
+    public static func centerCrop(_ image: RGBImage, size: Int) -> RGBImage {
+        let crop = centerCropWindow(width: image.width, height: image.height, size: size)
+        if crop == (0, 0), image.width == size, image.height == size { return image }
+        var out = [UInt8](repeating: 0, count: size * size * 3)
+        for y in 0..<size {
+            let sy = y + crop.y
+            guard sy >= 0, sy < image.height else { continue }
+            for x in 0..<size {
+                let sx = x + crop.x
+                guard sx >= 0, sx < image.width else { continue }
+                let s = (sy * image.width + sx) * 3, d = (y * size + x) * 3
+                out[d] = image.pixels[s]
+                out[d + 1] = image.pixels[s + 1]
+                out[d + 2] = image.pixels[s + 2]
+            }
+        }
+        return RGBImage(unchecked: size, size, out)
+    }
+
+    /// The network input for one image: `[3, inputSize, inputSize]` f32, channel-major.
+    public func values(_ image: RGBImage) throws -> [Float] {
+        let cropped = try resizedAndCropped(image)
+        return Self.toTensor(cropped, mean: config.mean, std: config.std)
+    }
+
+    /// `ToTensor` + `Normalize`: `(Float(v) / 255 − mean[c]) / std[c]`, CHW.
+    public static func toTensor(_ image: RGBImage, mean: [Float], std: [Float]) -> [Float] {
+        let plane = image.width * image.height
+        var out = [Float](repeating: 0, count: plane * 3)
+        let identity = mean == [0, 0, 0] && std == [1, 1, 1]
+        for i in 0..<plane {
+            for c in 0..<3 {
+                let v = Float(image.pixels[3 * i + c]) / 255
+                out[c * plane + i] = identity ? v : (v - mean[c]) / std[c]
+            }
+        }
+        return out
+    }
+
+    /// A batch `[N, 3, inputSize, inputSize]` f32 of already-decoded images.
+    public func batch(_ images: [RGBImage]) throws -> Tensor {
+        var all: [Float] = []
+        all.reserveCapacity(images.count * 3 * config.inputSize * config.inputSize)
+        for image in images { all += try values(image) }
+        return Tensor(shape: [images.count, 3, config.inputSize, config.inputSize], floats: all)
+    }
+
+    /// Decodes (EXIF orientation honoured) and preprocesses the file at `path`: `[3, inputSize, inputSize]`.
+    public func values(path: String) throws -> [Float] {
+        let image = try ImageDecoder.decode(path: path)
+        return try TResNetError.naming(path) { try values(image) }
+    }
+}

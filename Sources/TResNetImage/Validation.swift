@@ -1,0 +1,151 @@
+import Foundation
+import TResNetCore
+
+/// A validation run's result: top-1/top-5 over the readable images, the unreadable files with their errors,
+/// the speed, and each image's predicted class indices. Encodes to the JSON `tresnet-validate --json` writes.
+public struct ValidationReport: Codable, Sendable {
+    public struct Unreadable: Codable, Sendable, Equatable {
+        /// Relative to the folder root.
+        public let path: String
+        public let error: String
+    }
+
+    public struct PerImage: Codable, Sendable, Equatable {
+        public let path: String
+        public let target: Int
+        /// The top-k class indices, most probable first.
+        public let predicted: [Int]
+    }
+
+    public let root: String
+    public let classes: [String]
+    public let preprocessing: PreprocessingConfig
+    /// Samples considered (after `--limit`), readable or not.
+    public let samples: Int
+    /// Images classified (readable samples).
+    public let images: Int
+    public let top1Correct: Int
+    public let top5Correct: Int
+    /// Percentages of `images`.
+    public let top1: Double
+    public let top5: Double
+    public let unreadable: [Unreadable]
+    public let seconds: Double
+    public let imagesPerSecond: Double
+    public let batchSize: Int
+    public let perImage: [PerImage]
+
+    enum CodingKeys: String, CodingKey {
+        case root, classes, preprocessing, samples, images, unreadable, seconds, top1, top5
+        case top1Correct = "top1_correct", top5Correct = "top5_correct", imagesPerSecond = "images_per_second"
+        case batchSize = "batch_size", perImage = "per_image"
+    }
+
+    /// The JSON report (sorted keys, pretty printed).
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// The summary lines a CLI prints.
+    public var summary: String {
+        var lines = [String(format: "top-1 %.3f%%  top-5 %.3f%%  (%d images, %d/%d correct)", top1, top5, images,
+                            top1Correct, top5Correct),
+                     String(format: "%.1f images/s (%.2f s, batch %d)", imagesPerSecond, seconds, batchSize)]
+        if !unreadable.isEmpty {
+            lines.append("\(unreadable.count) unreadable image(s):")
+            lines += unreadable.map { "  \(displaySafe($0.path)): \($0.error)" }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Progress of a running validation, for a progress bar.
+public struct ValidationProgress: Sendable {
+    public let done: Int
+    public let total: Int
+    public let correctTop1: Int
+    public let classified: Int
+    public let unreadable: Int
+    public let elapsed: Double
+
+    /// One line: `[#########-----------]  450/1000  57.3 img/s  top-1 71.2%  1 unreadable`.
+    public func bar(width: Int = 30) -> String {
+        let filled = total == 0 ? width : min(width, done * width / total)
+        let rate = elapsed > 0 ? Double(classified) / elapsed : 0
+        var line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
+        line += "\(done)/\(total)  " + String(format: "%.1f img/s", rate)
+        if classified > 0 { line += String(format: "  top-1 %.1f%%", 100 * Double(correctTop1) / Double(classified)) }
+        if unreadable > 0 { line += "  \(unreadable) unreadable" }
+        return line
+    }
+}
+
+/// Validation on an `ImageFolder` (the seed's `infer.py` loop): batches of decoded, preprocessed images through
+/// the classifier's runner, top-1 and top-5 against the folder's class index, unreadable files counted and
+/// listed, never fatal.
+public enum Validation {
+    /// - Parameters:
+    ///   - limit: only the first `limit` samples (in folder order).
+    ///   - progress: called after every batch (and once at the start).
+    public static func run(folder: ImageFolder, classifier: ImageClassifier, batchSize: Int = 32, limit: Int? = nil,
+                           progress: ((ValidationProgress) -> Void)? = nil) throws -> ValidationReport {
+        guard batchSize >= 1 else { throw TResNetError(.usage, "batch size must be at least 1") }
+        if let limit, limit < 0 { throw TResNetError(.usage, "limit must not be negative") }
+        let samples = Array(folder.samples.prefix(limit ?? folder.samples.count))
+        let clock = ContinuousClock()
+        let start = clock.now
+        func elapsed() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        var unreadable: [ValidationReport.Unreadable] = []
+        var perImage: [ValidationReport.PerImage] = []
+        var top1 = 0, top5 = 0, done = 0
+        var pending: [(ImageFolder.Sample, [Float])] = []
+
+        func report() {
+            progress?(ValidationProgress(done: done, total: samples.count, correctTop1: top1,
+                                         classified: perImage.count, unreadable: unreadable.count,
+                                         elapsed: elapsed()))
+        }
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            let s = classifier.preprocessing.config.inputSize
+            let input = Tensor(shape: [pending.count, 3, s, s], floats: pending.flatMap(\.1))
+            let rows = try classifier.runChecked(input, count: pending.count)
+            for ((sample, _), row) in zip(pending, rows) {
+                let predicted = ImageClassifier.topK(row, k: 5)
+                if predicted.first == sample.classIndex { top1 += 1 }
+                if predicted.contains(sample.classIndex) { top5 += 1 }
+                perImage.append(.init(path: sample.relativePath, target: sample.classIndex, predicted: predicted))
+            }
+            pending.removeAll(keepingCapacity: true)
+            report()
+        }
+
+        report()
+        for sample in samples {
+            do {
+                pending.append((sample, try classifier.preprocessing.values(path: folder.path(of: sample))))
+            } catch let e as TResNetError {
+                var described = e
+                described.file = nil  // the path is listed beside it
+                unreadable.append(.init(path: sample.relativePath, error: described.description))
+            }
+            done += 1
+            if pending.count >= batchSize { try flush() }
+        }
+        try flush()
+        report()
+        let seconds = elapsed()
+        let n = perImage.count
+        return ValidationReport(
+            root: folder.root, classes: folder.classes, preprocessing: classifier.preprocessing.config,
+            samples: samples.count, images: n, top1Correct: top1, top5Correct: top5,
+            top1: n == 0 ? 0 : 100 * Double(top1) / Double(n), top5: n == 0 ? 0 : 100 * Double(top5) / Double(n),
+            unreadable: unreadable, seconds: seconds, imagesPerSecond: seconds > 0 ? Double(n) / seconds : 0,
+            batchSize: batchSize, perImage: perImage)
+    }
+}
