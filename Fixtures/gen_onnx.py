@@ -163,7 +163,10 @@ def full(folder):
     gen = torch.Generator().manual_seed(11)
     x = torch.rand(1, 3, 224, 224, generator=gen)
     cfg = G.FULL["tresnet_m"]
-    model = G.make_model(cfg, seed=3, calib_size=224, calib_batches=2)
+    # the very weights generate.py's full() saved (so the calibration policy lives in one place)
+    model = G.TResNet(**cfg)
+    model.load_state_dict(torch.load(os.path.join(folder, "tresnet_m.pth")))
+    model.eval()
     ref = os.path.join(folder, "tresnet_m.reference.npz")
     if not os.path.exists(ref):
         G.write_reference(ref, model, x)

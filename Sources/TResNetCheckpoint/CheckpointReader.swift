@@ -21,8 +21,10 @@ public enum CheckpointReader {
             switch kind {
             case .pytorchZip:
                 let archive = try ZipArchive.open(store, path: path)
-                if archive.entries.allSatisfy({ $0.name.hasSuffix(".npy") }) {
-                    throw notYet("NumPy .npz archive")
+                if !archive.entries.isEmpty, archive.entries.allSatisfy({ $0.name.hasSuffix(".npy") }) {
+                    var arrays = StateDict()
+                    for (name, tensor) in try NpzArchive.read(archive) { try arrays.insert(name, tensor) }
+                    return LoadedCheckpoint(path: path, container: .npz, stateDict: arrays)
                 }
                 return try unwrap(try TorchZipContainer.read(archive), container: .pytorchZip, path: path, key: key)
             case .pytorchLegacy:
@@ -41,15 +43,19 @@ public enum CheckpointReader {
             case .legacyTar:
                 throw TResNetError(.unsupported, format: "pytorch-legacy", at: .offset(257),
                                    "the torch ≤ 0.1 tar checkpoint format is not supported")
-            case .onnx: throw notYet("ONNX model")
-            case .numpy: throw notYet("NumPy .npy array")
-            case .tw: throw notYet(".tw file")
+            case .numpy:
+                var arrays = StateDict()
+                try arrays.insert("array", try NpyArray.read(ByteSlice(store: store), name: path))
+                return LoadedCheckpoint(path: path, container: .numpy, stateDict: arrays)
+            // These two belong to modules above this one; `ModelSource.read` (TResNetKit) reads every format.
+            case .onnx: throw notHere("ONNX model")
+            case .tw: throw notHere(".tw file")
             }
         }
     }
 
-    private static func notYet(_ what: String) -> TResNetError {
-        TResNetError(.unsupported, "\(what): recognised, but not readable here yet")
+    private static func notHere(_ what: String) -> TResNetError {
+        TResNetError(.unsupported, "\(what): recognised; read it with ModelSource.read (TResNetKit)")
     }
 
     private static func unwrap(_ object: TorchObject, container: ContainerFormat, path: String,

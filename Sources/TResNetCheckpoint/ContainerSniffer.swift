@@ -7,7 +7,8 @@ enum ContainerSniffer {
     }
 
     /// The `.tw` magic as style.md §9.5 proposes it (`TRW1`). Provisional: the format branch owns the spelling.
-    static let twMagic: [UInt8] = Array("TRW1".utf8)
+    /// The `.tw` magic (`TWLayout.magic` in TResNetFormat, which this module does not depend on).
+    static let twMagic: [UInt8] = [0x89, 0x54, 0x57, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
     static func sniff(_ b: UnsafeRawBufferPointer) throws -> Kind {
         func starts(_ prefix: [UInt8]) -> Bool { b.count >= prefix.count && b.prefix(prefix.count).elementsEqual(prefix) }

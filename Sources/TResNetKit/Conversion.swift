@@ -7,6 +7,7 @@ import TResNetCheckpoint
 import TResNetCore
 import TResNetFormat
 import TResNetModel
+import TResNetONNX
 
 /// The dtype requested for an output.
 public enum OutputDType: String, Sendable, CaseIterable {
@@ -132,8 +133,9 @@ public enum Conversion {
         public init() {}
     }
 
-    /// Reads `source` and converts it to `output` (`.tw`, or a canonical timm state dict when the output ends
-    /// in `.safetensors`). Atomic: on any failure nothing appears at `output`.
+    /// Reads `source` and converts it to `output`: `.tw`; a canonical timm state dict when the output ends in
+    /// `.safetensors`; an ONNX graph (BatchNorm folded, opset 17) when it ends in `.onnx`. Atomic: on any
+    /// failure nothing appears at `output`.
     public static func convert(source: String, output: String, options: Options) throws -> ConversionSummary {
         let clock = ContinuousClock()
         let start = clock.now
@@ -169,6 +171,11 @@ public enum Conversion {
         let (tensors, keptF32) = try convertDTypes(prepared.bound, to: options.dtype)
         let c = prepared.bound.configuration
         let safetensors = output.hasSuffix(".safetensors")
+        let onnx = output.hasSuffix(".onnx")
+        if safetensors, c.normalization == .folded {
+            throw TResNetError(.unsupported, "this model has BatchNorm folded into its convs (an exported graph): it has "
+                               + "no timm state dict to write; write .tw or .onnx instead", file: output)
+        }
         let metadata = ModelFileMetadata(
             configuration: c, variant: prepared.architecture.variantName ?? "custom",
             preprocessing: options.preprocessing ?? .tresnetDefault,
@@ -180,6 +187,11 @@ public enum Conversion {
         let bytesOut: Int
         if options.dryRun {
             bytesOut = 0
+        } else if onnx {
+            // ONNX Runtime computes in f32: write f32 initializers (BatchNorm folded in by the writer).
+            let f32 = Dictionary(uniqueKeysWithValues: try tensors.map { ($0.name, try $0.tensor.converted(to: .float32)) })
+            try ONNXWriter.write(configuration: c, tensor: { f32[$0] }, to: output, overwrite: options.overwrite)
+            bytesOut = try ByteStore.map(path: output).count
         } else if safetensors {
             var text: [String: String] = ["format": "pt"]
             for (k, v) in metadata.entries { text[k] = v.stringValue ?? v.description }
@@ -192,7 +204,7 @@ public enum Conversion {
         return ConversionSummary(
             source: checkpoint.path, output: output, sourceFormat: checkpoint.container, wrapper: checkpoint.wrapper,
             strippedPrefix: checkpoint.strippedPrefix, dialect: prepared.dialect.id, dialectDetected: prepared.mapping.detected,
-            architecture: prepared.architecture, outputKind: safetensors ? "safetensors, timm state dict" : "tw",
+            architecture: prepared.architecture, outputKind: safetensors ? "safetensors, timm state dict" : (onnx ? "onnx, BatchNorm folded" : "tw"),
             dtype: options.dtype, tensors: tensors.count,
             parameters: prepared.bound.tensors.filter { $0.spec.role == .parameter }.reduce(0) { $0 + $1.spec.elementCount },
             transformedWeights: prepared.transformedWeights, dropped: prepared.mapping.dropped, ignored: prepared.bound.ignored,

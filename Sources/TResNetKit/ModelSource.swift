@@ -7,25 +7,41 @@ import TResNetCheckpoint
 import TResNetCore
 import TResNetFormat
 import TResNetModel
+import TResNetONNX
 
-/// Opens any source the toolkit reads: a `.tw` file (recognised by its magic, never by extension) or any
-/// checkpoint `CheckpointReader` reads.
+/// Opens any source the toolkit reads, recognised by its first bytes (never by extension): a `.tw` file, an
+/// ONNX model (mapped onto the canonical names by graph structure), or any checkpoint `CheckpointReader`
+/// reads (PyTorch zip or legacy, safetensors, NumPy).
 public enum ModelSource {
-    /// True when the file starts with the `.tw` magic.
-    public static func isTW(path: String) -> Bool {
+    /// The first `count` bytes of `path` (fewer for a shorter file; empty when it cannot be opened — the
+    /// reader that follows reports the error).
+    static func head(_ path: String, _ count: Int = 16) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return [] }
         defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: 8)
-        let n = head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 8) }
-        return n == 8 && head == TWLayout.magic
+        var head = [UInt8](repeating: 0, count: count)
+        let n = head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
+        return n > 0 ? Array(head.prefix(n)) : []
     }
+
+    /// True when the file starts with the `.tw` magic.
+    public static func isTW(path: String) -> Bool { head(path, 8) == TWLayout.magic }
+
+    /// True when the file looks like a serialized ONNX `ModelProto`.
+    public static func isONNX(path: String) -> Bool { ONNXModel.sniff(head(path)) }
 
     /// Reads `path` as a `LoadedCheckpoint`; for a `.tw` file also returns its model metadata.
     public static func read(path: String, key: String? = nil) throws -> (checkpoint: LoadedCheckpoint, tw: ModelFileMetadata?) {
         if isTW(path: path) {
             let file = try TWFile.open(path: path, verifyChecksums: true)
             return (try file.loadedCheckpoint(), try ModelFileMetadata(file))
+        }
+        if isONNX(path: path) {
+            let model = try ONNXModel.read(path: path)
+            var metadata = model.tensors.metadata
+            metadata["onnx.producer"] = model.summary.producerName
+            metadata["onnx.opset"] = String(model.summary.opset)
+            return (LoadedCheckpoint(path: path, container: .onnx, stateDict: model.tensors, metadata: metadata), nil)
         }
         return (try CheckpointReader.read(path: path, key: key), nil)
     }

@@ -123,7 +123,7 @@ struct HostileCheckpointTests {
         #expect(r.end == 4)
     }
 
-    @Test("sniffing: empty, unknown and recognised-but-unreadable containers")
+    @Test("sniffing: empty, unknown, truncated and recognised-elsewhere containers")
     func sniffing() throws {
         let empty = #expect(throws: TResNetError.self) { try CheckpointReader.read(ByteStore.copying([UInt8]()), path: "e") }
         #expect(empty?.code == .unrecognizedContainer)
@@ -132,7 +132,11 @@ struct HostileCheckpointTests {
         let npy = #expect(throws: TResNetError.self) {
             try CheckpointReader.read(ByteStore.copying([0x93] + Array("NUMPY".utf8) + [1, 0]), path: "x.npy")
         }
-        #expect(npy?.code == .unsupported)
-        #expect(npy?.description.contains("not readable here yet") == true)
+        #expect(npy?.code == .truncated, "an .npy cut after its magic is read as .npy and refused as truncated")
+        let tw = #expect(throws: TResNetError.self) {
+            try CheckpointReader.read(ByteStore.copying([0x89, 0x54, 0x57, 0x46, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]), path: "x.tw")
+        }
+        #expect(tw?.code == .unsupported)
+        #expect(tw?.description.contains("ModelSource.read") == true)
     }
 }

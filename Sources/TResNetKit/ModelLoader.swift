@@ -1,0 +1,55 @@
+import TResNetCheckpoint
+import TResNetCore
+import TResNetFormat
+import TResNetModel
+import TResNetRuntime
+
+/// A model ready to run: its configuration, its tensors in the canonical spelling, and what is known about
+/// it (the `.tw` metadata when it came from a `.tw` file).
+public struct LoadedModel: Sendable {
+    public var path: String
+    public var configuration: TResNetConfiguration
+    public var tensors: StateDict
+    /// Present for `.tw` files: preprocessing, label set, provenance.
+    public var metadata: ModelFileMetadata?
+    /// How the source was understood, in plain words (format, wrapper, dialect, architecture).
+    public var explanation: [String]
+
+    /// The label-set id for class names: the `.tw` metadata's, else the one implied by the class count.
+    public var labelSet: String {
+        if let id = metadata?.labelSet, !id.isEmpty { return id }
+        switch configuration.numClasses {
+        case 1000: return "imagenet-1k"
+        case 11221: return "imagenet-21k-miil"
+        default: return ""
+        }
+    }
+
+    /// Compiles the network (BatchNorm folded, weights widened to f32).
+    public func network() throws -> TResNetNetwork {
+        try TResNetError.naming(path) { try TResNetNetwork(configuration: configuration) { tensors[$0] } }
+    }
+}
+
+/// Opens any weights the toolkit reads — `.tw`, or any checkpoint `tresnet-convert` reads — detected by magic
+/// bytes, mapped from its dialect and bound strictly to the layer tree.
+public enum ModelLoader {
+    public static func load(path: String, options: Conversion.Options = Conversion.Options()) throws -> LoadedModel {
+        if ModelSource.isTW(path: path) {
+            let model = try TWModel.open(path: path)
+            return LoadedModel(path: path, configuration: model.metadata.configuration, tensors: try model.bound.stateDict(),
+                               metadata: model.metadata,
+                               explanation: [".tw file: \(model.metadata.configuration)",
+                                             "converted from \(model.metadata.sourceFormat) (\(model.metadata.sourceDialect) spelling)"])
+        }
+        let checkpoint = try CheckpointReader.read(path: path, key: options.key)
+        let prepared = try Conversion.prepare(checkpoint, options: options)
+        var lines = ["\(checkpoint.container.rawValue) checkpoint"
+                     + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict"),
+                     "\(prepared.dialect.id) spelling" + (prepared.transformedWeights > 0
+                        ? ", \(prepared.transformedWeights) InPlaceABN weights → |w| + 1e-5" : "")]
+        lines += prepared.architecture.explanation
+        return LoadedModel(path: path, configuration: prepared.architecture.configuration,
+                           tensors: try prepared.bound.stateDict(), metadata: nil, explanation: lines)
+    }
+}

@@ -1,0 +1,22 @@
+/// Options of the CLIs that load weights to run them (`tresnet-predict`, `tresnet-verify`, `tresnet-validate`).
+public struct ModelOptions: ParsableArguments {
+    @Option(help: "Force a zoo variant: tresnet_m, tresnet_l, tresnet_xl, tresnet_v2_l.")
+    public var variant: String?
+
+    @Option(help: "Force the source spelling: timm or miil.")
+    public var dialect: String?
+
+    @Option(help: "Take the state dict from this wrapper key (model, state_dict, …).")
+    public var key: String?
+
+    public init() {}
+
+    /// Loads `path` (a `.tw` or any source `tresnet-convert` reads) with these options.
+    public func load(_ path: String) throws -> LoadedModel {
+        var options = Conversion.Options()
+        options.variant = variant
+        options.dialect = dialect
+        options.key = key
+        return try ModelLoader.load(path: path, options: options)
+    }
+}
