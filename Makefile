@@ -34,12 +34,20 @@ test: deps
 ## The main job on the bundled fixtures.
 demo: release
 	@mkdir -p out
-	@echo "== inspect the bundled official-MIIL-spelling fixture"
+	@echo "== 1. inspect the bundled checkpoint in the official MIIL spelling (InPlaceABN)"
 	$(BIN)/tresnet-inspect $(FIX)/tiny_v1_miil.pth
 	@echo
-	@echo "== inspect a legacy (pre-1.6) checkpoint and a safetensors file"
-	$(BIN)/tresnet-inspect $(FIX)/tiny_v1_legacy.pth
-	$(BIN)/tresnet-inspect $(FIX)/tiny_v1.safetensors
+	@echo "== 2. convert it to the native .tw format"
+	$(BIN)/tresnet-convert $(FIX)/tiny_v1_miil.pth out/tiny_v1_miil.tw --force
+	@echo
+	@echo "== 3. inspect the .tw: tensors plus typed metadata (configuration, preprocessing, provenance)"
+	$(BIN)/tresnet-inspect out/tiny_v1_miil.tw
+	@echo
+	@echo "== 4. classify a test image (the tiny model has 10 unnamed classes; 64-pixel input)"
+	$(BIN)/tresnet-predict out/tiny_v1_miil.tw $(FIX)/images/baseline_97x75.jpg --input-size 64
+	@echo
+	@echo "== 5. parity: every activation against PyTorch's, tap by tap"
+	$(BIN)/tresnet-verify out/tiny_v1_miil.tw --reference $(FIX)/tiny_v1_miil.reference.npz
 
 ## Development only: the Python environment that makes fixtures and runs the peers in benchmarks.
 venv: .venv/.done

@@ -24,6 +24,12 @@ public struct ImagePrediction: Codable, Sendable {
     public let top: [Classification]
     public let error: String?
 
+    public init(path: String, top: [Classification], error: String?) {
+        self.path = path
+        self.top = top
+        self.error = error
+    }
+
     public var isReadable: Bool { error == nil }
 }
 
@@ -68,8 +74,14 @@ public struct ImageClassifier: Sendable {
 
     /// The `k` most probable classes of one logit row (softmax in f64; ties keep the lower index first).
     public func ranked(_ logits: [Float], k: Int = 5) -> [Classification] {
-        let p = Self.softmax(logits)
-        return Self.topK(logits, k: k).map { i in
+        Self.ranked(logits, labels: labels, k: k)
+    }
+
+    /// The `k` most probable classes of one logit row, named by `labels` when given (softmax in f64; ties keep
+    /// the lower index first).
+    public static func ranked(_ logits: [Float], labels: [String]?, k: Int = 5) -> [Classification] {
+        let p = softmax(logits)
+        return topK(logits, k: k).map { i in
             Classification(index: i, label: labels.flatMap { i < $0.count ? $0[i] : nil }, probability: p[i],
                            logit: Double(logits[i]))
         }

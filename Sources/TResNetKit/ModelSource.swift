@@ -41,6 +41,7 @@ public enum ModelSource {
             var metadata = model.tensors.metadata
             metadata["onnx.producer"] = model.summary.producerName
             metadata["onnx.opset"] = String(model.summary.opset)
+            metadata["onnx.folded"] = model.folded ? "true" : "false"
             return (LoadedCheckpoint(path: path, container: .onnx, stateDict: model.tensors, metadata: metadata), nil)
         }
         return (try CheckpointReader.read(path: path, key: key), nil)

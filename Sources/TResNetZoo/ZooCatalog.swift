@@ -189,6 +189,12 @@ public struct ZooCatalog: Codable, Sendable {
         self.entries = entries
     }
 
+    /// Reads a catalog JSON file (the schema of Zoo/catalog.json), e.g. a private mirror's catalog.
+    public static func load(path: String) throws -> ZooCatalog {
+        let store = try ByteStore.map(path: path)
+        return try TResNetError.naming(path) { try decode(Data(store.bytes)) }
+    }
+
     /// Decodes catalog JSON (snake_case keys).
     public static func decode(_ data: Data) throws -> ZooCatalog {
         let decoder = JSONDecoder()

@@ -26,8 +26,15 @@ public struct InspectReport: Codable, Sendable {
     public var tensors: [TensorRow]
     public var nonTensorEntries: [Entry]
     public var metadata: [String: String]
+    /// A `.tw` file's typed metadata; nil for other files.
+    public var model: InspectModelInfo?
+    /// An ONNX model's summary; nil for other files.
+    public var onnx: InspectONNXInfo?
 
-    public init(_ loaded: LoadedCheckpoint) {
+    /// - Parameter tw: the `.tw` metadata when `loaded` came from a `.tw` file (`ModelSource.read`).
+    public init(_ loaded: LoadedCheckpoint, tw: ModelFileMetadata? = nil) {
+        model = tw.map(InspectModelInfo.init)
+        onnx = InspectONNXInfo(loaded)
         file = loaded.path
         container = loaded.container.rawValue
         wrapper = loaded.wrapper
@@ -46,7 +53,7 @@ public struct InspectReport: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case file, container, wrapper, strippedPrefix, tensorCount, parameters, elements, bytes, tensors
-        case nonTensorEntries, metadata
+        case nonTensorEntries, metadata, model, onnx
     }
 
     /// Encodes every key, with `null` for an absent wrapper or prefix (stable keys for scripts).
@@ -63,6 +70,8 @@ public struct InspectReport: Codable, Sendable {
         try c.encode(tensors, forKey: .tensors)
         try c.encode(nonTensorEntries, forKey: .nonTensorEntries)
         try c.encode(metadata, forKey: .metadata)
+        try c.encode(model, forKey: .model)
+        try c.encode(onnx, forKey: .onnx)
     }
 
     /// True for the BatchNorm buffers a state dict carries besides parameters.
@@ -91,6 +100,7 @@ public struct InspectReport: Codable, Sendable {
             out += "non-tensor entries: \(nonTensorEntries.count)\n"
             for e in nonTensorEntries { out += "  \(displaySafe(e.name)): \(e.summary)\n" }
         }
+        for line in (model?.lines ?? []) + (onnx?.lines ?? []) { out += line + "\n" }
         if !metadata.isEmpty {
             out += "metadata:\n"
             for k in metadata.keys.sorted() { out += "  \(displaySafe(k)): \(displaySafe(metadata[k] ?? ""))\n" }

@@ -6,10 +6,15 @@ import _CLISupport
 struct TResNetInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tresnet-inspect",
-        abstract: "List the tensors in a checkpoint (.pth/.pt zip or legacy, .safetensors): container, wrapper, "
-            + "prefix, names, dtypes, shapes, bytes, parameter count.")
+        abstract: "List the tensors in a checkpoint (.pth/.pt zip or legacy, .safetensors, .npz, .onnx, .tw): "
+            + "container, wrapper, prefix, names, dtypes, shapes, bytes, parameter count.",
+        discussion: """
+            A .tw file also shows its typed metadata (configuration, preprocessing, label set, provenance); an \
+            ONNX model its opset, producer and whether BatchNorm was folded. The format is recognised by its \
+            first bytes, never by the extension.
+            """)
 
-    @Argument(help: "The checkpoint file.")
+    @Argument(help: "The file.")
     var file: String
 
     @Flag(name: .long, help: "Print JSON instead of text.")
@@ -19,8 +24,8 @@ struct TResNetInspect: ParsableCommand {
 
     func run() throws {
         try runMain("tresnet-inspect") {
-            let loaded = try CheckpointReader.read(path: file, key: checkpoint.key)
-            let report = InspectReport(loaded)
+            let (loaded, tw) = try ModelSource.read(path: file, key: checkpoint.key)
+            let report = InspectReport(loaded, tw: tw)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -7,9 +7,14 @@ import _CLISupport
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tresnet-validate",
-        abstract: "Top-1/top-5 of TResNet weights on an ImageFolder (root/<class>/<image>, classes sorted).")
+        abstract: "Top-1/top-5 of TResNet weights on an ImageFolder (root/<class>/<image>, classes sorted).",
+        discussion: """
+            Preprocessing comes from the weights (the .tw metadata, else timm's TResNet defaults: 224, crop 0.875 \
+            centre, bilinear) and can be overridden. Class k of the folder is class index k of the head. \
+            Unreadable images are counted and listed, never fatal.
+            """)
 
-    @Argument(help: "The weights (.tw, .pth, .safetensors).")
+    @Argument(help: "The weights: a .tw file or any source tresnet-convert reads (.pth, .safetensors, .onnx).")
     var weights: String
 
     @Option(name: .customLong("val-dir"), help: "The ImageFolder root.")
@@ -24,69 +29,37 @@ struct Validate: ParsableCommand {
     @Option(help: "Write the report (per-image predicted indices included) as JSON to PATH.")
     var json: String?
 
-    @Option(name: .customLong("input-size"), help: "Override the network input side.")
-    var inputSize: Int?
-
-    @Option(name: .customLong("crop-pct"), help: "Override the crop fraction (resize to floor(size / crop_pct)).")
-    var cropPct: Double?
-
-    @Option(name: .customLong("crop-mode"), help: "Override: center or squash.")
-    var cropMode: String?
-
-    @Option(help: "Override: bilinear or bicubic.")
-    var interpolation: String?
-
-    @Flag(help: "The official MIIL 448 policy: squash to size × size, no crop (crop_pct 1, squash).")
-    var squish = false
+    @OptionGroup var preprocessing: PreprocessingOptions
 
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    @OptionGroup var model: ModelOptions
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
     func run() throws {
-        do {
-            try execute()
-        } catch let e as TResNetError {
-            FileHandle.standardError.write(Data("tresnet-validate: \(e.description)\n".utf8))
-            throw ExitCode(e.code.exitCode)
+        try runMain("tresnet-validate") {
+            let loaded = try model.load(weights)
+            let config = try loaded.preprocessingConfig(preprocessing.overrides)
+            let labels = try loaded.labelNames()?.names
+            let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
+            let folder = try ImageFolder.scan(root: valDir)
+            printError("\(folder.samples.count) images in \(folder.classes.count) classes; "
+                       + "\(loaded.configuration); preprocessing: \(config)")
+            let interactive = !quiet
+            let report = try Validation.run(folder: folder, classifier: classifier, batchSize: batch, limit: limit) { p in
+                guard interactive else { return }
+                FileHandle.standardError.write(Data(("\r" + p.bar()).utf8))
+            }
+            if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+            print(report.summary)
+            if let json {
+                try writeFileAtomically(json, [UInt8](try report.json()) + [0x0A])
+            }
         }
-    }
-
-    func execute() throws {
-        let loaded = try WeightsStub.load(weights)
-        let overrides = PreprocessingOverrides(inputSize: inputSize, cropPct: cropPct, cropMode: cropMode,
-                                               interpolation: interpolation, squish: squish)
-        let config = try overrides.applied(to: loaded.preprocessing)
-        let classifier = try ImageClassifier(preprocessing: config, labels: loaded.labels, run: loaded.run)
-        let folder = try ImageFolder.scan(root: valDir)
-        FileHandle.standardError.write(Data("""
-            \(folder.samples.count) images in \(folder.classes.count) classes; preprocessing: \(config)
-
-            """.utf8))
-        let interactive = !quiet
-        let report = try Validation.run(folder: folder, classifier: classifier, batchSize: batch, limit: limit) { p in
-            guard interactive else { return }
-            FileHandle.standardError.write(Data(("\r" + p.bar()).utf8))
-        }
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-        print(report.summary)
-        if let json {
-            let file = try AtomicFile(destination: json, overwrite: true)
-            try file.write([UInt8](try report.json()))
-            try file.commit()
-        }
-    }
-}
-
-/// STUB — the integrator replaces this with real weight loading (open any source, bind, build the runtime
-/// network, read the preprocessing from the `.tw` metadata with `PreprocessingConfig(metadata:)`).
-enum WeightsStub {
-    struct Loaded {
-        let run: BatchRunner
-        let preprocessing: PreprocessingConfig
-        let labels: [String]?
-    }
-
-    static func load(_ path: String) throws -> Loaded {
-        throw TResNetError(.unsupported, "weight loading is not wired into tresnet-validate yet", file: path)
     }
 }

@@ -113,16 +113,18 @@ extension ZooCommand {
         @Flag(help: "Refuse files with no published or pinned sha256 instead of pinning them on first use.")
         var requirePin = false
 
-        @Flag(help: "Also convert to TAG.tw beside the download, with the zoo's preprocessing and label set.")
+        @Flag(help: "Also convert to .tw beside the download (model.safetensors → model.tw), with the zoo's architecture, label set and preprocessing.")
         var convert = false
+
+        @Option(help: "Use this catalog JSON (Zoo/catalog.json's schema) instead of the built-in catalog.")
+        var catalog: String?
 
         @Flag(help: "Print only the path.")
         var quiet = false
 
         func run() throws {
             try reportingErrors {
-                let entry = try ZooCatalog.shared.require(tag)
-                if convert { try ZooConvert.checkAvailable() }
+                let entry = try (catalog.map(ZooCatalog.load(path:)) ?? ZooCatalog.shared).require(tag)
                 var fetcher = ZooFetcher(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory)
                 fetcher.offline = offline
                 fetcher.requirePin = requirePin
@@ -151,7 +153,7 @@ extension ZooCommand {
                     print("  sha256  \(result.sha256) (\(how))")
                 }
                 if convert {
-                    let out = try ZooConvert.convert(entry: entry, file: target, path: result.path)
+                    let out = try ZooConvert.convert(entry: entry, file: target, path: result.path, quiet: quiet)
                     if !quiet { print("  .tw     \(out)") } else { print(out) }
                 }
             }

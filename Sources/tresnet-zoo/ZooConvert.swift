@@ -1,16 +1,15 @@
 import _CLISupport
 
-/// `fetch --convert`: the conversion pipeline (`TResNetKit.Conversion`) is not in this build yet, so the flag
-/// fails fast, before any download, with a clear message.
+/// `fetch --convert`: the downloaded file converted to `.tw` beside it (`TResNetKit.ZooConversion`), with the
+/// catalog's architecture, classes, key spelling, wrapper, label set and preprocessing.
 enum ZooConvert {
-    static func checkAvailable() throws {
-        throw TResNetError(.unsupported, format: "zoo",
-                           "--convert is not available yet: this build has no conversion pipeline "
-                           + "(TResNetKit.Conversion); fetch without --convert, then run tresnet-convert on the file")
-    }
-
-    static func convert(entry: ZooEntry, file: ZooFile, path: String) throws -> String {
-        try checkAvailable()
-        return path
+    /// Converts and returns the `.tw` path, printing the conversion summary unless `quiet`.
+    static func convert(entry: ZooEntry, file: ZooFile, path: String, quiet: Bool) throws -> String {
+        let summary = try ZooConversion.convert(entry: entry, file: file, path: path)
+        if !quiet {
+            print("converted to .tw")
+            for line in summary.lines { print("  " + line) }
+        }
+        return summary.output
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import TResNetKit
 
 /// Runs the built `tresnet-zoo` (beside the test bundle in the build folder).
 enum ZooCLI {
@@ -97,13 +98,81 @@ enum ZooCLI {
         #expect(leftovers.filter { !$0.hasSuffix(".lock") }.isEmpty)
     }
 
-    @Test func deadLinksAndConvertFailClearly() throws {
-        let dead = try ZooCLI.run(["fetch", "miil/tresnet_m", "--cache", FixturePaths.temporaryDirectory("zoo-cli-dead")])
+    @Test func deadLinksFailClearly() throws {
+        let cache = FixturePaths.temporaryDirectory("zoo-cli-dead")
+        let dead = try ZooCLI.run(["fetch", "miil/tresnet_m", "--convert", "--cache", cache])
         #expect(dead.status == 1 && dead.stderr.contains("tresnet_m.miil_in1k"))
-        // Until the conversion pipeline is in this build, --convert fails before any download.
-        let cache = FixturePaths.temporaryDirectory("zoo-cli-convert")
-        let convert = try ZooCLI.run(["fetch", "tresnet_m", "--convert", "--cache", cache])
-        #expect(convert.status == 2 && convert.stderr.contains("--convert is not available yet"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).isEmpty)
+    }
+
+    /// A catalog holding one entry of the built-in catalog re-pointed at a tiny fixture: `tag`, architecture,
+    /// classes, label set and preprocessing replaced, one file `file` in `naming` spelling.
+    static func testCatalog(tag: String, architecture: String, file: String, naming: String,
+                            preprocessing: [String: Any], inputSize: Int) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.root + "/Zoo/catalog.json"))
+        var catalog = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let entries = try #require(catalog["entries"] as? [[String: Any]])
+        var entry = try #require(entries.first { $0["tag"] as? String == "tresnet_m.miil_in1k" })
+        var files = try #require(entry["files"] as? [[String: Any]])
+        var f = files[0]
+        f["name"] = file
+        f["format"] = "pytorch-zip"
+        f["naming"] = naming
+        f["url"] = "https://example.invalid/\(file)"
+        files = [f]
+        entry["files"] = files
+        entry["tag"] = tag
+        entry["aliases"] = [String]()
+        entry["architecture"] = architecture
+        entry["num_classes"] = 10
+        entry["label_set"] = "tiny-test-10"
+        entry["input_size"] = inputSize
+        var p = try #require(entry["preprocessing"] as? [String: Any])
+        for (k, v) in preprocessing { p[k] = v }
+        entry["preprocessing"] = p
+        catalog["entries"] = [entry]
+        let path = FixturePaths.temporaryDirectory("zoo-catalog") + "/catalog.json"
+        try JSONSerialization.data(withJSONObject: catalog).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func fetchConvertWritesTheZoosMetadata() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        let body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1_miil.pth"))))
+        server.set("/test.tiny_v1_miil/tiny_v1_miil.pth", .init(body: body))
+        server.set("/test.tiny_as_m/tiny_v1_miil.pth", .init(body: body))
+        let preprocessing: [String: Any] = ["crop_pct": 1.0, "crop_mode": "squash", "interpolation": "bicubic",
+                                            "mean": [0.25, 0.5, 0.75], "std": [0.5, 1.0, 2.0]]
+        let catalog = try Self.testCatalog(tag: "test.tiny_v1_miil", architecture: "tiny_v1", file: "tiny_v1_miil.pth",
+                                           naming: "miil", preprocessing: preprocessing, inputSize: 64)
+        let cache = FixturePaths.temporaryDirectory("zoo-cli-convert")
+        let mirror = "http://127.0.0.1:\(server.port)"
+
+        let run = try ZooCLI.run(["fetch", "test.tiny_v1_miil", "--catalog", catalog, "--cache", cache, "--mirror", mirror,
+                                  "--convert"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let tw = "\(cache)/test.tiny_v1_miil/tiny_v1_miil.tw"
+        #expect(run.stdout.contains(tw))
+        let model = try TWModel.open(path: tw, verifyChecksums: true)
+        #expect(model.metadata.labelSet == "tiny-test-10")
+        #expect(model.metadata.preprocessing == ModelPreprocessing(inputSize: [3, 64, 64], mean: [0.25, 0.5, 0.75],
+                                                                   std: [0.5, 1.0, 2.0], cropPct: 1.0, cropMode: "squash",
+                                                                   interpolation: "bicubic"))
+        #expect(model.metadata.sourceDialect == "miil" && model.metadata.bnWeightTransform == "abs_plus_eps")
+        #expect(model.metadata.sourceSHA256 == (try FixtureManifest.load().files["tiny_v1_miil.pth"]?.sha256))
+        #expect(model.metadata.configuration.numClasses == 10)
+        // and the converted file computes what PyTorch computed
+        let verify = try runTool(try tool("tresnet-verify"), [tw, "--reference", FixturePaths.tiny("tiny_v1_miil.reference.npz")])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // An entry whose architecture is a zoo variant is forced to it: the tiny file does not bind to tresnet_m,
+        // the conversion fails (exit 2) and leaves no .tw.
+        let wrong = try Self.testCatalog(tag: "test.tiny_as_m", architecture: "tresnet_m", file: "tiny_v1_miil.pth",
+                                         naming: "miil", preprocessing: [:], inputSize: 224)
+        let refused = try ZooCLI.run(["fetch", "test.tiny_as_m", "--catalog", wrong, "--cache", cache, "--mirror", mirror,
+                                      "--convert"])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(cache)/test.tiny_as_m/tiny_v1_miil.tw"))
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+import _CLISupport
+
+@main
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tresnet-predict",
+        abstract: "Run TResNet weights on images or on an input array.",
+        discussion: """
+            Images: tresnet-predict WEIGHTS IMAGE… decodes each image (JPEG or PNG, EXIF orientation honoured), \
+            preprocesses it with the weights' settings (the .tw metadata, else timm's TResNet defaults: 224, crop \
+            0.875 centre, bilinear; overridable) and prints the top classes with softmax probabilities. An \
+            unreadable image is reported and the others still run (exit 2 at the end).
+
+            Arrays: tresnet-predict WEIGHTS --input X.npy --output Y.npy writes the logits (or --tap NAME) of an \
+            N×3×H×W float32 array (float16/float64 are converted) as float32 .npy; for one image it also prints \
+            the top classes.
+            """)
+
+    @Argument(help: "The weights: a .tw file or any source tresnet-convert reads (.pth, .safetensors, .onnx).")
+    var weights: String
+
+    @Argument(help: "Images to classify (JPEG, PNG).")
+    var images: [String] = []
+
+    @Option(help: "An N×3×H×W .npy input array (instead of images).")
+    var input: String?
+
+    @Option(help: "Where to write the logits (or the tap) as float32 .npy (with --input).")
+    var output: String?
+
+    @Option(help: ArgumentHelp("Write this activation instead of the logits (with --input): "
+                               + TResNetNetwork.tapNames.joined(separator: ", ") + "."))
+    var tap: String?
+
+    @Option(help: "How many classes to print per image.")
+    var top = 5
+
+    @Flag(help: "Print the image predictions as a JSON array.")
+    var json = false
+
+    @Option(help: "Images per forward pass.")
+    var batch = 16
+
+    @OptionGroup var preprocessing: PreprocessingOptions
+
+    @OptionGroup var model: ModelOptions
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if input != nil {
+            guard images.isEmpty else { throw ValidationError("give images or --input, not both") }
+            guard output != nil else { throw ValidationError("--input needs --output") }
+        } else {
+            guard !images.isEmpty else { throw ValidationError("give at least one image, or --input X.npy --output Y.npy") }
+            guard output == nil, tap == nil else { throw ValidationError("--output and --tap need --input") }
+        }
+    }
+
+    func run() throws {
+        try runMain("tresnet-predict") {
+            let loaded = try model.load(weights)
+            if let input, let output {
+                try predictArray(loaded, input: input, output: output)
+            } else {
+                try predictImages(loaded)
+            }
+        }
+    }
+
+    func predictArray(_ loaded: LoadedModel, input: String, output: String) throws {
+        let (x, convertedFrom) = try Prediction.readInput(path: input)
+        if let from = convertedFrom {
+            printError("tresnet-predict: note: \(input) is \(from.rawValue); converted to float32")
+        }
+        let network = try loaded.network()
+        let y = try TResNetError.naming(input) { try Prediction.run(network, input: x, tap: tap) }
+        try NpyArray.write(y, to: output)
+        print("wrote \(tap ?? "logits") \(formatShape(y.shape)) float32 to \(output)")
+        if tap == nil, y.shape.first == 1 {
+            let labels = try loaded.labelNames()?.names
+            let row = try Prediction.ranked(y, labels: labels, k: top)[0]
+            print(ImagePrediction(path: input, top: row, error: nil).lines.joined(separator: "\n"))
+        }
+    }
+
+    func predictImages(_ loaded: LoadedModel) throws {
+        let config = try loaded.preprocessingConfig(preprocessing.overrides)
+        let labels = try loaded.labelNames()?.names
+        let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
+        let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(predictions), as: UTF8.self))
+        } else {
+            print(predictions.flatMap(\.lines).joined(separator: "\n"))
+        }
+        let unreadable = predictions.filter { !$0.isReadable }.count
+        if unreadable > 0 {
+            throw TResNetError(.malformed, format: "image", "\(unreadable) of \(predictions.count) images could not be read")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import TestSupport
+import TResNetKit
+
+/// The parts of Fixtures/tiny/images/images.json (written by Fixtures/gen_images.py from PIL + timm + PyTorch)
+/// the CLI tests use.
+struct ImageRecords: Decodable {
+    struct Policy: Decodable {
+        let img_size: Int
+        let crop_pct: Double
+        let crop_mode: String
+        let interpolation: String
+
+        /// The `tresnet-predict` / `tresnet-validate` flags for this policy.
+        var flags: [String] {
+            ["--input-size", String(img_size), "--crop-pct", String(crop_pct), "--crop-mode", crop_mode,
+             "--interpolation", interpolation]
+        }
+    }
+
+    struct TinyResult: Decodable {
+        let logits: [Double]
+        let top5: [Int]
+        let softmax_top5: [Double]
+    }
+
+    struct Image: Decodable {
+        let file: String
+        let tiny_v1: TinyResult
+    }
+
+    let model: String
+    let model_policy: String
+    let policies: [String: Policy]
+    let images: [Image]
+
+    static let folder = FixturePaths.tiny("images")
+
+    static func load() throws -> ImageRecords {
+        try JSONDecoder().decode(ImageRecords.self,
+                                 from: Data(contentsOf: URL(fileURLWithPath: folder + "/images.json")))
+    }
+}
+
+/// Fixtures/tiny/imagefolder.expected.json: the generator's torchvision ImageFolder + PyTorch run.
+struct FolderRecords: Decodable {
+    struct Unreadable: Decodable {
+        let path: String
+    }
+
+    let classes: [String]
+    let policy: String
+    let model: String
+    let images: Int
+    let unreadable: [Unreadable]
+    let top1_correct: Int
+    let top5_correct: Int
+    let top1: Double
+    let top5: Double
+
+    static func load() throws -> FolderRecords {
+        try JSONDecoder().decode(FolderRecords.self,
+                                 from: Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("imagefolder.expected.json"))))
+    }
+}
+
+/// A built tool, or a test failure naming it.
+func tool(_ name: String) throws -> String {
+    try #require(builtTool(name), "build the \(name) product first (swift build)")
+}
+
+/// The reference arrays of a fixture `.npz`, by name.
+func referenceArrays(_ file: String) throws -> [String: Tensor] {
+    Dictionary(uniqueKeysWithValues: try NpzArchive.read(path: FixturePaths.tiny(file)).map { ($0.name, $0.tensor) })
+}
+
+/// Elementwise `|actual − expected| ≤ atol + rtol·|expected|` (docs/PARITY.md), the number of elements that fail.
+func failingElements(_ actual: [Float], _ expected: [Float], atol: Double = 1e-4, rtol: Double = 1e-4) -> Int {
+    zip(actual, expected).filter { abs(Double($0) - Double($1)) > atol + rtol * abs(Double($1)) }.count
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TestSupport
+import TResNetKit
+
+@Suite("tresnet-verify", .serialized)
+struct VerifyCLITests {
+    @Test("tiny_v1.pth against PyTorch's activations: every tap passes, exit 0")
+    func passes() throws {
+        let run = try runTool(try tool("tresnet-verify"),
+                              [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz")])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        for tap in TResNetNetwork.tapNames { #expect(run.stdout.contains(tap), "\(tap)") }
+        #expect(run.stdout.contains("PASSED"))
+        #expect(run.stdout.contains("top-1 agreement: 2/2"))
+    }
+
+    @Test("body.layer2 scaled by 1 %: exit 3, body.layer2 named as the first failing tap, later taps pass")
+    func perturbedTap() throws {
+        var arrays = try NpzArchive.read(path: FixturePaths.tiny("tiny_v1.reference.npz"))
+        let i = try #require(arrays.firstIndex { $0.name == "body.layer2" })
+        let t = arrays[i].tensor
+        arrays[i].tensor = Tensor(shape: t.shape, floats: try t.floats().map { $0 * 1.01 })
+        let dir = FixturePaths.temporaryDirectory("verify")
+        let perturbed = dir + "/perturbed.npz"
+        try NpzWriter.write(arrays, to: perturbed)
+        let report = dir + "/report.json"
+        let run = try runTool(try tool("tresnet-verify"),
+                              [FixturePaths.tiny("tiny_v1.pth"), "--reference", perturbed, "--json", report])
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("FAILED: first failing tap is body.layer2"))
+        #expect(run.stderr.contains("first failing tap is body.layer2"))
+        let lines = run.stdout.split(separator: "\n")
+        let failing = lines.filter { $0.contains("FAIL (") }.map { String($0.prefix { $0 != " " }) }
+        #expect(failing == ["body.layer2"])
+        // the report still gets written on failure
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))
+            as? [String: Any])
+        #expect(json["passed"] as? Bool == false)
+        #expect(json["firstFailure"] as? String == "body.layer2")
+    }
+
+    @Test("a missing reference exits 1; a corrupt one exits 2; one line on stderr each")
+    func badReferences() throws {
+        let verify = try tool("tresnet-verify")
+        let weights = FixturePaths.tiny("tiny_v1.pth")
+        let missing = try runTool(verify, [weights, "--reference", "/nonexistent/ref.npz"])
+        #expect(missing.status == 1, "\(missing.stderr)")
+        #expect(missing.stderr.split(separator: "\n").count == 1)
+        #expect(missing.stderr.contains("/nonexistent/ref.npz"))
+
+        let dir = FixturePaths.temporaryDirectory("verify")
+        let corrupt = dir + "/corrupt.npz"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1.reference.npz")))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: corrupt))
+        let bad = try runTool(verify, [weights, "--reference", corrupt])
+        #expect(bad.status == 2, "\(bad.stderr)")
+        #expect(bad.stderr.split(separator: "\n").count == 1)
+        #expect(bad.stderr.contains("corrupt.npz"))
+    }
+
+    @Test("--json writes the report: passed, every tap with its errors")
+    func jsonReport() throws {
+        let path = FixturePaths.temporaryDirectory("verify") + "/report.json"
+        let run = try runTool(try tool("tresnet-verify"), [FixturePaths.tiny("tiny_v1.pth"), "--reference",
+                                                          FixturePaths.tiny("tiny_v1.reference.npz"), "--json", path])
+        #expect(run.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            as? [String: Any])
+        #expect(json["passed"] as? Bool == true)
+        let report = try #require(json["report"] as? [String: Any])
+        let rows = try #require(report["rows"] as? [[String: Any]])
+        #expect(rows.compactMap { $0["name"] as? String } == TResNetNetwork.tapNames)
+        #expect(rows.allSatisfy { $0["passed"] as? Bool == true })
+    }
+
+    static let forms: [(weights: String, reference: String)] = [
+        ("tiny_v1.pth", "tiny_v1.reference.npz"),
+        ("tiny_v1_legacy.pth", "tiny_v1.reference.npz"),
+        ("tiny_v1_miil.pth", "tiny_v1_miil.reference.npz"),
+        ("tiny_v1.safetensors", "tiny_v1.reference.npz"),
+        ("tiny_v1.ts.onnx", "tiny_v1.reference.npz"),
+        ("tiny_v1.dynamo.onnx", "tiny_v1.reference.npz"),
+    ]
+
+    @Test("every tiny weight form verifies against PyTorch", arguments: forms)
+    func everyForm(_ form: (weights: String, reference: String)) throws {
+        let run = try runTool(try tool("tresnet-verify"),
+                              [FixturePaths.tiny(form.weights), "--reference", FixturePaths.tiny(form.reference)])
+        #expect(run.status == 0, "\(form.weights): \(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("PASSED"))
+    }
+
+    @Test("a .tw made by tresnet-convert verifies (plain and MIIL-spelling sources)",
+          arguments: [("tiny_v1.pth", "tiny_v1.reference.npz"), ("tiny_v1_miil.pth", "tiny_v1_miil.reference.npz")])
+    func convertedTW(_ form: (weights: String, reference: String)) throws {
+        let tw = FixturePaths.temporaryDirectory("verify") + "/m.tw"
+        let convert = try runTool(try tool("tresnet-convert"), [FixturePaths.tiny(form.weights), tw])
+        try #require(convert.status == 0, "\(convert.stderr)")
+        let run = try runTool(try tool("tresnet-verify"), [tw, "--reference", FixturePaths.tiny(form.reference)])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("PASSED"))
+    }
+}
