@@ -31,8 +31,8 @@ public struct LoadedModel: Sendable {
     }
 }
 
-/// Opens any weights the toolkit reads — `.tw`, or any checkpoint `tresnet-convert` reads — detected by magic
-/// bytes, mapped from its dialect and bound strictly to the layer tree.
+/// Opens any weights the toolkit reads — `.tw`, an ONNX export, or any checkpoint `tresnet-convert` reads —
+/// detected by magic bytes, mapped from its dialect and bound strictly to the layer tree.
 public enum ModelLoader {
     public static func load(path: String, options: Conversion.Options = Conversion.Options()) throws -> LoadedModel {
         if ModelSource.isTW(path: path) {
@@ -42,7 +42,7 @@ public enum ModelLoader {
                                explanation: [".tw file: \(model.metadata.configuration)",
                                              "converted from \(model.metadata.sourceFormat) (\(model.metadata.sourceDialect) spelling)"])
         }
-        let checkpoint = try CheckpointReader.read(path: path, key: options.key)
+        let (checkpoint, _) = try ModelSource.read(path: path, key: options.key)
         let prepared = try Conversion.prepare(checkpoint, options: options)
         var lines = ["\(checkpoint.container.rawValue) checkpoint"
                      + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict"),

@@ -39,7 +39,8 @@ public enum ModelSource {
         if isONNX(path: path) {
             let model = try ONNXModel.read(path: path)
             var metadata = model.tensors.metadata
-            metadata["onnx.producer"] = model.summary.producerName
+            metadata["onnx.producer"] = [model.summary.producerName, model.summary.producerVersion]
+                .filter { !$0.isEmpty }.joined(separator: " ")
             metadata["onnx.opset"] = String(model.summary.opset)
             metadata["onnx.folded"] = model.folded ? "true" : "false"
             return (LoadedCheckpoint(path: path, container: .onnx, stateDict: model.tensors, metadata: metadata), nil)

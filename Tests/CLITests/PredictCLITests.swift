@@ -13,7 +13,13 @@ struct PredictCLITests {
             input = Tensor(shape: [1] + input.shape.dropFirst(), floats: Array(try input.floats().prefix(per)))
         }
         let path = dir + "/input.\(dtype.rawValue).npy"
-        try NpyArray.write(try input.converted(to: dtype), to: path)
+        if dtype == .float64 {  // numpy's float64 of the same values: exact widening, written byte by byte
+            let bytes = try input.floats().flatMap { v in withUnsafeBytes(of: Double(v).bitPattern.littleEndian, Array.init) }
+            input = Tensor(dtype: .float64, shape: input.shape, data: ByteSlice(store: ByteStore.copying(bytes)))
+        } else {
+            input = try input.converted(to: dtype)
+        }
+        try NpyArray.write(input, to: path)
         return path
     }
 
