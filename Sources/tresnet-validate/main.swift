@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import _CLISupport
 
@@ -31,7 +36,7 @@ struct Validate: ParsableCommand {
 
     @OptionGroup var preprocessing: PreprocessingOptions
 
-    @Flag(help: "No progress bar.")
+    @Flag(help: "No progress bar (there is none when stderr is not a terminal).")
     var quiet = false
 
     @OptionGroup var model: ModelOptions
@@ -50,7 +55,7 @@ struct Validate: ParsableCommand {
             let folder = try ImageFolder.scan(root: valDir)
             printError("\(folder.samples.count) images in \(folder.classes.count) classes; "
                        + "\(loaded.configuration); preprocessing: \(config)")
-            let interactive = !quiet
+            let interactive = !quiet && isatty(2) == 1
             let report = try Validation.run(folder: folder, classifier: classifier, batchSize: batch, limit: limit) { p in
                 guard interactive else { return }
                 FileHandle.standardError.write(Data(("\r" + p.bar()).utf8))
