@@ -12,6 +12,12 @@ struct ImageRecords: Decodable {
         let crop_mode: String
         let interpolation: String
 
+        /// The settings as a model file records them.
+        var modelPreprocessing: ModelPreprocessing {
+            ModelPreprocessing(inputSize: [3, img_size, img_size], cropPct: crop_pct, cropMode: crop_mode,
+                               interpolation: interpolation)
+        }
+
         /// The `tresnet-predict` / `tresnet-validate` flags for this policy.
         var flags: [String] {
             ["--input-size", String(img_size), "--crop-pct", String(crop_pct), "--crop-mode", crop_mode,
@@ -78,4 +84,13 @@ func referenceArrays(_ file: String) throws -> [String: Tensor] {
 /// Elementwise `|actual − expected| ≤ atol + rtol·|expected|` (docs/PARITY.md), the number of elements that fail.
 func failingElements(_ actual: [Float], _ expected: [Float], atol: Double = 1e-4, rtol: Double = 1e-4) -> Int {
     zip(actual, expected).filter { abs(Double($0) - Double($1)) > atol + rtol * abs(Double($1)) }.count
+}
+
+/// `tiny_v1.pth` converted to a `.tw` that records `policy` as its preprocessing (no flags needed to run it).
+func tinyTW(recording policy: ImageRecords.Policy) throws -> String {
+    let out = FixturePaths.temporaryDirectory("tw") + "/tiny_v1.tw"
+    var options = Conversion.Options()
+    options.preprocessing = policy.modelPreprocessing
+    _ = try Conversion.convert(source: FixturePaths.tiny("tiny_v1.pth"), output: out, options: options)
+    return out
 }

@@ -77,13 +77,15 @@ struct PredictCLITests {
         for (line, index) in zip(printed, top5) { #expect(line.contains("class \(index) "), "\(line)") }
     }
 
-    @Test("image mode: top 5 of every test image equals PyTorch's (indices, probabilities, logits)")
-    func images() throws {
+    @Test("image mode: top 5 of every test image equals PyTorch's (indices, probabilities, logits)",
+          arguments: [false, true])
+    func images(fromTW: Bool) throws {
         let records = try ImageRecords.load()
         let policy = try #require(records.policies[records.model_policy])
         let paths = records.images.map { ImageRecords.folder + "/" + $0.file }
-        let run = try runTool(try tool("tresnet-predict"),
-                              [FixturePaths.tiny("tiny_v1.pth")] + paths + policy.flags + ["--json"])
+        // from the .pth with the policy as flags, or from a .tw that records the policy (no flags)
+        let arguments = fromTW ? [try tinyTW(recording: policy)] + paths : [FixturePaths.tiny("tiny_v1.pth")] + paths + policy.flags
+        let run = try runTool(try tool("tresnet-predict"), arguments + ["--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
         try #require(rows.count == records.images.count)

@@ -27,6 +27,22 @@ struct ValidateCLITests {
         #expect(unreadable.compactMap { $0["path"] as? String } == expected.unreadable.map(\.path))
     }
 
+    @Test("a .tw recording the policy needs no flags: same counts")
+    func preprocessingFromTheWeights() throws {
+        let expected = try FolderRecords.load()
+        let policy = try #require(try ImageRecords.load().policies[expected.policy])
+        let run = try runTool(try tool("tresnet-validate"),
+                              [try tinyTW(recording: policy), "--val-dir", FixturePaths.tiny("imagefolder"), "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(String(format: "top-1 %.3f%%  top-5 %.3f%%  (%d images, %d/%d correct)", expected.top1,
+                                           expected.top5, expected.images, expected.top1_correct, expected.top5_correct)))
+        // and an override still wins: at 32 pixels the counts are not asserted, only that the override was applied
+        let small = try runTool(try tool("tresnet-validate"), [try tinyTW(recording: policy), "--val-dir",
+                                                              FixturePaths.tiny("imagefolder"), "--quiet", "--input-size", "32"])
+        #expect(small.status == 0)
+        #expect(small.stderr.contains("preprocessing: input 32,"))
+    }
+
     @Test("missing weights exit 1 with one line; a bad override is a usage error")
     func errors() throws {
         let validate = try tool("tresnet-validate")
