@@ -6,7 +6,6 @@ equal to the committed `tiny_*.pth` state dicts, so the committed `tiny_*.refere
     tiny_v1.ts.onnx            TorchScript exporter (dynamo=False), opset 17, BN folded, `onnx::Conv_N` names
     tiny_v1.ts_bn.onnx         TorchScript exporter, opset 13, do_constant_folding=False: BatchNormalization kept
     tiny_v1.dynamo.onnx(.data) dynamo exporter (dynamo=True), opset 18, optimized (BN folded), external data
-    tiny_v2.ts.onnx            as tiny_v1.ts.onnx
     tiny_v2.dynamo.onnx(.data) as tiny_v1.dynamo.onnx; node metadata_props (the exporter's per-node stack
                                traces, ~150 KB) are cleared before saving, to keep the committed fixtures small
 
@@ -129,8 +128,11 @@ def make(folder):
                 assert torch.equal(sd[k], v), f"rebuilt {name} differs from {saved} at {k}"
         ref = np.load(os.path.join(folder, f"{name}.reference.npz"))
         assert np.array_equal(ref["input"], x.numpy()), "reference input differs"
-        outputs = [(f"{name}.ts.onnx", lambda p: export_ts(model, x, p, 17, True), "torchscript", 17, True)]
+        # committed fixtures stay under 8 MB: TorchScript exports of tiny_v1 only (tiny_v2 is 3x larger; its
+        # layout is covered by the dynamo export)
+        outputs = []
         if name == "tiny_v1":
+            outputs.append((f"{name}.ts.onnx", lambda p: export_ts(model, x, p, 17, True), "torchscript", 17, True))
             outputs.append((f"{name}.ts_bn.onnx", lambda p: export_ts(model, x, p, 13, False), "torchscript", 13, False))
         outputs.append((f"{name}.dynamo.onnx", lambda p: export_dynamo(model, x, p, 18, name != "tiny_v1"),
                         "dynamo", 18, True))

@@ -62,6 +62,22 @@ public final class AtomicFile {
 
     public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
 
+    /// Overwrites `bytes` at `offset` of what was already written (`pwrite`; the sequential position is unchanged).
+    public func write(_ bytes: [UInt8], at offset: Int) throws {
+        guard offset >= 0, offset + bytes.count <= bytesWritten else {
+            throw TResNetError.io(destination, "patch at \(offset) outside the \(bytesWritten) bytes written")
+        }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TResNetError.io(destination, "write failed: \(errnoText())")
+            }
+            done += n
+        }
+    }
+
     /// Writes `count` zero bytes (alignment padding).
     public func writeZeros(_ count: Int) throws {
         guard count > 0 else { return }

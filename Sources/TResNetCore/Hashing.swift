@@ -1,4 +1,9 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// SHA-256 helpers (swift-crypto; BoringSSL's assembly on Linux).
 public enum SHA256Hex {
@@ -8,9 +13,26 @@ public enum SHA256Hex {
         return hex(h.finalize())
     }
 
+    /// Streams `path` through a 4 MiB buffer (not a memory map, so hashing a file another part of the process
+    /// has mapped does not count its pages twice in the resident set).
     public static func of(file path: String) throws -> String {
-        let store = try ByteStore.map(path: path)
-        return of(store.bytes)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TResNetError.io(path, "cannot open: \(errnoText())") }
+        defer { close(fd) }
+        var h = SHA256()
+        let size = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, size)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TResNetError.io(path, "read failed: \(errnoText())")
+            }
+            if n == 0 { break }
+            h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return hex(h.finalize())
     }
 
     /// Incremental hashing for streamed downloads.

@@ -11,8 +11,11 @@ public enum TWWriter {
     /// - Returns: the file length.
     @discardableResult
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: TWValue], to path: String,
-                             overwrite: Bool, progress: ((Int, Int) throws -> Void)? = nil) throws -> Int {
-        let (head, infos, fileLength) = try encodeHead(tensors, metadata: metadata)
+                             overwrite: Bool, progress: ((Int, Int) throws -> Void)? = nil,
+                             late: LateString? = nil) throws -> Int {
+        var metadata = metadata
+        if let late { metadata[late.key] = .string(String(repeating: "0", count: late.length)) }
+        var (head, infos, fileLength) = try encodeHead(tensors, metadata: metadata)
         let file = try AtomicFile(destination: path, overwrite: overwrite)
         do {
             try file.write(head)
@@ -28,6 +31,21 @@ public enum TWWriter {
             guard file.bytesWritten == fileLength else {
                 throw TResNetError(.io, format: "tw", "wrote \(file.bytesWritten) bytes, expected \(fileLength)", file: path)
             }
+            if let late {
+                // The value was written as a placeholder of its final length; now that the data is out, resolve
+                // it, patch it into the metadata and re-seal the header checksum.
+                let value = Array(try late.resolve().utf8)
+                guard value.count == late.length else {
+                    throw TResNetError(.io, format: "tw", at: .field(late.key), "late value has \(value.count) bytes, not \(late.length)")
+                }
+                metadata[late.key] = .string(String(decoding: value, as: UTF8.self))
+                let sealed = try encodeHead(tensors, metadata: metadata, checksums: infos.map(\.checksum))
+                guard sealed.bytes.count == head.count else {
+                    throw TResNetError(.io, format: "tw", "the header changed length while patching \(late.key)")
+                }
+                head = sealed.bytes
+                try file.write(head, at: 0)
+            }
             try file.commit()
         } catch {
             file.abandon()
@@ -37,7 +55,8 @@ public enum TWWriter {
     }
 
     /// Header + metadata + index + padding up to the data section, the index entries, and the file length.
-    static func encodeHead(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: TWValue]) throws
+    static func encodeHead(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: TWValue],
+                           checksums: [UInt64]? = nil) throws
         -> (bytes: [UInt8], infos: [TWTensorInfo], fileLength: Int)
     {
         guard metadata.count <= TWLayout.maxMetadataCount, tensors.count <= TWLayout.maxTensorCount else {
@@ -68,7 +87,7 @@ public enum TWWriter {
                 throw TResNetError(.unsupported, format: "tw", at: .tensor(name), "\(t.dtype.rawValue) cannot be stored in .tw v1 (f32, f16, bf16)")
             }
             guard t.rank <= TWLayout.maxRank else { throw TResNetError(.unsupported, format: "tw", at: .tensor(name), "rank > 8") }
-            let checksum = XXH64.hash(t.data.bytes)
+            let checksum = checksums?[infos.count] ?? XXH64.hash(t.data.bytes)
             index.appendU32(UInt32(n.count))
             index += n
             index += [code, UInt8(t.rank), 0, 0]
@@ -101,6 +120,20 @@ public enum TWWriter {
         }
         head += [UInt8](repeating: 0, count: dataOffset - indexEnd)
         return (head, infos, fileLength)
+    }
+}
+
+/// A string metadata value known only after the tensor data is written (the source's SHA-256, hashed on
+/// another core while the data streams out). It is written as `length` placeholder bytes and patched in place.
+public struct LateString: Sendable {
+    public var key: String
+    public var length: Int
+    public var resolve: @Sendable () throws -> String
+
+    public init(key: String, length: Int, resolve: @escaping @Sendable () throws -> String) {
+        self.key = key
+        self.length = length
+        self.resolve = resolve
     }
 }
 

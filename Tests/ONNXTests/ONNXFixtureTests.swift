@@ -23,7 +23,7 @@ struct ONNXFixtureTests {
         return table
     }()
 
-    static let files = ["tiny_v1.ts.onnx", "tiny_v1.ts_bn.onnx", "tiny_v1.dynamo.onnx", "tiny_v2.ts.onnx",
+    static let files = ["tiny_v1.ts.onnx", "tiny_v1.ts_bn.onnx", "tiny_v1.dynamo.onnx",
                         "tiny_v2.dynamo.onnx", "tiny_v1.variant.onnx"]
 
     @Test(arguments: files)

@@ -25,7 +25,7 @@ struct ParityTests {
         ("tiny_v1.safetensors", "tiny_v1.reference.npz"),          // v1, two images per batch, 64×64
         ("tiny_v1.pth", "tiny_v1.reference_64x96.npz"),            // v1, non-square
         ("tiny_v2.pth", "tiny_v2.reference.npz"),                  // v2 layout, two images
-        ("tiny_v2.safetensors", "tiny_v2.reference_64x96.npz"),    // v2, non-square
+        ("tiny_v2.pth", "tiny_v2.reference_64x96.npz"),            // v2, non-square
         ("tiny_v1_views.pth", "tiny_v1.reference.npz"),            // channels_last / shared storages
         ("tiny_v1_legacy.pth", "tiny_v1.reference.npz"),
         ("tiny_v1_f16.pth", "tiny_v1_f16.reference.npz"),          // f16 weights widened on load

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """An independent reader for the `.tw` format (docs/FORMAT.md), written from the spec alone.
 
-    python Tools/tw_reader.py FILE.tw                      # validate (incl. checksums) and list
-    python Tools/tw_reader.py FILE.tw --timm SOURCE.pth    # and compare with timm's own conversion of SOURCE
+    python scripts/tw_reader.py FILE.tw                      # validate (incl. checksums) and list
+    python scripts/tw_reader.py FILE.tw --timm SOURCE.pth    # and compare with timm's own conversion of SOURCE
 
 `--timm` loads SOURCE with torch (weights_only), unwraps `model` / `state_dict`, runs timm's
 `checkpoint_filter_fn` (the MIIL → timm rename and InPlaceABN |w| + 1e-5 rule) and checks that the `.tw` holds
