@@ -120,7 +120,7 @@ struct PredictCLITests {
         #expect(run.stderr.contains("1 of 2 images could not be read"))
     }
 
-    @Test("usage: no images and no --input, or --input without --output, exit 64 from the parser")
+    @Test("usage: no images and no --input, or --input without --output, refused by the argument parser")
     func usage() throws {
         let none = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny("tiny_v1.pth")])
         #expect(none.status != 0 && none.stderr.contains("give at least one image"))
