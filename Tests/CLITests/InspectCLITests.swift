@@ -91,18 +91,15 @@ struct InspectCLITests {
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
-    @Test("full-size tresnet_m (when generated): 434 tensors, timm's 31,389,032 parameters, well under a second")
+    @Test("full-size tresnet_m (when generated): 434 tensors, timm's 31,389,032 parameters")
     func fullSize() throws {
         guard let path = FixturePaths.full("tresnet_m.pth") else { return }
         let tool = try #require(builtTool("tresnet-inspect"))
-        let start = Date()
-        let run = try runTool(tool, [path, "--json"])
-        let seconds = Date().timeIntervalSince(start)
+        let run = try runTool(tool, [path, "--json"])  // its time is measured by `make bench` (docs/BENCHMARKS.md)
         #expect(run.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(json["tensorCount"] as? Int == 434)
         #expect(json["parameters"] as? Int == 31_389_032)
-        #expect(seconds < 1.0, "took \(seconds) s")
     }
 
     @Test("--key takes the state dict from the named entry; a bad key is one line, exit 2")

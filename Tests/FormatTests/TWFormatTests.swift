@@ -185,16 +185,17 @@ func resealed(_ bytes: [UInt8]) -> [UInt8] {
         #expect(e?.message.contains("out of order") == true)
     }
 
-    @Test func openIsFastWithoutChecksums() throws {
-        // 32 MiB of data: validation must not touch the tensor bytes.
+    @Test func opensLargeFileWithoutReadingTensorBytes() throws {
+        // 128 MiB of data. Opening validates the header, metadata and index only; how long that takes is
+        // measured by `tresnet-bench --open-only` in docs/BENCHMARKS.md (speed targets live in benchmarks).
         let dir = FixturePaths.temporaryDirectory("tw")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let t = Tensor(dtype: .float32, shape: [8, 1 << 20], data: ByteSlice(store: ByteStore.allocate(count: 32 << 20) { _ in }))
         let path = dir + "/big.tw"
         try TWWriter.write((0..<4).map { ("t\($0)", t) }, metadata: [:], to: path, overwrite: false)
-        let clock = ContinuousClock()
-        let elapsed = try clock.measure { _ = try TWFile.open(path: path) }
-        #expect(elapsed < .milliseconds(5), "\(elapsed)")
-        try FileManager.default.removeItem(atPath: dir)
+        let file = try TWFile.open(path: path)
+        #expect(file.entries.count == 4)
+        #expect(file.entries.map(\.length) == [Int](repeating: 32 << 20, count: 4))
     }
 }
 
