@@ -5,25 +5,9 @@ import TResNetKit
 
 /// Runs a built executable of this package; returns exit status, stdout and stderr.
 func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let candidates = [".build/debug/", ".build/release/"].map { FixturePaths.root + "/" + $0 + name }
-    let path = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build \(name) first")
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try runBuiltTool(name, arguments)
+    return (r.status, r.stdout, r.stderr)
 }
-
-/// True once the checkpoint readers are in (CheckpointReader was a stub on this branch).
-let convertReadersAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.pth"))) != nil
-/// The safetensors reader comes from another branch than the PyTorch readers.
-let safetensorsReaderAvailable: Bool = (try? CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.safetensors"))) != nil
 
 @Suite struct ConvertCLITests {
     @Test func helpNamesTheOptions() throws {
@@ -68,10 +52,10 @@ let safetensorsReaderAvailable: Bool = (try? CheckpointReader.read(path: Fixture
     static let convertible = ["tiny_v1.pth", "tiny_v1_miil.pth", "tiny_v2.pth", "tiny_v2_miil.pth", "tiny_v1_legacy.pth",
                               "tiny_v1_wrapped.pth", "tiny_v1_f16.pth", "tiny_v1_bf16.pth", "tiny_v1_views.pth"]
 
-    @Test(.enabled(if: convertReadersAvailable), arguments: convertible)
+    @Test(arguments: convertible)
     func everyTorchFixtureConverts(file: String) throws { try convertFixture(file) }
 
-    @Test(.enabled(if: safetensorsReaderAvailable), arguments: ["tiny_v1.safetensors"])
+    @Test(arguments: ["tiny_v1.safetensors"])
     func everySafetensorsFixtureConverts(file: String) throws { try convertFixture(file) }
 
     func convertFixture(_ file: String) throws {
@@ -102,7 +86,7 @@ let safetensorsReaderAvailable: Bool = (try? CheckpointReader.read(path: Fixture
         }
     }
 
-    @Test(.enabled(if: convertReadersAvailable))
+    @Test
     func truncatedSourceFailsAndWritesNothing() throws {
         let dir = FixturePaths.temporaryDirectory("cli")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1.pth")))
@@ -114,7 +98,7 @@ let safetensorsReaderAvailable: Bool = (try? CheckpointReader.read(path: Fixture
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["cut.pth"])
     }
 
-    @Test(.enabled(if: convertReadersAvailable))
+    @Test
     func forcedWrongVariantExits2WithTheFullList() throws {
         let dir = FixturePaths.temporaryDirectory("cli")
         let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--variant", "tresnet_m"])
@@ -135,14 +119,14 @@ let projectPython: String? = {
     /// Converts a fixture with the CLI, then lets the independent Python reader (scripts/tw_reader.py) check the
     /// file against timm's own checkpoint_filter_fn output of the same source, bit for bit, and load it into
     /// timm with strict=True.
-    @Test(.enabled(if: convertReadersAvailable && projectPython != nil),
+    @Test(.enabled(if: projectPython != nil),
           arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth", "tiny_v1.pth", "tiny_v2.pth", "tiny_v1_wrapped.pth"])
     func twEqualsTimmConversion(file: String) throws {
         try checkAgainstTimm(FixturePaths.tiny(file))
     }
 
     /// The full-size tresnet_m files of `make fixtures-full` (git-ignored), when generated.
-    @Test(.enabled(if: convertReadersAvailable && projectPython != nil && FixturePaths.full("tresnet_m_miil.pth") != nil),
+    @Test(.enabled(if: projectPython != nil && FixturePaths.full("tresnet_m_miil.pth") != nil),
           arguments: ["tresnet_m.pth", "tresnet_m_miil.pth", "tresnet_m_wrapped.pth"])
     func fullSizeTwEqualsTimmConversion(file: String) throws {
         try checkAgainstTimm(try #require(FixturePaths.full(file)))

@@ -2,44 +2,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Finds a built executable next to the test bundle (`.build/<config>/`).
-func builtTool(_ name: String) -> String? {
-    var candidates: [URL] = [
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-        Bundle.main.bundleURL.deletingLastPathComponent(),
-        Bundle.main.bundleURL,
-    ]
-    for config in ["debug", "release"] {
-        candidates.append(URL(fileURLWithPath: FixturePaths.root + "/.build/" + config))
-    }
-    for dir in candidates {
-        let p = dir.appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    return nil
-}
-
-struct ToolRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-func runTool(_ path: String, _ arguments: [String]) throws -> ToolRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ToolRun(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                   stderr: String(decoding: e, as: UTF8.self))
-}
-
 @Suite("tresnet-inspect", .serialized)
 struct InspectCLITests {
     @Test("lists a fixture's tensors as JSON matching the manifest")

@@ -3,38 +3,9 @@ import TestSupport
 import Testing
 import TResNetKit
 
-/// Runs the built `tresnet-zoo` (beside the test bundle in the build folder).
+/// Runs the built `tresnet-zoo`.
 enum ZooCLI {
-    static var binary: String {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        while !url.path.isEmpty, url.path != "/" {
-            url.deleteLastPathComponent()
-            let candidate = url.appendingPathComponent("tresnet-zoo").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return FixturePaths.root + "/.build/debug/tresnet-zoo"
-    }
-
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
-    }
+    static func run(_ arguments: [String]) throws -> ToolRun { try runBuiltTool("tresnet-zoo", arguments) }
 }
 
 @Suite(.serialized) struct ZooCLITests {
