@@ -50,8 +50,8 @@ public struct ValidationReport: Codable, Sendable {
 
     /// The summary lines a CLI prints.
     public var summary: String {
-        var lines = [String(format: "top-1 %.3f%%  top-5 %.3f%%  (%d images, %d/%d correct)", top1, top5, images,
-                            top1Correct, top5Correct),
+        var lines = [String(format: "top-1 %.3f%% (%d/%d)  top-5 %.3f%% (%d/%d)", top1, top1Correct, images,
+                            top5, top5Correct, images),
                      String(format: "%.1f images/s (%.2f s, batch %d)", imagesPerSecond, seconds, batchSize)]
         if !unreadable.isEmpty {
             lines.append("\(unreadable.count) unreadable image(s):")
