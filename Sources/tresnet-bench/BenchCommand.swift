@@ -88,14 +88,15 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "\nprofile (per forward, mean of %d profiled forwards; %.2f ms timed):", p.forwards,
                      p.profiledSeconds * 1000))
         for k in p.kinds {
-            print(String(format: "  %-45@ %8.2f ms  %5.1f %%  %4d calls", k.kind as NSString, k.seconds * 1000,
-                         100 * k.seconds / p.profiledSeconds, k.calls))
+            let name = k.kind.padding(toLength: 44, withPad: " ", startingAt: 0)
+            print("  \(name)" + String(format: " %8.2f ms  %5.1f %%  %4d calls", k.seconds * 1000,
+                                       100 * k.seconds / p.profiledSeconds, k.calls))
         }
         print("GEMM shapes by time (m × n × k): in-network GFLOP/s vs OpenBLAS alone")
         for g in p.gemms.prefix(12) {
             let alone = g.standaloneGFLOPS.map { String(format: "%6.1f", $0) } ?? "     –"
-            print(String(format: "  %5d × %4d × %5d  %3d calls %8.2f ms  %6.1f GFLOP/s  alone %@", g.m, g.n, g.k,
-                         g.calls, g.seconds * 1000, g.gflops, alone as NSString))
+            print(String(format: "  %5d × %4d × %5d  %3d calls %8.2f ms  %6.1f GFLOP/s  alone ", g.m, g.n, g.k,
+                         g.calls, g.seconds * 1000, g.gflops) + alone)
         }
     }
 
