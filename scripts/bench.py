@@ -251,9 +251,9 @@ class Bench:
         out["command"] = quote(cmd)
         return out
 
-    def profile(self):
+    def profile(self, batch=1):
         weights = os.path.join(self.a.full, "tresnet_m.pth")
-        cmd = [self.tool("tresnet-bench"), weights, "--batch", "1", "--warmup", "2", "--iterations", "3",
+        cmd = [self.tool("tresnet-bench"), weights, "--batch", str(batch), "--warmup", "1", "--iterations", "2",
                "--threads", "2", "--profile", "--json"]
         out = json.loads(sh(cmd).stdout)
         out["command"] = quote(cmd)
@@ -348,15 +348,17 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
       f"{ARGS.warmup} warm-up forwards per round, in {ARGS.rounds} alternating rounds. Latency in ms per forward "
       "(the whole batch); img/s from the median.")
     w("")
-    w("| model | batch | tool | median ms | min ms | img/s | GFLOP/s | peak RSS MiB | ours / tool (median) |")
-    w("|---|---|---|---|---|---|---|---|---|")
+    w("| model | batch | tool | median ms | min ms | img/s | GFLOP/s | peak RSS MiB | ours / tool (median) "
+      "| ours / tool (min) |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
     for f in fwd:
         ours = f["tools"]["ours"]["median"]
         for t, out in f["tools"].items():
             ratio = "—" if t == "ours" else f"{ours / out['median']:.2f}"
+            ratio_min = "—" if t == "ours" else f"{f['tools']['ours']['min'] / out['min']:.2f}"
             gflops = f["tools"]["ours"]["gflopPerImage"] * f["batch"] / out["median"]
             w(f"| {f['variant']} | {f['batch']} | {t} | {ms(out['median'])} | {ms(out['min'])} | "
-              f"{f['batch'] / out['median']:.2f} | {gflops:.1f} | {mib(out['peakRSSBytes'])} | {ratio} |")
+              f"{f['batch'] / out['median']:.2f} | {gflops:.1f} | {mib(out['peakRSSBytes'])} | {ratio} | {ratio_min} |")
     w("")
     w("GFLOP/s for every tool is ours-counted work (2 × MACs of convs and the linear head, "
       "`ArchitectureCost`) divided by that tool's median. Our load (read + bind) and compile (BN folding, "
@@ -467,7 +469,7 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
 
 def render_profile(w, prof):
     p = prof["profile"]
-    w("### Where our time goes (tresnet_m, batch 1)")
+    w("### Where our time goes (tresnet_m)")
     w("")
     w(f"From `tresnet-bench --profile`: {p['forwards']} extra forwards with every operation timed "
       f"({ms(p['profiledSeconds'])} ms per forward in timed operations; the plain median of that run was "
@@ -500,15 +502,31 @@ def render_profile(w, prof):
       f"{max(best) if best else float('nan'):.0f} GFLOP/s on these shapes here; tresnet_m needs "
       f"{prof['gflopPerImage']:.2f} GFLOP per image, so even at that rate on every layer one image would take "
       f"{prof['gflopPerImage'] / max(best) * 1000 if best else float('nan'):.0f} ms. "
-      "So the time is in the GEMMs as we issue them — one OpenBLAS sgemm per convolution, with small m at "
-      "batch 1 (196 and 49 rows in stages 3–4) and 3×3 convolutions as im2col GEMMs without Winograd — and the "
-      "gap between the in-network and the standalone column is the headroom of the kernel work of issue 8 "
-      "item 3 (not done yet: this runtime is the straightforward implementation).")
+      f"In-network GEMMs run at {100 * flops / gemm / 1e9 / max(best):.0f} % of that best standalone rate. Both levers "
+      "of the kernel work of issue 8 item 3 (not done: this runtime is the straightforward NHWC im2col + one "
+      "sgemm per convolution) follow from these figures: fewer GEMM FLOPs for the 3×3 convolutions (Winograd) "
+      "and removing the non-GEMM time (im2col copies into freshly allocated buffers, separate epilogue, SE and "
+      "pooling passes).")
     w("")
     w("```")
     w(prof["command"])
     w("```")
     w("")
+    p8 = prof.get("batch8")
+    if p8:
+        k8 = p8["profile"]
+        w(f"The same at batch 8 (plain median {ms(p8['medianSeconds'])} ms per forward, "
+          f"{ms(k8['profiledSeconds'])} ms in timed operations):")
+        w("")
+        w("| operation | ms / forward | share |")
+        w("|---|---|---|")
+        for k in k8["kinds"]:
+            w(f"| {k['kind']} | {ms(k['seconds'])} | {100 * k['seconds'] / k8['profiledSeconds']:.1f} % |")
+        w("")
+        w("```")
+        w(p8["command"])
+        w("```")
+        w("")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -568,6 +586,7 @@ def main():
     if "profile" in only:
         log("[profile]")
         prof = b.profile()
+        prof["batch8"] = b.profile(8)
     if "convert" in only:
         conv = b.conversion()
     if "inspect" in only:

@@ -85,17 +85,17 @@ struct BenchCommand: ParsableCommand {
                      r.gflopPerImage, r.achievedGFLOPS))
         print(String(format: "peak RSS:   %.1f MiB", Double(r.peakRSSBytes) / 1_048_576))
         guard let p = r.profile else { return }
-        print(String(format: "\nprofile (per forward, mean of %d profiled forwards; %.2f ms timed):", p.forwards,
+        print(String(format: "\nprofile (per forward, mean of %ld profiled forwards; %.2f ms timed):", p.forwards,
                      p.profiledSeconds * 1000))
         for k in p.kinds {
             let name = k.kind.padding(toLength: 44, withPad: " ", startingAt: 0)
-            print("  \(name)" + String(format: " %8.2f ms  %5.1f %%  %4d calls", k.seconds * 1000,
+            print("  \(name)" + String(format: " %8.2f ms  %5.1f %%  %4ld calls", k.seconds * 1000,
                                        100 * k.seconds / p.profiledSeconds, k.calls))
         }
         print("GEMM shapes by time (m × n × k): in-network GFLOP/s vs OpenBLAS alone")
         for g in p.gemms.prefix(12) {
             let alone = g.standaloneGFLOPS.map { String(format: "%6.1f", $0) } ?? "     –"
-            print(String(format: "  %5d × %4d × %5d  %3d calls %8.2f ms  %6.1f GFLOP/s  alone ", g.m, g.n, g.k,
+            print(String(format: "  %5ld × %4ld × %5ld  %3ld calls %8.2f ms  %6.1f GFLOP/s  alone ", g.m, g.n, g.k,
                          g.calls, g.seconds * 1000, g.gflops) + alone)
         }
     }
