@@ -63,5 +63,15 @@ fixtures: venv
 fixtures-full: venv
 	$(PY) Fixtures/generate.py --only-full
 
+## Benchmarks (development): tresnet-bench vs PyTorch eager and ONNX Runtime (2 threads each), conversion vs cp,
+## inspect and .tw open times, in one run -> docs/BENCHMARKS.md. Needs the venv and `make fixtures-full`.
+## BENCH_FULL: the folder of full-size checkpoints; BENCH_ARGS: extra scripts/bench.py options.
+BENCH_FULL ?= Fixtures/full
+BENCH_ARGS ?=
+bench: release
+	@dpkg -s time >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
+	$(PY) scripts/bench.py --full $(BENCH_FULL) --bin $(BIN) $(BENCH_ARGS)
+
 clean:
 	rm -rf .build out

@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "tresnet-verify", targets: ["tresnet-verify"]),
         .executable(name: "tresnet-zoo", targets: ["tresnet-zoo"]),
         .executable(name: "tresnet-validate", targets: ["tresnet-validate"]),
+        .executable(name: "tresnet-bench", targets: ["tresnet-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -76,6 +77,7 @@ let package = Package(
         .executableTarget(name: "tresnet-verify", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-zoo", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-validate", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "tresnet-bench", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TResNetKit"], path: "Tests/TestSupport", swiftSettings: swiftSettings),

@@ -101,8 +101,11 @@ public struct TResNetNetwork: Sendable {
 
     /// Runs the network on `input` (NCHW f32, [N, inChannels, H, W] with H and W multiples of 32).
     /// - Parameter taps: tap names to capture (see `tapNames`); captured activations are NCHW like PyTorch's.
+    /// - Parameter profile: when given, each operation's time is added to it (benchmarks); nil does no timing.
     /// - Returns: the logits [N, classes] and the requested taps.
-    public func forward(_ input: Tensor, taps: Set<String> = []) throws -> (logits: Tensor, taps: [String: Tensor]) {
+    public func forward(_ input: Tensor, taps: Set<String> = [], profile: ForwardProfile? = nil) throws
+        -> (logits: Tensor, taps: [String: Tensor])
+    {
         let c = configuration
         guard input.rank == 4, input.shape[1] == c.inChannels else {
             throw TResNetError(.malformed, format: "input",
@@ -120,25 +123,30 @@ public struct TResNetNetwork: Sendable {
         }
         var captured: [String: Tensor] = [:]
         let pixels = try input.floats()
-        var x = pixels.withUnsafeBufferPointer { spaceToDepth($0, n: n, c: c.inChannels, h: h, w: w) }
+        var x = timed(profile, "space-to-depth") {
+            pixels.withUnsafeBufferPointer { spaceToDepth($0, n: n, c: c.inChannels, h: h, w: w) }
+        }
         if taps.contains("body.s2d") { captured["body.s2d"] = x.nchw() }
-        x = stem(x, activation: .leakyReLU(0.01))
+        x = stem(x, activation: .leakyReLU(0.01), profile: profile)
         if taps.contains("body.conv1") { captured["body.conv1"] = x.nchw() }
         for (s, blocks) in stages.enumerated() {
-            for block in blocks { x = run(block, x) }
+            for block in blocks { x = run(block, x, profile: profile) }
             let name = "body.layer\(s + 1)"
             if taps.contains(name) { captured[name] = x.nchw() }
         }
-        let pooled = globalAveragePool(x)
+        let pooled = timed(profile, "global pool") { globalAveragePool(x) }
         let features = c.numFeatures
         if taps.contains("head.global_pool") { captured["head.global_pool"] = Tensor(shape: [n, features], floats: pooled) }
         var logits = [Float](repeating: 0, count: n * c.numClasses)
-        pooled.withUnsafeBufferPointer { pp in
-            fcWeight.withUnsafeBufferPointer { wp in
-                logits.withUnsafeMutableBufferPointer { lp in
-                    blasSgemm(m: n, n: c.numClasses, k: features, a: pp.baseAddress!, lda: features,
-                              b: wp.baseAddress!, ldb: features, transposedB: true, c: lp.baseAddress!, ldc: c.numClasses)
-                    for b in 0..<n { for k in 0..<c.numClasses { lp[b * c.numClasses + k] += fcBias[k] } }
+        timed(profile, "head fc") {
+            pooled.withUnsafeBufferPointer { pp in
+                fcWeight.withUnsafeBufferPointer { wp in
+                    logits.withUnsafeMutableBufferPointer { lp in
+                        blasSgemm(m: n, n: c.numClasses, k: features, a: pp.baseAddress!, lda: features,
+                                  b: wp.baseAddress!, ldb: features, transposedB: true, c: lp.baseAddress!,
+                                  ldc: c.numClasses)
+                        for b in 0..<n { for k in 0..<c.numClasses { lp[b * c.numClasses + k] += fcBias[k] } }
+                    }
                 }
             }
         }
@@ -147,28 +155,29 @@ public struct TResNetNetwork: Sendable {
         return (out, captured)
     }
 
-    private func run(_ block: Block, _ x: FeatureMap) -> FeatureMap {
+    private func run(_ block: Block, _ x: FeatureMap, profile: ForwardProfile?) -> FeatureMap {
         var shortcut = x
         if let projection = block.projection {
-            shortcut = projection(block.pooledProjection ? averagePool2x2(x) : x, activation: .identity)
+            let pooled = block.pooledProjection ? timed(profile, "avg pool 2×2 (shortcut)") { averagePool2x2(x) } : x
+            shortcut = projection(pooled, activation: .identity, profile: profile)
         }
         let leaky = Activation.leakyReLU(0.001)
         switch block.kind {
         case .basic:
-            var y = block.conv1(x, activation: leaky)
-            if block.stride == 2 { y = blurPool(y) }
+            var y = block.conv1(x, activation: leaky, profile: profile)
+            if block.stride == 2 { y = timed(profile, "blur pool") { blurPool(y) } }
             if let se = block.se {
-                y = block.conv2(y, activation: .identity)
-                se.apply(&y, residual: shortcut)
+                y = block.conv2(y, activation: .identity, profile: profile)
+                timed(profile, "SE (+ residual, ReLU)") { se.apply(&y, residual: shortcut) }
                 return y
             }
-            return block.conv2(y, activation: .relu, residual: shortcut)
+            return block.conv2(y, activation: .relu, residual: shortcut, profile: profile)
         case .bottleneck:
-            var y = block.conv1(x, activation: leaky)
-            y = block.conv2(y, activation: leaky)
-            if block.stride == 2 { y = blurPool(y) }
-            block.se?.apply(&y)
-            return block.conv3!(y, activation: .relu, residual: shortcut)
+            var y = block.conv1(x, activation: leaky, profile: profile)
+            y = block.conv2(y, activation: leaky, profile: profile)
+            if block.stride == 2 { y = timed(profile, "blur pool") { blurPool(y) } }
+            if let se = block.se { timed(profile, "SE (+ residual, ReLU)") { se.apply(&y) } }
+            return block.conv3!(y, activation: .relu, residual: shortcut, profile: profile)
         }
     }
 }

@@ -47,7 +47,9 @@ struct Convolution: Sendable {
     }
 
     /// Applies the convolution, then bias, the optional residual add and `activation` in one pass.
-    func callAsFunction(_ x: FeatureMap, activation: Activation, residual: FeatureMap? = nil) -> FeatureMap {
+    /// With a `profile`, im2col, the GEMM and the epilogue are timed separately.
+    func callAsFunction(_ x: FeatureMap, activation: Activation, residual: FeatureMap? = nil,
+                        profile: ForwardProfile? = nil) -> FeatureMap {
         precondition(x.c == inChannels)
         var out = FeatureMap(n: x.n, h: x.h, w: x.w, c: outChannels)
         let m = x.pixels
@@ -56,25 +58,31 @@ struct Convolution: Sendable {
             out.data.withUnsafeMutableBufferPointer { op in
                 if kernel == 1 {
                     x.data.withUnsafeBufferPointer { xp in
-                        blasSgemm(m: m, n: outChannels, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!,
-                                  ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
+                        timedGEMM(profile, "conv1x1 gemm", m: m, n: outChannels, k: k) {
+                            blasSgemm(m: m, n: outChannels, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!,
+                                      ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
+                        }
                     }
                 } else {
-                    let cols = im2col3x3(x)
+                    let cols = timed(profile, "conv3x3 im2col") { im2col3x3(x) }
                     cols.withUnsafeBufferPointer { cp in
-                        blasSgemm(m: m, n: outChannels, k: k, a: cp.baseAddress!, lda: k, b: wp.baseAddress!,
-                                  ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
+                        timedGEMM(profile, "conv3x3 gemm", m: m, n: outChannels, k: k) {
+                            blasSgemm(m: m, n: outChannels, k: k, a: cp.baseAddress!, lda: k, b: wp.baseAddress!,
+                                      ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
+                        }
                     }
                 }
-                bias.withUnsafeBufferPointer { bp in
-                    if let residual {
-                        residual.data.withUnsafeBufferPointer { rp in
+                timed(profile, "conv epilogue (bias, residual, activation)") {
+                    bias.withUnsafeBufferPointer { bp in
+                        if let residual {
+                            residual.data.withUnsafeBufferPointer { rp in
+                                epilogue(op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
+                                         residual: rp.baseAddress!, activation: activation)
+                            }
+                        } else {
                             epilogue(op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
-                                     residual: rp.baseAddress!, activation: activation)
+                                     residual: nil, activation: activation)
                         }
-                    } else {
-                        epilogue(op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
-                                 residual: nil, activation: activation)
                     }
                 }
             }

@@ -1,0 +1,110 @@
+import Foundation
+import _CLISupport
+
+/// `tresnet-bench WEIGHTS [--batch B] [--size S] [--iterations N] [--threads T] [--json]`: forward-pass latency,
+/// throughput, achieved GFLOP/s and peak memory; `--open-only` times opening a `.tw` instead.
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tresnet-bench",
+        abstract: "Time forward passes (or opening a .tw file) on this machine.",
+        discussion: """
+            Loads WEIGHTS (a .tw or any source tresnet-convert reads), compiles the network, runs --warmup \
+            untimed and --iterations timed forwards on a fixed pseudo-random input, and prints the median and \
+            minimum latency, images/s, achieved GFLOP/s (2 × MACs per image × batch / median), peak RSS and the \
+            load and compile times. --profile adds per-operation timings and OpenBLAS-alone GFLOP/s for the main \
+            GEMM shapes. --open-only times opening a .tw: mmap + validation, with checksums, and the bound model.
+            """)
+
+    @Argument(help: "The weights: a .tw file or any source tresnet-convert reads.")
+    var weights: String
+
+    @Option(help: "Images per forward.")
+    var batch = 1
+
+    @Option(help: "Input side (a multiple of 32).")
+    var size = 224
+
+    @Option(help: "Timed iterations.")
+    var iterations = 20
+
+    @Option(help: "Untimed warm-up iterations.")
+    var warmup = 3
+
+    @Option(help: "OpenBLAS threads (default: the library's own choice).")
+    var threads: Int?
+
+    @Flag(help: "Also profile: time per operation kind and per GEMM shape, and OpenBLAS alone on those shapes.")
+    var profile = false
+
+    @Flag(help: "Only time opening WEIGHTS (a .tw): validation, validation + checksums, bound model.")
+    var openOnly = false
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @OptionGroup var model: ModelOptions
+
+    func run() throws {
+        try runMain("tresnet-bench") {
+            if openOnly {
+                let result = try Benchmark.open(path: weights, iterations: iterations)
+                if json { try printJSON(result) } else { printText(result) }
+                return
+            }
+            var options = Benchmark.Options()
+            options.batch = batch
+            options.size = size
+            options.iterations = iterations
+            options.warmup = warmup
+            options.threads = threads
+            options.profile = profile
+            var conversion = Conversion.Options()
+            conversion.variant = model.variant
+            conversion.dialect = model.dialect
+            conversion.key = model.key
+            let result = try Benchmark.run(path: weights, options: options, conversion: conversion)
+            if json { try printJSON(result) } else { printText(result) }
+        }
+    }
+
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    func printText(_ r: Benchmark.Result) {
+        func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1000) }
+        print("weights:    \(r.weights) — \(r.configuration)")
+        print("input:      \(r.batch)×3×\(r.height)×\(r.width), \(r.warmup) warm-up + \(r.iterations) timed, "
+              + "\(r.threads) BLAS threads")
+        print("load:       \(ms(r.loadSeconds)); compile \(ms(r.compileSeconds))")
+        print("latency:    median \(ms(r.medianSeconds)), min \(ms(r.minimumSeconds))")
+        print(String(format: "throughput: %.2f img/s; %.2f GFLOP/image; %.1f GFLOP/s achieved", r.imagesPerSecond,
+                     r.gflopPerImage, r.achievedGFLOPS))
+        print(String(format: "peak RSS:   %.1f MiB", Double(r.peakRSSBytes) / 1_048_576))
+        guard let p = r.profile else { return }
+        print(String(format: "\nprofile (per forward, mean of %ld profiled forwards; %.2f ms timed):", p.forwards,
+                     p.profiledSeconds * 1000))
+        for k in p.kinds {
+            let name = k.kind.padding(toLength: 44, withPad: " ", startingAt: 0)
+            print("  \(name)" + String(format: " %8.2f ms  %5.1f %%  %4ld calls", k.seconds * 1000,
+                                       100 * k.seconds / p.profiledSeconds, k.calls))
+        }
+        print("GEMM shapes by time (m × n × k): in-network GFLOP/s vs OpenBLAS alone")
+        for g in p.gemms.prefix(12) {
+            let alone = g.standaloneGFLOPS.map { String(format: "%6.1f", $0) } ?? "     –"
+            print(String(format: "  %5ld × %4ld × %5ld  %3ld calls %8.2f ms  %6.1f GFLOP/s  alone ", g.m, g.n, g.k,
+                         g.calls, g.seconds * 1000, g.gflops) + alone)
+        }
+    }
+
+    func printText(_ r: Benchmark.OpenResult) {
+        func ms(_ s: Double) -> String { String(format: "%.3f ms", s * 1000) }
+        print("file:       \(r.path) (\(r.bytes) bytes), \(r.iterations) timed opens each")
+        print("validate:   median \(ms(r.validateMedianSeconds)), min \(ms(r.validateMinimumSeconds))")
+        print("checksums:  median \(ms(r.checksumMedianSeconds)), min \(ms(r.checksumMinimumSeconds))")
+        print("model:      median \(ms(r.modelMedianSeconds)), min \(ms(r.modelMinimumSeconds))")
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import TestSupport
+import TResNetKit
+
+@Suite("tresnet-bench", .serialized)
+struct BenchCLITests {
+    @Test("times forwards of a tiny fixture and reports the work from ArchitectureCost")
+    func forwardJSON() throws {
+        let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
+        let weights = FixturePaths.tiny("tiny_v1.pth")
+        let run = try runTool(tool, [weights, "--batch", "2", "--size", "64", "--warmup", "1", "--iterations", "3",
+                                     "--threads", "1", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let latencies = try #require(json["latencies"] as? [Double])
+        #expect(latencies.count == 3)
+        let median = try #require(json["medianSeconds"] as? Double)
+        #expect(median == Benchmark.median(latencies))
+        #expect(json["minimumSeconds"] as? Double == latencies.min())
+        #expect(json["batch"] as? Int == 2 && json["height"] as? Int == 64 && json["threads"] as? Int == 1)
+        let configuration = try ModelLoader.load(path: weights).configuration
+        let macs = ArchitectureCost.of(configuration, height: 64, width: 64).macs
+        let gflop = try #require(json["gflopPerImage"] as? Double)
+        #expect(abs(gflop - 2 * Double(macs) / 1e9) <= 1e-12)
+        #expect(try #require(json["peakRSSBytes"] as? Int) > 0)
+    }
+
+    @Test("--open-only times opening a .tw in three ways")
+    func openOnly() throws {
+        let tool = try #require(builtTool("tresnet-bench"))
+        let convert = try #require(builtTool("tresnet-convert"))
+        let dir = FixturePaths.temporaryDirectory("bench")
+        let tw = dir + "/tiny.tw"
+        let made = try runTool(convert, [FixturePaths.tiny("tiny_v1.pth"), tw, "--quiet"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let run = try runTool(tool, [tw, "--open-only", "--iterations", "2", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: tw)[.size] as? Int)
+        #expect(json["bytes"] as? Int == size)
+        for key in ["validateMedianSeconds", "checksumMedianSeconds", "modelMedianSeconds"] {
+            #expect((json[key] as? Double).map { $0 >= 0 } == true, "\(key)")
+        }
+    }
+
+    @Test("a size that is not a multiple of 32 is a usage error")
+    func badSize() throws {
+        let tool = try #require(builtTool("tresnet-bench"))
+        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--size", "50"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("multiple of 32"))
+    }
+}
