@@ -59,6 +59,7 @@ venv: .venv/.done
 
 fixtures: venv
 	$(PY) Fixtures/generate.py
+	$(PY) Fixtures/generate_readers.py
 
 fixtures-full: venv
 	$(PY) Fixtures/generate.py --only-full
