@@ -1,0 +1,8 @@
+import FuzzSupport
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    Fuzz.run(data, size) { store in
+        Fuzz.blackHole(try JSONParser.parse(store.bytes, format: "json"))
+    }
+}
