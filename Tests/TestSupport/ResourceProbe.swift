@@ -55,7 +55,7 @@ public enum ResourceProbe {
 
     static func lifetimePeak() -> Int {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TestSupport
+import TResNetCore
+@testable import TResNetONNX
+
+/// ONNX models under 1 KiB whose initializer declares 4 TiB (dims [2^20, 2^20] float) are refused in bounded memory and
+/// time, for each storage form: raw_data, typed float_data, external data (security.md A.5 #71, #75; C.1 item 5).
+@Suite("ONNX declared-size bombs", .serialized)
+struct ONNXBoundedMemoryTests {
+    typealias Build = (inout ProtobufEncoder) -> Void
+
+    func model(_ tensor: Build) -> [UInt8] {
+        var m = ProtobufEncoder()
+        m.message(7) { g in g.message(5, tensor) }
+        return m.bytes
+    }
+
+    func header(_ e: inout ProtobufEncoder) {
+        e.int(1, 1 << 20)  // dims [2^20, 2^20]: each dimension plausible, 2^40 elements
+        e.int(1, 1 << 20)
+        e.int(2, 1)  // FLOAT
+        e.string(8, "w")
+    }
+
+    func expectRefused(_ bytes: [UInt8], _ code: TResNetError.Code, _ fragment: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(bytes.count < 1024, sourceLocation: sourceLocation)
+        let dir = FixturePaths.temporaryDirectory("onnx-bomb")
+        #expect(FileManager.default.createFile(atPath: dir + "/w.bin", contents: Data([1, 2, 3, 4])))
+        var error: TResNetError?
+        let m = ResourceProbe.measure {
+            do {
+                let proto = try bytes.withUnsafeBytes { try ProtobufFunnel.unpackModel($0) }
+                guard let t = proto.graph?.initializers.first else { return }
+                _ = try TensorDecoder(external: ExternalDataFiles(modelPath: dir + "/model.onnx")).decode(t)
+            } catch let e as TResNetError { error = e } catch {}
+        }
+        #expect(error?.code == code, "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(error?.description.contains(fragment) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(m.peakGrowthBytes < 64 << 20, "\(m)", sourceLocation: sourceLocation)
+        #expect(m.seconds < 0.1, "\(m)", sourceLocation: sourceLocation)
+        print("onnx bomb refused (\(bytes.count) bytes): \(m): \(error.map { "\($0)" } ?? "-")")
+    }
+
+    @Test func rawData() throws {
+        try expectRefused(model { e in header(&e); [UInt8](repeating: 0, count: 4).withUnsafeBytes { e.bytes(9, $0) } }, .malformed, "tensor 'w'")
+    }
+
+    @Test func typedFloatData() throws {
+        try expectRefused(model { e in header(&e); [UInt8](repeating: 0, count: 4).withUnsafeBytes { e.bytes(4, $0) } }, .malformed, "tensor 'w'")
+    }
+
+    @Test func externalData() throws {
+        let entry: (String, String) -> Build = { k, v in { kv in kv.string(1, k); kv.string(2, v) } }
+        try expectRefused(model { e in
+            header(&e)
+            e.message(13, entry("location", "w.bin"))
+            e.message(13, entry("length", "4398046511104"))
+            e.int(14, 1)  // EXTERNAL
+        }, .truncated, "tensor 'w'")
+    }
+}
