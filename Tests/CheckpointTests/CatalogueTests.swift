@@ -101,6 +101,24 @@ struct CatalogueTests {
         #expect(e?.description.contains("EvilzStorage") == true, "\(String(describing: e))")
     }
 
+    @Test("#24: a LONG1 integer wider than 64 bits used as a tensor size is refused at its offset")
+    func bigIntShape() throws {
+        var zip = try CraftedZip.from(fixture: "nocrc.pth")
+        var patched = false
+        zip.edit("/data.pkl") { p in
+            // tensor 'a': size (2, 3) is `K 02 K 03 86`; make the 2 a 9-byte LONG1.
+            for i in 0..<(p.count - 5) where !patched && Array(p[i..<(i + 5)]) == [0x4B, 2, 0x4B, 3, 0x86] {
+                p.replaceSubrange(i..<(i + 2), with: [0x8A, 9] + [UInt8](repeating: 0x11, count: 8) + [0x01])
+                patched = true
+            }
+        }
+        #expect(patched)
+        let e = refusal(zip.bytes)
+        #expect(e?.code == .malformed || e?.code == .sizeOverflow, "\(String(describing: e))")
+        #expect(e?.description.contains("tensor size does not fit in 64 bits") == true, "\(String(describing: e))")
+        if case .offset(let o)? = e?.location { #expect(o > 0) } else { Issue.record("no offset: \(String(describing: e))") }
+    }
+
     // MARK: A.3 zip
 
     /// A two-member stored archive and the offset of its central directory and end record.
@@ -192,6 +210,27 @@ struct CatalogueTests {
         #expect(e?.code == .malformed, "\(String(describing: e))")
         #expect(e?.description.contains("entry 'a.npy'") == true, "\(String(describing: e))")
         #expect(e?.description.contains("past the central directory") == true, "\(String(describing: e))")
+    }
+
+    @Test("#44: a local header whose sizes disagree with the central directory is refused")
+    func localSizes() throws {
+        var (bytes, _, _) = twoMembers()
+        put32(&bytes, 18, 39)  // a's local compressed size
+        put32(&bytes, 22, 39)
+        let e = zipRefusal(bytes)
+        #expect(e?.code == .malformed, "\(String(describing: e))")
+        #expect(e?.format == "zip", "\(String(describing: e))")
+    }
+
+    @Test("#49: empty and NUL-containing member names are refused")
+    func badNames() throws {
+        for name in ["", "a\u{0}.npy"] {
+            var zip = CraftedZip()
+            zip.members = [.init(name: name, data: [1, 2, 3, 4])]
+            let e = zipRefusal(zip.bytes)
+            #expect(e?.code == .malformed, "\(String(describing: e))")
+            #expect(e?.description.contains("empty, NUL-containing or non-UTF-8 name") == true, "\(String(describing: e))")
+        }
     }
 
     @Test("#53: multi-disk archives are refused")

@@ -61,3 +61,28 @@ struct ONNXBoundedMemoryTests {
         }, .truncated, "tensor 'w'")
     }
 }
+
+/// security.md A.0 #10 / A.5 #67, #69: the project's onnx.proto leaves out the subgraph fields (AttributeProto.g
+/// and .graphs), so no message can nest itself; a file nesting 3,000 levels in those fields is read without
+/// recursion (libprotobuf-c keeps unknown fields as opaque bytes) and refused for what it lacks.
+struct ONNXNestingTests {
+    @Test func deepSubgraphNestingIsOpaque() throws {
+        var inner: [UInt8] = []
+        func varint(_ v: Int) -> [UInt8] {
+            var v = UInt64(v), out: [UInt8] = []
+            while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+            return out + [UInt8(v)]
+        }
+        for _ in 0..<3000 { inner = [0x32] + varint(inner.count) + inner }  // field 6 (AttributeProto.g), bytes
+        var attribute: [UInt8] = [0x0A, 1, 0x78] + inner                     // name "x", then the nest
+        attribute = [0x2A] + varint(attribute.count) + attribute             // NodeProto.attribute (5)
+        let node: [UInt8] = [0x0A] + varint(attribute.count) + attribute     // GraphProto.node (1)
+        let model: [UInt8] = [0x3A] + varint(node.count) + node              // ModelProto.graph (7)
+        let dir = FixturePaths.temporaryDirectory("onnx-nest")
+        let error = try #require(throws: TResNetError.self) {
+            _ = try ONNXModel.read(ByteStore.copying(model), path: dir + "/m.onnx")
+        }
+        #expect(error.code == .malformed, "\(error)")
+        #expect(error.description.contains("opset"), "\(error)")
+    }
+}
