@@ -212,6 +212,26 @@ struct CatalogueTests {
         #expect(e?.description.contains("past the central directory") == true, "\(String(describing: e))")
     }
 
+    @Test("#43: a zip64 locator pointing off its end record, and a bad end-record size field, are refused")
+    func zip64Records() throws {
+        var zip = CraftedZip()
+        zip.zip64 = true
+        zip.members = [.init(name: "a.npy", data: [UInt8](repeating: 1, count: 40))]
+        let good = zip.bytes
+        let locator = good.count - 22 - 20, record = locator - 56
+        #expect(Array(good[locator..<(locator + 4)]) == [0x50, 0x4B, 0x06, 0x07])
+        var moved = good
+        moved[locator + 8] &-= 1
+        let e1 = zipRefusal(moved)
+        #expect(e1?.code == .malformed, "\(String(describing: e1))")
+        #expect(e1?.description.contains("zip64 end record signature missing") == true, "\(String(describing: e1))")
+        var size = good
+        size[record + 4] = 45
+        let e2 = zipRefusal(size)
+        #expect(e2?.code == .malformed, "\(String(describing: e2))")
+        #expect(e2?.description.contains("zip64 end record size 45 is inconsistent") == true, "\(String(describing: e2))")
+    }
+
     @Test("#44: a local header whose sizes disagree with the central directory is refused")
     func localSizes() throws {
         var (bytes, _, _) = twoMembers()
