@@ -12,7 +12,7 @@ done
 cp $T/hostile_reduce_raw.pkl $T/dtypes_legacy.pth "$C/FuzzPickle/"
 for f in $T/nocrc.pth $T/proto4.pth $T/dtypes.pth $T/wrapper_ema.pth $T/hostile_inst.pth $T/hostile_stack_global.pth \
          Fixtures/readers/*.pth Fixtures/readers/*.ckpt; do
-    for m in $(unzip -Z1 "$f" | grep 'data.pkl$'); do unzip -p "$f" "$m" > "$C/FuzzPickle/$(basename "$f").pkl"; done
+    for m in $(unzip -Z1 "$f" | grep "data.pkl$"); do unzip -p "$f" "$m" > "$C/FuzzPickle/$(basename "$f").pkl" 2>/dev/null || true; done
 done
 # Zip archives and torch zip checkpoints.
 for f in $T/nocrc.pth $T/proto4.pth $T/dtypes.pth $T/wrapper_ema.pth $T/rezipped_deflate.pth $T/npy/*.npz \

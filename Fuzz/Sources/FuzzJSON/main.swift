@@ -6,3 +6,8 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         Fuzz.blackHole(try JSONParser.parse(store.bytes, format: "json"))
     }
 }
+
+@_cdecl("FuzzJSON_main")
+public func fuzzJSONMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzJSON)
+}

@@ -8,3 +8,8 @@ public func fuzzLegacy(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         Fuzz.touch(loaded.stateDict)
     }
 }
+
+@_cdecl("FuzzLegacy_main")
+public func fuzzLegacyMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzLegacy)
+}

@@ -10,3 +10,8 @@ public func fuzzNpy(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         if tensor.dtype.isFloatingPoint { Fuzz.blackHole(try tensor.floats()) }
     }
 }
+
+@_cdecl("FuzzNpy_main")
+public func fuzzNpyMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzNpy)
+}

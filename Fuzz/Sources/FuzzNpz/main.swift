@@ -10,3 +10,8 @@ public func fuzzNpz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
     }
 }
+
+@_cdecl("FuzzNpz_main")
+public func fuzzNpzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzNpz)
+}

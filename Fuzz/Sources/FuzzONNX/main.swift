@@ -8,3 +8,8 @@ public func fuzzONNX(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         Fuzz.touch(model.tensors)
     }
 }
+
+@_cdecl("FuzzONNX_main")
+public func fuzzONNXMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzONNX)
+}

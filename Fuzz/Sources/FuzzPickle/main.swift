@@ -8,3 +8,8 @@ public func fuzzPickle(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         _ = try PickleMachine.parse(store.bytes, style: .legacy)
     }
 }
+
+@_cdecl("FuzzPickle_main")
+public func fuzzPickleMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzPickle)
+}

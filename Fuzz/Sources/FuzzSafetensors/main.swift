@@ -7,3 +7,8 @@ public func fuzzSafetensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         Fuzz.touch(dict)
     }
 }
+
+@_cdecl("FuzzSafetensors_main")
+public func fuzzSafetensorsMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzSafetensors)
+}

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 @_exported import TResNetKit
+import FuzzDriver
 
 /// The oracle every harness shares (NumPy's OSS-Fuzz rule): parsing arbitrary bytes may succeed or throw a
 /// `TResNetError`; any other error is a bug and aborts, so libFuzzer records the input. Traps, over-reads (the
@@ -16,10 +17,19 @@ public enum Fuzz {
         } catch is TResNetError {
             // An honest refusal.
         } catch {
-            fputs("non-TResNetError escaped: \(error)\n", stderr)
+            let line = "non-TResNetError escaped: \(error)\n"
+            _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
             abort()
         }
         return 0
+    }
+
+    /// Runs libFuzzer on `callback` with the process's arguments (called from each target's `<Module>_main`).
+    public static func drive(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                             _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
+        var argc = argc
+        var argv = argv
+        return LLVMFuzzerRunDriver(&argc, &argv, callback)
     }
 
     /// An empty folder for readers that resolve side files next to the input (ONNX external data).

@@ -7,3 +7,8 @@ public func fuzzTW(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         Fuzz.touch(try file.stateDict())
     }
 }
+
+@_cdecl("FuzzTW_main")
+public func fuzzTWMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzTW)
+}

@@ -8,3 +8,8 @@ public func fuzzTorchZip(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         Fuzz.touch(loaded.stateDict)
     }
 }
+
+@_cdecl("FuzzTorchZip_main")
+public func fuzzTorchZipMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.drive(argc, argv, fuzzTorchZip)
+}
