@@ -65,7 +65,7 @@ fuzz-build: deps
 
 fuzz: fuzz-build
 	$(SWIFT) build --product tresnet-convert
-	sh Fuzz/seed.sh .fuzz/corpus "$$($(SWIFT) build --show-bin-path)/tresnet-convert"
+	sh Fuzz/seed.sh .fuzz/corpus "$$($(SWIFT) build --show-bin-path)/tresnet-convert" "$$($(FUZZ_BUILD) --show-bin-path)"
 	sh Fuzz/run.sh "$$($(FUZZ_BUILD) --show-bin-path)" $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 clean:

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Seed corpora for the fuzz targets, from the committed fixtures (run from the package root by `make fuzz`).
-# Usage: Fuzz/seed.sh CORPUS_DIR [TRESNET_CONVERT]
+# Usage: Fuzz/seed.sh CORPUS_DIR [TRESNET_CONVERT] [FUZZ_BIN_DIR]
 set -eu
 C=${1:-.fuzz/corpus}
 CONVERT=${2:-}
+FUZZ_BIN=${3:-}
 T=Fixtures/tiny
 for t in FuzzPickle FuzzZip FuzzTorchZip FuzzLegacy FuzzSafetensors FuzzNpy FuzzNpz FuzzONNX FuzzTW FuzzJSON; do
     mkdir -p "$C/$t"
@@ -40,8 +41,10 @@ if [ -d Fixtures/hostile ]; then
         esac
     done
 fi
-# The small safetensors and .tw seeds come from the tiny model (safetensors as written by the safetensors library).
-cp $T/tiny_v1.safetensors "$C/FuzzSafetensors/"
+# .tw seeds: a small file written by TWWriter (FuzzTW --write-seed) and the tiny model converted by tresnet-convert.
+if [ -n "$FUZZ_BIN" ] && [ -x "$FUZZ_BIN/FuzzTW" ]; then
+    "$FUZZ_BIN/FuzzTW" --write-seed "$C/FuzzTW/small.tw" >/dev/null || echo "note: no small .tw seed"
+fi
 if [ -n "$CONVERT" ] && [ -x "$CONVERT" ]; then
     "$CONVERT" $T/tiny_v1.pth "$C/FuzzTW/tiny_v1.tw" --force >/dev/null 2>&1 || echo "note: no .tw seed ($CONVERT failed)"
 fi
