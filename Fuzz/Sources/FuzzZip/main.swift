@@ -5,10 +5,12 @@ public func fuzzZip(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     Fuzz.run(data, size) { store in
         let archive = try ZipArchive.open(store, path: "fuzz.zip")
         for entry in archive.entries {
-            guard let slice = try? archive.data(entry) else { continue }
-            var sum: UInt8 = 0
-            for b in slice.bytes { sum &+= b }
-            Fuzz.blackHole(sum)
+            do {
+                let slice = try archive.data(entry)
+                var sum: UInt8 = 0
+                for b in slice.bytes { sum &+= b }
+                Fuzz.blackHole(sum)
+            } catch is TResNetError {}  // one member refused: still read the others
         }
     }
 }
