@@ -104,6 +104,19 @@ struct RobustCLITests {
         #expect(parity.stderr.contains("parity failed"), "\(parity.stderr)")
     }
 
+    @Test("a write that fails midway (file-size limit, as on a full disk) exits 1, one line, nothing left behind")
+    func writeFailsMidway() throws {
+        let dir = FixturePaths.temporaryDirectory("cli-efbig")
+        let output = dir + "/tiny_v2.tw"
+        // SIGXFSZ ignored, so the write past 64 KiB fails with EFBIG instead of killing the process.
+        let script = "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$1\" \"$2\""
+        let run = try runTool("/bin/sh", ["-c", script, try tool("tresnet-convert"), FixturePaths.tiny("tiny_v2.pth"), output])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("tiny_v2.tw: write failed: File too large"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "the temporary is removed")
+    }
+
     @Test("a conversion killed with SIGKILL midway leaves nothing at the output; the next run sweeps its temporary")
     func killedConversion() throws {
         let dir = FixturePaths.temporaryDirectory("cli-kill")
