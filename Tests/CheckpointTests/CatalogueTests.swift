@@ -242,6 +242,18 @@ struct CatalogueTests {
         #expect(e?.format == "zip", "\(String(describing: e))")
     }
 
+    @Test("#48: a decoy `./data.pkl` spelling is never read (exact-name lookups); an exact duplicate is refused")
+    func normalisedDuplicate() throws {
+        var zip = try CraftedZip.from(fixture: "nocrc.pth")
+        let hostile = Array(try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("hostile_reduce_raw.pkl"))))
+        zip.members.append(.init(name: "nocrc/./data.pkl", data: hostile))
+        let loaded = try CheckpointReader.read(ByteStore.copying(zip.bytes), path: "decoy.pth")
+        let original = try CheckpointReader.read(path: FixturePaths.tiny("nocrc.pth"))
+        #expect(loaded.stateDict.names == original.stateDict.names)
+        zip.members.append(zip.members[1])
+        #expect(refusal(zip.bytes)?.description.contains("duplicate entry name") == true)
+    }
+
     @Test("#49: empty and NUL-containing member names are refused")
     func badNames() throws {
         for name in ["", "a\u{0}.npy"] {
