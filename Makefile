@@ -8,7 +8,7 @@ PY := .venv/bin/python
 BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 FIX := Fixtures/tiny
 
-.PHONY: all deps build release test demo fixtures fixtures-full venv bench fuzz clean
+.PHONY: all deps build release test demo fixtures fixtures-full venv bench fuzz fuzz-build clean
 
 all: build
 
@@ -74,5 +74,18 @@ bench: release
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
 	$(PY) scripts/bench.py --full $(BENCH_FULL) --bin $(BIN) $(BENCH_ARGS)
 
+## libFuzzer + ASan harnesses, one per parser (Linux; package Fuzz/, docs/ROBUSTNESS.md).
+## `make fuzz FUZZ_SECONDS=600` runs each target that long, FUZZ_JOBS at a time; outputs in the git-ignored .fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_BUILD := $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --package-path Fuzz
+fuzz-build: deps
+	$(FUZZ_BUILD)
+
+fuzz: fuzz-build
+	$(SWIFT) build --product tresnet-convert
+	sh Fuzz/seed.sh .fuzz/corpus "$$($(SWIFT) build --show-bin-path)/tresnet-convert" "$$($(FUZZ_BUILD) --show-bin-path)"
+	sh Fuzz/run.sh "$$($(FUZZ_BUILD) --show-bin-path)" $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf .build out
+	rm -rf .build out Fuzz/.build .fuzz

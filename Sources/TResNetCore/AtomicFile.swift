@@ -24,6 +24,7 @@ public final class AtomicFile {
         }
         let dir = AtomicFile.directory(of: destination)
         let base = AtomicFile.basename(of: destination)
+        AtomicFile.removeStaleTemporaries(directory: dir, base: base)
         var attempt = 0
         while true {
             let candidate = "\(dir)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -57,6 +58,33 @@ public final class AtomicFile {
             p += n
             left -= n
             bytesWritten += n
+        }
+        if let pause = AtomicFile.testPauseAfterBytes, !pausedForTest, bytesWritten >= pause {
+            pausedForTest = true
+            sleep(60)
+        }
+    }
+
+    private var pausedForTest = false
+
+    /// Test hook, off unless the environment sets it: `TRESNET_TEST_PAUSE_AFTER_BYTES=N` makes a writer sleep for
+    /// a minute once it has written N bytes, so a test can kill a conversion midway (docs/ROBUSTNESS.md).
+    static let testPauseAfterBytes: Int? = getenv("TRESNET_TEST_PAUSE_AFTER_BYTES").flatMap { Int(String(cString: $0)) }
+
+    /// Removes `.<base>.tmp-<pid>-<n>` files in `directory` left by processes that no longer exist (killed while
+    /// writing `base`). A temporary of a live process — or of a pid now reused — is left alone.
+    public static func removeStaleTemporaries(directory: String, base: String) {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        let prefix = ".\(base).tmp-"
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(prefix) else { continue }
+            let rest = name.dropFirst(prefix.count).split(separator: "-")
+            guard rest.count == 2, let pid = Int32(rest[0]), pid > 0, UInt32(rest[1]) != nil else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH { unlink(directory + "/" + name) }
         }
     }
 

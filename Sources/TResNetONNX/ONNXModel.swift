@@ -42,8 +42,13 @@ public struct ONNXModel: Sendable {
     /// Reads `path`: maps the file, unpacks it with libprotobuf-c, resolves external data inside the model's folder,
     /// and maps the graph onto the TResNet layer tree. Errors name the file, and the first node that does not fit.
     public static func read(path: String) throws -> ONNXModel {
+        try TResNetError.naming(path) { try read(try ByteStore.map(path: path), path: path) }
+    }
+
+    /// Reads a model already in memory (fuzzing, tests); `path` names it in errors and its folder is where
+    /// external data is resolved.
+    public static func read(_ store: ByteStore, path: String) throws -> ONNXModel {
         try TResNetError.naming(path) {
-            let store = try ByteStore.map(path: path)
             guard store.count <= protobufSizeLimit else {
                 throw TResNetError(.limitExceeded, format: "onnx",
                                    "file is \(store.count) bytes, over protobuf's 2 GiB limit for one message; "

@@ -13,6 +13,8 @@ struct CraftedZip {
         var method: UInt16 = 0
         var flags: UInt16 = 0
         var localName: String?
+        /// In zip64 mode, the uncompressed size the zip64 extra declares (default: the data's size).
+        var declaredSize: UInt64?
     }
 
     var members: [Member] = []
@@ -32,11 +34,16 @@ struct CraftedZip {
             let offset = UInt32(out.count)
             let name = Array(m.name.utf8), local = Array((m.localName ?? m.name).utf8)
             let size = Self.le32(UInt32(m.data.count))
-            out += Self.le32(0x0403_4b50) + Self.le16(20) + Self.le16(m.flags) + Self.le16(m.method) + Self.le32(0)
-                + Self.le32(0) + size + size + Self.le16(UInt16(local.count)) + Self.le16(0) + local + m.data
+            // A declared size (zip64 only) goes into the local header's zip64 extra too, so both headers agree.
+            let localExtra = zip64 && m.declaredSize != nil
+                ? Self.le16(1) + Self.le16(16) + Self.le64(m.declaredSize ?? 0) + Self.le64(UInt64(m.data.count)) : []
+            let localSizes = localExtra.isEmpty ? size + size : Self.le32(0xFFFF_FFFF) + Self.le32(0xFFFF_FFFF)
+            out += Self.le32(0x0403_4b50) + Self.le16(45) + Self.le16(m.flags) + Self.le16(m.method) + Self.le32(0)
+                + Self.le32(0) + localSizes + Self.le16(UInt16(local.count)) + Self.le16(UInt16(localExtra.count)) + local
+                + localExtra + m.data
             let sentinel = Self.le32(0xFFFF_FFFF)
             let extra = zip64 && !omitZip64Extra
-                ? Self.le16(1) + Self.le16(24) + Self.le64(UInt64(m.data.count)) + Self.le64(UInt64(m.data.count))
+                ? Self.le16(1) + Self.le16(24) + Self.le64(m.declaredSize ?? UInt64(m.data.count)) + Self.le64(UInt64(m.data.count))
                     + Self.le64(UInt64(offset))
                 : []
             central += Self.le32(0x0201_4b50) + Self.le16(45) + Self.le16(45) + Self.le16(m.flags) + Self.le16(m.method)

@@ -180,15 +180,31 @@ public struct PickleArena: Sendable {
     }
 
     /// `flattenTensors` drawing on a budget shared by several walks: `remaining` is reduced by the visits made.
+    ///
+    /// The walk keeps only the current path (list indices and dict key nodes) and spells a dotted name only for a
+    /// tensor it finds, so a budgeted walk over a bomb costs no string work per visit.
     public func flattenTensors(from root: Int, remaining: inout Int, maxDepth: Int = 256) throws
         -> [(name: String, tensor: TensorRef)] {
+        enum Part { case none, index(Int), key(Int) }
         let budget = remaining
         var out: [(name: String, tensor: TensorRef)] = []
         var visits = 0
         defer { remaining -= min(visits, remaining) }
-        var work: [(node: Int, name: String, depth: Int)] = [(root, "", 0)]
-        func child(_ prefix: String, _ part: String) -> String { prefix.isEmpty ? part : prefix + "." + part }
-        while let (node, name, depth) = work.popLast() {
+        var work: [(node: Int, part: Part, depth: Int)] = [(root, .none, 0)]
+        var path: [Part] = []
+        func spell(_ part: Part) -> String {
+            switch part {
+            case .none: return ""
+            case .index(let i): return String(i)
+            case .key(let k):
+                switch nodes[k] {
+                case .string(let s): return s
+                case .int(let i): return String(i)
+                default: return "?"
+                }
+            }
+        }
+        while let (node, part, depth) = work.popLast() {
             visits += 1
             guard visits <= budget else {
                 throw TResNetError(.limitExceeded, format: "pickle",
@@ -197,26 +213,25 @@ public struct PickleArena: Sendable {
             guard depth <= maxDepth else {
                 throw TResNetError(.limitExceeded, format: "pickle", "value graph nests deeper than \(maxDepth)")
             }
-            var children: [(Int, String)] = []
+            if depth > 0 {
+                path.removeSubrange((depth - 1)...)
+                path.append(part)
+            }
             switch nodes[node] {
-            case .tensor(let t): out.append((name, t))
-            case .tuple(let items): children = items.enumerated().map { ($0.element, child(name, String($0.offset))) }
+            case .tensor(let t): out.append((path.map(spell).joined(separator: "."), t))
+            case .tuple(let items):
+                var i = items.count
+                while i > 0 { i -= 1; work.append((items[i], .index(i), depth + 1)) }
             case .list(let l), .set(let l):
-                children = lists[l].enumerated().map { ($0.element, child(name, String($0.offset))) }
+                let items = lists[l]
+                var i = items.count
+                while i > 0 { i -= 1; work.append((items[i], .index(i), depth + 1)) }
             case .dict(let d):
-                let dict = dicts[d]
-                for (k, v) in zip(dict.keys, dict.values) {
-                    let part: String
-                    switch nodes[k] {
-                    case .string(let s): part = s
-                    case .int(let i): part = String(i)
-                    default: part = "?"
-                    }
-                    children.append((v, child(name, part)))
-                }
+                let keys = dicts[d].keys, values = dicts[d].values
+                var i = min(keys.count, values.count)
+                while i > 0 { i -= 1; work.append((values[i], .key(keys[i]), depth + 1)) }
             default: break
             }
-            for (c, n) in children.reversed() { work.append((c, n, depth + 1)) }
         }
         return out
     }
