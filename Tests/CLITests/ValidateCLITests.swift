@@ -15,7 +15,9 @@ struct ValidateCLITests {
             "--json", json,
         ] + policy.flags)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains(String(format: "top-1 %.3f%%  top-5 %.3f%%", expected.top1, expected.top5)))
+        #expect(run.stdout.contains(String(format: "top-1 %.3f%% (%d/%d)  top-5 %.3f%% (%d/%d)", expected.top1,
+                                           expected.top1_correct, expected.images, expected.top5,
+                                           expected.top5_correct, expected.images)))
         for u in expected.unreadable { #expect(run.stdout.contains(u.path)) }
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
             as? [String: Any])
