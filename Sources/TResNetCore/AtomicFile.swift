@@ -90,6 +90,14 @@ public final class AtomicFile {
 
     public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
 
+    /// Discards everything written so far (a download restarting from byte 0).
+    public func truncate() throws {
+        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
+            throw TResNetError.io(temporaryPath, "cannot truncate: \(errnoText())")
+        }
+        bytesWritten = 0
+    }
+
     /// Overwrites `bytes` at `offset` of what was already written (`pwrite`; the sequential position is unchanged).
     public func write(_ bytes: [UInt8], at offset: Int) throws {
         guard offset >= 0, offset + bytes.count <= bytesWritten else {

@@ -92,7 +92,7 @@ public struct ZooFetcher: Sendable {
         }
         let lock = try FileLock(path: "\(dir)/.\(file.name).lock")
         defer { lock.release() }
-        Self.removeStaleTemporaries(in: dir, base: file.name)
+        AtomicFile.removeStaleTemporaries(directory: dir, base: file.name)
 
         let pins = PinStore(cacheDirectory: cacheDirectory)
         let pin = try pins.pin(for: key)
@@ -131,7 +131,7 @@ public struct ZooFetcher: Sendable {
         }
         try policy.check(url)
 
-        let temp = try TempFile(directory: dir, base: file.name)
+        let temp = try AtomicFile(destination: destination, overwrite: true)
         do {
             let (digest, size, sizeKnown) = try download(url: url, into: temp, expectedSize: expectedSize)
             if expectedDigest == nil && !sizeKnown {
@@ -143,13 +143,13 @@ public struct ZooFetcher: Sendable {
             try check(key: key, digest: digest, size: size, expectedDigest: expectedDigest,
                       expectedSize: expectedSize, prefix: file.sha256Prefix, path: url.absoluteString,
                       hint: "nothing was written to the cache")
-            try temp.commit(to: destination)
+            try temp.commit()
             if expectedDigest == nil {
                 try pins.record(.init(sha256: digest, size: size, url: file.url, recordedAt: PinStore.now()), for: key)
             }
             return Result(path: destination, sha256: digest, size: size, fromCache: false, verification: verification)
         } catch {
-            temp.remove()
+            temp.abandon()
             throw error
         }
     }
@@ -190,7 +190,7 @@ public struct ZooFetcher: Sendable {
     }
 
     /// Returns the digest, the size, and whether the size was known (catalog, pin or Content-Length).
-    private func download(url: URL, into temp: TempFile, expectedSize: Int?) throws -> (String, Int, Bool) {
+    private func download(url: URL, into temp: AtomicFile, expectedSize: Int?) throws -> (String, Int, Bool) {
         let state = State()
         state.total = expectedSize
         var lastError: Error?
@@ -251,7 +251,7 @@ public struct ZooFetcher: Sendable {
 
     /// Decides what to do with a response: append (206 at the right offset), restart (200 after a partial),
     /// or refuse.
-    private static func accept(_ r: HTTPURLResponse, state: State, resumeFrom: Int, temp: TempFile,
+    private static func accept(_ r: HTTPURLResponse, state: State, resumeFrom: Int, temp: AtomicFile,
                                display: String) throws {
         let headers = Headers(r)
         if let enc = headers["content-encoding"], enc.lowercased() != "identity" {
@@ -304,17 +304,6 @@ public struct ZooFetcher: Sendable {
         guard parts.count <= 2, parts.allSatisfy(ok), ok(Substring(file)) else {
             throw TResNetError(.pathEscape, format: "zoo",
                                "unsafe cache name '\(displaySafe(tag))/\(displaySafe(file))'")
-        }
-    }
-
-    /// Removes `.<base>.part-<pid>-*` files left by a process that died mid-download (the pid no longer runs).
-    /// Called under the file's lock, so a live download of this process or another is never touched.
-    static func removeStaleTemporaries(in dir: String, base: String) {
-        let prefix = ".\(base).part-"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
-            let rest = name.dropFirst(prefix.count)
-            guard let pid = rest.split(separator: "-").first.flatMap({ Int32($0) }), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(dir)/\(name)") }
         }
     }
 

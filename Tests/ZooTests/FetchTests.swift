@@ -131,8 +131,8 @@ import TResNetCore
         let dir = "\(cache)/test.stale"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it.
-        let stale = "\(dir)/.model.safetensors.part-4194305-1"
-        let live = "\(dir)/.model.safetensors.part-\(getpid())-7"
+        let stale = "\(dir)/.model.safetensors.tmp-4194305-1"
+        let live = "\(dir)/.model.safetensors.tmp-\(getpid())-7"
         #expect(FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3])))
         #expect(FileManager.default.createFile(atPath: live, contents: Data([1, 2, 3])))
         _ = try fetcher(cache).fetch(tag: "test.stale", file: file(server, "/m"))
