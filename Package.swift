@@ -31,6 +31,9 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
+        // Our own CPU kernels (AVX-512 direct convolution, thread pool); plain C, per-function target attributes.
+        .target(name: "CTResNetKernels"),
+
         // MARK: - Library modules
         // Vocabulary: tensors, dtypes, bounded byte cursors, errors, hashing, file I/O. No C.
         .target(
@@ -45,7 +48,7 @@ let package = Package(
         .target(name: "TResNetModel", dependencies: ["TResNetCore"], swiftSettings: swiftSettings),
         // CPU forward pass on OpenBLAS; activation taps.
         .target(
-            name: "TResNetRuntime", dependencies: ["TResNetCore", "TResNetModel", "COpenBLAS"],
+            name: "TResNetRuntime", dependencies: ["TResNetCore", "TResNetModel", "COpenBLAS", "CTResNetKernels"],
             swiftSettings: swiftSettings),
         // ONNX: read exported TResNets by graph structure (libprotobuf-c behind one funnel), write ONNX.
         .target(

@@ -16,8 +16,10 @@ public enum Benchmark {
         public var size = 224
         public var warmup = 3
         public var iterations = 20
-        /// OpenBLAS threads; nil leaves the library's default.
+        /// Threads for the direct kernels and OpenBLAS; nil leaves their defaults (all cores).
         public var threads: Int?
+        /// The convolution kernels.
+        public var backend: ConvolutionBackend = .automatic
         /// Also time every operation kind and GEMM shape in extra profiled forwards (not the timed ones).
         public var profile = false
         public init() {}
@@ -33,6 +35,8 @@ public enum Benchmark {
         public var warmup: Int
         public var iterations: Int
         public var threads: Int
+        /// The convolution kernels that ran (`direct` or `blas`).
+        public var backend: String
         /// Opening, mapping and binding the weights.
         public var loadSeconds: Double
         /// Building the network (BN folding, weight layout).
@@ -90,12 +94,15 @@ public enum Benchmark {
         else {
             throw TResNetError(.usage, "batch ≥ 1, iterations ≥ 1, warm-up ≥ 0 and a size that is a multiple of 32")
         }
-        if let threads = options.threads { BLASThreads.set(threads) }
+        if let threads = options.threads {
+            BLASThreads.set(threads)
+            TResNetNetwork.threads = threads
+        }
         var start = now()
         let loaded = try ModelLoader.load(path: path, options: conversion)
         let loadSeconds = now() - start
         start = now()
-        let network = try loaded.network()
+        let network = try loaded.network(backend: options.backend)
         let compileSeconds = now() - start
         let c = loaded.configuration
         let input = deterministicInput(batch: options.batch, channels: c.inChannels, size: options.size)
@@ -114,7 +121,8 @@ public enum Benchmark {
         }
         return Result(weights: path, configuration: c.description, batch: options.batch, height: options.size,
                       width: options.size, warmup: options.warmup, iterations: options.iterations,
-                      threads: BLASThreads.count, loadSeconds: loadSeconds, compileSeconds: compileSeconds,
+                      threads: options.threads ?? TResNetNetwork.threads, backend: network.backend.rawValue,
+                      loadSeconds: loadSeconds, compileSeconds: compileSeconds,
                       latencies: latencies, medianSeconds: median, minimumSeconds: minimum,
                       imagesPerSecond: Double(options.batch) / median, gflopPerImage: gflop,
                       achievedGFLOPS: gflop * Double(options.batch) / median, peakRSSBytes: peakRSSBytes(),

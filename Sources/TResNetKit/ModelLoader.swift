@@ -25,9 +25,11 @@ public struct LoadedModel: Sendable {
         }
     }
 
-    /// Compiles the network (BatchNorm folded, weights widened to f32).
-    public func network() throws -> TResNetNetwork {
-        try TResNetError.naming(path) { try TResNetNetwork(configuration: configuration) { tensors[$0] } }
+    /// Compiles the network (BatchNorm folded, weights widened to f32, packed for `backend`).
+    public func network(backend: ConvolutionBackend = .automatic) throws -> TResNetNetwork {
+        try TResNetError.naming(path) {
+            try TResNetNetwork(configuration: configuration, backend: backend) { tensors[$0] }
+        }
     }
 }
 

@@ -22,6 +22,15 @@ public struct FeatureMap: Sendable {
         self.init(n: n, h: h, w: w, c: c, data: [Float](repeating: 0, count: n * h * w * c))
     }
 
+    /// A map whose every value `fill` writes (no zero-filling first).
+    init(n: Int, h: Int, w: Int, c: Int, fill: (UnsafeMutablePointer<Float>) -> Void) {
+        let count = n * h * w * c
+        self.init(n: n, h: h, w: w, c: c, data: [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { fill(buffer.baseAddress!) }
+            initialized = count
+        })
+    }
+
     /// Rows of the GEMM view: N·H·W.
     public var pixels: Int { n * h * w }
 

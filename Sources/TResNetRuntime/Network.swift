@@ -9,10 +9,12 @@ import TResNetModel
 /// SE, the ceil-mode average-pool shortcut, ReLU after the residual add, global average pool, linear head.
 public struct TResNetNetwork: Sendable {
     public let configuration: TResNetConfiguration
+    /// The convolution kernels this network runs (never `.automatic`: resolved at init).
+    public let backend: ConvolutionBackend
     let stem: Convolution
     let stages: [[Block]]
-    let fcWeight: [Float]  // [classes, features]
-    let fcBias: [Float]
+    /// The linear head as a 1×1 convolution over the pooled features.
+    let head: Convolution
 
     struct Block: Sendable {
         let kind: TResNetConfiguration.BlockKind
@@ -29,10 +31,15 @@ public struct TResNetNetwork: Sendable {
     public static let tapNames = ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4",
                                   "head.global_pool", "head.fc"]
 
+    /// - Parameter backend: the convolution kernels; `.automatic` picks the direct ones where this CPU has them.
     /// - Parameter tensor: looks a tensor up by its canonical name; nil when absent.
-    public init(configuration: TResNetConfiguration, tensor: (String) throws -> Tensor?) throws {
+    public init(configuration: TResNetConfiguration, backend: ConvolutionBackend = .automatic,
+                tensor: (String) throws -> Tensor?) throws {
         try configuration.validate()
         self.configuration = configuration
+        let resolved = try backend.resolved()
+        self.backend = resolved
+        let direct = resolved == .direct
         func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let t = try tensor(name) else {
                 throw TResNetError(.binding, at: .tensor(name), "missing tensor")
@@ -50,10 +57,11 @@ public struct TResNetNetwork: Sendable {
                 let bn = (gamma: try floats(prefix + ".bn.weight", [cout]), beta: try floats(prefix + ".bn.bias", [cout]),
                           mean: try floats(prefix + ".bn.running_mean", [cout]),
                           variance: try floats(prefix + ".bn.running_var", [cout]))
-                return Convolution(weight: w, shape: shape, bn: bn, bias: nil)
+                return Convolution(weight: w, shape: shape, bn: bn, bias: nil, direct: direct)
             }
             // BN-folded source (e.g. an exported ONNX graph): the conv carries its own bias.
-            return Convolution(weight: w, shape: shape, bn: nil, bias: try floats(prefix + ".conv.bias", [cout]))
+            return Convolution(weight: w, shape: shape, bn: nil, bias: try floats(prefix + ".conv.bias", [cout]),
+                               direct: direct)
         }
         let c = configuration
         stem = try conv("body.conv1", 16 * c.inChannels, c.planes, 3)
@@ -95,8 +103,9 @@ public struct TResNetNetwork: Sendable {
             stages.append(blocks)
         }
         self.stages = stages
-        fcWeight = try floats("head.fc.weight", [c.numClasses, c.numFeatures])
-        fcBias = try floats("head.fc.bias", [c.numClasses])
+        head = Convolution(weight: try floats("head.fc.weight", [c.numClasses, c.numFeatures]),
+                           shape: [c.numClasses, c.numFeatures, 1, 1], bn: nil,
+                           bias: try floats("head.fc.bias", [c.numClasses]), direct: direct)
     }
 
     /// Runs the network on `input` (NCHW f32, [N, inChannels, H, W] with H and W multiples of 32).
@@ -137,22 +146,19 @@ public struct TResNetNetwork: Sendable {
         let pooled = timed(profile, "global pool") { globalAveragePool(x) }
         let features = c.numFeatures
         if taps.contains("head.global_pool") { captured["head.global_pool"] = Tensor(shape: [n, features], floats: pooled) }
-        var logits = [Float](repeating: 0, count: n * c.numClasses)
-        timed(profile, "head fc") {
-            pooled.withUnsafeBufferPointer { pp in
-                fcWeight.withUnsafeBufferPointer { wp in
-                    logits.withUnsafeMutableBufferPointer { lp in
-                        blasSgemm(m: n, n: c.numClasses, k: features, a: pp.baseAddress!, lda: features,
-                                  b: wp.baseAddress!, ldb: features, transposedB: true, c: lp.baseAddress!,
-                                  ldc: c.numClasses)
-                        for b in 0..<n { for k in 0..<c.numClasses { lp[b * c.numClasses + k] += fcBias[k] } }
-                    }
-                }
-            }
+        let logits = timed(profile, "head fc") {
+            head(FeatureMap(n: n, h: 1, w: 1, c: features, data: pooled), activation: .identity)
         }
-        let out = Tensor(shape: [n, c.numClasses], floats: logits)
+        let out = Tensor(shape: [n, c.numClasses], floats: logits.data)
         if taps.contains("head.fc") { captured["head.fc"] = out }
         return (out, captured)
+    }
+
+    /// The threads the direct kernels use (the calling thread counts as one); OpenBLAS has its own setting
+    /// (`BLASThreads`).
+    public static var threads: Int {
+        get { DirectKernels.threads }
+        set { DirectKernels.threads = newValue }
     }
 
     private func run(_ block: Block, _ x: FeatureMap, profile: ForwardProfile?) -> FeatureMap {

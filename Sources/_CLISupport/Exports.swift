@@ -1,2 +1,4 @@
 @_exported import ArgumentParser
 @_exported import TResNetKit
+
+extension ConvolutionBackend: ExpressibleByArgument {}

@@ -31,8 +31,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed warm-up iterations.")
     var warmup = 3
 
-    @Option(help: "OpenBLAS threads (default: the library's own choice).")
+    @Option(help: "Threads for the kernels and OpenBLAS (default: all cores).")
     var threads: Int?
+
+    @Option(help: "Convolution kernels: automatic, direct (AVX-512) or blas (im2col + OpenBLAS sgemm).")
+    var backend: ConvolutionBackend = .automatic
 
     @Flag(help: "Also profile: time per operation kind and per GEMM shape, and OpenBLAS alone on those shapes.")
     var profile = false
@@ -58,6 +61,7 @@ struct BenchCommand: ParsableCommand {
             options.iterations = iterations
             options.warmup = warmup
             options.threads = threads
+            options.backend = backend
             options.profile = profile
             var conversion = Conversion.Options()
             conversion.variant = model.variant
@@ -78,7 +82,7 @@ struct BenchCommand: ParsableCommand {
         func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1000) }
         print("weights:    \(r.weights) — \(r.configuration)")
         print("input:      \(r.batch)×3×\(r.height)×\(r.width), \(r.warmup) warm-up + \(r.iterations) timed, "
-              + "\(r.threads) BLAS threads")
+              + "\(r.threads) threads, \(r.backend) kernels")
         print("load:       \(ms(r.loadSeconds)); compile \(ms(r.compileSeconds))")
         print("latency:    median \(ms(r.medianSeconds)), min \(ms(r.minimumSeconds))")
         print(String(format: "throughput: %.2f img/s; %.2f GFLOP/image; %.1f GFLOP/s achieved", r.imagesPerSecond,

@@ -9,23 +9,24 @@ import TResNetRuntime
 /// `make fixtures-full` (1 GB, never committed); without them these tests are skipped.
 @Suite("Full-size parity (make fixtures-full)")
 struct FullSizeParityTests {
-    @Test(arguments: ["tresnet_m", "tresnet_l", "tresnet_xl", "tresnet_v2_l"])
-    func logitsWithin1e4(_ variant: String) throws {
+    @Test(arguments: ["tresnet_m", "tresnet_l", "tresnet_xl", "tresnet_v2_l"], ParityTests.backends)
+    func logitsWithin1e4(_ variant: String, backend: ConvolutionBackend) throws {
         guard let weights = FixturePaths.full("\(variant).pth"), let ref = FixturePaths.full("\(variant).reference.npz")
         else { return }  // not generated on this machine
         let checkpoint = try CheckpointReader.read(path: weights)
         let configuration = try #require(TResNetConfiguration.variant(variant))
-        let network = try TResNetNetwork(configuration: configuration) { checkpoint.stateDict[$0] }
+        let network = try TResNetNetwork(configuration: configuration, backend: backend) { checkpoint.stateDict[$0] }
+        #expect(network.backend == backend)
         let reference = Dictionary(uniqueKeysWithValues: try NpzArchive.read(path: ref).map { ($0.name, $0.tensor) })
         let report = try ParityReport.run(network, reference: reference, tolerance: .float32)
-        print("\(variant):\n\(report.render())")
+        print("\(variant) (\(backend.rawValue) kernels):\n\(report.render())")
         if let truth = reference["head.fc.float64"] {
             // Our float32 logits against the float64 forward, beside PyTorch's float32 against the same.
             let ours = try network.forward(try #require(reference["input"])).logits.floats()
             let t64 = try truth.floats(), t32 = try #require(reference["head.fc"]).floats()
             let oursErr = zip(ours, t64).map { abs($0 - $1) }.max() ?? 0
             let torchErr = zip(t32, t64).map { abs($0 - $1) }.max() ?? 0
-            print("\(variant): max |logit − float64 logit|: ours \(oursErr), PyTorch float32 \(torchErr)")
+            print("\(variant) (\(backend.rawValue)): max |logit − float64 logit|: ours \(oursErr), PyTorch float32 \(torchErr)")
         }
         let logits = try #require(report.rows.first { $0.name == "head.fc" })
         #expect(logits.maxAbsoluteError <= 1e-4, "\(variant) logits max abs error \(logits.maxAbsoluteError)")

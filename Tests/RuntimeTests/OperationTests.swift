@@ -56,4 +56,21 @@ struct OperationTests {
         se.apply(&x)
         try expectClose(x.nchw(), "se.output")
     }
+
+    /// Conv + eval BatchNorm (+ residual) + activation on odd shapes, through each backend: the direct kernels'
+    /// channel tails (not multiples of 16/32), partial pixel tiles, padding rows and a batch of 2.
+    @Test(arguments: ["conv3_leaky", "conv1_relu_residual", "conv3_identity", "conv3_relu_residual"],
+          ParityTests.backends)
+    func convolutionMatchesTorch(_ name: String, backend: ConvolutionBackend) throws {
+        let weight = try #require(ops["\(name).conv.weight"])
+        func floats(_ key: String) throws -> [Float] { try #require(ops["\(name).\(key)"]).floats() }
+        let conv = Convolution(weight: try weight.floats(), shape: weight.shape,
+                               bn: (gamma: try floats("bn.weight"), beta: try floats("bn.bias"),
+                                    mean: try floats("bn.running_mean"), variance: try floats("bn.running_var")),
+                               bias: nil, direct: backend == .direct)
+        let activation: Activation = name.contains("leaky") ? .leakyReLU(0.001) : name.contains("relu") ? .relu : .identity
+        let residual = try ops["\(name).residual"].map { try featureMap($0) }
+        let y = conv(try featureMap(try #require(ops["\(name).input"])), activation: activation, residual: residual)
+        try expectClose(y.nchw(), "\(name).output", absolute: 1e-5)
+    }
 }

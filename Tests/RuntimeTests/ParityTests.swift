@@ -8,13 +8,16 @@ import TResNetModel
 /// The forward pass against activations PyTorch captured with forward hooks (Fixtures/generate.py).
 @Suite("Forward-pass parity with PyTorch on the tiny fixtures")
 struct ParityTests {
-    static func network(_ weights: String) throws -> TResNetNetwork {
+    /// Every backend this machine runs: OpenBLAS always, the direct kernels where the CPU has AVX-512.
+    static let backends: [ConvolutionBackend] = ConvolutionBackend.directAvailable ? [.blas, .direct] : [.blas]
+
+    static func network(_ weights: String, backend: ConvolutionBackend = .automatic) throws -> TResNetNetwork {
         let manifest = try FixtureManifest.load()
         let arch = try #require(manifest.files[weights]?.arch)
         let configuration = TResNetConfiguration(layout: arch.layout == "v2" ? .v2 : .v1, layers: arch.layers,
                                                  planes: arch.planes, numClasses: arch.num_classes)
         let checkpoint = try CheckpointReader.read(path: FixturePaths.tiny(weights))
-        return try TResNetNetwork(configuration: configuration) { checkpoint.stateDict[$0] }
+        return try TResNetNetwork(configuration: configuration, backend: backend) { checkpoint.stateDict[$0] }
     }
 
     static func reference(_ name: String) throws -> [String: Tensor] {
@@ -30,10 +33,13 @@ struct ParityTests {
         ("tiny_v1_legacy.pth", "tiny_v1.reference.npz"),
         ("tiny_v1_f16.pth", "tiny_v1_f16.reference.npz"),          // f16 weights widened on load
         ("tiny_v1_bf16.pth", "tiny_v1_bf16.reference.npz"),
-    ])
-    func everyTapPasses(weights: String, referenceFile: String) throws {
+    ], backends)
+    func everyTapPasses(files: (weights: String, referenceFile: String), backend: ConvolutionBackend) throws {
+        let (weights, referenceFile) = files
         let reference = try Self.reference(referenceFile)
-        let report = try ParityReport.run(try Self.network(weights), reference: reference, tolerance: .float32)
+        let network = try Self.network(weights, backend: backend)
+        #expect(network.backend == backend)
+        let report = try ParityReport.run(network, reference: reference, tolerance: .float32)
         #expect(report.rows.map(\.name) == TResNetNetwork.tapNames, "every tap is compared, in forward order")
         #expect(report.passed, "\(weights) vs \(referenceFile):\n\(report.render())")
         let agreement = try #require(report.topK)

@@ -7,9 +7,10 @@ import TResNetModel
 /// The opt-in forward profile (tresnet-bench --profile) times operations without changing what is computed.
 @Suite("Forward profile")
 struct ProfilingTests {
-    @Test("a profiled forward gives bit-identical logits and accounts for every convolution")
-    func profiledForwardIsIdentical() throws {
-        let network = try ParityTests.network("tiny_v1.safetensors")
+    @Test("a profiled forward gives bit-identical logits and accounts for every convolution",
+          arguments: ParityTests.backends)
+    func profiledForwardIsIdentical(backend: ConvolutionBackend) throws {
+        let network = try ParityTests.network("tiny_v1.safetensors", backend: backend)
         let reference = try ParityTests.reference("tiny_v1.reference.npz")
         let input = try #require(reference["input"])
         let plain = try network.forward(input).logits.floats()
@@ -20,10 +21,12 @@ struct ProfilingTests {
         let convs = 1 + network.stages.joined().reduce(0) { total, block in
             total + 2 + (block.conv3 == nil ? 0 : 1) + (block.projection == nil ? 0 : 1)
         }
-        let gemmCalls = (profile.calls["conv1x1 gemm"] ?? 0) + (profile.calls["conv3x3 gemm"] ?? 0)
+        let kind = backend == .direct ? "direct" : "gemm"
+        let gemmCalls = (profile.calls["conv1x1 \(kind)"] ?? 0) + (profile.calls["conv3x3 \(kind)"] ?? 0)
         #expect(gemmCalls == convs)
         #expect(profile.gemms.values.reduce(0) { $0 + $1.calls } == convs)
-        #expect(profile.calls["conv epilogue (bias, residual, activation)"] == convs)
+        // The direct kernels fuse the epilogue into the store.
+        #expect(profile.calls["conv epilogue (bias, residual, activation)"] == (backend == .direct ? nil : convs))
         #expect(profile.calls["space-to-depth"] == 1 && profile.calls["head fc"] == 1)
         #expect(profile.seconds.values.allSatisfy { $0 >= 0 })
         profile.reset()

@@ -2,7 +2,8 @@ import TResNetCore
 
 /// A stride-1 convolution with "same" padding (k = 1 or 3) and a bias, BatchNorm already folded in.
 /// Weights are kept as the GEMM right-hand side: [(ky, kx, cin), cout], so an NHWC input is the left-hand side
-/// directly (1×1) or after gathering each pixel's 3×3 neighbourhood (3×3).
+/// directly (1×1) or after gathering each pixel's 3×3 neighbourhood (3×3). With the direct backend they are
+/// also packed once into the C kernels' panels, and the convolution runs there with its epilogue fused.
 struct Convolution: Sendable {
     let kernel: Int
     let inChannels: Int
@@ -10,11 +11,13 @@ struct Convolution: Sendable {
     /// [kernel·kernel·inChannels, outChannels]
     let weights: [Float]
     let bias: [Float]
+    /// `weights` packed for the direct kernels (nil: the OpenBLAS path).
+    let packed: AlignedFloats?
 
     /// Folds an eval-mode BatchNorm into an OIHW conv weight (no conv bias):
     /// W' = W·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), computed in Double and rounded once.
     init(weight: [Float], shape: [Int], bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float])?,
-         bias convBias: [Float]?, eps: Double = 1e-5) {
+         bias convBias: [Float]?, eps: Double = 1e-5, direct: Bool = false) {
         let (o, i, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
         kernel = kh
         inChannels = i
@@ -44,6 +47,7 @@ struct Convolution: Sendable {
         }
         weights = w
         bias = shift.map { Float($0) }
+        packed = direct ? w.withUnsafeBufferPointer { DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o) } : nil
     }
 
     /// Applies the convolution, then bias, the optional residual add and `activation` in one pass.
@@ -51,6 +55,9 @@ struct Convolution: Sendable {
     func callAsFunction(_ x: FeatureMap, activation: Activation, residual: FeatureMap? = nil,
                         profile: ForwardProfile? = nil) -> FeatureMap {
         precondition(x.c == inChannels)
+        if let packed, let out = direct(x, packed: packed, activation: activation, residual: residual, profile: profile) {
+            return out
+        }
         var out = FeatureMap(n: x.n, h: x.h, w: x.w, c: outChannels)
         let m = x.pixels
         let k = kernel * kernel * inChannels
@@ -88,6 +95,35 @@ struct Convolution: Sendable {
             }
         }
         return out
+    }
+}
+
+extension Convolution {
+    /// The direct kernels: no im2col, packed weights, epilogue fused. Nil when they do not cover this case.
+    private func direct(_ x: FeatureMap, packed: AlignedFloats, activation: Activation, residual: FeatureMap?,
+                        profile: ForwardProfile?) -> FeatureMap? {
+        var ok = false
+        let out = FeatureMap(n: x.n, h: x.h, w: x.w, c: outChannels) { op in
+            x.data.withUnsafeBufferPointer { xp in
+                bias.withUnsafeBufferPointer { bp in
+                    timedGEMM(profile, kernel == 1 ? "conv1x1 direct" : "conv3x3 direct", m: x.pixels,
+                              n: outChannels, k: kernel * kernel * inChannels) {
+                        func run(_ rp: UnsafePointer<Float>?) -> Bool {
+                            DirectKernels.convolve(input: xp.baseAddress!, n: x.n, h: x.h, w: x.w, c: x.c,
+                                                   kernel: kernel, packed: packed, outChannels: outChannels,
+                                                   bias: bp.baseAddress!, residual: rp, output: op,
+                                                   activation: activation)
+                        }
+                        if let residual {
+                            ok = residual.data.withUnsafeBufferPointer { run($0.baseAddress!) }
+                        } else {
+                            ok = run(nil)
+                        }
+                    }
+                }
+            }
+        }
+        return ok ? out : nil
     }
 }
 

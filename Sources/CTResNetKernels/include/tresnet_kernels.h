@@ -1,0 +1,50 @@
+// tresnet-kit's own CPU kernels: a direct (indirect-GEMM) convolution for NHWC activations with weights packed
+// once at load and bias, residual and activation fused into the store, and a small thread pool to run it on
+// every core. Called only from Sources/TResNetRuntime/Internals/Kernels.swift.
+#ifndef TRESNET_KERNELS_H
+#define TRESNET_KERNELS_H
+
+#include <stddef.h>
+
+/// 1 when this CPU (and OS) runs the AVX-512 kernels, else 0 (the runtime then uses OpenBLAS).
+int tk_available(void);
+
+/// Floats needed to pack a GEMM right-hand side of k rows and n columns (32-column panels, zero padded).
+size_t tk_packed_count(int k, int n);
+
+/// Packs the row-major matrix w[k][n] into panels [ceil(n/32)][k][32]; `packed` holds tk_packed_count floats
+/// and should be 64-byte aligned.
+void tk_pack(const float *w, int k, int n, float *packed);
+
+/// The pointwise function applied last in the store.
+enum { TK_IDENTITY = 0, TK_RELU = 1, TK_LEAKY_RELU = 2 };
+
+/// A stride-1 "same" convolution (kernel 1 or 3, zero padding kernel/2) over NHWC activations:
+/// output = activation(conv(input) + bias (+ residual)).
+typedef struct {
+    const float *input;     ///< [batch][height][width][in_channels]
+    int batch, height, width, in_channels;
+    int kernel;             ///< 1 or 3
+    const float *packed;    ///< tk_pack of the [kernel·kernel·in_channels][out_channels] weights, order (ky, kx, c)
+    int out_channels;
+    const float *bias;      ///< [out_channels]
+    const float *residual;  ///< [batch][height][width][out_channels], or NULL
+    float *output;          ///< [batch][height][width][out_channels]; must not alias input or residual
+    int activation;         ///< TK_IDENTITY, TK_RELU or TK_LEAKY_RELU
+    float slope;            ///< the LeakyReLU slope: x >= 0 ? x : slope · x
+} tk_conv_args;
+
+/// Runs the convolution on up to tk_threads() threads. Returns 0, or -1 when unsupported here (no AVX-512,
+/// a kernel other than 1 or 3, or more than 16384 input channels for a 3×3 kernel).
+int tk_conv(const tk_conv_args *args);
+
+/// Sets the number of threads the kernels use (the caller's thread counts as one); clamped to 1…64.
+void tk_set_threads(int n);
+/// The number of threads the kernels use (default: the online processors, at most 64).
+int tk_threads(void);
+
+/// Runs fn(context, t, count) for t in 0..<count on `count` threads (the caller runs t = 0) and returns when all
+/// are done. Concurrent callers are serialised by running the later one on its own thread.
+void tk_parallel(int count, void (*fn)(void *context, int index, int count), void *context);
+
+#endif

@@ -1,0 +1,63 @@
+import CTResNetKernels
+
+// The one file that calls tresnet-kit's own C kernels (Sources/CTResNetKernels): the direct convolution and
+// its thread pool.
+
+/// 64-byte-aligned floats owned by an object: weights packed for the direct kernels.
+final class AlignedFloats: @unchecked Sendable {  // immutable after init
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) {
+        self.count = count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(count, 1))
+        fill(pointer)
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+enum DirectKernels {
+    /// Whether this CPU runs the direct kernels (AVX-512 on x86-64). The corresponding C function is `tk_available`.
+    static var available: Bool { tk_available() != 0 }
+
+    /// Packs a row-major [k][n] GEMM right-hand side into the kernels' 32-column panels (`tk_pack`).
+    static func pack(_ weights: UnsafePointer<Float>, k: Int, n: Int) -> AlignedFloats {
+        AlignedFloats(count: tk_packed_count(Int32(k), Int32(n))) { tk_pack(weights, Int32(k), Int32(n), $0) }
+    }
+
+    /// output = activation(conv(input) + bias (+ residual)) for an NHWC stride-1 same-padded kernel×kernel
+    /// convolution (`tk_conv`). - Returns: false when the kernels do not cover this case.
+    static func convolve(input: UnsafePointer<Float>, n: Int, h: Int, w: Int, c: Int, kernel: Int,
+                         packed: AlignedFloats, outChannels: Int, bias: UnsafePointer<Float>,
+                         residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                         activation: Activation) -> Bool {
+        var args = tk_conv_args()
+        args.input = input
+        args.batch = Int32(n)
+        args.height = Int32(h)
+        args.width = Int32(w)
+        args.in_channels = Int32(c)
+        args.kernel = Int32(kernel)
+        args.packed = UnsafePointer(packed.pointer)
+        args.out_channels = Int32(outChannels)
+        args.bias = bias
+        args.residual = residual
+        args.output = output
+        switch activation {
+        case .identity: args.activation = Int32(TK_IDENTITY)
+        case .relu: args.activation = Int32(TK_RELU)
+        case .leakyReLU(let slope):
+            args.activation = Int32(TK_LEAKY_RELU)
+            args.slope = slope
+        }
+        return tk_conv(&args) == 0
+    }
+
+    /// The kernels' thread count (`tk_threads` / `tk_set_threads`).
+    static var threads: Int {
+        get { Int(tk_threads()) }
+        set { tk_set_threads(Int32(newValue)) }
+    }
+}
