@@ -135,9 +135,9 @@ class Bench:
         return os.path.join(self.bin, name)
 
     # -- forward passes -------------------------------------------------------------------------------------
-    def ours_cmd(self, weights, batch, iterations):
+    def ours_cmd(self, weights, batch, iterations, backend="automatic"):
         return [self.tool("tresnet-bench"), weights, "--batch", str(batch), "--size", "224", "--warmup",
-                str(self.a.warmup), "--iterations", str(iterations), "--threads", "2", "--json"]
+                str(self.a.warmup), "--iterations", str(iterations), "--threads", "2", "--backend", backend, "--json"]
 
     def peer_cmd(self, peer, variant, weights, batch, iterations):
         return [self.py, os.path.abspath(__file__), "--peer", peer, "--variant", variant, "--weights", weights,
@@ -159,6 +159,8 @@ class Bench:
         tools = {"ours": None, "pytorch": None}
         if with_ort:
             tools["onnxruntime"] = None
+        if variant == "tresnet_m":
+            tools["ours, blas kernels"] = None  # the OpenBLAS backend, for what the direct kernels bring
         cmds = {}
         onnx = self.onnx_for(variant, weights)[0] if with_ort else None
         per_round = max(1, iterations // self.a.rounds)
@@ -166,6 +168,8 @@ class Bench:
             for t in tools:
                 if t == "ours":
                     cmd = self.ours_cmd(weights, batch, per_round)
+                elif t == "ours, blas kernels":
+                    cmd = self.ours_cmd(weights, batch, per_round, "blas")
                 elif t == "pytorch":
                     cmd = self.peer_cmd("torch", variant, weights, batch, per_round)
                 else:
@@ -341,12 +345,15 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
     w("## Forward pass (issues 4 and 8)")
     w("")
     w("Random-weight full-size models made by `make fixtures-full` (the same `.pth` for all three tools), input "
-      "224×224, 2 threads each (OpenBLAS threads for us, `torch.set_num_threads(2)` + `torch.inference_mode()` "
+      "224×224, 2 threads each (`--threads 2` for us: the direct kernels' pool and OpenBLAS; "
+      "`torch.set_num_threads(2)` + `torch.inference_mode()` "
       "for PyTorch eager with timm's `TResNet`, `intra_op_num_threads=2` for ONNX Runtime on a TorchScript "
       "export (opset 17, BN folded, dynamic batch)). "
       f"{fwd[0]['iterations'] if fwd else '?'} timed forwards per tool and configuration after "
       f"{ARGS.warmup} warm-up forwards per round, in {ARGS.rounds} alternating rounds. Latency in ms per forward "
-      "(the whole batch); img/s from the median.")
+      "(the whole batch); img/s from the median. \"ours\" runs the default backend (the direct AVX-512 "
+      "convolution kernels on this CPU); \"ours, blas kernels\" is `--backend blas` (im2col + OpenBLAS sgemm), "
+      "the runtime before the kernel work, kept as the portable path.")
     w("")
     w("| model | batch | tool | median ms | min ms | img/s | GFLOP/s | peak RSS MiB | ours / tool (median) "
       "| ours / tool (min) |")
@@ -377,7 +384,7 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
     for f in fwd:
         if f["variant"] != "tresnet_m":
             continue
-        t = f["tools"]
+        t = {k: v for k, v in f["tools"].items() if k != "ours, blas kernels"}
         if "onnxruntime" in t:
             r = t["ours"]["median"] / t["onnxruntime"]["median"]
             w(f"| tresnet_m b{f['batch']}: ours / ONNX Runtime ≤ 1.0 (8) | {r:.2f} | {verdict(r <= 1.0)} |")
@@ -483,17 +490,21 @@ def render_profile(w, prof):
     w("")
     w(f"From `tresnet-bench --profile`: {p['forwards']} extra forwards with every operation timed "
       f"({ms(p['profiledSeconds'])} ms per forward in timed operations; the plain median of that run was "
-      f"{ms(prof['medianSeconds'])} ms). The forward pass is NHWC with im2col + one OpenBLAS `sgemm` per "
-      "convolution, BN folded, epilogue fused; nothing else.")
+      f"{ms(prof['medianSeconds'])} ms), {prof.get('backend', '?')} kernels. "
+      + ("Each convolution is one call of the direct kernel (Sources/CTResNetKernels): NHWC, an indirect GEMM "
+         "over 8-pixel × 32-channel register tiles reading every 3×3 tap in place (no im2col), weights packed "
+         "once at load, bias/residual/activation fused into the store, tiles split over 2 threads. "
+         if prof.get("backend") == "direct" else
+         "Each convolution is im2col + one OpenBLAS `sgemm`, BN folded, epilogue fused. "))
     w("")
     w("| operation | ms / forward | share | calls |")
     w("|---|---|---|---|")
     for k in p["kinds"]:
         w(f"| {k['kind']} | {ms(k['seconds'])} | {100 * k['seconds'] / p['profiledSeconds']:.1f} % | {k['calls']} |")
     w("")
-    w("GEMM shapes (C[m×n] = A[m×k]·B[k×n]) by time: GFLOP/s achieved inside the network against OpenBLAS alone "
-      "on the same shape (10 calls on fixed operands after 2 warm-ups; from the median call and from the fastest), "
-      "2 threads:")
+    w("Convolutions as GEMM shapes (C[m×n] = A[m×k]·B[k×n]; m pixels, n output channels, k = taps × input "
+      "channels) by time: GFLOP/s achieved inside the network against OpenBLAS sgemm alone on the same shape "
+      "(10 calls on fixed operands after 2 warm-ups; from the median call and from the fastest), 2 threads:")
     w("")
     w("| m × n × k | calls | ms / forward | GFLOP/s in network | OpenBLAS alone: median | best |")
     w("|---|---|---|---|---|---|")
@@ -503,20 +514,16 @@ def render_profile(w, prof):
         w(f"| {g['m']} × {g['n']} × {g['k']} | {g['calls']} | {ms(g['seconds'])} | {g['gflops']:.1f} | {alone} | "
           f"{best} |")
     w("")
-    gemm = sum(k["seconds"] for k in p["kinds"] if k["kind"].endswith("gemm"))
+    gemm = sum(k["seconds"] for k in p["kinds"] if k["kind"].endswith("gemm") or k["kind"].endswith("direct"))
     flops = sum(2 * g["m"] * g["n"] * g["k"] * g["calls"] for g in p["gemms"])
     best = [g["standaloneBestGFLOPS"] for g in p["gemms"] if g.get("standaloneBestGFLOPS")]
-    w(f"Reading: the convolution GEMMs take {100 * gemm / p['profiledSeconds']:.0f} % of the timed operations and "
-      f"run at {flops / gemm / 1e9:.1f} GFLOP/s overall; everything else (im2col, epilogues, SE, pools, head) is "
-      f"the remaining {100 * (1 - gemm / p['profiledSeconds']):.0f} %. OpenBLAS alone reaches up to "
-      f"{max(best) if best else float('nan'):.0f} GFLOP/s on these shapes here; tresnet_m needs "
-      f"{prof['gflopPerImage']:.2f} GFLOP per image, so even at that rate on every layer one image would take "
-      f"{prof['gflopPerImage'] / max(best) * 1000 if best else float('nan'):.0f} ms. "
-      f"In-network GEMMs run at {100 * flops / gemm / 1e9 / max(best):.0f} % of that best standalone rate. Both levers "
-      "of the kernel work of issue 8 item 3 (not done: this runtime is the straightforward NHWC im2col + one "
-      "sgemm per convolution) follow from these figures: fewer GEMM FLOPs for the 3×3 convolutions (Winograd) "
-      "and removing the non-GEMM time (im2col copies into freshly allocated buffers, separate epilogue, SE and "
-      "pooling passes).")
+    w(f"Reading: the convolutions take {100 * gemm / p['profiledSeconds']:.0f} % of the timed operations and "
+      f"run at {flops / gemm / 1e9:.1f} GFLOP/s overall; everything else (SE, pools, blur, head"
+      f"{', im2col, epilogues' if prof.get('backend') != 'direct' else ''}) is the remaining "
+      f"{100 * (1 - gemm / p['profiledSeconds']):.0f} %. OpenBLAS sgemm alone reaches up to "
+      f"{max(best) if best else float('nan'):.0f} GFLOP/s on these shapes here (its best call; its median calls are "
+      f"far lower on the small-m shapes); tresnet_m needs {prof['gflopPerImage']:.2f} GFLOP per image. "
+      f"In-network convolutions run at {100 * flops / gemm / 1e9 / max(best):.0f} % of that best standalone rate.")
     w("")
     w("```")
     w(prof["command"])

@@ -1,8 +1,8 @@
 import TResNetCore
 
-/// Writes `.tw` files: computes checksums, then streams header, metadata, index and tensors in the given
-/// order through an `AtomicFile` (temp file in the same folder, fsync, rename). On any failure nothing appears
-/// at the destination.
+/// Writes `.tw` files: streams header, metadata, index and tensors in the given order through an `AtomicFile`
+/// (temp file in the same folder, fsync, rename), hashing each tensor as it goes, then seals the header in
+/// place. On any failure nothing appears at the destination.
 public enum TWWriter {
     /// Writes `tensors` (in this order) and `metadata` to `path`.
     /// - Parameters:
@@ -15,15 +15,22 @@ public enum TWWriter {
                              late: LateString? = nil) throws -> Int {
         var metadata = metadata
         if let late { metadata[late.key] = .string(String(repeating: "0", count: late.length)) }
-        var (head, infos, fileLength) = try encodeHead(tensors, metadata: metadata)
+        // One pass over the data: each tensor is hashed and then written while it is still in cache; the header
+        // goes out first with placeholder checksums (and late values) and is rewritten in place at the end.
+        let first = try encodeHead(tensors, metadata: metadata, checksums: [UInt64](repeating: 0, count: tensors.count))
+        var head = first.bytes
+        let (infos, fileLength) = (first.infos, first.fileLength)
         let file = try AtomicFile(destination: path, overwrite: overwrite)
         do {
             try file.write(head)
             let total = infos.reduce(0) { $0 + $1.length }
             var done = 0
+            var checksums: [UInt64] = []
+            checksums.reserveCapacity(tensors.count)
             for (i, (_, t)) in tensors.enumerated() {
                 let start = head.count + infos[i].offset
                 try file.writeZeros(start - file.bytesWritten)
+                checksums.append(XXH64.hash(t.data.bytes))
                 try file.write(t.data.bytes)
                 done += t.byteCount
                 try progress?(done, total)
@@ -32,20 +39,20 @@ public enum TWWriter {
                 throw TResNetError(.io, format: "tw", "wrote \(file.bytesWritten) bytes, expected \(fileLength)", file: path)
             }
             if let late {
-                // The value was written as a placeholder of its final length; now that the data is out, resolve
-                // it, patch it into the metadata and re-seal the header checksum.
+                // The value was written as a placeholder of its final length; now that the data is out, resolve it.
                 let value = Array(try late.resolve().utf8)
                 guard value.count == late.length else {
                     throw TResNetError(.io, format: "tw", at: .field(late.key), "late value has \(value.count) bytes, not \(late.length)")
                 }
                 metadata[late.key] = .string(String(decoding: value, as: UTF8.self))
-                let sealed = try encodeHead(tensors, metadata: metadata, checksums: infos.map(\.checksum))
-                guard sealed.bytes.count == head.count else {
-                    throw TResNetError(.io, format: "tw", "the header changed length while patching \(late.key)")
-                }
-                head = sealed.bytes
-                try file.write(head, at: 0)
             }
+            // Seal: the real checksums and late values, the header checksum over them, patched in place.
+            let sealed = try encodeHead(tensors, metadata: metadata, checksums: checksums)
+            guard sealed.bytes.count == head.count else {
+                throw TResNetError(.io, format: "tw", "the header changed length while sealing it")
+            }
+            head = sealed.bytes
+            try file.write(head, at: 0)
             try file.commit()
         } catch {
             file.abandon()

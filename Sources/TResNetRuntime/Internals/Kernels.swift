@@ -61,3 +61,22 @@ enum DirectKernels {
         set { tk_set_threads(Int32(newValue)) }
     }
 }
+
+/// Splits 0..<count into one contiguous range per kernel thread and runs `body` on each, on the kernels' pool
+/// (`tk_parallel`); runs inline when the work is small. Each index is handled exactly once, so results do not
+/// depend on the split.
+func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    let threads = min(DirectKernels.threads, max(1, count / max(1, grain)))
+    guard threads > 1 else { return body(0..<count) }
+    typealias Chunk = (Int, Int) -> Void
+    withoutActuallyEscaping({ (index: Int, parts: Int) in
+        body((count * index / parts)..<(count * (index + 1) / parts))
+    } as Chunk) { chunk in
+        var context = chunk
+        withUnsafeMutablePointer(to: &context) { pointer in
+            tk_parallel(Int32(threads), { context, index, parts in
+                context!.assumingMemoryBound(to: Chunk.self).pointee(Int(index), Int(parts))
+            }, pointer)
+        }
+    }
+}

@@ -34,8 +34,9 @@ func blurPool(_ x: FeatureMap) -> FeatureMap {
     @inline(__always) func reflect(_ i: Int, _ n: Int) -> Int { i < 0 ? -i : (i >= n ? 2 * n - 2 - i : i) }
     x.data.withUnsafeBufferPointer { src in
         out.data.withUnsafeMutableBufferPointer { dst in
-            for b in 0..<x.n {
-                for oy in 0..<ho {
+            parallelFor(x.n * ho, grain: 4) { rows in
+                for row in rows {
+                    let (b, oy) = row.quotientAndRemainder(dividingBy: ho)
                     for ox in 0..<wo {
                         let o = ((b * ho + oy) * wo + ox) * c
                         for dy in 0..<3 {

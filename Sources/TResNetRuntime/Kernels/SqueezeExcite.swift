@@ -31,21 +31,23 @@ struct SqueezeExcite: Sendable {
             }
         }
         let c = channels
-        x.data.withUnsafeMutableBufferPointer { dst in
-            if let residual {
-                residual.data.withUnsafeBufferPointer { res in
-                    for b in 0..<x.n {
-                        for p in 0..<hw {
-                            let o = (b * hw + p) * c
-                            for ch in 0..<c { dst[o + ch] = max(dst[o + ch] * gates[b * c + ch] + res[o + ch], 0) }
+        gates.withUnsafeBufferPointer { gates in
+            x.data.withUnsafeMutableBufferPointer { dst in
+                if let residual {
+                    residual.data.withUnsafeBufferPointer { res in
+                        parallelFor(x.n * hw, grain: 16) { pixels in
+                            for pixel in pixels {
+                                let o = pixel * c, g = (pixel / hw) * c
+                                for ch in 0..<c { dst[o + ch] = max(dst[o + ch] * gates[g + ch] + res[o + ch], 0) }
+                            }
                         }
                     }
-                }
-            } else {
-                for b in 0..<x.n {
-                    for p in 0..<hw {
-                        let o = (b * hw + p) * c
-                        for ch in 0..<c { dst[o + ch] *= gates[b * c + ch] }
+                } else {
+                    parallelFor(x.n * hw, grain: 16) { pixels in
+                        for pixel in pixels {
+                            let o = pixel * c, g = (pixel / hw) * c
+                            for ch in 0..<c { dst[o + ch] *= gates[g + ch] }
+                        }
                     }
                 }
             }
