@@ -171,6 +171,27 @@ func resealed(_ bytes: [UInt8]) -> [UInt8] {
         #expect(twError { _ = try openBytes(bytes) }?.message.contains("padding byte is not zero") == true)
     }
 
+    @Test func reservedFieldsMustBeZero() throws {
+        // Resealed after each edit, so the reserved-field checks run (not the header checksum).
+        let (_, bytes) = try writeSample(FixturePaths.temporaryDirectory("tw"))
+        var flags = bytes
+        flags[20] = 1
+        let e = twError { _ = try openBytes(resealed(flags)) }
+        #expect(e?.message.contains("reserved flags are not zero") == true, "\(String(describing: e))")
+        #expect(e?.description.contains("offset 20") == true, "\(String(describing: e))")
+        // The two reserved bytes after dtype and rank in the first index entry.
+        let file = try openBytes(bytes)
+        let first = file.entries[0]
+        let name = Array(first.name.utf8)
+        let at = try #require(findSubsequence(bytes, name, from: 64)) + name.count + 2
+        #expect(bytes[at] == 0 && bytes[at + 1] == 0)
+        var entry = bytes
+        entry[at + 1] = 0x80
+        let e2 = twError { _ = try openBytes(resealed(entry)) }
+        #expect(e2?.message.contains("reserved bytes are not zero") == true, "\(String(describing: e2))")
+        #expect(e2?.description.contains(first.name) == true)
+    }
+
     @Test func unsortedMetadataIsRejected() throws {
         // Swap two equal-length keys in place: same bytes otherwise, so only the order check can fail.
         let dir = FixturePaths.temporaryDirectory("tw")
