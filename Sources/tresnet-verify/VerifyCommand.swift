@@ -26,6 +26,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Relative tolerance.")
     var rtol: Double = Tolerance.float32.relative
 
+    @Option(help: "Convolution kernels: automatic, direct (AVX-512) or blas (im2col + OpenBLAS sgemm).")
+    var backend: ConvolutionBackend = .automatic
+
     @Option(help: "Also write the report as JSON to this path.")
     var json: String?
 
@@ -41,11 +44,11 @@ struct VerifyCommand: ParsableCommand {
                                    file: reference)
             }
             let ref = Dictionary(uniqueKeysWithValues: arrays.stateDict.entries.map { ($0.name, $0.tensor) })
-            let network = try loaded.network()
+            let network = try loaded.network(backend: backend)
             let report = try TResNetError.naming(reference) {
                 try ParityReport.run(network, reference: ref, tolerance: Tolerance(absolute: atol, relative: rtol))
             }
-            print("weights:   \(weights) — \(loaded.configuration)")
+            print("weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels")
             print("reference: \(reference) — input \(formatShape(ref["input"]?.shape ?? []))")
             print(report.render())
             if let json {

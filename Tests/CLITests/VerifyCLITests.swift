@@ -15,6 +15,21 @@ struct VerifyCLITests {
         #expect(run.stdout.contains("top-1 agreement: 2/2"))
     }
 
+    @Test("--backend: each backend this CPU runs passes and is named; direct is refused where unavailable",
+          arguments: ConvolutionBackend.allCases)
+    func backends(_ backend: ConvolutionBackend) throws {
+        let run = try runTool(try tool("tresnet-verify"),
+                              [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz"),
+                               "--backend", backend.rawValue])
+        if backend == .direct, !ConvolutionBackend.directAvailable {
+            #expect(run.status == 1 && run.stderr.contains("AVX-512"), "\(run.stderr)")
+            return
+        }
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("\(try backend.resolved().rawValue) kernels"), "\(run.stdout)")
+        #expect(run.stdout.contains("PASSED"))
+    }
+
     @Test("body.layer2 scaled by 1 %: exit 3, body.layer2 named as the first failing tap, later taps pass")
     func perturbedTap() throws {
         var arrays = try NpzArchive.read(path: FixturePaths.tiny("tiny_v1.reference.npz"))
