@@ -21,6 +21,10 @@ public enum TWWriter {
         var head = first.bytes
         let (infos, fileLength) = (first.infos, first.fileLength)
         let file = try AtomicFile(destination: path, overwrite: overwrite)
+        // Every tensor byte is about to be read: map the sources' pages in one call each, not fault by fault.
+        var stores: [ObjectIdentifier: ByteStore] = [:]
+        for (_, t) in tensors { stores[ObjectIdentifier(t.data.store)] = t.data.store }
+        for store in stores.values { store.prefault() }
         do {
             try file.write(head)
             let total = infos.reduce(0) { $0 + $1.length }

@@ -69,6 +69,42 @@ enum ZooCLI {
         #expect(leftovers.filter { !$0.hasSuffix(".lock") }.isEmpty)
     }
 
+    /// security.md A.9 #111 across processes: two `tresnet-zoo fetch` processes share one cache; the file lock
+    /// makes the second wait and then reuse the first one's verified file; no temporary is left.
+    @Test func twoProcessesFetchingTheSameFile() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        let body = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        server.set("/tresnet_m.miil_in1k/model.safetensors", .init(body: body))
+        let cache = FixturePaths.temporaryDirectory("zoo-cli-two")
+        let mirror = "http://127.0.0.1:\(server.port)"
+        let runs = Runs()
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            runs.add(Result { try ZooCLI.run(["fetch", "tresnet_m.miil_in1k", "--cache", cache, "--mirror", mirror]) })
+        }
+        let path = "\(cache)/tresnet_m.miil_in1k/model.safetensors"
+        let finished = try runs.values.map { try $0.get() }
+        #expect(finished.count == 2)
+        for run in finished {
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains(path), "\(run.stdout)")
+        }
+        // One downloads; the other (waiting on the lock, or started after) reuses the verified file.
+        #expect(finished.map { $0.stdout.split(separator: " ").first ?? "" }.sorted() == ["cached", "fetched"],
+                "\(finished.map(\.stdout))")
+        #expect(FileManager.default.contents(atPath: path) == Data(body))
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: "\(cache)/tresnet_m.miil_in1k")) ?? [])
+            .filter { !$0.hasSuffix(".lock") }
+        #expect(left == ["model.safetensors"], "\(left)")
+    }
+
+    final class Runs: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [Result<ToolRun, any Error>] = []
+        func add(_ r: Result<ToolRun, any Error>) { lock.lock(); list.append(r); lock.unlock() }
+        var values: [Result<ToolRun, any Error>] { lock.lock(); defer { lock.unlock() }; return list }
+    }
+
     @Test func deadLinksFailClearly() throws {
         let cache = FixturePaths.temporaryDirectory("zoo-cli-dead")
         let dead = try ZooCLI.run(["fetch", "miil/tresnet_m", "--convert", "--cache", cache])
