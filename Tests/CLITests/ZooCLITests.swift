@@ -98,6 +98,26 @@ enum ZooCLI {
         #expect(left == ["model.safetensors"], "\(left)")
     }
 
+    /// security.md A.9 #112 for downloads: the cache's file system refuses a write midway (`ulimit -f`, the
+    /// EFBIG a full disk gives as ENOSPC): one error line, exit 1, no file and no temporary left in the cache.
+    @Test func downloadWhoseWriteFailsLeavesNothing() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        server.set("/tresnet_m.miil_in1k/model.safetensors", .init(body: [UInt8](repeating: 7, count: 1_000_000)))
+        let cache = FixturePaths.temporaryDirectory("zoo-cli-efbig")
+        let tool = try #require(builtTool("tresnet-zoo"))
+        // SIGXFSZ ignored, so the write past 64 KiB fails with EFBIG instead of killing the process.
+        let script = "trap '' XFSZ; ulimit -f 64; exec \"$0\" fetch tresnet_m.miil_in1k --cache \"$1\" --mirror \"$2\""
+        let run = try runTool("/bin/sh", ["-c", script, tool, cache, "http://127.0.0.1:\(server.port)"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("File too large"), "\(run.stderr)")
+        #expect(run.stderr.contains("model.safetensors"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: "\(cache)/tresnet_m.miil_in1k")) ?? [])
+            .filter { !$0.hasSuffix(".lock") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
     final class Runs: @unchecked Sendable {
         private let lock = NSLock()
         private var list: [Result<ToolRun, any Error>] = []
