@@ -18,6 +18,8 @@ final class ExternalDataFiles {
     private var mapped: [String: ByteStore] = [:]
     /// The files read, by location, in first-use order.
     private(set) var locations: [String] = []
+    /// The byte ranges tensors have taken in each file, to refuse overlaps (security.md A.5 #78).
+    private var claimed: [String: [(range: Range<Int>, tensor: String)]] = [:]
 
     init(modelPath: String) throws {
         let slash = modelPath.lastIndex(of: "/")
@@ -70,6 +72,19 @@ final class ExternalDataFiles {
         mapped[location] = store
         locations.append(location)
         return store
+    }
+
+    /// Records that `tensor` reads `range` of the file at `location`; refuses a range that overlaps another
+    /// tensor's (one byte region read as two tensors, or bytes hidden behind another tensor's data).
+    func claim(location: String, range: Range<Int>, tensor: String) throws {
+        guard !range.isEmpty else { return }
+        if let other = claimed[location, default: []].first(where: { $0.range.overlaps(range) }) {
+            throw TResNetError(.malformed, format: "onnx", at: .tensor(tensor),
+                               "external data [\(range.lowerBound), \(range.upperBound)) of '\(displaySafe(location))' "
+                               + "overlaps tensor '\(displaySafe(other.tensor))' at [\(other.range.lowerBound), "
+                               + "\(other.range.upperBound)); every tensor must have its own bytes")
+        }
+        claimed[location, default: []].append((range, tensor))
     }
 
     private static func mapNoFollow(_ path: String, location: String, tensor: String) throws -> ByteStore {

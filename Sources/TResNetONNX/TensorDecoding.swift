@@ -173,6 +173,7 @@ struct TensorDecoder {
             throw fail(.truncated, "external data [\(offset), +\(length)) runs past the end of "
                        + "'\(displaySafe(path))' (\(store.count) bytes)")
         }
+        try external.claim(location: path, range: offset..<end, tensor: name)
         return Tensor(dtype: dtype, shape: shape, data: ByteSlice(store: store, offset: offset, count: length))
     }
 }

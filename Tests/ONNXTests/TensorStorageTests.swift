@@ -168,4 +168,34 @@ struct TensorStorageTests {
         let error = try #require(throws: TResNetError.self) { _ = try decode(external(entries), folder: dir) }
         #expect(error.code == code, "\(entries): \(error)")
     }
+
+    /// security.md A.5 #78: two tensors reading overlapping bytes of one external file are refused, naming both;
+    /// adjacent ranges are fine.
+    @Test func refusesOverlappingExternalRanges() throws {
+        let dir = FixturePaths.temporaryDirectory("onnx-overlap")
+        #expect(FileManager.default.createFile(atPath: dir + "/w.bin", contents: Data(count: 64)))
+        let decoder = TensorDecoder(external: try ExternalDataFiles(modelPath: dir + "/model.onnx"))
+        func tensor(_ name: String, offset: Int) throws -> ProtoTensor {
+            var m = ProtobufEncoder()
+            m.message(7) { g in
+                g.message(5) { e in
+                    e.int(1, 6)
+                    e.int(2, 1)
+                    e.string(8, name)
+                    for (k, v) in [("location", "w.bin"), ("offset", "\(offset)")] {
+                        e.message(13) { s in s.string(1, k); s.string(2, v) }
+                    }
+                    e.int(14, 1)
+                }
+            }
+            let proto = try m.bytes.withUnsafeBytes { try ProtobufFunnel.unpackModel($0) }
+            return try #require(proto.graph?.initializers.first)
+        }
+        _ = try decoder.decode(try tensor("a", offset: 0))    // [0, 24)
+        _ = try decoder.decode(try tensor("b", offset: 24))   // [24, 48): adjacent, accepted
+        let error = try #require(throws: TResNetError.self) { _ = try decoder.decode(try tensor("c", offset: 40)) }
+        #expect(error.code == .malformed)
+        #expect(error.location.map { "\($0)" } == "tensor 'c'")
+        #expect(error.message.contains("[40, 64) of 'w.bin' overlaps tensor 'b' at [24, 48)"), "\(error)")
+    }
 }
