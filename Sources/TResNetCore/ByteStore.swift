@@ -12,11 +12,15 @@ import Darwin
 public final class ByteStore: @unchecked Sendable {
     public let base: UnsafeRawPointer?
     public let count: Int
+    /// A read-only map of a file (pages can be dropped and re-read), not a heap allocation.
+    private let fileMapping: Bool
     private let release: @Sendable (UnsafeMutableRawPointer?, Int) -> Void
 
-    private init(base: UnsafeRawPointer?, count: Int, release: @escaping @Sendable (UnsafeMutableRawPointer?, Int) -> Void) {
+    private init(base: UnsafeRawPointer?, count: Int, fileMapping: Bool = false,
+                 release: @escaping @Sendable (UnsafeMutableRawPointer?, Int) -> Void) {
         self.base = base
         self.count = count
+        self.fileMapping = fileMapping
         self.release = release
     }
 
@@ -24,20 +28,34 @@ public final class ByteStore: @unchecked Sendable {
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-    /// Asks the kernel to map every page of this store now, in one call, instead of one page fault at a time
-    /// as they are first read (`madvise(MADV_POPULATE_READ)`, Linux 5.14+; `MADV_WILLNEED` elsewhere). For a
-    /// caller about to read all of a mapped file, such as a conversion. Advisory: failures are ignored.
-    public func prefault() {
-        guard let base, count > 0 else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = Int(bitPattern: base) & ~(page - 1)
-        let length = Int(bitPattern: base) + count - start
-        guard let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+    /// Asks the kernel to map the pages of `range` (all of the store by default) now, in one call, instead of
+    /// one page fault at a time as they are first read (`madvise(MADV_POPULATE_READ)`, Linux 5.14+;
+    /// `MADV_WILLNEED` elsewhere). For a caller about to read those bytes. Advisory: failures are ignored.
+    public func prefault(_ range: Range<Int>? = nil) {
         #if os(Linux)
-        let populateRead: Int32 = 22  // MADV_POPULATE_READ
-        if madvise(p, length, populateRead) == 0 { return }
+        if advise(range, 22 /* MADV_POPULATE_READ */) { return }
         #endif
-        _ = madvise(p, length, Int32(MADV_WILLNEED))
+        _ = advise(range, Int32(MADV_WILLNEED))
+    }
+
+    /// For a read-only file mapping: drops this process's mapping of the pages of `range` after the caller is
+    /// done with them (`madvise(MADV_DONTNEED)`), so reading a whole file once does not grow the resident set by
+    /// the file's size. The bytes stay valid: a later read maps them again from the page cache. A no-op for
+    /// heap stores (where it would discard the contents).
+    public func evict(_ range: Range<Int>) {
+        guard fileMapping else { return }
+        _ = advise(range, Int32(MADV_DONTNEED))
+    }
+
+    /// madvise over the pages covering `range` (clamped to the store). Returns whether the call succeeded.
+    private func advise(_ range: Range<Int>?, _ advice: Int32) -> Bool {
+        let r = (range ?? 0..<count).clamped(to: 0..<count)
+        guard let base, !r.isEmpty else { return true }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: base) + r.lowerBound) & ~(page - 1)
+        let end = Int(bitPattern: base) + r.upperBound
+        guard let p = UnsafeMutableRawPointer(bitPattern: first) else { return false }
+        return madvise(p, end - first, advice) == 0
     }
 
     /// Copies `bytes` into a new 64-byte-aligned heap store.
@@ -74,7 +92,7 @@ public final class ByteStore: @unchecked Sendable {
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw TResNetError.io(path, "cannot map \(size) bytes: \(errnoText())")
         }
-        return ByteStore(base: UnsafeRawPointer(p), count: size) { p, n in if let p { munmap(p, n) } }
+        return ByteStore(base: UnsafeRawPointer(p), count: size, fileMapping: true) { p, n in if let p { munmap(p, n) } }
     }
 }
 

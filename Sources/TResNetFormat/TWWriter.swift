@@ -21,10 +21,6 @@ public enum TWWriter {
         var head = first.bytes
         let (infos, fileLength) = (first.infos, first.fileLength)
         let file = try AtomicFile(destination: path, overwrite: overwrite)
-        // Every tensor byte is about to be read: map the sources' pages in one call each, not fault by fault.
-        var stores: [ObjectIdentifier: ByteStore] = [:]
-        for (_, t) in tensors { stores[ObjectIdentifier(t.data.store)] = t.data.store }
-        for store in stores.values { store.prefault() }
         do {
             try file.write(head)
             let total = infos.reduce(0) { $0 + $1.length }
@@ -34,8 +30,13 @@ public enum TWWriter {
             for (i, (_, t)) in tensors.enumerated() {
                 let start = head.count + infos[i].offset
                 try file.writeZeros(start - file.bytesWritten)
+                // A source mapped from a file is mapped in one call per tensor and dropped after it is written,
+                // so the resident set stays near one tensor, not the whole source (the bytes stay valid).
+                let range = t.data.offset..<(t.data.offset + t.data.count)
+                t.data.store.prefault(range)
                 checksums.append(XXH64.hash(t.data.bytes))
                 try file.write(t.data.bytes)
+                t.data.store.evict(range)
                 done += t.byteCount
                 try progress?(done, total)
             }
