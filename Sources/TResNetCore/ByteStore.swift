@@ -12,50 +12,48 @@ import Darwin
 public final class ByteStore: @unchecked Sendable {
     public let base: UnsafeRawPointer?
     public let count: Int
-    /// A read-only map of a file (pages can be dropped and re-read), not a heap allocation.
-    private let fileMapping: Bool
+    /// For a map of a file: the file's path and a descriptor kept open while the store lives.
+    private let file: (path: String, descriptor: Int32)?
     private let release: @Sendable (UnsafeMutableRawPointer?, Int) -> Void
 
-    private init(base: UnsafeRawPointer?, count: Int, fileMapping: Bool = false,
+    private init(base: UnsafeRawPointer?, count: Int, file: (path: String, descriptor: Int32)? = nil,
                  release: @escaping @Sendable (UnsafeMutableRawPointer?, Int) -> Void) {
         self.base = base
         self.count = count
-        self.fileMapping = fileMapping
+        self.file = file
         self.release = release
     }
 
-    deinit { release(UnsafeMutableRawPointer(mutating: base), count) }
+    deinit {
+        release(UnsafeMutableRawPointer(mutating: base), count)
+        if let file { close(file.descriptor) }
+    }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-    /// Asks the kernel to map the pages of `range` (all of the store by default) now, in one call, instead of
-    /// one page fault at a time as they are first read (`madvise(MADV_POPULATE_READ)`, Linux 5.14+;
-    /// `MADV_WILLNEED` elsewhere). For a caller about to read those bytes. Advisory: failures are ignored.
-    public func prefault(_ range: Range<Int>? = nil) {
-        #if os(Linux)
-        if advise(range, 22 /* MADV_POPULATE_READ */) { return }
-        #endif
-        _ = advise(range, Int32(MADV_WILLNEED))
-    }
+    /// Whether this store maps a file (its bytes can also be read from the file with `copy(_:into:)`).
+    public var isFileMapping: Bool { file != nil }
 
-    /// For a read-only file mapping: drops this process's mapping of the pages of `range` after the caller is
-    /// done with them (`madvise(MADV_DONTNEED)`), so reading a whole file once does not grow the resident set by
-    /// the file's size. The bytes stay valid: a later read maps them again from the page cache. A no-op for
-    /// heap stores (where it would discard the contents).
-    public func evict(_ range: Range<Int>) {
-        guard fileMapping else { return }
-        _ = advise(range, Int32(MADV_DONTNEED))
-    }
-
-    /// madvise over the pages covering `range` (clamped to the store). Returns whether the call succeeded.
-    private func advise(_ range: Range<Int>?, _ advice: Int32) -> Bool {
-        let r = (range ?? 0..<count).clamped(to: 0..<count)
-        guard let base, !r.isEmpty else { return true }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let first = (Int(bitPattern: base) + r.lowerBound) & ~(page - 1)
-        let end = Int(bitPattern: base) + r.upperBound
-        guard let p = UnsafeMutableRawPointer(bitPattern: first) else { return false }
-        return madvise(p, end - first, advice) == 0
+    /// Copies the bytes of `range` into `destination`. For a file mapping they are read from the file itself
+    /// (`pread`, straight from the page cache), not through the mapping: that costs no page faults in this
+    /// process and does not grow its resident set by what it reads. Throws `.io` naming the file when the file
+    /// cannot be read (for example, it shrank since it was mapped).
+    public func copy(_ range: Range<Int>, into destination: UnsafeMutableRawPointer) throws {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "copy outside the store")
+        guard let file else {
+            if let base, !range.isEmpty { destination.copyMemory(from: base + range.lowerBound, byteCount: range.count) }
+            return
+        }
+        var done = 0
+        while done < range.count {
+            let n = pread(file.descriptor, destination + done, range.count - done, off_t(range.lowerBound + done))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                throw TResNetError.io(file.path, n == 0 ? "file ended at \(range.lowerBound + done) while reading "
+                                      + "[\(range.lowerBound), \(range.upperBound)); was it truncated?" : "read failed: \(errnoText())")
+            }
+            done += n
+        }
     }
 
     /// Copies `bytes` into a new 64-byte-aligned heap store.
@@ -83,7 +81,8 @@ public final class ByteStore: @unchecked Sendable {
     public static func map(path: String) throws -> ByteStore {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TResNetError.io(path, "cannot open: \(errnoText())") }
-        defer { close(fd) }
+        var keep = false
+        defer { if !keep { close(fd) } }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw TResNetError.io(path, "cannot stat: \(errnoText())") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw TResNetError.io(path, "not a regular file") }
@@ -92,7 +91,8 @@ public final class ByteStore: @unchecked Sendable {
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw TResNetError.io(path, "cannot map \(size) bytes: \(errnoText())")
         }
-        return ByteStore(base: UnsafeRawPointer(p), count: size, fileMapping: true) { p, n in if let p { munmap(p, n) } }
+        keep = true
+        return ByteStore(base: UnsafeRawPointer(p), count: size, file: (path, fd)) { p, n in if let p { munmap(p, n) } }
     }
 }
 

@@ -27,16 +27,22 @@ public enum TWWriter {
             var done = 0
             var checksums: [UInt64] = []
             checksums.reserveCapacity(tensors.count)
+            // Tensors that lie verbatim in a mapped source file are read from the file into one reused buffer
+            // (no page faults, the resident set does not grow by the source's size), hashed there while the
+            // bytes are in cache, and written from it. Tensors in memory are hashed and written directly.
+            let largest = tensors.lazy.filter { $0.tensor.data.store.isFileMapping }.map(\.tensor.data.count).max() ?? 0
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
+            defer { buffer.deallocate() }
             for (i, (_, t)) in tensors.enumerated() {
                 let start = head.count + infos[i].offset
                 try file.writeZeros(start - file.bytesWritten)
-                // A source mapped from a file is mapped in one call per tensor and dropped after it is written,
-                // so the resident set stays near one tensor, not the whole source (the bytes stay valid).
-                let range = t.data.offset..<(t.data.offset + t.data.count)
-                t.data.store.prefault(range)
-                checksums.append(XXH64.hash(t.data.bytes))
-                try file.write(t.data.bytes)
-                t.data.store.evict(range)
+                var bytes = t.data.bytes
+                if t.data.store.isFileMapping, t.data.count > 0 {
+                    try t.data.store.copy(t.data.offset..<(t.data.offset + t.data.count), into: buffer.baseAddress!)
+                    bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<t.data.count])
+                }
+                checksums.append(XXH64.hash(bytes))
+                try file.write(bytes)
                 done += t.byteCount
                 try progress?(done, total)
             }
