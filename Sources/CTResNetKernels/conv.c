@@ -64,11 +64,11 @@ TK_AVX512 static void tk_conv_tile(const tk_conv_args *a, int m0, int panel) {
     const int rows = M - m0 < MR ? M - m0 : MR;
     int y[MR], xx[MR];
     long image[MR];
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < MR; r++) {  // pixel coordinates, needed only to find a 3×3 kernel's padding
         int m = m0 + (r < rows ? r : 0);
-        image[r] = (long)(m / HW) * HW;
-        y[r] = (m % HW) / W;
-        xx[r] = (m % HW) % W;
+        image[r] = ks == 1 ? m : (long)(m / HW) * HW;
+        y[r] = ks == 1 ? 0 : (m % HW) / W;
+        xx[r] = ks == 1 ? 0 : (m % HW) % W;
     }
     // Two-level summation for accuracy: registers accumulate at most TK_CHUNK products, then fold into `sum`
     // (in L1), so a long K is summed in short runs, not as one chain of K additions.
