@@ -332,9 +332,9 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
     w("")
     w("## Machine and run")
     w("")
-    w(f"- CPU: {m['cpu']}, {m['cores']} cores (shared: other jobs, including Swift compilations by other "
-      "sessions, were running during this run, so absolute figures are noisy; the tools were measured in "
-      "alternating rounds so that noise hits all of them alike)")
+    w(f"- CPU: {m['cpu']}, {m['cores']} cores, a shared virtual machine: absolute figures vary from run to run "
+      "(see the load averages); the tools are measured in alternating rounds so that noise hits all of them alike, "
+      "and the ratios are the figures to read")
     w(f"- Load average at the start: {m['loadavg']}")
     w(f"- Linux {m['kernel']}; {m['swift']}; Python {m['python']}")
     w(f"- torch {m['versions']['torch']}, timm {m['versions']['timm']}, onnxruntime {m['versions']['onnxruntime']}, "

@@ -56,9 +56,12 @@ TK_AVX512 static inline __m512 tk_activate(__m512 v, int activation, __m512 slop
     return v;
 }
 
-/// One MR × NR output tile: pixels m0 ..< m0 + MR (those past the end read zeros and are not stored),
-/// output channels panel·NR ..< panel·NR + NR.
-TK_AVX512 static void tk_conv_tile(const tk_conv_args *a, int m0, int panel) {
+/// One MR × (16·nv) output tile: pixels m0 ..< m0 + MR (those past the end read zeros and are not stored),
+/// output channels panel·NR ..< panel·NR + 16·nv. `nv` is 2 (a full panel) or 1 (a panel with at most 16
+/// channels left, which then costs half the arithmetic); always inlined with a constant, so each use compiles
+/// to its own fully unrolled kernel.
+TK_AVX512 static inline __attribute__((always_inline)) void tk_conv_tile(const tk_conv_args *a, int m0, int panel,
+                                                                          const int nv) {
     const int C = a->in_channels, H = a->height, W = a->width, ks = a->kernel, pad = ks / 2;
     const int K = ks * ks * C, N = a->out_channels, HW = H * W, M = a->batch * HW;
     const int rows = M - m0 < MR ? M - m0 : MR;
@@ -72,8 +75,8 @@ TK_AVX512 static void tk_conv_tile(const tk_conv_args *a, int m0, int panel) {
     }
     // Two-level summation for accuracy: registers accumulate at most TK_CHUNK products, then fold into `sum`
     // (in L1), so a long K is summed in short runs, not as one chain of K additions.
-    __m512 acc[MR][NV], sum[MR][NV];
-    for (int r = 0; r < MR; r++) for (int v = 0; v < NV; v++) acc[r][v] = sum[r][v] = _mm512_setzero_ps();
+    __m512 acc[MR][NV], sum[MR][NV];  // only [.][0 ..< nv] used
+    for (int r = 0; r < MR; r++) for (int v = 0; v < nv; v++) acc[r][v] = sum[r][v] = _mm512_setzero_ps();
     const float *bp = a->packed + (size_t)panel * K * NR;
     for (int ky = 0; ky < ks; ky++)
         for (int kx = 0; kx < ks; kx++) {
@@ -87,15 +90,15 @@ TK_AVX512 static void tk_conv_tile(const tk_conv_args *a, int m0, int panel) {
                 const int c1 = C - c0 < TK_CHUNK ? C : c0 + TK_CHUNK;
                 for (int c = c0; c < c1; c++) {
                     __m512 b[NV];
-                    for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(bp + 16 * v);
+                    for (int v = 0; v < nv; v++) b[v] = _mm512_load_ps(bp + 16 * v);
                     bp += NR;
                     for (int r = 0; r < MR; r++) {
                         __m512 x = _mm512_set1_ps(rowp[r][c]);
-                        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+                        for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
                     }
                 }
                 for (int r = 0; r < MR; r++)
-                    for (int v = 0; v < NV; v++) {
+                    for (int v = 0; v < nv; v++) {
                         sum[r][v] = _mm512_add_ps(sum[r][v], acc[r][v]);
                         acc[r][v] = _mm512_setzero_ps();
                     }
@@ -103,7 +106,7 @@ TK_AVX512 static void tk_conv_tile(const tk_conv_args *a, int m0, int panel) {
         }
     const int column = panel * NR;
     const __m512 slope = _mm512_set1_ps(a->slope);
-    for (int v = 0; v < NV; v++) {
+    for (int v = 0; v < nv; v++) {
         const int valid = N - column - 16 * v;
         if (valid <= 0) break;
         const __mmask16 mask = valid >= 16 ? 0xFFFF : (__mmask16)((1u << valid) - 1);
@@ -117,12 +120,19 @@ TK_AVX512 static void tk_conv_tile(const tk_conv_args *a, int m0, int panel) {
     }
 }
 
+TK_AVX512 static void tk_conv_tile32(const tk_conv_args *a, int m0, int panel) { tk_conv_tile(a, m0, panel, 2); }
+TK_AVX512 static void tk_conv_tile16(const tk_conv_args *a, int m0, int panel) { tk_conv_tile(a, m0, panel, 1); }
+
 typedef struct { const tk_conv_args *args; int tiles; long items; } tk_conv_job;
 
 static void tk_conv_range(void *context, int index, int count) {
     const tk_conv_job *job = context;
     long begin = job->items * index / count, end = job->items * (index + 1) / count;
-    for (long i = begin; i < end; i++) tk_conv_tile(job->args, (int)(i % job->tiles) * MR, (int)(i / job->tiles));
+    for (long i = begin; i < end; i++) {
+        int panel = (int)(i / job->tiles), m0 = (int)(i % job->tiles) * MR;
+        if (job->args->out_channels - panel * NR > 16) tk_conv_tile32(job->args, m0, panel);
+        else tk_conv_tile16(job->args, m0, panel);
+    }
 }
 
 int tk_conv(const tk_conv_args *a) {
