@@ -27,22 +27,33 @@ public enum TWWriter {
             var done = 0
             var checksums: [UInt64] = []
             checksums.reserveCapacity(tensors.count)
-            // Tensors that lie verbatim in a mapped source file are read from the file into one reused buffer
-            // (no page faults, the resident set does not grow by the source's size), hashed there while the
-            // bytes are in cache, and written from it. Tensors in memory are hashed and written directly.
-            let largest = tensors.lazy.filter { $0.tensor.data.store.isFileMapping }.map(\.tensor.data.count).max() ?? 0
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
+            // Tensors that lie verbatim in a mapped source file are read from the file (no page faults, and the
+            // resident set does not grow by the source's size) in pieces small enough to stay in the L2 cache
+            // (256 KiB: read, hash, write while hot — 8 MiB pieces make the same copy 2–3× slower), through one
+            // reused buffer. Tensors in memory are hashed and written directly.
+            let piece = 256 << 10
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: piece, alignment: 64)
             defer { buffer.deallocate() }
             for (i, (_, t)) in tensors.enumerated() {
                 let start = head.count + infos[i].offset
                 try file.writeZeros(start - file.bytesWritten)
-                var bytes = t.data.bytes
                 if t.data.store.isFileMapping, t.data.count > 0 {
-                    try t.data.store.copy(t.data.offset..<(t.data.offset + t.data.count), into: buffer.baseAddress!)
-                    bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<t.data.count])
+                    var hasher = XXH64.Stream()
+                    var at = t.data.offset
+                    let end = t.data.offset + t.data.count
+                    while at < end {
+                        let n = min(piece, end - at)
+                        try t.data.store.copy(at..<(at + n), into: buffer.baseAddress!)
+                        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                        hasher.update(bytes)
+                        try file.write(bytes)
+                        at += n
+                    }
+                    checksums.append(hasher.finalize())
+                } else {
+                    checksums.append(XXH64.hash(t.data.bytes))
+                    try file.write(t.data.bytes)
                 }
-                checksums.append(XXH64.hash(bytes))
-                try file.write(bytes)
                 done += t.byteCount
                 try progress?(done, total)
             }

@@ -81,6 +81,9 @@ public enum BLASThreads {
     public static var count: Int { blasThreads() }
     /// Sets the number of threads OpenBLAS uses (≥ 1).
     public static func set(_ n: Int) { blasSetThreads(max(1, n)) }
+    /// Stops OpenBLAS's idle worker threads (they spin for a while after the library loads); the next
+    /// multi-threaded OpenBLAS call starts them again. The CLIs call this first thing.
+    public static func stopIdleThreads() { blasStopThreads() }
 }
 
 /// OpenBLAS sgemm alone, for comparing a layer's achieved GFLOP/s with what the library reaches on its own.

@@ -7,6 +7,8 @@ import Darwin
 /// Runs a CLI command body: a `TResNetError` becomes one line on stderr, `TOOL: <error.description>`, and the
 /// process exits with the error code's exit code (docs/ERRORS.md). Other errors pass through to ArgumentParser.
 public func runMain(_ tool: String, _ body: () throws -> Void) throws {
+    // OpenBLAS's workers spin from load time on; most tools never call it (the direct kernels do not).
+    BLASThreads.stopIdleThreads()
     do {
         try body()
     } catch let error as TResNetError {

@@ -1,4 +1,7 @@
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // The one file that calls OpenBLAS (swift-system style funnel). Everything is row-major single precision.
 
@@ -17,3 +20,15 @@ func blasSetThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 
 /// The corresponding C function is `openblas_get_num_threads`.
 func blasThreads() -> Int { Int(openblas_get_num_threads()) }
+
+/// Stops OpenBLAS's worker threads now. The pthread build starts them when the library loads and lets them
+/// spin (`sched_yield`) for about 0.1 s after load and after every call; on a 2-core machine that spinning takes
+/// a core from a tool that does not call BLAS at all (a conversion, or a forward pass on the direct kernels).
+/// OpenBLAS starts them again by itself at its next multi-threaded call. Calls `blas_thread_shutdown_`, which
+/// OpenBLAS exports but does not declare, looked up at run time: builds without it (OpenMP) are left alone.
+func blasStopThreads() {
+    #if os(Linux)
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return }
+    _ = unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)()
+    #endif
+}
