@@ -3,15 +3,10 @@
 // row for the padding) — no im2col copy — against weights packed once into NR-column panels. Bias, residual
 // and activation are applied in the store. Work items (panel, pixel tile) are split evenly across threads.
 #include "tresnet_kernels.h"
+#include "internal.h"
 
 #include <stdint.h>
 
-#ifndef NR
-#define NR 32
-#endif
-#ifndef MR
-#define MR 8
-#endif
 #define NV (NR / 16)
 #define TK_MAX_PADDED_CHANNELS 16384
 /// Products summed in registers before they are folded into the tile's running sum.
@@ -123,15 +118,19 @@ TK_AVX512 static inline __attribute__((always_inline)) void tk_conv_tile(const t
 TK_AVX512 static void tk_conv_tile32(const tk_conv_args *a, int m0, int panel) { tk_conv_tile(a, m0, panel, 2); }
 TK_AVX512 static void tk_conv_tile16(const tk_conv_args *a, int m0, int panel) { tk_conv_tile(a, m0, panel, 1); }
 
+/// One MR-pixel × NR-channel tile of any convolution described by `a` (used by winograd.c for its GEMMs).
+void tk_tile(const tk_conv_args *a, int m0, int panel) {
+    if (a->out_channels - panel * NR > 16) tk_conv_tile32(a, m0, panel);
+    else tk_conv_tile16(a, m0, panel);
+}
+
 typedef struct { const tk_conv_args *args; int tiles; long items; } tk_conv_job;
 
 static void tk_conv_range(void *context, int index, int count) {
     const tk_conv_job *job = context;
     long begin = job->items * index / count, end = job->items * (index + 1) / count;
     for (long i = begin; i < end; i++) {
-        int panel = (int)(i / job->tiles), m0 = (int)(i % job->tiles) * MR;
-        if (job->args->out_channels - panel * NR > 16) tk_conv_tile32(job->args, m0, panel);
-        else tk_conv_tile16(job->args, m0, panel);
+        tk_tile(job->args, (int)(i % job->tiles) * MR, (int)(i / job->tiles));
     }
 }
 

@@ -31,7 +31,7 @@ public struct TResNetNetwork: Sendable {
     public static let tapNames = ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4",
                                   "head.global_pool", "head.fc"]
 
-    /// - Parameter backend: the convolution kernels; `.automatic` picks the direct ones where this CPU has them.
+    /// - Parameter backend: the convolution kernels; `.automatic` picks ours (Winograd) where this CPU has them.
     /// - Parameter tensor: looks a tensor up by its canonical name; nil when absent.
     public init(configuration: TResNetConfiguration, backend: ConvolutionBackend = .automatic,
                 tensor: (String) throws -> Tensor?) throws {
@@ -39,7 +39,6 @@ public struct TResNetNetwork: Sendable {
         self.configuration = configuration
         let resolved = try backend.resolved()
         self.backend = resolved
-        let direct = resolved == .direct
         func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let t = try tensor(name) else {
                 throw TResNetError(.binding, at: .tensor(name), "missing tensor")
@@ -57,11 +56,11 @@ public struct TResNetNetwork: Sendable {
                 let bn = (gamma: try floats(prefix + ".bn.weight", [cout]), beta: try floats(prefix + ".bn.bias", [cout]),
                           mean: try floats(prefix + ".bn.running_mean", [cout]),
                           variance: try floats(prefix + ".bn.running_var", [cout]))
-                return Convolution(weight: w, shape: shape, bn: bn, bias: nil, direct: direct)
+                return Convolution(weight: w, shape: shape, bn: bn, bias: nil, kernels: resolved)
             }
             // BN-folded source (e.g. an exported ONNX graph): the conv carries its own bias.
             return Convolution(weight: w, shape: shape, bn: nil, bias: try floats(prefix + ".conv.bias", [cout]),
-                               direct: direct)
+                               kernels: resolved)
         }
         let c = configuration
         stem = try conv("body.conv1", 16 * c.inChannels, c.planes, 3)
@@ -105,7 +104,7 @@ public struct TResNetNetwork: Sendable {
         self.stages = stages
         head = Convolution(weight: try floats("head.fc.weight", [c.numClasses, c.numFeatures]),
                            shape: [c.numClasses, c.numFeatures, 1, 1], bn: nil,
-                           bias: try floats("head.fc.bias", [c.numClasses]), direct: direct)
+                           bias: try floats("head.fc.bias", [c.numClasses]), kernels: resolved)
     }
 
     /// Runs the network on `input` (NCHW f32, [N, inChannels, H, W] with H and W multiples of 32).

@@ -58,7 +58,8 @@ struct OperationTests {
     }
 
     /// Conv + eval BatchNorm (+ residual) + activation on odd shapes, through each backend: the direct kernels'
-    /// channel tails (not multiples of 16/32), partial pixel tiles, padding rows and a batch of 2.
+    /// channel tails (not multiples of 16/32), partial pixel tiles, padding rows, a batch of 2, and Winograd's
+    /// partial 2×2 output tiles on odd sides (7×9, 5×4, 2×3).
     @Test(arguments: ["conv3_leaky", "conv1_relu_residual", "conv3_identity", "conv3_relu_residual"],
           ParityTests.backends)
     func convolutionMatchesTorch(_ name: String, backend: ConvolutionBackend) throws {
@@ -67,7 +68,7 @@ struct OperationTests {
         let conv = Convolution(weight: try weight.floats(), shape: weight.shape,
                                bn: (gamma: try floats("bn.weight"), beta: try floats("bn.bias"),
                                     mean: try floats("bn.running_mean"), variance: try floats("bn.running_var")),
-                               bias: nil, direct: backend == .direct)
+                               bias: nil, kernels: backend)
         let activation: Activation = name.contains("leaky") ? .leakyReLU(0.001) : name.contains("relu") ? .relu : .identity
         let residual = try ops["\(name).residual"].map { try featureMap($0) }
         let y = conv(try featureMap(try #require(ops["\(name).input"])), activation: activation, residual: residual)

@@ -8,8 +8,9 @@ import TResNetModel
 /// The forward pass against activations PyTorch captured with forward hooks (Fixtures/generate.py).
 @Suite("Forward-pass parity with PyTorch on the tiny fixtures")
 struct ParityTests {
-    /// Every backend this machine runs: OpenBLAS always, the direct kernels where the CPU has AVX-512.
-    static let backends: [ConvolutionBackend] = ConvolutionBackend.directAvailable ? [.blas, .direct] : [.blas]
+    /// Every backend this machine runs: OpenBLAS always, our kernels (direct, Winograd) where the CPU has AVX-512.
+    static let backends: [ConvolutionBackend] =
+        ConvolutionBackend.directAvailable ? [.blas, .direct, .winograd] : [.blas]
 
     static func network(_ weights: String, backend: ConvolutionBackend = .automatic) throws -> TResNetNetwork {
         let manifest = try FixtureManifest.load()

@@ -21,12 +21,16 @@ struct ProfilingTests {
         let convs = 1 + network.stages.joined().reduce(0) { total, block in
             total + 2 + (block.conv3 == nil ? 0 : 1) + (block.projection == nil ? 0 : 1)
         }
-        let kind = backend == .direct ? "direct" : "gemm"
-        let gemmCalls = (profile.calls["conv1x1 \(kind)"] ?? 0) + (profile.calls["conv3x3 \(kind)"] ?? 0)
+        let kinds = switch backend {
+        case .blas: ["conv1x1 gemm", "conv3x3 gemm"]
+        case .winograd: ["conv1x1 direct", "conv3x3 winograd"]
+        default: ["conv1x1 direct", "conv3x3 direct"]
+        }
+        let gemmCalls = kinds.reduce(0) { $0 + (profile.calls[$1] ?? 0) }
         #expect(gemmCalls == convs)
         #expect(profile.gemms.values.reduce(0) { $0 + $1.calls } == convs)
-        // The direct kernels fuse the epilogue into the store.
-        #expect(profile.calls["conv epilogue (bias, residual, activation)"] == (backend == .direct ? nil : convs))
+        // Our kernels fuse the epilogue into the store.
+        #expect(profile.calls["conv epilogue (bias, residual, activation)"] == (backend == .blas ? convs : nil))
         #expect(profile.calls["space-to-depth"] == 1 && profile.calls["head fc"] == 1)
         #expect(profile.seconds.values.allSatisfy { $0 >= 0 })
         profile.reset()

@@ -27,10 +27,21 @@ enum DirectKernels {
         AlignedFloats(count: tk_packed_count(Int32(k), Int32(n))) { tk_pack(weights, Int32(k), Int32(n), $0) }
     }
 
+    /// Transforms and packs 3×3 weights ([(ky·3 + kx)·cin + c][cout]) for Winograd F(2×2, 3×3)
+    /// (`tk_winograd_pack`). Nil when out of memory.
+    static func packWinograd(_ weights: UnsafePointer<Float>, inChannels: Int, outChannels: Int) -> AlignedFloats? {
+        var ok = true
+        let packed = AlignedFloats(count: tk_winograd_packed_count(Int32(inChannels), Int32(outChannels))) {
+            ok = tk_winograd_pack(weights, Int32(inChannels), Int32(outChannels), $0) == 0
+        }
+        return ok ? packed : nil
+    }
+
     /// output = activation(conv(input) + bias (+ residual)) for an NHWC stride-1 same-padded kernel×kernel
-    /// convolution (`tk_conv`). - Returns: false when the kernels do not cover this case.
+    /// convolution: `tk_conv`, or `tk_winograd_conv` for 3×3 weights packed by `packWinograd`.
+    /// - Returns: false when the kernels do not cover this case.
     static func convolve(input: UnsafePointer<Float>, n: Int, h: Int, w: Int, c: Int, kernel: Int,
-                         packed: AlignedFloats, outChannels: Int, bias: UnsafePointer<Float>,
+                         packed: AlignedFloats, winograd: Bool = false, outChannels: Int, bias: UnsafePointer<Float>,
                          residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                          activation: Activation) -> Bool {
         var args = tk_conv_args()
@@ -52,7 +63,7 @@ enum DirectKernels {
             args.activation = Int32(TK_LEAKY_RELU)
             args.slope = slope
         }
-        return tk_conv(&args) == 0
+        return (winograd ? tk_winograd_conv(&args) : tk_conv(&args)) == 0
     }
 
     /// The kernels' thread count (`tk_threads` / `tk_set_threads`).

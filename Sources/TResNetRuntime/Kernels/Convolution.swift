@@ -11,13 +11,15 @@ struct Convolution: Sendable {
     /// [kernel·kernel·inChannels, outChannels]
     let weights: [Float]
     let bias: [Float]
-    /// `weights` packed for the direct kernels (nil: the OpenBLAS path).
+    /// `weights` packed for our kernels (nil: the OpenBLAS path).
     let packed: AlignedFloats?
+    /// `packed` holds Winograd-transformed 3×3 weights (`tk_winograd_conv`), not plain panels (`tk_conv`).
+    let winograd: Bool
 
     /// Folds an eval-mode BatchNorm into an OIHW conv weight (no conv bias):
     /// W' = W·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), computed in Double and rounded once.
     init(weight: [Float], shape: [Int], bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float])?,
-         bias convBias: [Float]?, eps: Double = 1e-5, direct: Bool = false) {
+         bias convBias: [Float]?, eps: Double = 1e-5, kernels: ConvolutionBackend = .blas) {
         let (o, i, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
         kernel = kh
         inChannels = i
@@ -47,7 +49,18 @@ struct Convolution: Sendable {
         }
         weights = w
         bias = shift.map { Float($0) }
-        packed = direct ? w.withUnsafeBufferPointer { DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o) } : nil
+        // `kernels` is already resolved (never .automatic). Winograd applies to 3×3 kernels; 1×1 run direct.
+        var packed: AlignedFloats?
+        var winograd = false
+        if kernels == .winograd, kh == 3, kw == 3,
+           let p = w.withUnsafeBufferPointer({ DirectKernels.packWinograd($0.baseAddress!, inChannels: i, outChannels: o) }) {
+            packed = p
+            winograd = true
+        } else if kernels == .direct || kernels == .winograd {
+            packed = w.withUnsafeBufferPointer { DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o) }
+        }
+        self.packed = packed
+        self.winograd = winograd
     }
 
     /// Applies the convolution, then bias, the optional residual add and `activation` in one pass.
@@ -106,11 +119,13 @@ extension Convolution {
         let out = FeatureMap(n: x.n, h: x.h, w: x.w, c: outChannels) { op in
             x.data.withUnsafeBufferPointer { xp in
                 bias.withUnsafeBufferPointer { bp in
-                    timedGEMM(profile, kernel == 1 ? "conv1x1 direct" : "conv3x3 direct", m: x.pixels,
+                    timedGEMM(profile, kernel == 1 ? "conv1x1 direct" : winograd ? "conv3x3 winograd" : "conv3x3 direct",
+                              m: x.pixels,
                               n: outChannels, k: kernel * kernel * inChannels) {
                         func run(_ rp: UnsafePointer<Float>?) -> Bool {
                             DirectKernels.convolve(input: xp.baseAddress!, n: x.n, h: x.h, w: x.w, c: x.c,
-                                                   kernel: kernel, packed: packed, outChannels: outChannels,
+                                                   kernel: kernel, packed: packed, winograd: winograd,
+                                                   outChannels: outChannels,
                                                    bias: bp.baseAddress!, residual: rp, output: op,
                                                    activation: activation)
                         }

@@ -1,0 +1,207 @@
+// Winograd F(2×2, 3×3) for the stride-1, zero-padded 3×3 convolutions of TResNet (Lavin & Gray 2015), NHWC:
+// input tiles are transformed into 16 matrices [tiles][cin], multiplied by the 16 transformed weight matrices
+// on conv.c's register tiles, and transformed back into 2×2 output tiles with the epilogue fused.
+#include "tresnet_kernels.h"
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t tk_winograd_packed_count(int cin, int cout) { return 16 * tk_packed_count(cin, cout); }
+
+int tk_winograd_pack(const float *w, int cin, int cout, float *packed) {
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    float *u = malloc(sizeof(float) * 16 * (size_t)cin * (size_t)cout);  // [16][cin][cout]
+    if (!u) return -1;
+    for (int c = 0; c < cin; c++)
+        for (int o = 0; o < cout; o++) {
+            double g[3][3], t[4][3];
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++) g[ky][kx] = w[((size_t)(ky * 3 + kx) * cin + c) * cout + o];
+            for (int i = 0; i < 4; i++)
+                for (int kx = 0; kx < 3; kx++) t[i][kx] = G[i][0] * g[0][kx] + G[i][1] * g[1][kx] + G[i][2] * g[2][kx];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                    u[((size_t)(i * 4 + j) * cin + c) * cout + o] =
+                        (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+        }
+    size_t one = tk_packed_count(cin, cout);
+    for (int e = 0; e < 16; e++) tk_pack(u + (size_t)e * cin * cout, cin, cout, packed + e * one);
+    free(u);
+    return 0;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TK_AVX512 __attribute__((target("avx512f")))
+
+// The transforms' scratch (16·tiles·cin + 16·tiles·cout + cout floats) is kept between calls so that large
+// buffers are not faulted in again every convolution; a concurrent second caller allocates its own.
+static pthread_mutex_t tk_scratch_lock = PTHREAD_MUTEX_INITIALIZER;
+static float *tk_scratch;
+static size_t tk_scratch_floats;
+
+typedef struct {
+    const tk_conv_args *a;
+    int th, tw, mtiles, panels;
+    long tiles, items;
+    float *v, *m;
+    tk_conv_args gemm[16];
+} tk_wino_job;
+
+static inline __mmask16 tk_mask(int left) { return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1); }
+
+TK_AVX512 static void tk_wino_input(void *context, int index, int count) {
+    const tk_wino_job *job = context;
+    const tk_conv_args *a = job->a;
+    const int C = a->in_channels, H = a->height, W = a->width;
+    const long T = job->tiles;
+    for (long t = T * index / count; t < T * (index + 1) / count; t++) {
+        const int b = (int)(t / ((long)job->th * job->tw)), r = (int)(t % ((long)job->th * job->tw));
+        const int y0 = 2 * (r / job->tw) - 1, x0 = 2 * (r % job->tw) - 1;
+        for (int c0 = 0; c0 < C; c0 += 16) {
+            const __mmask16 mask = tk_mask(C - c0);
+            __m512 d[4][4], u[4][4];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    const int y = y0 + i, x = x0 + j;
+                    d[i][j] = (y >= 0 && y < H && x >= 0 && x < W)
+                        ? _mm512_maskz_loadu_ps(mask, a->input + ((size_t)(b * H + y) * W + x) * C + c0)
+                        : _mm512_setzero_ps();
+                }
+            for (int i = 0; i < 4; i++) {  // d·B, row by row
+                __m512 r0 = _mm512_sub_ps(d[i][0], d[i][2]), r1 = _mm512_add_ps(d[i][1], d[i][2]);
+                __m512 r2 = _mm512_sub_ps(d[i][2], d[i][1]), r3 = _mm512_sub_ps(d[i][1], d[i][3]);
+                d[i][0] = r0; d[i][1] = r1; d[i][2] = r2; d[i][3] = r3;
+            }
+            for (int j = 0; j < 4; j++) {  // Bᵀ·(d·B), column by column
+                u[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+                u[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+                u[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+                u[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+            }
+            for (int e = 0; e < 16; e++)
+                _mm512_mask_storeu_ps(job->v + ((size_t)e * T + t) * C + c0, mask, u[e / 4][e % 4]);
+        }
+    }
+}
+
+static void tk_wino_gemms(void *context, int index, int count) {
+    const tk_wino_job *job = context;
+    const long per = (long)job->panels * job->mtiles;
+    for (long i = job->items * index / count; i < job->items * (index + 1) / count; i++) {
+        const long within = i % per;
+        tk_tile(&job->gemm[i / per], (int)(within % job->mtiles) * MR, (int)(within / job->mtiles));
+    }
+}
+
+TK_AVX512 static inline __m512 tk_wino_activate(__m512 v, int activation, __m512 slope) {
+    if (activation == TK_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
+    if (activation == TK_LEAKY_RELU) {
+        __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+        return _mm512_mask_mul_ps(v, negative, v, slope);
+    }
+    return v;
+}
+
+TK_AVX512 static void tk_wino_output(void *context, int index, int count) {
+    const tk_wino_job *job = context;
+    const tk_conv_args *a = job->a;
+    const int N = a->out_channels, H = a->height, W = a->width;
+    const long T = job->tiles;
+    const __m512 slope = _mm512_set1_ps(a->slope);
+    for (long t = T * index / count; t < T * (index + 1) / count; t++) {
+        const int b = (int)(t / ((long)job->th * job->tw)), r = (int)(t % ((long)job->th * job->tw));
+        const int y0 = 2 * (r / job->tw), x0 = 2 * (r % job->tw);
+        for (int o0 = 0; o0 < N; o0 += 16) {
+            const __mmask16 mask = tk_mask(N - o0);
+            __m512 m[4][4], s[4][2], y[2][2];
+            for (int e = 0; e < 16; e++) m[e / 4][e % 4] = _mm512_maskz_loadu_ps(mask, job->m + ((size_t)e * T + t) * N + o0);
+            for (int i = 0; i < 4; i++) {  // m·A
+                s[i][0] = _mm512_add_ps(_mm512_add_ps(m[i][0], m[i][1]), m[i][2]);
+                s[i][1] = _mm512_sub_ps(_mm512_sub_ps(m[i][1], m[i][2]), m[i][3]);
+            }
+            for (int j = 0; j < 2; j++) {  // Aᵀ·(m·A)
+                y[0][j] = _mm512_add_ps(_mm512_add_ps(s[0][j], s[1][j]), s[2][j]);
+                y[1][j] = _mm512_sub_ps(_mm512_sub_ps(s[1][j], s[2][j]), s[3][j]);
+            }
+            const __m512 bias = _mm512_maskz_loadu_ps(mask, a->bias + o0);
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++) {
+                    if (y0 + i >= H || x0 + j >= W) continue;
+                    const size_t offset = ((size_t)(b * H + y0 + i) * W + x0 + j) * N + o0;
+                    __m512 v = _mm512_add_ps(y[i][j], bias);
+                    if (a->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, a->residual + offset));
+                    _mm512_mask_storeu_ps(a->output + offset, mask, tk_wino_activate(v, a->activation, slope));
+                }
+        }
+    }
+}
+
+int tk_winograd_conv(const tk_conv_args *a) {
+    if (!tk_available() || a->kernel != 3) return -1;
+    const int C = a->in_channels, N = a->out_channels;
+    tk_wino_job job;
+    memset(&job, 0, sizeof job);
+    job.a = a;
+    job.th = (a->height + 1) / 2;
+    job.tw = (a->width + 1) / 2;
+    job.tiles = (long)a->batch * job.th * job.tw;
+    if (job.tiles <= 0 || N <= 0) return 0;
+    const size_t need = 16 * (size_t)job.tiles * ((size_t)C + N) + (size_t)N + 64;
+    float *scratch = NULL;
+    const int shared = pthread_mutex_trylock(&tk_scratch_lock) == 0;
+    if (shared) {
+        if (tk_scratch_floats < need) {
+            free(tk_scratch);
+            tk_scratch_floats = 0;
+            tk_scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
+            if (tk_scratch) tk_scratch_floats = need;
+        }
+        scratch = tk_scratch;
+    } else {
+        scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
+    }
+    if (!scratch) {
+        if (shared) pthread_mutex_unlock(&tk_scratch_lock);
+        return -1;
+    }
+    job.v = scratch;
+    job.m = scratch + 16 * (size_t)job.tiles * C;
+    float *zeros = job.m + 16 * (size_t)job.tiles * N;
+    memset(zeros, 0, sizeof(float) * (size_t)N);
+    job.mtiles = (int)((job.tiles + MR - 1) / MR);
+    job.panels = (N + NR - 1) / NR;
+    const size_t one = tk_packed_count(C, N);
+    for (int e = 0; e < 16; e++) {
+        tk_conv_args g = {0};
+        g.input = job.v + (size_t)e * job.tiles * C;
+        g.batch = 1;
+        g.height = 1;
+        g.width = (int)job.tiles;
+        g.in_channels = C;
+        g.kernel = 1;
+        g.packed = a->packed + e * one;
+        g.out_channels = N;
+        g.bias = zeros;
+        g.output = job.m + (size_t)e * job.tiles * N;
+        g.activation = TK_IDENTITY;
+        job.gemm[e] = g;
+    }
+    job.items = 16L * job.panels * job.mtiles;
+    int threads = tk_threads();
+    tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_input, &job);
+    tk_parallel(threads > job.items ? (int)job.items : threads, tk_wino_gemms, &job);
+    tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_output, &job);
+    if (shared) pthread_mutex_unlock(&tk_scratch_lock);
+    else free(scratch);
+    return 0;
+}
+
+#else
+
+int tk_winograd_conv(const tk_conv_args *a) { (void)a; return -1; }
+
+#endif
