@@ -35,7 +35,7 @@ public enum Benchmark {
         public var warmup: Int
         public var iterations: Int
         public var threads: Int
-        /// The convolution kernels that ran (`direct` or `blas`).
+        /// The convolution kernels that ran (`winograd`, `direct` or `blas`).
         public var backend: String
         /// Opening, mapping and binding the weights.
         public var loadSeconds: Double

@@ -34,7 +34,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads for the kernels and OpenBLAS (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Convolution kernels: automatic, direct (AVX-512) or blas (im2col + OpenBLAS sgemm).")
+    @Option(help: "Convolution kernels: automatic, winograd or direct (ours, AVX-512), or blas (im2col + OpenBLAS sgemm).")
     var backend: ConvolutionBackend = .automatic
 
     @Flag(help: "Also profile: time per operation kind and per GEMM shape, and OpenBLAS alone on those shapes.")

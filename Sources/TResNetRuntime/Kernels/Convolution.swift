@@ -2,7 +2,7 @@ import TResNetCore
 
 /// A stride-1 convolution with "same" padding (k = 1 or 3) and a bias, BatchNorm already folded in.
 /// Weights are kept as the GEMM right-hand side: [(ky, kx, cin), cout], so an NHWC input is the left-hand side
-/// directly (1×1) or after gathering each pixel's 3×3 neighbourhood (3×3). With the direct backend they are
+/// directly (1×1) or after gathering each pixel's 3×3 neighbourhood (3×3). With our backends they are
 /// also packed once into the C kernels' panels, and the convolution runs there with its epilogue fused.
 struct Convolution: Sendable {
     let kernel: Int
