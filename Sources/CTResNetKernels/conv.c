@@ -27,9 +27,6 @@ void tk_pack(const float *w, int k, int n, float *packed) {
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define TK_AVX512 __attribute__((target("avx512f")))
 
 int tk_available(void) {
     static _Atomic int available = -1;
@@ -42,14 +39,6 @@ int tk_available(void) {
 
 static const float tk_zeros[TK_MAX_PADDED_CHANNELS] __attribute__((aligned(64)));
 
-TK_AVX512 static inline __m512 tk_activate(__m512 v, int activation, __m512 slope) {
-    if (activation == TK_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
-    if (activation == TK_LEAKY_RELU) {
-        __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-        return _mm512_mask_mul_ps(v, negative, v, slope);
-    }
-    return v;
-}
 
 /// One MR × (16·nv) output tile: pixels m0 ..< m0 + MR (those past the end read zeros and are not stored),
 /// output channels panel·NR ..< panel·NR + 16·nv. `nv` is 2 (a full panel) or 1 (a panel with at most 16

@@ -33,9 +33,6 @@ int tk_winograd_pack(const float *w, int cin, int cout, float *packed) {
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define TK_AVX512 __attribute__((target("avx512f")))
 
 // The transforms' scratch (16·tiles·cin + 16·tiles·cout + cout floats) is kept between calls so that large
 // buffers are not faulted in again every convolution; a concurrent second caller allocates its own.
@@ -97,14 +94,6 @@ static void tk_wino_gemms(void *context, int index, int count) {
     }
 }
 
-TK_AVX512 static inline __m512 tk_wino_activate(__m512 v, int activation, __m512 slope) {
-    if (activation == TK_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
-    if (activation == TK_LEAKY_RELU) {
-        __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-        return _mm512_mask_mul_ps(v, negative, v, slope);
-    }
-    return v;
-}
 
 TK_AVX512 static void tk_wino_output(void *context, int index, int count) {
     const tk_wino_job *job = context;
@@ -134,7 +123,7 @@ TK_AVX512 static void tk_wino_output(void *context, int index, int count) {
                     const size_t offset = ((size_t)(b * H + y0 + i) * W + x0 + j) * N + o0;
                     __m512 v = _mm512_add_ps(y[i][j], bias);
                     if (a->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, a->residual + offset));
-                    _mm512_mask_storeu_ps(a->output + offset, mask, tk_wino_activate(v, a->activation, slope));
+                    _mm512_mask_storeu_ps(a->output + offset, mask, tk_activate(v, a->activation, slope));
                 }
         }
     }
