@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/// The blocked schedule is used from this many blocks per thread on.
+#ifndef TK_WINO_BLOCKED_FROM
+#define TK_WINO_BLOCKED_FROM 4L
+#endif
+
 size_t tk_winograd_packed_count(int cin, int cout) { return 16 * tk_packed_count(cin, cout); }
 
 int tk_winograd_pack(const float *w, int cin, int cout, float *packed) {
@@ -43,19 +48,19 @@ static size_t tk_scratch_floats;
 typedef struct {
     const tk_conv_args *a;
     int th, tw, mtiles, panels;
-    long tiles, items;
+    long tiles, items, block;
     float *v, *m;
+    const float *zeros;
     tk_conv_args gemm[16];
 } tk_wino_job;
 
 static inline __mmask16 tk_mask(int left) { return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1); }
 
-TK_AVX512 static void tk_wino_input(void *context, int index, int count) {
-    const tk_wino_job *job = context;
+/// Transforms input tiles t0 ..< t1 into `v`, where tile t's row of matrix e is v[(e·stride + t − base)·C].
+TK_AVX512 static void tk_wino_input_tiles(const tk_wino_job *job, long t0, long t1, float *v, long base, long stride) {
     const tk_conv_args *a = job->a;
     const int C = a->in_channels, H = a->height, W = a->width;
-    const long T = job->tiles;
-    for (long t = T * index / count; t < T * (index + 1) / count; t++) {
+    for (long t = t0; t < t1; t++) {
         const int b = (int)(t / ((long)job->th * job->tw)), r = (int)(t % ((long)job->th * job->tw));
         const int y0 = 2 * (r / job->tw) - 1, x0 = 2 * (r % job->tw) - 1;
         for (int c0 = 0; c0 < C; c0 += 16) {
@@ -80,9 +85,15 @@ TK_AVX512 static void tk_wino_input(void *context, int index, int count) {
                 u[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
             }
             for (int e = 0; e < 16; e++)
-                _mm512_mask_storeu_ps(job->v + ((size_t)e * T + t) * C + c0, mask, u[e / 4][e % 4]);
+                _mm512_mask_storeu_ps(v + ((size_t)e * stride + (t - base)) * C + c0, mask, u[e / 4][e % 4]);
         }
     }
+}
+
+static void tk_wino_input(void *context, int index, int count) {
+    const tk_wino_job *job = context;
+    const long T = job->tiles;
+    tk_wino_input_tiles(job, T * index / count, T * (index + 1) / count, job->v, 0, T);
 }
 
 static void tk_wino_gemms(void *context, int index, int count) {
@@ -95,19 +106,21 @@ static void tk_wino_gemms(void *context, int index, int count) {
 }
 
 
-TK_AVX512 static void tk_wino_output(void *context, int index, int count) {
-    const tk_wino_job *job = context;
+/// Transforms the GEMM results of tiles t0 ..< t1 (row of matrix e at m[(e·stride + t − base)·N]) back into
+/// 2×2 output tiles, with bias, residual and activation.
+TK_AVX512 static void tk_wino_output_tiles(const tk_wino_job *job, long t0, long t1, const float *mm, long base,
+                                           long stride) {
     const tk_conv_args *a = job->a;
     const int N = a->out_channels, H = a->height, W = a->width;
-    const long T = job->tiles;
     const __m512 slope = _mm512_set1_ps(a->slope);
-    for (long t = T * index / count; t < T * (index + 1) / count; t++) {
+    for (long t = t0; t < t1; t++) {
         const int b = (int)(t / ((long)job->th * job->tw)), r = (int)(t % ((long)job->th * job->tw));
         const int y0 = 2 * (r / job->tw), x0 = 2 * (r % job->tw);
         for (int o0 = 0; o0 < N; o0 += 16) {
             const __mmask16 mask = tk_mask(N - o0);
             __m512 m[4][4], s[4][2], y[2][2];
-            for (int e = 0; e < 16; e++) m[e / 4][e % 4] = _mm512_maskz_loadu_ps(mask, job->m + ((size_t)e * T + t) * N + o0);
+            for (int e = 0; e < 16; e++)
+                m[e / 4][e % 4] = _mm512_maskz_loadu_ps(mask, mm + ((size_t)e * stride + (t - base)) * N + o0);
             for (int i = 0; i < 4; i++) {  // m·A
                 s[i][0] = _mm512_add_ps(_mm512_add_ps(m[i][0], m[i][1]), m[i][2]);
                 s[i][1] = _mm512_sub_ps(_mm512_sub_ps(m[i][1], m[i][2]), m[i][3]);
@@ -129,6 +142,56 @@ TK_AVX512 static void tk_wino_output(void *context, int index, int count) {
     }
 }
 
+static void tk_wino_output(void *context, int index, int count) {
+    const tk_wino_job *job = context;
+    const long T = job->tiles;
+    tk_wino_output_tiles(job, T * index / count, T * (index + 1) / count, job->m, 0, T);
+}
+
+/// The GEMM arguments of the 16 products for `rows` transformed tiles held in v/m with row stride `stride`.
+static void tk_wino_gemm_args(tk_wino_job *job, tk_conv_args g[16], const float *v, float *m, long rows,
+                              long stride, const float *zeros) {
+    const tk_conv_args *a = job->a;
+    const size_t one = tk_packed_count(a->in_channels, a->out_channels);
+    for (int e = 0; e < 16; e++) {
+        tk_conv_args x = {0};
+        x.input = v + (size_t)e * stride * a->in_channels;
+        x.batch = 1;
+        x.height = 1;
+        x.width = (int)rows;
+        x.in_channels = a->in_channels;
+        x.kernel = 1;
+        x.packed = a->packed + e * one;
+        x.out_channels = a->out_channels;
+        x.bias = zeros;
+        x.output = m + (size_t)e * stride * a->out_channels;
+        x.activation = TK_IDENTITY;
+        g[e] = x;
+    }
+}
+
+/// Blocked schedule for many tiles: each thread takes whole blocks of `block` tiles and runs input transform,
+/// the 16 GEMMs and the output transform on one block at a time, in its own slice of the scratch small enough
+/// to stay in its L2 cache (instead of three passes over buffers of tens of MB at batch 8).
+static void tk_wino_blocks(void *context, int index, int count) {
+    tk_wino_job *job = context;
+    const tk_conv_args *a = job->a;
+    const long block = job->block, blocks = (job->tiles + block - 1) / block;
+    float *v = job->v + (size_t)index * 16 * block * (a->in_channels + a->out_channels);
+    float *m = v + (size_t)16 * block * a->in_channels;
+    for (long b = blocks * index / count; b < blocks * (index + 1) / count; b++) {
+        const long t0 = b * block, t1 = t0 + block < job->tiles ? t0 + block : job->tiles;
+        tk_wino_input_tiles(job, t0, t1, v, t0, block);
+        tk_conv_args g[16];
+        tk_wino_gemm_args(job, g, v, m, t1 - t0, block, job->zeros);
+        const int mtiles = (int)((t1 - t0 + MR - 1) / MR);
+        for (int e = 0; e < 16; e++)
+            for (int panel = 0; panel < job->panels; panel++)
+                for (int mt = 0; mt < mtiles; mt++) tk_tile(&g[e], mt * MR, panel);
+        tk_wino_output_tiles(job, t0, t1, m, t0, block);
+    }
+}
+
 int tk_winograd_conv(const tk_conv_args *a) {
     if (!tk_available() || a->kernel != 3) return -1;
     const int C = a->in_channels, N = a->out_channels;
@@ -139,7 +202,15 @@ int tk_winograd_conv(const tk_conv_args *a) {
     job.tw = (a->width + 1) / 2;
     job.tiles = (long)a->batch * job.th * job.tw;
     if (job.tiles <= 0 || N <= 0) return 0;
-    const size_t need = 16 * (size_t)job.tiles * ((size_t)C + N) + (size_t)N + 64;
+    int threads = tk_threads();
+    // Blocks of tiles whose 16 transformed inputs and products (16·block·(C + N) floats) fit in ~768 KiB of L2,
+    // when there are enough of them to keep every thread busy; otherwise three passes over all tiles.
+    long block = (768L << 10) / (64L * (C + N)) / MR * MR;
+    if (block < MR) block = MR;
+    const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block;
+    job.block = block;
+    const size_t need = (blocked ? (size_t)threads * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
+        + (size_t)N + 64;
     float *scratch = NULL;
     const int shared = pthread_mutex_trylock(&tk_scratch_lock) == 0;
     if (shared) {
@@ -157,39 +228,79 @@ int tk_winograd_conv(const tk_conv_args *a) {
         if (shared) pthread_mutex_unlock(&tk_scratch_lock);
         return -1;
     }
-    job.v = scratch;
-    job.m = scratch + 16 * (size_t)job.tiles * C;
-    float *zeros = job.m + 16 * (size_t)job.tiles * N;
+    float *zeros = scratch + need - (size_t)N - 64;
     memset(zeros, 0, sizeof(float) * (size_t)N);
-    job.mtiles = (int)((job.tiles + MR - 1) / MR);
+    job.zeros = zeros;
     job.panels = (N + NR - 1) / NR;
-    const size_t one = tk_packed_count(C, N);
-    for (int e = 0; e < 16; e++) {
-        tk_conv_args g = {0};
-        g.input = job.v + (size_t)e * job.tiles * C;
-        g.batch = 1;
-        g.height = 1;
-        g.width = (int)job.tiles;
-        g.in_channels = C;
-        g.kernel = 1;
-        g.packed = a->packed + e * one;
-        g.out_channels = N;
-        g.bias = zeros;
-        g.output = job.m + (size_t)e * job.tiles * N;
-        g.activation = TK_IDENTITY;
-        job.gemm[e] = g;
+    job.v = scratch;
+    if (blocked) {
+        const long blocks = (job.tiles + block - 1) / block;
+        tk_parallel(threads > blocks ? (int)blocks : threads, tk_wino_blocks, &job);
+    } else {
+        job.m = scratch + 16 * (size_t)job.tiles * C;
+        job.mtiles = (int)((job.tiles + MR - 1) / MR);
+        tk_wino_gemm_args(&job, job.gemm, job.v, job.m, job.tiles, job.tiles, zeros);
+        job.items = 16L * job.panels * job.mtiles;
+        tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_input, &job);
+        tk_parallel(threads > job.items ? (int)job.items : threads, tk_wino_gemms, &job);
+        tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_output, &job);
     }
-    job.items = 16L * job.panels * job.mtiles;
-    int threads = tk_threads();
-    tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_input, &job);
-    tk_parallel(threads > job.items ? (int)job.items : threads, tk_wino_gemms, &job);
-    tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_output, &job);
     if (shared) pthread_mutex_unlock(&tk_scratch_lock);
     else free(scratch);
     return 0;
 }
 
 #else
+
+static void tk_wino_output(void *context, int index, int count) {
+    const tk_wino_job *job = context;
+    const long T = job->tiles;
+    tk_wino_output_tiles(job, T * index / count, T * (index + 1) / count, job->m, 0, T);
+}
+
+/// The GEMM arguments of the 16 products for `rows` transformed tiles held in v/m with row stride `stride`.
+static void tk_wino_gemm_args(tk_wino_job *job, tk_conv_args g[16], const float *v, float *m, long rows,
+                              long stride, const float *zeros) {
+    const tk_conv_args *a = job->a;
+    const size_t one = tk_packed_count(a->in_channels, a->out_channels);
+    for (int e = 0; e < 16; e++) {
+        tk_conv_args x = {0};
+        x.input = v + (size_t)e * stride * a->in_channels;
+        x.batch = 1;
+        x.height = 1;
+        x.width = (int)rows;
+        x.in_channels = a->in_channels;
+        x.kernel = 1;
+        x.packed = a->packed + e * one;
+        x.out_channels = a->out_channels;
+        x.bias = zeros;
+        x.output = m + (size_t)e * stride * a->out_channels;
+        x.activation = TK_IDENTITY;
+        g[e] = x;
+    }
+}
+
+/// Blocked schedule for many tiles: each thread takes whole blocks of `block` tiles and runs input transform,
+/// the 16 GEMMs and the output transform on one block at a time, in its own slice of the scratch small enough
+/// to stay in its L2 cache (instead of three passes over buffers of tens of MB at batch 8).
+static void tk_wino_blocks(void *context, int index, int count) {
+    tk_wino_job *job = context;
+    const tk_conv_args *a = job->a;
+    const long block = job->block, blocks = (job->tiles + block - 1) / block;
+    float *v = job->v + (size_t)index * 16 * block * (a->in_channels + a->out_channels);
+    float *m = v + (size_t)16 * block * a->in_channels;
+    for (long b = blocks * index / count; b < blocks * (index + 1) / count; b++) {
+        const long t0 = b * block, t1 = t0 + block < job->tiles ? t0 + block : job->tiles;
+        tk_wino_input_tiles(job, t0, t1, v, t0, block);
+        tk_conv_args g[16];
+        tk_wino_gemm_args(job, g, v, m, t1 - t0, block, job->zeros);
+        const int mtiles = (int)((t1 - t0 + MR - 1) / MR);
+        for (int e = 0; e < 16; e++)
+            for (int panel = 0; panel < job->panels; panel++)
+                for (int mt = 0; mt < mtiles; mt++) tk_tile(&g[e], mt * MR, panel);
+        tk_wino_output_tiles(job, t0, t1, m, t0, block);
+    }
+}
 
 int tk_winograd_conv(const tk_conv_args *a) { (void)a; return -1; }
 

@@ -74,4 +74,28 @@ struct OperationTests {
         let y = conv(try featureMap(try #require(ops["\(name).input"])), activation: activation, residual: residual)
         try expectClose(y.nchw(), "\(name).output", absolute: 1e-5)
     }
+
+    /// Winograd's blocked schedule (used when there are many 2×2 tiles: batch 8, or early layers) against the
+    /// direct kernel, which the PyTorch cases above validate: a 222×222 map of 8 channels has 12,321 tiles, enough
+    /// for blocks on 2 threads. (The PyTorch cases are too small to reach it; a fixture that large would not fit.)
+    @Test func winogradBlockedScheduleMatchesTheDirectKernel() throws {
+        guard ConvolutionBackend.directAvailable else { return }
+        let saved = TResNetNetwork.threads
+        TResNetNetwork.threads = 2
+        defer { TResNetNetwork.threads = saved }
+        var rng = SplitMix64(seed: 99)
+        func uniform() -> Float { Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1 }
+        let (h, w, cin, cout) = (222, 222, 8, 8)
+        let weight = (0..<(cout * cin * 9)).map { _ in uniform() * 0.3 }
+        let bias = (0..<cout).map { _ in uniform() }
+        let x = FeatureMap(n: 1, h: h, w: w, c: cin, data: (0..<(h * w * cin)).map { _ in uniform() })
+        let residual = FeatureMap(n: 1, h: h, w: w, c: cout, data: (0..<(h * w * cout)).map { _ in uniform() })
+        func run(_ kernels: ConvolutionBackend) -> [Float] {
+            Convolution(weight: weight, shape: [cout, cin, 3, 3], bn: nil, bias: bias, kernels: kernels)(
+                x, activation: .leakyReLU(0.001), residual: residual).data
+        }
+        let direct = run(.direct), winograd = run(.winograd)
+        let worst = zip(direct, winograd).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5, "max |winograd − direct| = \(worst)")
+    }
 }
