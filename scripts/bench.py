@@ -538,7 +538,7 @@ def render_profile(w, prof):
     best = [g["standaloneBestGFLOPS"] for g in p["gemms"] if g.get("standaloneBestGFLOPS")]
     w(f"Reading: the convolutions take {100 * gemm / p['profiledSeconds']:.0f} % of the timed operations and "
       f"run at {flops / gemm / 1e9:.1f} GFLOP/s overall; everything else (SE, pools, blur, head"
-      f"{', im2col, epilogues' if prof.get('backend') != 'direct' else ''}) is the remaining "
+      f"{', im2col, epilogues' if prof.get('backend') not in ('direct', 'winograd') else ''}) is the remaining "
       f"{100 * (1 - gemm / p['profiledSeconds']):.0f} %. OpenBLAS sgemm alone reaches up to "
       f"{max(best) if best else float('nan'):.0f} GFLOP/s on these shapes here (its best call; its median calls are "
       f"far lower on the small-m shapes); tresnet_m needs {prof['gflopPerImage']:.2f} GFLOP per image. "
