@@ -252,56 +252,6 @@ int tk_winograd_conv(const tk_conv_args *a) {
 
 #else
 
-static void tk_wino_output(void *context, int index, int count) {
-    const tk_wino_job *job = context;
-    const long T = job->tiles;
-    tk_wino_output_tiles(job, T * index / count, T * (index + 1) / count, job->m, 0, T);
-}
-
-/// The GEMM arguments of the 16 products for `rows` transformed tiles held in v/m with row stride `stride`.
-static void tk_wino_gemm_args(tk_wino_job *job, tk_conv_args g[16], const float *v, float *m, long rows,
-                              long stride, const float *zeros) {
-    const tk_conv_args *a = job->a;
-    const size_t one = tk_packed_count(a->in_channels, a->out_channels);
-    for (int e = 0; e < 16; e++) {
-        tk_conv_args x = {0};
-        x.input = v + (size_t)e * stride * a->in_channels;
-        x.batch = 1;
-        x.height = 1;
-        x.width = (int)rows;
-        x.in_channels = a->in_channels;
-        x.kernel = 1;
-        x.packed = a->packed + e * one;
-        x.out_channels = a->out_channels;
-        x.bias = zeros;
-        x.output = m + (size_t)e * stride * a->out_channels;
-        x.activation = TK_IDENTITY;
-        g[e] = x;
-    }
-}
-
-/// Blocked schedule for many tiles: each thread takes whole blocks of `block` tiles and runs input transform,
-/// the 16 GEMMs and the output transform on one block at a time, in its own slice of the scratch small enough
-/// to stay in its L2 cache (instead of three passes over buffers of tens of MB at batch 8).
-static void tk_wino_blocks(void *context, int index, int count) {
-    tk_wino_job *job = context;
-    const tk_conv_args *a = job->a;
-    const long block = job->block, blocks = (job->tiles + block - 1) / block;
-    float *v = job->v + (size_t)index * 16 * block * (a->in_channels + a->out_channels);
-    float *m = v + (size_t)16 * block * a->in_channels;
-    for (long b = blocks * index / count; b < blocks * (index + 1) / count; b++) {
-        const long t0 = b * block, t1 = t0 + block < job->tiles ? t0 + block : job->tiles;
-        tk_wino_input_tiles(job, t0, t1, v, t0, block);
-        tk_conv_args g[16];
-        tk_wino_gemm_args(job, g, v, m, t1 - t0, block, job->zeros);
-        const int mtiles = (int)((t1 - t0 + MR - 1) / MR);
-        for (int e = 0; e < 16; e++)
-            for (int panel = 0; panel < job->panels; panel++)
-                for (int mt = 0; mt < mtiles; mt++) tk_tile(&g[e], mt * MR, panel);
-        tk_wino_output_tiles(job, t0, t1, m, t0, block);
-    }
-}
-
 int tk_winograd_conv(const tk_conv_args *a) { (void)a; return -1; }
 
 #endif
