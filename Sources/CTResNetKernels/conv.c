@@ -5,8 +5,6 @@
 #include "tresnet_kernels.h"
 #include "internal.h"
 
-#include <stdint.h>
-
 #define NV (NR / 16)
 #define TK_MAX_PADDED_CHANNELS 16384
 /// Products summed in registers before they are folded into the tile's running sum.
@@ -38,7 +36,6 @@ int tk_available(void) {
 }
 
 static const float tk_zeros[TK_MAX_PADDED_CHANNELS] __attribute__((aligned(64)));
-
 
 /// One MR × (16·nv) output tile: pixels m0 ..< m0 + MR (those past the end read zeros and are not stored),
 /// output channels panel·NR ..< panel·NR + 16·nv. `nv` is 2 (a full panel) or 1 (a panel with at most 16
@@ -93,7 +90,7 @@ TK_AVX512 static inline __attribute__((always_inline)) void tk_conv_tile(const t
     for (int v = 0; v < nv; v++) {
         const int valid = N - column - 16 * v;
         if (valid <= 0) break;
-        const __mmask16 mask = valid >= 16 ? 0xFFFF : (__mmask16)((1u << valid) - 1);
+        const __mmask16 mask = tk_mask(valid);
         const __m512 bias = _mm512_maskz_loadu_ps(mask, a->bias + column + 16 * v);
         for (int r = 0; r < rows; r++) {
             size_t offset = (size_t)(m0 + r) * N + column + 16 * v;

@@ -54,7 +54,6 @@ typedef struct {
     tk_conv_args gemm[16];
 } tk_wino_job;
 
-static inline __mmask16 tk_mask(int left) { return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1); }
 
 /// Transforms input tiles t0 ..< t1 into `v`, where tile t's row of matrix e is v[(e·stride + t − base)·C].
 TK_AVX512 static void tk_wino_input_tiles(const tk_wino_job *job, long t0, long t1, float *v, long base, long stride) {

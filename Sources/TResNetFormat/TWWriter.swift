@@ -85,7 +85,7 @@ public enum TWWriter {
 
     /// Header + metadata + index + padding up to the data section, the index entries, and the file length.
     static func encodeHead(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: TWValue],
-                           checksums: [UInt64]? = nil) throws
+                           checksums: [UInt64]) throws
         -> (bytes: [UInt8], infos: [TWTensorInfo], fileLength: Int)
     {
         guard metadata.count <= TWLayout.maxMetadataCount, tensors.count <= TWLayout.maxTensorCount else {
@@ -116,7 +116,7 @@ public enum TWWriter {
                 throw TResNetError(.unsupported, format: "tw", at: .tensor(name), "\(t.dtype.rawValue) cannot be stored in .tw v1 (f32, f16, bf16)")
             }
             guard t.rank <= TWLayout.maxRank else { throw TResNetError(.unsupported, format: "tw", at: .tensor(name), "rank > 8") }
-            let checksum = checksums?[infos.count] ?? XXH64.hash(t.data.bytes)
+            let checksum = checksums[infos.count]
             index.appendU32(UInt32(n.count))
             index += n
             index += [code, UInt8(t.rank), 0, 0]
