@@ -56,6 +56,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         // The zoo catalog and label sets (data in Zoo/, loaded from resources).
         .target(name: "TResNetZoo", dependencies: ["TResNetCore", "TResNetModel"], swiftSettings: swiftSettings),
+        // Fetching zoo files over HTTPS (FoundationNetworking, libcurl): only tresnet-zoo links it, so the other
+        // tools do not load libcurl and its dozen libraries at every start.
+        .target(name: "TResNetZooFetch", dependencies: ["TResNetCore", "TResNetZoo"], swiftSettings: swiftSettings),
         // Image decoding (libjpeg-turbo, libpng) and preprocessing equal to PIL + timm's eval transform;
         // classification and ImageFolder validation over a "batch → logits" closure.
         .target(name: "TResNetImage", dependencies: ["TResNetCore", "CJPEG", "CPNG"], swiftSettings: swiftSettings),
@@ -78,7 +81,7 @@ let package = Package(
         .executableTarget(name: "tresnet-convert", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-predict", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-verify", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
-        .executableTarget(name: "tresnet-zoo", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "tresnet-zoo", dependencies: ["_CLISupport", "TResNetZooFetch"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-validate", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-bench", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
 
@@ -89,7 +92,7 @@ let package = Package(
         .testTarget(name: "FormatTests", dependencies: ["TResNetFormat", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelTests", dependencies: ["TResNetModel", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RuntimeTests", dependencies: ["TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ZooTests", dependencies: ["TResNetZoo", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ZooTests", dependencies: ["TResNetZoo", "TResNetZooFetch", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ONNXTests", dependencies: ["TResNetONNX", "TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

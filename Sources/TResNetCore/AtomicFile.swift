@@ -90,6 +90,13 @@ public final class AtomicFile {
     }()
     #endif
 
+    /// Makes what was written so far durable (`fdatasync`) without committing. A writer that still waits for
+    /// something (the `.tw` writer for the source's SHA-256) calls it meanwhile; the sync in `commit()` then
+    /// has only the bytes written after it left to flush.
+    public func flushData() throws {
+        guard fdatasync(fd) == 0 else { throw TResNetError.io(destination, "fsync failed: \(errnoText())") }
+    }
+
     /// Test hook, off unless the environment sets it: `TRESNET_TEST_PAUSE_AFTER_BYTES=N` makes a writer sleep for
     /// a minute once it has written N bytes, so a test can kill a conversion midway (docs/ROBUSTNESS.md).
     static let testPauseAfterBytes: Int? = getenv("TRESNET_TEST_PAUSE_AFTER_BYTES").flatMap { Int(String(cString: $0)) }

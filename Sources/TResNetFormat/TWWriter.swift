@@ -61,6 +61,9 @@ public enum TWWriter {
                 throw TResNetError(.io, format: "tw", "wrote \(file.bytesWritten) bytes, expected \(fileLength)", file: path)
             }
             if let late {
+                // While the late value is still being computed (the source's SHA-256, on another core), make the
+                // data durable; the commit then flushes only the sealed header.
+                try file.flushData()
                 // The value was written as a placeholder of its final length; now that the data is out, resolve it.
                 let value = Array(try late.resolve().utf8)
                 guard value.count == late.length else {

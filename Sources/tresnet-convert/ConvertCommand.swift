@@ -54,6 +54,8 @@ struct ConvertCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        // OpenBLAS's worker spins from load time on a core the conversion needs (for the source's SHA-256).
+        BLASThreads.stopIdleThreads()
         guard let dtype = OutputDType(rawValue: dtype) else {
             throw ValidationError("--dtype must be one of keep, f32, f16, bf16")
         }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TResNetZooFetch
 import _CLISupport
 
 @main
@@ -22,6 +23,7 @@ struct ZooCommand: ParsableCommand {
 
 /// Runs `body`, printing a `TResNetError` as one line on stderr and exiting with its code.
 func reportingErrors(_ body: () throws -> Void) throws {
+    BLASThreads.stopIdleThreads()
     do {
         try body()
     } catch let error as TResNetError {

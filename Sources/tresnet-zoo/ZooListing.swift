@@ -1,4 +1,5 @@
 import Foundation
+import TResNetZooFetch
 import _CLISupport
 
 /// The text and JSON renderings of the catalog.

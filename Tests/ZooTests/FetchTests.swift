@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 import TResNetCore
 @testable import TResNetZoo
+@testable import TResNetZooFetch
 
 /// `ZooFetcher` against a local HTTP server on 127.0.0.1 (no network).
 @Suite(.serialized) struct FetchTests {

@@ -8,6 +8,7 @@ import FoundationNetworking
 #endif
 import Foundation
 import TResNetCore
+import TResNetZoo
 
 /// Downloads zoo files into a cache folder and proves them (security.md A.9).
 ///
