@@ -117,33 +117,56 @@ struct RobustCLITests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "the temporary is removed")
     }
 
-    @Test("a conversion killed with SIGKILL midway leaves nothing at the output; the next run sweeps its temporary")
-    func killedConversion() throws {
-        let dir = FixturePaths.temporaryDirectory("cli-kill")
-        let output = dir + "/tiny_v2.tw"
+    /// Starts `tresnet-convert` of tiny_v2.pth into `dir` with the writer's test pause at 64 KiB and waits until
+    /// it has paused there (its temporary holds ≥ 64 KiB). Returns the running process and the temporary's size.
+    func pausedConversion(into dir: String) throws -> (Process, Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try tool("tresnet-convert"))
-        process.arguments = [FixturePaths.tiny("tiny_v2.pth"), output, "--quiet"]
+        process.arguments = [FixturePaths.tiny("tiny_v2.pth"), dir + "/tiny_v2.tw", "--quiet"]
         var env = ProcessInfo.processInfo.environment
         env["TRESNET_TEST_PAUSE_AFTER_BYTES"] = "65536"
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Wait until the writer has paused midway: its temporary holds ≥ 64 KiB.
-        func temporaries() -> [String] {
-            ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(".tiny_v2.tw.tmp-") }
-        }
-        var temporarySize = 0
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let t = temporaries().first,
+            if let t = Self.temporaries(dir).first,
                let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + t))?[.size] as? Int, size >= 65536 {
-                temporarySize = size
-                break
+                return (process, size)
             }
             usleep(20_000)
         }
+        return (process, 0)
+    }
+
+    static func temporaries(_ dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(".tiny_v2.tw.tmp-") }
+    }
+
+    #if os(Linux)
+    @Test("a conversion runs without OpenBLAS's worker threads (they spin for ~0.1 s and took a core from the SHA-256 thread)")
+    func conversionStopsBLASWorkers() throws {
+        let dir = FixturePaths.temporaryDirectory("cli-blas-threads")
+        let (process, size) = try pausedConversion(into: dir)
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        #expect(size >= 65536, "the conversion never reached 64 KiB")
+        // OpenBLAS's workers keep the process's name; libdispatch names its threads after their queues.
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        let names = try FileManager.default.contentsOfDirectory(atPath: tasks).map {
+            (try? String(contentsOfFile: "\(tasks)/\($0)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+        #expect(names.filter { $0 == "tresnet-convert" }.count == 1, "threads: \(names)")
+    }
+    #endif
+
+    @Test("a conversion killed with SIGKILL midway leaves nothing at the output; the next run sweeps its temporary")
+    func killedConversion() throws {
+        let dir = FixturePaths.temporaryDirectory("cli-kill")
+        let output = dir + "/tiny_v2.tw"
+        func temporaries() -> [String] { Self.temporaries(dir) }
+        let (process, temporarySize) = try pausedConversion(into: dir)
         #expect(temporarySize >= 65536, "the conversion never reached 64 KiB")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
