@@ -1,14 +1,5 @@
 /// What `tresnet-inspect` adds for model files: a `.tw` file's typed metadata, an ONNX graph's summary.
 public struct InspectModelInfo: Codable, Sendable {
-    public struct Preprocessing: Codable, Sendable {
-        public var inputSize: [Int]
-        public var mean: [Double]
-        public var std: [Double]
-        public var cropPct: Double
-        public var cropMode: String
-        public var interpolation: String
-    }
-
     public struct Provenance: Codable, Sendable {
         public var file: String
         public var sha256: String
@@ -25,7 +16,7 @@ public struct InspectModelInfo: Codable, Sendable {
     public var configuration: String
     public var variant: String
     public var numClasses: Int
-    public var preprocessing: Preprocessing
+    public var preprocessing: ModelPreprocessing
     public var labelSet: String
     public var provenance: Provenance
 
@@ -33,9 +24,7 @@ public struct InspectModelInfo: Codable, Sendable {
         configuration = m.configuration.description
         variant = m.variant
         numClasses = m.configuration.numClasses
-        let p = m.preprocessing
-        preprocessing = Preprocessing(inputSize: p.inputSize, mean: p.mean, std: p.std, cropPct: p.cropPct,
-                                      cropMode: p.cropMode, interpolation: p.interpolation)
+        preprocessing = m.preprocessing
         labelSet = m.labelSet
         provenance = Provenance(file: m.sourceFile, sha256: m.sourceSHA256, format: m.sourceFormat,
                                 wrapper: m.sourceWrapper, dialect: m.sourceDialect,
