@@ -3,71 +3,17 @@ import Testing
 import TestSupport
 import TResNetKit
 
-/// The parts of Fixtures/tiny/images/images.json (written by Fixtures/gen_images.py from PIL + timm + PyTorch)
-/// the CLI tests use.
-struct ImageRecords: Decodable {
-    struct Policy: Decodable {
-        let img_size: Int
-        let crop_pct: Double
-        let crop_mode: String
-        let interpolation: String
-
-        /// The settings as a model file records them.
-        var modelPreprocessing: ModelPreprocessing {
-            ModelPreprocessing(inputSize: [3, img_size, img_size], cropPct: crop_pct, cropMode: crop_mode,
-                               interpolation: interpolation)
-        }
-
-        /// The `tresnet-predict` / `tresnet-validate` flags for this policy.
-        var flags: [String] {
-            ["--input-size", String(img_size), "--crop-pct", String(crop_pct), "--crop-mode", crop_mode,
-             "--interpolation", interpolation]
-        }
+extension ImageManifest.Policy {
+    /// The `tresnet-predict` / `tresnet-validate` flags for this policy.
+    var flags: [String] {
+        ["--input-size", String(img_size), "--crop-pct", String(crop_pct), "--crop-mode", crop_mode,
+         "--interpolation", interpolation]
     }
 
-    struct TinyResult: Decodable {
-        let logits: [Double]
-        let top5: [Int]
-        let softmax_top5: [Double]
-    }
-
-    struct Image: Decodable {
-        let file: String
-        let tiny_v1: TinyResult
-    }
-
-    let model: String
-    let model_policy: String
-    let policies: [String: Policy]
-    let images: [Image]
-
-    static let folder = FixturePaths.tiny("images")
-
-    static func load() throws -> ImageRecords {
-        try JSONDecoder().decode(ImageRecords.self,
-                                 from: Data(contentsOf: URL(fileURLWithPath: folder + "/images.json")))
-    }
-}
-
-/// Fixtures/tiny/imagefolder.expected.json: the generator's torchvision ImageFolder + PyTorch run.
-struct FolderRecords: Decodable {
-    struct Unreadable: Decodable {
-        let path: String
-    }
-
-    let classes: [String]
-    let policy: String
-    let model: String
-    let images: Int
-    let unreadable: [Unreadable]
-    let top1_correct: Int
-    let top5_correct: Int
-    let top1: Double
-    let top5: Double
-
-    static func load() throws -> FolderRecords {
-        try JSONDecoder().decode(FolderRecords.self,
-                                 from: Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("imagefolder.expected.json"))))
+    /// The settings as a model file records them.
+    var modelPreprocessing: ModelPreprocessing {
+        ModelPreprocessing(inputSize: [3, img_size, img_size], cropPct: crop_pct, cropMode: crop_mode,
+                           interpolation: interpolation)
     }
 }
 
@@ -87,7 +33,7 @@ func failingElements(_ actual: [Float], _ expected: [Float], atol: Double = 1e-4
 }
 
 /// `tiny_v1.pth` converted to a `.tw` that records `policy` as its preprocessing (no flags needed to run it).
-func tinyTW(recording policy: ImageRecords.Policy) throws -> String {
+func tinyTW(recording policy: ImageManifest.Policy) throws -> String {
     let out = FixturePaths.temporaryDirectory("tw") + "/tiny_v1.tw"
     var options = Conversion.Options()
     options.preprocessing = policy.modelPreprocessing

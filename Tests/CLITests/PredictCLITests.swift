@@ -80,9 +80,9 @@ struct PredictCLITests {
     @Test("image mode: top 5 of every test image equals PyTorch's (indices, probabilities, logits)",
           arguments: [false, true])
     func images(fromTW: Bool) throws {
-        let records = try ImageRecords.load()
+        let records = try ImageManifest.load()
         let policy = try #require(records.policies[records.model_policy])
-        let paths = records.images.map { ImageRecords.folder + "/" + $0.file }
+        let paths = records.images.map { ImageManifest.folder + "/" + $0.file }
         // from the .pth with the policy as flags, or from a .tw that records the policy (no flags)
         let arguments = fromTW ? [try tinyTW(recording: policy)] + paths : [FixturePaths.tiny("tiny_v1.pth")] + paths + policy.flags
         let run = try runTool(try tool("tresnet-predict"), arguments + ["--json"])
@@ -106,10 +106,10 @@ struct PredictCLITests {
 
     @Test("image mode text: the path then five ranked lines; an unreadable image is listed and exits 2")
     func imageText() throws {
-        let records = try ImageRecords.load()
+        let records = try ImageManifest.load()
         let policy = try #require(records.policies[records.model_policy])
-        let good = ImageRecords.folder + "/" + records.images[0].file
-        let bad = ImageRecords.folder + "/corrupt_truncated.jpg"
+        let good = ImageManifest.folder + "/" + records.images[0].file
+        let bad = ImageManifest.folder + "/corrupt_truncated.jpg"
         let run = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny("tiny_v1.pth"), good, bad] + policy.flags)
         #expect(run.status == 2)
         let lines = run.stdout.split(separator: "\n").map(String.init)

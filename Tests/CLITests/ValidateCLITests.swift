@@ -7,8 +7,8 @@ import TResNetKit
 struct ValidateCLITests {
     @Test("the tiny ImageFolder: the generator's PyTorch top-1/top-5, the corrupt file listed")
     func imageFolder() throws {
-        let expected = try FolderRecords.load()
-        let policy = try #require(try ImageRecords.load().policies[expected.policy])
+        let expected = try FolderExpectation.load()
+        let policy = try #require(try ImageManifest.load().policies[expected.policy])
         let json = FixturePaths.temporaryDirectory("validate") + "/report.json"
         let run = try runTool(try tool("tresnet-validate"), [
             FixturePaths.tiny(expected.model), "--val-dir", FixturePaths.tiny("imagefolder"), "--batch", "4", "--quiet",
@@ -31,8 +31,8 @@ struct ValidateCLITests {
 
     @Test("a .tw recording the policy needs no flags: same counts")
     func preprocessingFromTheWeights() throws {
-        let expected = try FolderRecords.load()
-        let policy = try #require(try ImageRecords.load().policies[expected.policy])
+        let expected = try FolderExpectation.load()
+        let policy = try #require(try ImageManifest.load().policies[expected.policy])
         let run = try runTool(try tool("tresnet-validate"),
                               [try tinyTW(recording: policy), "--val-dir", FixturePaths.tiny("imagefolder"), "--quiet"])
         #expect(run.status == 0, "\(run.stderr)")
