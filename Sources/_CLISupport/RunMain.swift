@@ -6,21 +6,29 @@ import Darwin
 
 /// Runs a CLI command body: a `TResNetError` becomes one line on stderr, `TOOL: <error.description>`, and the
 /// process exits with the error code's exit code (docs/ERRORS.md). Other errors pass through to ArgumentParser.
-public func runMain(_ tool: String, _ body: () throws -> Void) throws {
-    // OpenBLAS's workers spin from load time on; most tools never call it (the direct kernels do not).
+/// `keepingNewlines`: print the description as it is, for the tools whose reports list one problem per line
+/// (`tresnet-convert`'s binding report).
+public func runMain(_ tool: String, keepingNewlines: Bool = false, _ body: () throws -> Void) throws {
+    // OpenBLAS's workers spin from load time on; most tools never call it (the direct kernels do not), and on a
+    // 2-core machine the spinning takes a core (from the conversion's SHA-256 thread, for example).
     BLASThreads.stopIdleThreads()
     do {
         try body()
     } catch let error as TResNetError {
-        printError("\(tool): \(error.description)")
+        let text = "\(tool): \(error.description)"
+        writeStderr((keepingNewlines ? text : text.replacingNewlines()) + "\n")
         throw ExitCode(error.code.exitCode)
     }
 }
 
-/// Writes `text` to standard error.
+/// Writes `text` to standard error on one line.
 public func printError(_ text: String) {
-    let line = text.replacingNewlines() + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    writeStderr(text.replacingNewlines() + "\n")
+}
+
+/// Writes `text` to standard error as it is.
+public func writeStderr(_ text: String) {
+    _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
 }
 
 extension String {

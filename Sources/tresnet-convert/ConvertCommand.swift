@@ -54,8 +54,6 @@ struct ConvertCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        // OpenBLAS's worker spins from load time on a core the conversion needs (for the source's SHA-256).
-        BLASThreads.stopIdleThreads()
         guard let dtype = OutputDType(rawValue: dtype) else {
             throw ValidationError("--dtype must be one of keep, f32, f16, bf16")
         }
@@ -75,22 +73,14 @@ struct ConvertCommand: ParsableCommand {
                 writeStderr(done == total ? line + "\n" : line)
             }
         }
-        do {
+        // Binding reports list one tensor per line: keep their newlines.
+        try runMain("tresnet-convert", keepingNewlines: true) {
             let summary = try Conversion.convert(source: source, output: output, options: options)
             if !quiet { for line in summary.lines { print(line) } }
             if showMapping {
                 print("mapping:      \(summary.renamed.count) renamed tensors")
                 for line in summary.mappingLines { print(line) }
             }
-        } catch let error as TResNetError {
-            writeStderr("tresnet-convert: " + error.description + "\n")
-            throw ExitCode(error.code.exitCode)
         }
     }
-}
-
-/// Writes `text` to file descriptor 2.
-func writeStderr(_ text: String) {
-    var bytes = Array(text.utf8)
-    bytes.withUnsafeMutableBytes { b in _ = write(2, b.baseAddress, b.count) }
 }

@@ -21,21 +21,9 @@ struct ZooCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Fetch.self])
 }
 
-/// Runs `body`, printing a `TResNetError` as one line on stderr and exiting with its code.
+/// Runs `body` through `runMain`, printing a `TResNetError`'s description as it is.
 func reportingErrors(_ body: () throws -> Void) throws {
-    BLASThreads.stopIdleThreads()
-    do {
-        try body()
-    } catch let error as TResNetError {
-        writeStderr("tresnet-zoo: " + error.description + "\n")
-        throw ExitCode(error.code.exitCode)
-    }
-}
-
-/// Writes `text` to file descriptor 2.
-func writeStderr(_ text: String) {
-    var bytes = Array(text.utf8)
-    bytes.withUnsafeMutableBytes { b in _ = write(2, b.baseAddress, b.count) }
+    try runMain("tresnet-zoo", keepingNewlines: true, body)
 }
 
 extension ZooCommand {
