@@ -76,23 +76,45 @@ public enum XXH64 {
         return a
     }
 
+    /// The four accumulators of the 32-byte stripes, shared by the one-shot and the streaming hash.
+    private struct Lanes {
+        var v1: UInt64, v2: UInt64, v3: UInt64, v4: UInt64
+
+        init(seed: UInt64) {
+            v1 = seed &+ p1 &+ p2
+            v2 = seed &+ p2
+            v3 = seed
+            v4 = seed &- p1
+        }
+
+        @inline(__always) mutating func stripe(_ p: UnsafeRawPointer) {
+            v1 = round(v1, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)))
+            v2 = round(v2, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            v3 = round(v3, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            v4 = round(v4, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        }
+
+        /// The accumulators folded into one value (for inputs of 32 bytes or more).
+        func converged() -> UInt64 {
+            var h = ((v1 << 1) | (v1 >> 63)) &+ ((v2 << 7) | (v2 >> 57)) &+ ((v3 << 12) | (v3 >> 52))
+                &+ ((v4 << 18) | (v4 >> 46))
+            h = merge(h, v1); h = merge(h, v2); h = merge(h, v3); h = merge(h, v4)
+            return h
+        }
+    }
+
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
         let n = bytes.count
         guard let base = bytes.baseAddress else { return finish(seed &+ p5, base: nil, from: 0, to: 0) }
         var i = 0
         var h: UInt64
         if n >= 32 {
-            var v1 = seed &+ p1 &+ p2, v2 = seed &+ p2, v3 = seed, v4 = seed &- p1
-            let limit = n - 32
-            while i <= limit {
-                v1 = round(v1, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-                v2 = round(v2, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)))
-                v3 = round(v3, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)))
-                v4 = round(v4, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)))
+            var lanes = Lanes(seed: seed)
+            while i <= n - 32 {
+                lanes.stripe(base + i)
                 i += 32
             }
-            h = ((v1 << 1) | (v1 >> 63)) &+ ((v2 << 7) | (v2 >> 57)) &+ ((v3 << 12) | (v3 >> 52)) &+ ((v4 << 18) | (v4 >> 46))
-            h = merge(h, v1); h = merge(h, v2); h = merge(h, v3); h = merge(h, v4)
+            h = lanes.converged()
         } else {
             h = seed &+ p5
         }
@@ -103,7 +125,7 @@ public enum XXH64 {
     /// XXH64 over bytes that arrive in pieces: `update` with each piece in order, then `finalize()`; equal to
     /// `hash` of the concatenation, however it is cut.
     public struct Stream {
-        private var v1: UInt64, v2: UInt64, v3: UInt64, v4: UInt64
+        private var lanes: Lanes
         private let seed: UInt64
         private var total = 0
         /// The bytes of an incomplete 32-byte stripe carried to the next update (fewer than 32).
@@ -111,18 +133,8 @@ public enum XXH64 {
 
         public init(seed: UInt64 = 0) {
             self.seed = seed
-            v1 = seed &+ p1 &+ p2
-            v2 = seed &+ p2
-            v3 = seed
-            v4 = seed &- p1
+            lanes = Lanes(seed: seed)
             tail.reserveCapacity(32)
-        }
-
-        @inline(__always) private mutating func stripe(_ p: UnsafeRawPointer) {
-            v1 = round(v1, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)))
-            v2 = round(v2, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-            v3 = round(v3, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
-            v4 = round(v4, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
         }
 
         public mutating func update(_ bytes: UnsafeRawBufferPointer) {
@@ -134,26 +146,18 @@ public enum XXH64 {
                 tail.append(contentsOf: UnsafeRawBufferPointer(start: base, count: take))
                 i = take
                 guard tail.count == 32 else { return }
-                tail.withUnsafeBytes { stripe($0.baseAddress!) }
+                tail.withUnsafeBytes { lanes.stripe($0.baseAddress!) }
                 tail.removeAll(keepingCapacity: true)
             }
             while bytes.count - i >= 32 {
-                stripe(base + i)
+                lanes.stripe(base + i)
                 i += 32
             }
             if i < bytes.count { tail.append(contentsOf: UnsafeRawBufferPointer(start: base + i, count: bytes.count - i)) }
         }
 
         public func finalize() -> UInt64 {
-            var h: UInt64
-            if total >= 32 {
-                h = ((v1 << 1) | (v1 >> 63)) &+ ((v2 << 7) | (v2 >> 57)) &+ ((v3 << 12) | (v3 >> 52))
-                    &+ ((v4 << 18) | (v4 >> 46))
-                h = merge(h, v1); h = merge(h, v2); h = merge(h, v3); h = merge(h, v4)
-            } else {
-                h = seed &+ p5
-            }
-            h = h &+ UInt64(total)
+            let h = (total >= 32 ? lanes.converged() : seed &+ p5) &+ UInt64(total)
             return tail.withUnsafeBytes { XXH64.finish(h, base: $0.baseAddress, from: 0, to: $0.count) }
         }
     }
