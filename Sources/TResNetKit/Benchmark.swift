@@ -218,9 +218,5 @@ public enum Benchmark {
         #endif
     }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
+    static func now() -> Double { Double(monotonicNanoseconds()) * 1e-9 }
 }

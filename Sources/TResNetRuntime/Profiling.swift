@@ -47,9 +47,9 @@ public final class ForwardProfile {
     }
 }
 
-/// A monotonic clock in nanoseconds (CLOCK_MONOTONIC).
+/// A monotonic clock in nanoseconds (CLOCK_MONOTONIC), for the profile here and the benchmarks.
 @inline(__always)
-func monotonicNanoseconds() -> UInt64 {
+public func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
