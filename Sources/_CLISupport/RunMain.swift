@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// Runs a CLI command body: a `TResNetError` becomes one line on stderr, `TOOL: <error.description>`, and the
 /// process exits with the error code's exit code (docs/ERRORS.md). Other errors pass through to ArgumentParser.
@@ -24,6 +25,13 @@ public func runMain(_ tool: String, keepingNewlines: Bool = false, _ body: () th
 /// Writes `text` to standard error on one line.
 public func printError(_ text: String) {
     writeStderr(text.replacingNewlines() + "\n")
+}
+
+/// Prints `value` as JSON on standard output: pretty, keys sorted, slashes unescaped (the tools' `--json`).
+public func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 /// Writes `text` to standard error as it is.

@@ -72,12 +72,6 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
-
     func printText(_ r: Benchmark.Result) {
         func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1000) }
         print("weights:    \(r.weights) — \(r.configuration)")

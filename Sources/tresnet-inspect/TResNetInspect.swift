@@ -27,10 +27,7 @@ struct TResNetInspect: ParsableCommand {
             let (loaded, tw) = try ModelSource.read(path: file, key: checkpoint.key)
             let report = InspectReport(loaded, tw: tw)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                let data = try encoder.encode(report)
-                print(String(decoding: data, as: UTF8.self))
+                try printJSON(report)
             } else {
                 print(report.text, terminator: "")
             }

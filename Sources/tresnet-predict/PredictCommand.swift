@@ -91,9 +91,7 @@ struct PredictCommand: ParsableCommand {
         let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
         let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(predictions), as: UTF8.self))
+            try printJSON(predictions)
         } else {
             print(predictions.flatMap(\.lines).joined(separator: "\n"))
         }
