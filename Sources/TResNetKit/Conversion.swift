@@ -176,7 +176,8 @@ public enum Conversion {
         let start = clock.now
         try checkOutput(output, options: options)
         let prepared = try prepare(checkpoint, options: options)
-        let (tensors, keptF32) = try convertDTypes(prepared.bound, to: options.dtype)
+        let (converted, keptF32) = try convertDTypes(prepared.bound, to: options.dtype)
+        let tensors = converted.tensors.map { (name: $0.spec.path, tensor: $0.tensor) }
         let c = prepared.bound.configuration
         let safetensors = output.hasSuffix(".safetensors")
         let onnx = output.hasSuffix(".onnx")
@@ -197,9 +198,8 @@ public enum Conversion {
         if options.dryRun {
             bytesOut = 0
         } else if onnx {
-            // ONNX Runtime computes in f32: write f32 initializers (BatchNorm folded in by the writer).
-            let f32 = Dictionary(uniqueKeysWithValues: try tensors.map { ($0.name, try $0.tensor.converted(to: .float32)) })
-            try ONNXWriter.write(configuration: c, tensor: { f32[$0] }, to: output, overwrite: options.overwrite)
+            // ONNX Runtime computes in f32: the writer widens to f32 initializers (BatchNorm folded in).
+            try ONNXWriter.write(converted.tree, to: output, overwrite: options.overwrite)
             bytesOut = try ByteStore.map(path: output).count
         } else if safetensors {
             var text: [String: String] = ["format": "pt"]
@@ -299,22 +299,21 @@ public enum Conversion {
     }
 
     /// Applies the dtype policy: f16/bf16 narrow everything except BatchNorm tensors (weight, bias and running
-    /// statistics), which stay f32 — running_var overflows f16. Returns the tensors and whether any BN tensor
-    /// was kept f32.
+    /// statistics), which stay f32 — running_var overflows f16. Returns the converted model and whether any BN
+    /// tensor was kept f32.
     public static func convertDTypes(_ bound: BoundModel, to dtype: OutputDType) throws
-        -> (tensors: [(name: String, tensor: Tensor)], bnKeptF32: Bool)
+        -> (bound: BoundModel, bnKeptF32: Bool)
     {
-        var out: [(String, Tensor)] = []
         var kept = false
-        for (spec, t) in bound.tensors {
+        let converted = try bound.mapTensors { spec, t in
             var target = dtype.target ?? t.dtype
             if dtype == .f16 || dtype == .bf16, spec.isBatchNorm {
                 target = .float32
                 kept = true
             }
-            out.append((spec.path, try t.converted(to: target)))
+            return try t.converted(to: target)
         }
-        return (out, kept)
+        return (converted, kept)
     }
 
     static func baseName(_ path: String) -> String {

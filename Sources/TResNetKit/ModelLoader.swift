@@ -8,8 +8,10 @@ import TResNetRuntime
 /// it (the `.tw` metadata when it came from a `.tw` file).
 public struct LoadedModel: Sendable {
     public var path: String
+    /// The layer tree bound to the weights (what the runtime compiles).
+    public var bound: BoundModel
+    /// The bound tree's configuration (what labels and metadata are checked against).
     public var configuration: TResNetConfiguration
-    public var tensors: StateDict
     /// Present for `.tw` files: preprocessing, label set, provenance.
     public var metadata: ModelFileMetadata?
     /// How the source was understood, in plain words (format, wrapper, dialect, architecture).
@@ -28,7 +30,7 @@ public struct LoadedModel: Sendable {
     /// Compiles the network (BatchNorm folded, weights widened to f32, packed for `backend`).
     public func network(backend: ConvolutionBackend = .automatic) throws -> TResNetNetwork {
         try TResNetError.naming(path) {
-            try TResNetNetwork(configuration: configuration, backend: backend) { tensors[$0] }
+            try TResNetNetwork(bound.tree, backend: backend)
         }
     }
 }
@@ -39,7 +41,7 @@ public enum ModelLoader {
     public static func load(path: String, options: Conversion.Options = Conversion.Options()) throws -> LoadedModel {
         if ModelSource.isTW(path: path) {
             let model = try TWModel.open(path: path)
-            return LoadedModel(path: path, configuration: model.metadata.configuration, tensors: try model.bound.stateDict(),
+            return LoadedModel(path: path, bound: model.bound, configuration: model.bound.configuration,
                                metadata: model.metadata,
                                explanation: [".tw file: \(model.metadata.configuration)",
                                              "converted from \(model.metadata.sourceFormat) (\(model.metadata.sourceDialect) spelling)"])
@@ -51,7 +53,7 @@ public enum ModelLoader {
                      "\(prepared.dialect.id) spelling" + (prepared.transformedWeights > 0
                         ? ", \(prepared.transformedWeights) InPlaceABN weights → |w| + 1e-5" : "")]
         lines += prepared.architecture.explanation
-        return LoadedModel(path: path, configuration: prepared.architecture.configuration,
-                           tensors: try prepared.bound.stateDict(), metadata: nil, explanation: lines)
+        return LoadedModel(path: path, bound: prepared.bound, configuration: prepared.bound.configuration, metadata: nil,
+                           explanation: lines)
     }
 }

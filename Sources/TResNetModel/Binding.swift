@@ -71,19 +71,27 @@ public struct BindingReport: Sendable {
     }
 }
 
-/// The canonical tensors of one model in walk order, ready to write or run.
+/// A model bound to its tensors: the layer tree with a tensor in every slot (what the runtime compiles and the
+/// ONNX writer emits), and the same tensors in walk order (what the file writers stream).
 public struct BoundModel: Sendable {
-    public let configuration: TResNetConfiguration
+    /// The layer tree, every stored tensor in its slot.
+    public let tree: TResNet
     /// Stored tensors (no `num_batches_tracked`) in walk order; float tensors are f32, f16 or bf16.
     public let tensors: [(spec: TensorSpec, tensor: Tensor)]
     /// Unexpected names ignored under `allowUnexpected`.
     public let ignored: [String]
     private let positions: [String: Int]
 
-    public init(configuration: TResNetConfiguration, tensors: [(spec: TensorSpec, tensor: Tensor)], ignored: [String]) {
-        self.configuration = configuration
-        self.tensors = tensors
+    public var configuration: TResNetConfiguration { tree.configuration }
+
+    /// `tree` must have been bound (every stored slot filled): `Binder.bind` makes such trees.
+    init(tree: TResNet, ignored: [String]) {
+        self.tree = tree
         self.ignored = ignored
+        tensors = tree.boundTensors().compactMap { item in
+            guard item.spec.role != .optionalBuffer, let t = item.tensor else { return nil }
+            return (item.spec, t)
+        }
         var positions: [String: Int] = [:]
         for (i, t) in tensors.enumerated() { positions[t.spec.path] = i }
         self.positions = positions
@@ -96,8 +104,21 @@ public struct BoundModel: Sendable {
         return sd
     }
 
-    /// The tensor at canonical `path` (what the runtime fetches), nil for a path the tree does not store.
+    /// The tensor at canonical `path`, nil for a path the tree does not store.
     public subscript(path: String) -> Tensor? { positions[path].map { tensors[$0].tensor } }
+
+    /// The same tree with every stored tensor replaced by `transform(spec, tensor)` (dtype conversion, …).
+    public func mapTensors(_ transform: (TensorSpec, Tensor) throws -> Tensor) throws -> BoundModel {
+        var tree = tree
+        try withoutActuallyEscaping(transform) { transform in
+            var w = ParameterWalker { spec, slot in
+                guard spec.role != .optionalBuffer, let t = slot else { slot = nil; return }
+                slot = try transform(spec, t)
+            }
+            try tree.walk(&w)
+        }
+        return BoundModel(tree: tree, ignored: ignored)
+    }
 }
 
 /// Matches canonical names to the tree: every missing, unexpected and mis-shaped tensor at once.
@@ -179,8 +200,8 @@ public enum Binder {
         return BindingReport(configuration: configuration, problems: problems, ignored: ignored, hints: hints)
     }
 
-    /// Binds a canonical state dict to `configuration`: strict check, then the stored tensors in walk order
-    /// with f64 narrowed to f32. Throws `.binding` (exit 2) with the full report.
+    /// Binds a canonical state dict to `configuration`: strict check, then the layer tree with every stored
+    /// tensor in its slot (f64 narrowed to f32). Throws `.binding` (exit 2) with the full report.
     public static func bind(_ stateDict: StateDict, to configuration: TResNetConfiguration,
                             options: BindingOptions = .strict, extraHints: [String] = [],
                             sourceNames: [String: String] = [:]) throws -> BoundModel {
@@ -190,12 +211,57 @@ public enum Binder {
             report.hints = extraHints + report.hints
             throw report.error
         }
-        var out: [(TensorSpec, Tensor)] = []
-        for spec in TResNet(configuration).storedTensors {
-            guard var t = stateDict[spec.path] else { continue }  // cannot happen after a clean check
-            if t.dtype == .float64 { t = try t.converted(to: .float32) }
-            out.append((spec, t))
+        return try fill(configuration, ignored: report.ignored) { stateDict[$0] }
+    }
+
+    /// Binds the tensors `lookup` gives by canonical name (an exported graph, a test's dictionary): every
+    /// missing or mis-shaped tensor is reported at once, as `bind` does; names `lookup` holds beyond the tree
+    /// are not seen. Each conv unit takes the normalisation the tensors show: `.bn.*`, or BatchNorm folded into
+    /// `.conv.bias` (an exported graph may fold some convs and keep others' BatchNorm).
+    public static func bind(_ configuration: TResNetConfiguration, lookup: (String) throws -> Tensor?) throws -> BoundModel {
+        try configuration.validate()
+        var tree = TResNet(configuration)
+        try tree.forEachConvUnit { unit in
+            let bn = try lookup(unit.path + ".bn.weight") != nil, bias = try lookup(unit.path + ".conv.bias") != nil
+            if bn != bias { unit.store(bn ? .batchNorm : .folded) }
         }
-        return BoundModel(configuration: configuration, tensors: out, ignored: report.ignored)
+        var w = ParameterWalker()
+        try tree.walk(&w)  // names the units that changed
+        var problems: [BindingProblem] = []
+        for spec in w.tensors {
+            if let t = try lookup(spec.path) {
+                if t.shape != spec.shape {
+                    problems.append(BindingProblem(kind: .shape, path: spec.path, expected: spec.shape, actual: t.shape))
+                } else if !t.dtype.isFloatingPoint, spec.role != .optionalBuffer {
+                    problems.append(BindingProblem(kind: .dtype, path: spec.path, expected: spec.shape, actual: t.shape,
+                                                   detail: "is \(t.dtype.rawValue), expected a float type"))
+                }
+            } else if spec.role != .optionalBuffer {
+                problems.append(BindingProblem(kind: .missing, path: spec.path, expected: spec.shape))
+            }
+        }
+        guard problems.isEmpty else {
+            throw BindingReport(configuration: configuration, problems: problems, ignored: [], hints: []).error
+        }
+        return try fill(tree, ignored: [], lookup)
+    }
+
+    /// Fills the tree's stored slots from `lookup` (after a clean check).
+    private static func fill(_ configuration: TResNetConfiguration, ignored: [String],
+                             _ lookup: (String) throws -> Tensor?) throws -> BoundModel {
+        try fill(TResNet(configuration), ignored: ignored, lookup)
+    }
+
+    private static func fill(_ tree: TResNet, ignored: [String], _ lookup: (String) throws -> Tensor?) throws -> BoundModel {
+        var tree = tree
+        try withoutActuallyEscaping(lookup) { lookup in
+            var w = ParameterWalker { spec, slot in
+                guard spec.role != .optionalBuffer, var t = try lookup(spec.path) else { return }
+                if t.dtype == .float64 { t = try t.converted(to: .float32) }
+                slot = t
+            }
+            try tree.walk(&w)
+        }
+        return BoundModel(tree: tree, ignored: ignored)
     }
 }

@@ -8,10 +8,12 @@ public enum Normalization: String, Sendable, Codable, Hashable {
     case folded
 }
 
-/// The activation after a conv+norm.
+/// The pointwise function after a conv + norm (or after a residual add).
 public enum Activation: Sendable, Hashable {
     case identity
+    /// `x >= 0 ? x : slope · x` (PyTorch's LeakyReLU).
     case leakyReLU(slope: Float)
+    case relu
 }
 
 /// timm `ConvNormAct`: a bias-free conv (stride 1, padding k/2), BatchNorm, an activation and, for the
@@ -24,6 +26,10 @@ public struct ConvNormAct: Layer {
     /// BlurPool (reflect pad 1, [1,2,1]⊗[1,2,1]/16, stride 2) after the activation.
     public var antiAliased: Bool
     public var normalization: Normalization
+    public var conv: Conv2d
+    /// nil when the normalisation is folded into `conv`.
+    public var bn: BatchNorm2d?
+    public var path = ""
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, activation: Activation, antiAliased: Bool = false,
                 normalization: Normalization) {
@@ -33,14 +39,22 @@ public struct ConvNormAct: Layer {
         self.activation = activation
         self.antiAliased = antiAliased
         self.normalization = normalization
+        conv = Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: kernel, hasBias: normalization == .folded)
+        bn = normalization == .batchNorm ? BatchNorm2d(channels: outChannels) : nil
     }
 
     public var kind: String { "ConvNormAct" }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.child("conv", Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: kernel,
-                               bias: normalization == .folded))
-        if normalization == .batchNorm { w.child("bn", BatchNorm2d(channels: outChannels)) }
+    /// Switches how this unit stores its normalisation (a graph may fold some convs and keep others' BatchNorm).
+    public mutating func store(_ normalization: Normalization) {
+        guard normalization != self.normalization else { return }
+        self = ConvNormAct(inChannels, outChannels, kernel: kernel, activation: activation, antiAliased: antiAliased,
+                           normalization: normalization)
+    }
+
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.child("conv", &conv)
+        try w.optionalChild("bn", &bn)
     }
 }
 
@@ -49,27 +63,47 @@ public struct Conv2d: Layer {
     public var inChannels: Int
     public var outChannels: Int
     public var kernel: Int
-    public var bias: Bool
+    public var hasBias: Bool
+    public var weight: Tensor?
+    public var bias: Tensor?
+    public var path = ""
     public var kind: String { "Conv2d" }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.tensor("weight", [outChannels, inChannels, kernel, kernel])
-        if bias { w.tensor("bias", [outChannels]) }
+    public init(inChannels: Int, outChannels: Int, kernel: Int, hasBias: Bool) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.hasBias = hasBias
+    }
+
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.tensor("weight", [outChannels, inChannels, kernel, kernel], &weight)
+        if hasBias { try w.tensor("bias", [outChannels], &bias) }
     }
 }
 
-/// `nn.BatchNorm2d` (eps 1e-5), eval mode.
+/// `nn.BatchNorm2d`, eval mode.
 public struct BatchNorm2d: Layer {
     public var channels: Int
-    public static let epsilon: Float = 1e-5
+    /// PyTorch's default ε, which every TResNet uses.
+    public static let epsilon: Double = 1e-5
+    public var weight: Tensor?
+    public var bias: Tensor?
+    public var runningMean: Tensor?
+    public var runningVar: Tensor?
+    /// Read when present, never used nor written.
+    public var numBatchesTracked: Tensor?
+    public var path = ""
     public var kind: String { "BatchNorm2d" }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.tensor("weight", [channels])
-        w.tensor("bias", [channels])
-        w.tensor("running_mean", [channels], .buffer)
-        w.tensor("running_var", [channels], .buffer)
-        w.tensor("num_batches_tracked", [], .optionalBuffer, dtype: .int64)
+    public init(channels: Int) { self.channels = channels }
+
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.tensor("weight", [channels], &weight)
+        try w.tensor("bias", [channels], &bias)
+        try w.tensor("running_mean", [channels], &runningMean, .buffer)
+        try w.tensor("running_var", [channels], &runningVar, .buffer)
+        try w.tensor("num_batches_tracked", [], &numBatchesTracked, .optionalBuffer, dtype: .int64)
     }
 }
 
@@ -77,11 +111,19 @@ public struct BatchNorm2d: Layer {
 public struct Linear: Layer {
     public var inFeatures: Int
     public var outFeatures: Int
+    public var weight: Tensor?
+    public var bias: Tensor?
+    public var path = ""
     public var kind: String { "Linear" }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.tensor("weight", [outFeatures, inFeatures])
-        w.tensor("bias", [outFeatures])
+    public init(inFeatures: Int, outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+    }
+
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.tensor("weight", [outFeatures, inFeatures], &weight)
+        try w.tensor("bias", [outFeatures], &bias)
     }
 }
 
@@ -89,11 +131,21 @@ public struct Linear: Layer {
 public struct SqueezeExcite: Layer {
     public var channels: Int
     public var reduction: Int
+    public var fc1: Conv2d
+    public var fc2: Conv2d
+    public var path = ""
     public var kind: String { "SEModule" }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.child("fc1", Conv2d(inChannels: channels, outChannels: reduction, kernel: 1, bias: true))
-        w.child("fc2", Conv2d(inChannels: reduction, outChannels: channels, kernel: 1, bias: true))
+    public init(channels: Int, reduction: Int) {
+        self.channels = channels
+        self.reduction = reduction
+        fc1 = Conv2d(inChannels: channels, outChannels: reduction, kernel: 1, hasBias: true)
+        fc2 = Conv2d(inChannels: reduction, outChannels: channels, kernel: 1, hasBias: true)
+    }
+
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.child("fc1", &fc1)
+        try w.child("fc2", &fc2)
     }
 }
 
@@ -102,15 +154,22 @@ public struct SqueezeExcite: Layer {
 public struct Projection: Layer {
     public var pooled: Bool
     public var conv: ConvNormAct
+    public var path = ""
     public var kind: String { "Sequential" }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.child(pooled ? "1" : "0", conv)
+    public init(pooled: Bool, conv: ConvNormAct) {
+        self.pooled = pooled
+        self.conv = conv
+    }
+
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.child(pooled ? "1" : "0", &conv)
     }
 }
 
 /// A residual block: BasicBlock (conv1 3×3, conv2 3×3, SE on the output) or Bottleneck (conv1 1×1,
-/// conv2 3×3, SE on the mid channels, conv3 1×1). State-dict order: downsample, conv1, conv2, se, conv3.
+/// conv2 3×3, SE on the mid channels, conv3 1×1); the shortcut is added, then `outputActivation`.
+/// State-dict order: downsample, conv1, conv2, se, conv3.
 public struct ResidualBlock: Layer {
     public var blockKind: TResNetConfiguration.BlockKind
     public var stride: Int
@@ -119,13 +178,38 @@ public struct ResidualBlock: Layer {
     public var conv2: ConvNormAct
     public var se: SqueezeExcite?
     public var conv3: ConvNormAct?
+    public var path = ""
     public var kind: String { blockKind == .basic ? "BasicBlock" : "Bottleneck" }
+    /// After the residual add (timm's `act` of both block types).
+    public static let outputActivation = Activation.relu
 
-    public func walk(_ w: inout ParameterWalker) {
-        if let downsample { w.child("downsample", downsample) }
-        w.child("conv1", conv1)
-        w.child("conv2", conv2)
-        if let se { w.child("se", se) }
-        if let conv3 { w.child("conv3", conv3) }
+    public init(blockKind: TResNetConfiguration.BlockKind, stride: Int, downsample: Projection?, conv1: ConvNormAct,
+                conv2: ConvNormAct, se: SqueezeExcite?, conv3: ConvNormAct?) {
+        self.blockKind = blockKind
+        self.stride = stride
+        self.downsample = downsample
+        self.conv1 = conv1
+        self.conv2 = conv2
+        self.se = se
+        self.conv3 = conv3
+    }
+
+    /// Applies `body` to the block's `ConvNormAct`s in forward order (projection, conv1, conv2, conv3).
+    public mutating func forEachConvUnit(_ body: (inout ConvNormAct) throws -> Void) rethrows {
+        if downsample != nil { try body(&downsample!.conv) }
+        try body(&conv1)
+        try body(&conv2)
+        if conv3 != nil { try body(&conv3!) }
+    }
+
+    /// The conv whose output the blur pool halves (conv1 in a BasicBlock, conv2 in a Bottleneck), if any.
+    public var antiAliasedConv: ConvNormAct? { [conv1, conv2].first { $0.antiAliased } }
+
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.optionalChild("downsample", &downsample)
+        try w.child("conv1", &conv1)
+        try w.child("conv2", &conv2)
+        try w.optionalChild("se", &se)
+        try w.optionalChild("conv3", &conv3)
     }
 }

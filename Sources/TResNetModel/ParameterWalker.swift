@@ -40,56 +40,87 @@ public struct ModuleSpec: Sendable, Hashable {
     public var kind: String
 }
 
-/// A layer of the tree: a value that declares its tensors and children, once, in its `walk`.
+/// A layer of the tree: a value that declares its tensors and children, once, in its `walk`. The same walk
+/// lists the tree (names, shapes), binds it (fills each tensor slot) and names its modules (`path`).
 public protocol Layer: Sendable {
     /// A short type name for listings (`ConvNormAct`, `Bottleneck`, …).
     var kind: String { get }
-    /// Declares this layer's tensors and children, in state-dict order.
-    func walk(_ w: inout ParameterWalker)
+    /// The module's canonical path (`body.layer2.0.conv1`), set by the walk that builds the tree.
+    var path: String { get set }
+    /// Declares this layer's tensors (with the slot that holds each) and children, in state-dict order.
+    mutating func walk(_ w: inout ParameterWalker) throws
 }
 
 /// Carries the current path down the tree (candle's `pp`) and records every tensor and module it passes, so
 /// a name like `body.layer2.0.conv1.bn.running_mean` falls out of the structure and no layer handles more
-/// than its own keys.
-public struct ParameterWalker: Sendable {
+/// than its own keys. With a `visit` closure it also reads or fills each tensor slot (binding, conversion).
+public struct ParameterWalker {
+    /// Called with each tensor's spec and its slot in the tree.
+    public typealias Visit = (TensorSpec, inout Tensor?) throws -> Void
+
     public private(set) var components: [String] = []
     public private(set) var tensors: [TensorSpec] = []
     public private(set) var modules: [ModuleSpec] = []
+    private let visit: Visit?
 
-    public init() {}
+    public init(visit: Visit? = nil) { self.visit = visit }
 
     /// The current dotted path.
     public var path: String { components.joined(separator: ".") }
 
     private func joined(_ key: String) -> String { components.isEmpty ? key : path + "." + key }
 
-    /// Declares a tensor `key` under the current path.
-    public mutating func tensor(_ key: String, _ shape: [Int], _ role: TensorRole = .parameter, dtype: DType = .float32) {
-        tensors.append(TensorSpec(path: joined(key), shape: shape, role: role, dtype: dtype))
+    /// Declares the tensor `key` under the current path, held in `slot`.
+    public mutating func tensor(_ key: String, _ shape: [Int], _ slot: inout Tensor?, _ role: TensorRole = .parameter,
+                                dtype: DType = .float32) throws {
+        let spec = TensorSpec(path: joined(key), shape: shape, role: role, dtype: dtype)
+        tensors.append(spec)
+        try visit?(spec, &slot)
     }
 
-    /// Walks `layer` under `key`.
-    public mutating func child(_ key: String, _ layer: some Layer) {
+    /// Walks `layer` under `key`, naming it with its path.
+    public mutating func child(_ key: String, _ layer: inout some Layer) throws {
         components.append(key)
+        layer.path = path
         modules.append(ModuleSpec(path: path, kind: layer.kind))
-        layer.walk(&self)
+        try layer.walk(&self)
         components.removeLast()
     }
 
+    /// Walks `layer` under `key` when the tree has it (an optional module: SE, projection, BatchNorm).
+    public mutating func optionalChild<L: Layer>(_ key: String, _ layer: inout L?) throws {
+        guard var present = layer else { return }
+        layer = nil  // keep `present` the only reference while it is walked (no copy of its tensors)
+        defer { layer = present }
+        try child(key, &present)
+    }
+
     /// Walks `layers` under `key.0`, `key.1`, … (a PyTorch `nn.Sequential`).
-    public mutating func sequence(_ key: String, _ layers: [some Layer]) {
+    public mutating func sequence<L: Layer>(_ key: String, _ layers: inout [L]) throws {
         components.append(key)
         modules.append(ModuleSpec(path: path, kind: "Sequential"))
-        for (i, layer) in layers.enumerated() { child(String(i), layer) }
+        for i in layers.indices { try child(String(i), &layers[i]) }
         components.removeLast()
     }
 }
 
 extension Layer {
-    /// Every tensor of this layer, in walk order, with paths relative to it.
-    public var tensorListing: [TensorSpec] {
-        var w = ParameterWalker()
-        walk(&w)
-        return w.tensors
+    /// Walks a copy of this layer (the tree itself is unchanged): every tensor and module it declares.
+    public func walked(visit: ParameterWalker.Visit? = nil) throws -> ParameterWalker {
+        var copy = self
+        var w = ParameterWalker(visit: visit)
+        try copy.walk(&w)
+        return w
+    }
+
+    /// Every tensor of this layer, in walk order, with paths relative to it (a walk without a visit closure
+    /// never throws).
+    public var tensorListing: [TensorSpec] { (try? walked().tensors) ?? [] }
+
+    /// Every tensor slot of this layer with its spec, in walk order (nil slots included).
+    public func boundTensors() -> [(spec: TensorSpec, tensor: Tensor?)] {
+        var out: [(TensorSpec, Tensor?)] = []
+        _ = try? walked { spec, slot in out.append((spec, slot)) }
+        return out
     }
 }

@@ -6,35 +6,46 @@ public struct Body: Layer {
     public var conv1: ConvNormAct
     /// `body.layer1` … `body.layer4`.
     public var stages: [[ResidualBlock]]
+    public var s2d = SpaceToDepth()
+    public var path = ""
     public var kind: String { "Sequential" }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.child("s2d", SpaceToDepth())
-        w.child("conv1", conv1)
-        for (s, blocks) in stages.enumerated() { w.sequence("layer\(s + 1)", blocks) }
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.child("s2d", &s2d)
+        try w.child("conv1", &conv1)
+        for s in stages.indices { try w.sequence("layer\(s + 1)", &stages[s]) }
     }
+
+    /// The module path of stage `s` (0-based), as the walk names it.
+    public func stagePath(_ s: Int) -> String { stages[s].first.map { String($0.path.dropLast(2)) } ?? "" }
 }
 
 /// Space-to-depth with block size 4 (offset-major, channel-minor; tresnet.md §2.1). No tensors.
 public struct SpaceToDepth: Layer {
+    /// The block size: 4×4 pixels become 16 channels.
+    public static let blockSize = 4
+    public var path = ""
     public var kind: String { "SpaceToDepth" }
-    public func walk(_ w: inout ParameterWalker) {}
+    public mutating func walk(_ w: inout ParameterWalker) throws {}
 }
 
 /// Global average pool. No tensors.
 public struct GlobalAveragePool: Layer {
+    public var path = ""
     public var kind: String { "SelectAdaptivePool2d" }
-    public func walk(_ w: inout ParameterWalker) {}
+    public mutating func walk(_ w: inout ParameterWalker) throws {}
 }
 
 /// `head`: global average pool, then `head.fc`.
 public struct Head: Layer {
+    public var globalPool = GlobalAveragePool()
     public var fc: Linear
+    public var path = ""
     public var kind: String { "ClassifierHead" }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.child("global_pool", GlobalAveragePool())
-        w.child("fc", fc)
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.child("global_pool", &globalPool)
+        try w.child("fc", &fc)
     }
 }
 
@@ -44,6 +55,7 @@ public struct TResNet: Layer {
     public var configuration: TResNetConfiguration
     public var body: Body
     public var head: Head
+    public var path = ""
     public var kind: String { "TResNet" }
 
     /// LeakyReLU slope of the stem (timm default 0.01).
@@ -53,8 +65,17 @@ public struct TResNet: Layer {
 
     public init(_ c: TResNetConfiguration) {
         configuration = c
+        body = Self.body(c)
+        head = Head(fc: Linear(inFeatures: c.numFeatures, outFeatures: c.numClasses))
+        // Name every module by its path (a walk without a visit closure never throws).
+        var w = ParameterWalker()
+        do { try walk(&w) } catch { preconditionFailure("a walk without a visit closure threw: \(error)") }
+    }
+
+    /// The stem and the four stages, as timm's `TResNet.__init__` / `_make_layer` build them.
+    private static func body(_ c: TResNetConfiguration) -> Body {
         let norm = c.normalization
-        let stem = ConvNormAct(16 * c.inChannels, c.planes, kernel: 3, activation: .leakyReLU(slope: Self.stemSlope),
+        let stem = ConvNormAct(SpaceToDepth.blockSize * SpaceToDepth.blockSize * c.inChannels, c.planes, kernel: 3, activation: .leakyReLU(slope: Self.stemSlope),
                                normalization: norm)
         var stages: [[ResidualBlock]] = []
         var inChannels = c.planes
@@ -97,13 +118,22 @@ public struct TResNet: Layer {
             stages.append(blocks)
             inChannels = out
         }
-        body = Body(conv1: stem, stages: stages)
-        head = Head(fc: Linear(inFeatures: c.numFeatures, outFeatures: c.numClasses))
+        return Body(conv1: stem, stages: stages)
     }
 
-    public func walk(_ w: inout ParameterWalker) {
-        w.child("body", body)
-        w.child("head", head)
+    public mutating func walk(_ w: inout ParameterWalker) throws {
+        try w.child("body", &body)
+        try w.child("head", &head)
+    }
+
+    /// Applies `body` to every `ConvNormAct` of the tree (stem, projections, block convs), in forward order.
+    public mutating func forEachConvUnit(_ body: (inout ConvNormAct) throws -> Void) rethrows {
+        try body(&self.body.conv1)
+        for s in self.body.stages.indices {
+            for b in self.body.stages[s].indices {
+                try self.body.stages[s][b].forEachConvUnit(body)
+            }
+        }
     }
 
     /// Every tensor in canonical spelling and state-dict order: `(path, shape, role, dtype)`.
@@ -114,13 +144,15 @@ public struct TResNet: Layer {
 
     /// Every module with its path, in walk order (tap points: `body.s2d`, `body.conv1`, `body.layer1`…,
     /// `head.global_pool`, `head.fc`).
-    public var modules: [ModuleSpec] {
-        var w = ParameterWalker()
-        walk(&w)
-        return w.modules
+    public var modules: [ModuleSpec] { (try? walked().modules) ?? [] }
+
+    /// The activation tap points, in forward order: the space-to-depth, the stem, each stage, the pool and the
+    /// head's output — the module paths of this tree.
+    public var taps: [String] {
+        [body.s2d.path, body.conv1.path] + body.stages.indices.map(body.stagePath) + [head.globalPool.path, head.fc.path]
     }
 
-    /// The standard activation tap points, in forward order.
-    public static let tapPoints = ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4",
-                                   "head.global_pool", "head.fc"]
+    /// The tap points of every TResNet (the stage count is fixed at four), in forward order.
+    public static let tapPoints = TResNet(TResNetConfiguration(layout: .v1, layers: [1, 1, 1, 1], planes: 1,
+                                                               numClasses: 1)).taps
 }

@@ -15,63 +15,23 @@ public enum ONNXWriter {
     /// The opset the writer targets.
     public static let opset: Int64 = 17
 
-    /// Serializes the model. `tensor` looks weights up by canonical name (`.bn.*` or folded `.conv.bias`).
-    public static func serialize(configuration: TResNetConfiguration,
-                                 tensor: (String) throws -> Tensor?) throws -> [UInt8] {
-        try configuration.validate()
-        return try withoutActuallyEscaping(tensor) { try build(configuration, $0) }
-    }
-
-    private static func build(_ configuration: TResNetConfiguration,
-                              _ tensor: @escaping (String) throws -> Tensor?) throws -> [UInt8] {
-        var g = GraphBuilder(tensor: tensor)
-        let c = configuration
-        g.node("SpaceToDepth", ["input"], "body.s2d", name: "body.s2d", int: [("blocksize", 4)])
-        var x = try g.conv("body.conv1", "body.s2d", cin: 16 * c.inChannels, cout: c.planes, k: 3)
-        x = g.leaky(x, 0.01, "body.conv1.act")
-        for s in 0..<4 {
-            let planes = c.stagePlanes(s), out = c.stageOutChannels(s)
-            for b in 0..<c.layers[s] {
-                let p = "body.layer\(s + 1).\(b)"
-                let cin = b == 0 ? c.stageInChannels(s) : out
-                var shortcut = x
-                if b == 0, c.projection(stage: s).present {
-                    if c.projection(stage: s).pooled {
-                        g.node("AveragePool", [x], "\(p).downsample.0", name: "\(p).downsample.0",
-                               ints: [("kernel_shape", [2, 2]), ("strides", [2, 2])],
-                               int: [("ceil_mode", 1), ("count_include_pad", 0)])
-                        shortcut = try g.conv("\(p).downsample.1", "\(p).downsample.0", cin: cin, cout: out, k: 1)
-                    } else {
-                        shortcut = try g.conv("\(p).downsample.0", x, cin: cin, cout: out, k: 1)
-                    }
-                }
-                let blur = b == 0 && c.stageStride(s) == 2
-                var y: String
-                if c.blockKind(stage: s) == .basic {
-                    y = g.leaky(try g.conv("\(p).conv1", x, cin: cin, cout: planes, k: 3), 0.001, "\(p).conv1.act")
-                    if blur { y = g.blur(y, channels: planes, "\(p).conv1.aa") }
-                    y = try g.conv("\(p).conv2", y, cin: planes, cout: planes, k: 3)
-                    if c.stageUsesSE(s) { y = try g.se("\(p).se", y, channels: planes, reduced: c.seReduction(stage: s)) }
-                } else {
-                    y = g.leaky(try g.conv("\(p).conv1", x, cin: cin, cout: planes, k: 1), 0.001, "\(p).conv1.act")
-                    y = g.leaky(try g.conv("\(p).conv2", y, cin: planes, cout: planes, k: 3), 0.001, "\(p).conv2.act")
-                    if blur { y = g.blur(y, channels: planes, "\(p).conv2.aa") }
-                    if c.stageUsesSE(s) { y = try g.se("\(p).se", y, channels: planes, reduced: c.seReduction(stage: s)) }
-                    y = try g.conv("\(p).conv3", y, cin: planes, cout: out, k: 1)
-                }
-                g.node("Add", [y, shortcut], "\(p).add", name: "\(p).add")
-                g.node("Relu", ["\(p).add"], p, name: "\(p).act")
-                x = p
-            }
-        }
-        g.node("GlobalAveragePool", [x], "head.global_pool.pool", name: "head.global_pool.pool")
-        g.node("Flatten", ["head.global_pool.pool"], "head.global_pool", name: "head.global_pool.flatten",
-               int: [("axis", 1)])
-        try g.initializer("head.fc.weight", g.floats("head.fc.weight", [c.numClasses, c.numFeatures]),
-                          [c.numClasses, c.numFeatures])
-        try g.initializer("head.fc.bias", g.floats("head.fc.bias", [c.numClasses]), [c.numClasses])
-        g.node("Gemm", ["head.global_pool", "head.fc.weight", "head.fc.bias"], "logits", name: "head.fc",
-               int: [("transB", 1)])
+    /// Serializes a bound tree (`BoundModel.tree`): every node and initializer is named by the tree's module
+    /// paths, every conv has its BatchNorm folded by `ConvNormAct.folded()`. Weights are written as f32.
+    public static func serialize(_ tree: TResNet) throws -> [UInt8] {
+        try tree.configuration.validate()
+        let c = tree.configuration
+        var g = GraphBuilder()
+        let s2d = tree.body.s2d.path
+        g.node("SpaceToDepth", ["input"], s2d, name: s2d, int: [("blocksize", SpaceToDepth.blockSize)])
+        var x = try g.unit(tree.body.conv1, s2d)
+        for block in tree.body.stages.joined() { x = try g.block(block, x) }
+        let pool = tree.head.globalPool.path, fc = tree.head.fc
+        g.node("GlobalAveragePool", [x], pool + ".pool", name: pool + ".pool")
+        g.node("Flatten", [pool + ".pool"], pool, name: pool + ".flatten", int: [("axis", 1)])
+        try g.initializer(fc.path + ".weight", fc.weight.required(fc.path + ".weight").floats(),
+                          [fc.outFeatures, fc.inFeatures])
+        try g.initializer(fc.path + ".bias", fc.bias.required(fc.path + ".bias").floats(), [fc.outFeatures])
+        g.node("Gemm", [pool, fc.path + ".weight", fc.path + ".bias"], "logits", name: fc.path, int: [("transB", 1)])
         let model = g.model(configuration: c)
         guard model.count <= Int(Int32.max) else {
             throw TResNetError(.limitExceeded, format: "onnx",
@@ -81,30 +41,17 @@ public enum ONNXWriter {
     }
 
     /// Writes the model to `path` atomically (temp file, fsync, rename).
-    public static func write(configuration: TResNetConfiguration, tensor: (String) throws -> Tensor?, to path: String,
-                             overwrite: Bool) throws {
-        let bytes = try serialize(configuration: configuration, tensor: tensor)
+    public static func write(_ tree: TResNet, to path: String, overwrite: Bool) throws {
+        let bytes = try serialize(tree)
         try TResNetError.naming(path) { try writeFileAtomically(path, bytes, overwrite: overwrite) }
     }
 }
 
 /// Accumulates nodes and initializers of the graph `ONNXWriter` emits.
 private struct GraphBuilder {
-    let tensor: (String) throws -> Tensor?
     var nodes: [[UInt8]] = []
     var initializers: [[UInt8]] = []
     var written: Set<String> = []
-
-    init(tensor: @escaping (String) throws -> Tensor?) { self.tensor = tensor }
-
-    func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
-        guard let t = try tensor(name) else { throw TResNetError(.binding, format: "onnx", at: .tensor(name), "missing tensor") }
-        guard t.shape == shape else {
-            throw TResNetError(.binding, format: "onnx", at: .tensor(name),
-                               "shape \(formatShape(t.shape)) does not match the expected \(formatShape(shape))")
-        }
-        return try t.floats()
-    }
 
     mutating func initializer(_ name: String, _ values: [Float], _ shape: [Int]) {
         guard written.insert(name).inserted else { return }
@@ -150,37 +97,54 @@ private struct GraphBuilder {
         nodes.append(e.bytes)
     }
 
-    /// Conv with BatchNorm folded in (W' = W·γ/√(var+ε), b' = (b−μ)·γ/√(var+ε)+β, ε = 1e-5) or the folded bias.
-    mutating func conv(_ prefix: String, _ input: String, cin: Int, cout: Int, k: Int) throws -> String {
-        let shape = [cout, cin, k, k]
-        var w = try floats(prefix + ".conv.weight", shape)
-        var b: [Float]
-        if try tensor(prefix + ".bn.weight") != nil {
-            let g = try floats(prefix + ".bn.weight", [cout]), beta = try floats(prefix + ".bn.bias", [cout])
-            let mean = try floats(prefix + ".bn.running_mean", [cout]), variance = try floats(prefix + ".bn.running_var", [cout])
-            let b0 = try tensor(prefix + ".conv.bias") != nil ? try floats(prefix + ".conv.bias", [cout])
-                : [Float](repeating: 0, count: cout)
-            b = [Float](repeating: 0, count: cout)
-            let per = cin * k * k
-            for o in 0..<cout {
-                let s = g[o] / (variance[o] + 1e-5).squareRoot()
-                for j in 0..<per { w[o * per + j] *= s }
-                b[o] = (b0[o] - mean[o]) * s + beta[o]
-            }
-        } else {
-            b = try floats(prefix + ".conv.bias", [cout])
-        }
-        initializer(prefix + ".conv.weight", w, shape)
-        initializer(prefix + ".conv.bias", b, [cout])
-        let out = prefix + ".conv"
-        node("Conv", [input, prefix + ".conv.weight", prefix + ".conv.bias"], out, name: out,
+    /// A `ConvNormAct`: Conv with BatchNorm folded in (+ bias), its activation, then the blur pool if it has one.
+    /// `activation` overrides the unit's own (nil: the unit's; the residual's Add comes before a block's output
+    /// activation, so the last conv of a block is emitted with `.identity`).
+    mutating func unit(_ u: ConvNormAct, _ input: String, activation: Activation? = nil) throws -> String {
+        let (w, b) = try u.folded()
+        let k = u.kernel
+        initializer(u.conv.path + ".weight", w, [u.outChannels, u.inChannels, k, k])
+        initializer(u.conv.path + ".bias", b, [u.outChannels])
+        node("Conv", [input, u.conv.path + ".weight", u.conv.path + ".bias"], u.conv.path, name: u.conv.path,
              ints: [("kernel_shape", [k, k]), ("pads", [Int](repeating: k / 2, count: 4)), ("strides", [1, 1])])
-        return out
+        var y = act(activation ?? u.activation, u.conv.path, u.path + ".act")
+        if u.antiAliased { y = blur(y, channels: u.outChannels, u.path + ".aa") }
+        return y
     }
 
-    mutating func leaky(_ input: String, _ alpha: Float, _ name: String) -> String {
-        node("LeakyRelu", [input], name, name: name, floats: [("alpha", alpha)])
-        return name
+    /// A residual block: the shortcut (pooled projection, plain projection or identity), the main path with SE,
+    /// the Add and the block's output activation; its output is named by the block's path.
+    mutating func block(_ b: ResidualBlock, _ x: String) throws -> String {
+        var shortcut = x
+        if let d = b.downsample {
+            var pooled = x
+            if d.pooled {
+                let pool = d.path + ".0"
+                node("AveragePool", [x], pool, name: pool, ints: [("kernel_shape", [2, 2]), ("strides", [2, 2])],
+                     int: [("ceil_mode", 1), ("count_include_pad", 0)])
+                pooled = pool
+            }
+            shortcut = try unit(d.conv, pooled)
+        }
+        var y = try unit(b.conv1, x)
+        y = try unit(b.conv2, y)
+        if b.conv3 == nil, let se = b.se { y = try squeezeExcite(se, y) }
+        if let c3 = b.conv3 {
+            if let se = b.se { y = try squeezeExcite(se, y) }
+            y = try unit(c3, y)
+        }
+        node("Add", [y, shortcut], b.path + ".add", name: b.path + ".add")
+        return act(ResidualBlock.outputActivation, b.path + ".add", b.path, nodeName: b.path + ".act")
+    }
+
+    /// The activation node (none for identity); returns its output.
+    mutating func act(_ a: Activation, _ input: String, _ output: String, nodeName: String? = nil) -> String {
+        switch a {
+        case .identity: return input
+        case .relu: node("Relu", [input], output, name: nodeName ?? output)
+        case .leakyReLU(let slope): node("LeakyRelu", [input], output, name: nodeName ?? output, floats: [("alpha", slope)])
+        }
+        return output
     }
 
     /// Pad(reflect, 1 on each spatial side) + depthwise 3×3 conv, stride 2, with the fixed binomial filter.
@@ -195,18 +159,20 @@ private struct GraphBuilder {
         return prefix
     }
 
-    mutating func se(_ p: String, _ input: String, channels: Int, reduced: Int) throws -> String {
-        try initializer("\(p).fc1.weight", floats("\(p).fc1.weight", [reduced, channels, 1, 1]), [reduced, channels, 1, 1])
-        try initializer("\(p).fc1.bias", floats("\(p).fc1.bias", [reduced]), [reduced])
-        try initializer("\(p).fc2.weight", floats("\(p).fc2.weight", [channels, reduced, 1, 1]), [channels, reduced, 1, 1])
-        try initializer("\(p).fc2.bias", floats("\(p).fc2.bias", [channels]), [channels])
+    mutating func squeezeExcite(_ se: SqueezeExcite, _ input: String) throws -> String {
+        let p = se.path
+        for fc in [se.fc1, se.fc2] {
+            try initializer(fc.path + ".weight", fc.weight.required(fc.path + ".weight").floats(),
+                            [fc.outChannels, fc.inChannels, 1, 1])
+            try initializer(fc.path + ".bias", fc.bias.required(fc.path + ".bias").floats(), [fc.outChannels])
+        }
         node("GlobalAveragePool", [input], "\(p).pool", name: "\(p).pool")
-        node("Conv", ["\(p).pool", "\(p).fc1.weight", "\(p).fc1.bias"], "\(p).fc1", name: "\(p).fc1",
+        node("Conv", ["\(p).pool", se.fc1.path + ".weight", se.fc1.path + ".bias"], se.fc1.path, name: se.fc1.path,
              ints: [("kernel_shape", [1, 1])])
-        node("Relu", ["\(p).fc1"], "\(p).act", name: "\(p).act")
-        node("Conv", ["\(p).act", "\(p).fc2.weight", "\(p).fc2.bias"], "\(p).fc2", name: "\(p).fc2",
+        node("Relu", [se.fc1.path], "\(p).act", name: "\(p).act")
+        node("Conv", ["\(p).act", se.fc2.path + ".weight", se.fc2.path + ".bias"], se.fc2.path, name: se.fc2.path,
              ints: [("kernel_shape", [1, 1])])
-        node("Sigmoid", ["\(p).fc2"], "\(p).gate", name: "\(p).gate")
+        node("Sigmoid", [se.fc2.path], "\(p).gate", name: "\(p).gate")
         node("Mul", [input, "\(p).gate"], p, name: p)
         return p
     }

@@ -1,110 +1,79 @@
 import TResNetCore
 import TResNetModel
 
-/// A TResNet ready to run on the CPU: BatchNorm folded into every convolution at load, weights widened to f32
-/// and laid out for GEMM. Built from a configuration and tensors in the canonical (timm) spelling.
+/// A TResNet ready to run on the CPU, compiled from the bound layer tree: each `ConvNormAct` becomes a
+/// `Convolution` (BatchNorm folded by `ConvNormAct.folded()`, laid out and packed for the backend), each
+/// `SqueezeExcite` an `SEGate`, `head.fc` a 1×1 convolution. No tensor is looked up by name.
 ///
-/// Forward semantics follow timm's `TResNet` exactly (tresnet.md §2): space-to-depth, stem conv + LeakyReLU
-/// 0.01, Basic/Bottleneck blocks with LeakyReLU 0.001, the blur pool after BN+activation of the strided conv,
-/// SE, the ceil-mode average-pool shortcut, ReLU after the residual add, global average pool, linear head.
+/// Forward semantics follow timm's `TResNet` exactly (docs/TRESNET.md): space-to-depth, the stem conv and its
+/// activation, Basic/Bottleneck blocks, the blur pool after BN+activation of the strided conv, SE, the ceil-mode
+/// average-pool shortcut, the block's output activation after the residual add, global average pool, linear head.
 public struct TResNetNetwork: Sendable {
     public let configuration: TResNetConfiguration
     /// The convolution kernels this network runs (never `.automatic`: resolved at init).
     public let backend: ConvolutionBackend
-    let stem: Convolution
+    /// The tree's tap points (module paths), in forward order.
+    let tapPaths: [String]
+    let stem: Compiled
     let stages: [[Block]]
     /// The linear head as a 1×1 convolution over the pooled features.
     let head: Convolution
 
+    /// A compiled `ConvNormAct`: the convolution with its activation and whether the blur pool follows.
+    struct Compiled: Sendable {
+        let convolution: Convolution
+        let activation: Activation
+        let blurred: Bool
+
+        init(_ unit: ConvNormAct, _ backend: ConvolutionBackend) throws {
+            let (w, b) = try unit.folded()
+            convolution = Convolution(weight: w, shape: [unit.outChannels, unit.inChannels, unit.kernel, unit.kernel],
+                                      bias: b, kernels: backend)
+            activation = unit.activation
+            blurred = unit.antiAliased
+        }
+    }
+
     struct Block: Sendable {
-        let kind: TResNetConfiguration.BlockKind
-        let stride: Int
-        let conv1: Convolution
-        let conv2: Convolution
-        let conv3: Convolution?
-        let se: SqueezeExcite?
-        let projection: Convolution?
+        let conv1: Compiled
+        let conv2: Compiled
+        let conv3: Compiled?
+        let se: SEGate?
+        let projection: Compiled?
         let pooledProjection: Bool
     }
 
-    /// The activation tap points, in forward order, named by timm's module paths.
-    public static let tapNames = ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4",
-                                  "head.global_pool", "head.fc"]
+    /// The activation tap points, in forward order, named by timm's module paths (the tree's `taps`).
+    public static let tapNames = TResNet.tapPoints
 
+    /// Compiles a bound tree (`Binder.bind`, `BoundModel.tree`).
     /// - Parameter backend: the convolution kernels; `.automatic` picks ours (Winograd) where this CPU has them.
-    /// - Parameter tensor: looks a tensor up by its canonical name; nil when absent.
-    public init(configuration: TResNetConfiguration, backend: ConvolutionBackend = .automatic,
-                tensor: (String) throws -> Tensor?) throws {
-        try configuration.validate()
-        self.configuration = configuration
+    public init(_ tree: TResNet, backend: ConvolutionBackend = .automatic) throws {
+        try tree.configuration.validate()
+        configuration = tree.configuration
         let resolved = try backend.resolved()
         self.backend = resolved
-        func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let t = try tensor(name) else {
-                throw TResNetError(.binding, at: .tensor(name), "missing tensor")
+        tapPaths = tree.taps
+        stem = try Compiled(tree.body.conv1, resolved)
+        stages = try tree.body.stages.map { blocks in
+            try blocks.map { block in
+                Block(conv1: try Compiled(block.conv1, resolved), conv2: try Compiled(block.conv2, resolved),
+                      conv3: try block.conv3.map { try Compiled($0, resolved) }, se: try block.se.map(SEGate.init),
+                      projection: try block.downsample.map { try Compiled($0.conv, resolved) },
+                      pooledProjection: block.downsample?.pooled ?? false)
             }
-            guard t.shape == shape else {
-                throw TResNetError(.binding, at: .tensor(name),
-                                   "shape \(formatShape(t.shape)) does not match the expected \(formatShape(shape))")
-            }
-            return try t.floats()
         }
-        func conv(_ prefix: String, _ cin: Int, _ cout: Int, _ k: Int) throws -> Convolution {
-            let shape = [cout, cin, k, k]
-            let w = try floats(prefix + ".conv.weight", shape)
-            if try tensor(prefix + ".bn.weight") != nil {
-                let bn = (gamma: try floats(prefix + ".bn.weight", [cout]), beta: try floats(prefix + ".bn.bias", [cout]),
-                          mean: try floats(prefix + ".bn.running_mean", [cout]),
-                          variance: try floats(prefix + ".bn.running_var", [cout]))
-                return Convolution(weight: w, shape: shape, bn: bn, bias: nil, kernels: resolved)
-            }
-            // BN-folded source (e.g. an exported ONNX graph): the conv carries its own bias.
-            return Convolution(weight: w, shape: shape, bn: nil, bias: try floats(prefix + ".conv.bias", [cout]),
-                               kernels: resolved)
-        }
-        let c = configuration
-        stem = try conv("body.conv1", 16 * c.inChannels, c.planes, 3)
-        var stages: [[Block]] = []
-        for s in 0..<4 {
-            let kind = c.blockKind(stage: s)
-            let planes = c.stagePlanes(s)
-            let out = c.stageOutChannels(s)
-            var blocks: [Block] = []
-            for b in 0..<c.layers[s] {
-                let p = "body.layer\(s + 1).\(b)"
-                let cin = b == 0 ? c.stageInChannels(s) : out
-                let stride = b == 0 ? c.stageStride(s) : 1
-                var projection: Convolution?
-                var pooled = false
-                if b == 0, c.projection(stage: s).present {
-                    pooled = c.projection(stage: s).pooled
-                    projection = try conv("\(p).downsample.\(pooled ? 1 : 0)", cin, out, 1)
-                }
-                var se: SqueezeExcite?
-                if c.stageUsesSE(s) {
-                    let ch = c.seChannels(stage: s), r = c.seReduction(stage: s)
-                    se = SqueezeExcite(channels: ch, reduced: r, w1: try floats("\(p).se.fc1.weight", [r, ch, 1, 1]),
-                                       b1: try floats("\(p).se.fc1.bias", [r]),
-                                       w2: try floats("\(p).se.fc2.weight", [ch, r, 1, 1]),
-                                       b2: try floats("\(p).se.fc2.bias", [ch]))
-                }
-                if kind == .basic {
-                    blocks.append(Block(kind: kind, stride: stride, conv1: try conv("\(p).conv1", cin, planes, 3),
-                                        conv2: try conv("\(p).conv2", planes, planes, 3), conv3: nil, se: se,
-                                        projection: projection, pooledProjection: pooled))
-                } else {
-                    blocks.append(Block(kind: kind, stride: stride, conv1: try conv("\(p).conv1", cin, planes, 1),
-                                        conv2: try conv("\(p).conv2", planes, planes, 3),
-                                        conv3: try conv("\(p).conv3", planes, out, 1), se: se,
-                                        projection: projection, pooledProjection: pooled))
-                }
-            }
-            stages.append(blocks)
-        }
-        self.stages = stages
-        head = Convolution(weight: try floats("head.fc.weight", [c.numClasses, c.numFeatures]),
-                           shape: [c.numClasses, c.numFeatures, 1, 1], bn: nil,
-                           bias: try floats("head.fc.bias", [c.numClasses]), kernels: resolved)
+        let fc = tree.head.fc
+        head = Convolution(weight: try fc.weight.required(fc.path + ".weight").floats(),
+                           shape: [fc.outFeatures, fc.inFeatures, 1, 1],
+                           bias: try fc.bias.required(fc.path + ".bias").floats(), kernels: resolved)
+    }
+
+    /// Binds the tensors `tensor` gives by canonical name to `configuration` (strictly: every missing or
+    /// mis-shaped tensor reported at once), then compiles the tree.
+    public init(configuration: TResNetConfiguration, backend: ConvolutionBackend = .automatic,
+                tensor: (String) throws -> Tensor?) throws {
+        try self.init(try Binder.bind(configuration, lookup: tensor).tree, backend: backend)
     }
 
     /// Runs the network on `input` (NCHW f32, [N, inChannels, H, W] with H and W multiples of 32).
@@ -124,32 +93,36 @@ public struct TResNetNetwork: Sendable {
             throw TResNetError(.malformed, format: "input",
                                "image sides must be multiples of 32 (at least 32), got \(h)×\(w)")
         }
-        let unknown = taps.subtracting(Self.tapNames)
+        let unknown = taps.subtracting(tapPaths)
         guard unknown.isEmpty else {
             throw TResNetError(.usage, "unknown tap \(unknown.sorted().joined(separator: ", ")); taps are "
-                + Self.tapNames.joined(separator: ", "))
+                + tapPaths.joined(separator: ", "))
         }
+        // Tap points in forward order: s2d, stem, each stage, global pool, head.
+        var points = tapPaths.makeIterator()
         var captured: [String: Tensor] = [:]
+        func tap(_ value: @autoclosure () -> Tensor) {
+            if let name = points.next(), taps.contains(name) { captured[name] = value() }
+        }
         let pixels = try input.floats()
         var x = timed(profile, "space-to-depth") {
             pixels.withUnsafeBufferPointer { spaceToDepth($0, n: n, c: c.inChannels, h: h, w: w) }
         }
-        if taps.contains("body.s2d") { captured["body.s2d"] = x.nchw() }
-        x = stem(x, activation: .leakyReLU(0.01), profile: profile)
-        if taps.contains("body.conv1") { captured["body.conv1"] = x.nchw() }
-        for (s, blocks) in stages.enumerated() {
+        tap(x.nchw())
+        x = run(stem, x, profile: profile)
+        tap(x.nchw())
+        for blocks in stages {
             for block in blocks { x = run(block, x, profile: profile) }
-            let name = "body.layer\(s + 1)"
-            if taps.contains(name) { captured[name] = x.nchw() }
+            tap(x.nchw())
         }
         let pooled = timed(profile, "global pool") { globalAveragePool(x) }
         let features = c.numFeatures
-        if taps.contains("head.global_pool") { captured["head.global_pool"] = Tensor(shape: [n, features], floats: pooled) }
+        tap(Tensor(shape: [n, features], floats: pooled))
         let logits = timed(profile, "head fc") {
             head(FeatureMap(n: n, h: 1, w: 1, c: features, data: pooled), activation: .identity)
         }
         let out = Tensor(shape: [n, c.numClasses], floats: logits.data)
-        if taps.contains("head.fc") { captured["head.fc"] = out }
+        tap(out)
         return (out, captured)
     }
 
@@ -160,29 +133,35 @@ public struct TResNetNetwork: Sendable {
         set { DirectKernels.threads = newValue }
     }
 
+    /// A conv unit: the convolution with its activation fused, then the blur pool when it has one.
+    private func run(_ unit: Compiled, _ x: FeatureMap, residual: FeatureMap? = nil, activation: Activation? = nil,
+                     profile: ForwardProfile?) -> FeatureMap {
+        let y = unit.convolution(x, activation: activation ?? unit.activation, residual: residual, profile: profile)
+        return unit.blurred ? timed(profile, "blur pool") { blurPool(y) } : y
+    }
+
+    /// A residual block: the units in order, SE where the tree has it, the shortcut added and the block's
+    /// output activation fused into the last convolution (or applied with the SE scale).
     private func run(_ block: Block, _ x: FeatureMap, profile: ForwardProfile?) -> FeatureMap {
         var shortcut = x
         if let projection = block.projection {
             let pooled = block.pooledProjection ? timed(profile, "avg pool 2×2 (shortcut)") { averagePool2x2(x) } : x
-            shortcut = projection(pooled, activation: .identity, profile: profile)
+            shortcut = run(projection, pooled, profile: profile)
         }
-        let leaky = Activation.leakyReLU(0.001)
-        switch block.kind {
-        case .basic:
-            var y = block.conv1(x, activation: leaky, profile: profile)
-            if block.stride == 2 { y = timed(profile, "blur pool") { blurPool(y) } }
+        let out = ResidualBlock.outputActivation
+        var y = run(block.conv1, x, profile: profile)
+        guard let conv3 = block.conv3 else {
+            // BasicBlock: conv2, then SE on the output (+ residual, ReLU), or the residual fused into conv2.
             if let se = block.se {
-                y = block.conv2(y, activation: .identity, profile: profile)
+                y = run(block.conv2, y, profile: profile)
                 timed(profile, "SE (+ residual, ReLU)") { se.apply(&y, residual: shortcut) }
                 return y
             }
-            return block.conv2(y, activation: .relu, residual: shortcut, profile: profile)
-        case .bottleneck:
-            var y = block.conv1(x, activation: leaky, profile: profile)
-            y = block.conv2(y, activation: leaky, profile: profile)
-            if block.stride == 2 { y = timed(profile, "blur pool") { blurPool(y) } }
-            if let se = block.se { timed(profile, "SE (+ residual, ReLU)") { se.apply(&y) } }
-            return block.conv3!(y, activation: .relu, residual: shortcut, profile: profile)
+            return run(block.conv2, y, residual: shortcut, activation: out, profile: profile)
         }
+        // Bottleneck: conv2, SE on the mid channels, conv3 with the residual and the output activation fused.
+        y = run(block.conv2, y, profile: profile)
+        if let se = block.se { timed(profile, "SE (+ residual, ReLU)") { se.apply(&y) } }
+        return run(conv3, y, residual: shortcut, activation: out, profile: profile)
     }
 }

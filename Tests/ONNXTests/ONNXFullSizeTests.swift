@@ -35,7 +35,7 @@ struct ONNXFullSizeTests {
             ?? FixturePaths.temporaryDirectory("onnx-full")
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let out = folder + "/" + file.replacingOccurrences(of: ".onnx", with: ".written.onnx")
-        try ONNXWriter.write(configuration: model.configuration, tensor: { model.tensors[$0] }, to: out, overwrite: true)
+        try ONNXWriter.write(try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: out, overwrite: true)
         let back = try ONNXModel.read(path: out)
         let (written, _) = try logits(back)
         print("\(out): max |ours − PyTorch| on the logits = \(written.maxAbsoluteError)")

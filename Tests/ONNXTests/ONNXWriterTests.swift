@@ -22,7 +22,7 @@ struct ONNXWriterTests {
     func writtenModelRereadsWithParity(_ source: String) throws {
         let model = try ONNXModel.read(path: FixturePaths.tiny(source))
         let path = Self.outputFolder() + "/" + source.replacingOccurrences(of: ".onnx", with: ".written.onnx")
-        try ONNXWriter.write(configuration: model.configuration, tensor: { model.tensors[$0] }, to: path, overwrite: true)
+        try ONNXWriter.write(try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: path, overwrite: true)
         let back = try ONNXModel.read(path: path)
         #expect(back.configuration == model.configuration)
         #expect(back.folded)
@@ -48,7 +48,7 @@ struct ONNXWriterTests {
         let path = FixturePaths.temporaryDirectory("onnx-writer") + "/exists.onnx"
         try writeFileAtomically(path, [1, 2, 3])
         #expect(throws: TResNetError.self) {
-            try ONNXWriter.write(configuration: model.configuration, tensor: { model.tensors[$0] }, to: path, overwrite: false)
+            try ONNXWriter.write(try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: path, overwrite: false)
         }
         #expect(FileManager.default.contents(atPath: path) == Data([1, 2, 3]))
     }
@@ -56,8 +56,8 @@ struct ONNXWriterTests {
     @Test func missingTensorIsNamed() throws {
         let model = try ONNXModel.read(path: FixturePaths.tiny("tiny_v1.ts.onnx"))
         let error = try #require(throws: TResNetError.self) {
-            _ = try ONNXWriter.serialize(configuration: model.configuration,
-                                         tensor: { $0 == "body.layer2.0.se.fc1.bias" ? nil : model.tensors[$0] })
+            _ = try ONNXWriter.serialize(
+                try Binder.bind(model.configuration) { $0 == "body.layer2.0.se.fc1.bias" ? nil : model.tensors[$0] }.tree)
         }
         #expect(error.code == .binding)
         #expect(error.description.contains("body.layer2.0.se.fc1.bias"))

@@ -2,6 +2,7 @@ import Testing
 import TestSupport
 import TResNetCheckpoint
 import TResNetCore
+import TResNetModel
 @testable import TResNetRuntime
 
 /// Each building block against the timm/torch module it mirrors (Fixtures/gen_ops.py → Fixtures/tiny/ops.npz).
@@ -49,9 +50,10 @@ struct OperationTests {
 
     @Test func squeezeExciteMatchesTimm() throws {
         let w1 = try #require(ops["se.fc1.weight"]), w2 = try #require(ops["se.fc2.weight"])
-        let se = SqueezeExcite(channels: w1.shape[1], reduced: w1.shape[0], w1: try w1.floats(),
-                               b1: try #require(ops["se.fc1.bias"]).floats(), w2: try w2.floats(),
-                               b2: try #require(ops["se.fc2.bias"]).floats())
+        var layer = SqueezeExcite(channels: w1.shape[1], reduction: w1.shape[0])
+        (layer.fc1.weight, layer.fc1.bias) = (w1, ops["se.fc1.bias"])
+        (layer.fc2.weight, layer.fc2.bias) = (w2, ops["se.fc2.bias"])
+        let se = try SEGate(layer)
         var x = try featureMap(try #require(ops["se.input"]))
         se.apply(&x)
         try expectClose(x.nchw(), "se.output")
@@ -65,11 +67,12 @@ struct OperationTests {
     func convolutionMatchesTorch(_ name: String, backend: ConvolutionBackend) throws {
         let weight = try #require(ops["\(name).conv.weight"])
         func floats(_ key: String) throws -> [Float] { try #require(ops["\(name).\(key)"]).floats() }
-        let conv = Convolution(weight: try weight.floats(), shape: weight.shape,
-                               bn: (gamma: try floats("bn.weight"), beta: try floats("bn.bias"),
-                                    mean: try floats("bn.running_mean"), variance: try floats("bn.running_var")),
-                               bias: nil, kernels: backend)
-        let activation: Activation = name.contains("leaky") ? .leakyReLU(0.001) : name.contains("relu") ? .relu : .identity
+        let folded = BatchNormFolding.fold(
+            weight: try weight.floats(), outChannels: weight.shape[0], convBias: nil,
+            bn: (gamma: try floats("bn.weight"), beta: try floats("bn.bias"), mean: try floats("bn.running_mean"),
+                 variance: try floats("bn.running_var")))
+        let conv = Convolution(weight: folded.weight, shape: weight.shape, bias: folded.bias, kernels: backend)
+        let activation: Activation = name.contains("leaky") ? .leakyReLU(slope: 0.001) : name.contains("relu") ? .relu : .identity
         let residual = try ops["\(name).residual"].map { try featureMap($0) }
         let y = conv(try featureMap(try #require(ops["\(name).input"])), activation: activation, residual: residual)
         try expectClose(y.nchw(), "\(name).output", absolute: 1e-5)
@@ -91,8 +94,8 @@ struct OperationTests {
         let x = FeatureMap(n: 1, h: h, w: w, c: cin, data: (0..<(h * w * cin)).map { _ in uniform() })
         let residual = FeatureMap(n: 1, h: h, w: w, c: cout, data: (0..<(h * w * cout)).map { _ in uniform() })
         func run(_ kernels: ConvolutionBackend) -> [Float] {
-            Convolution(weight: weight, shape: [cout, cin, 3, 3], bn: nil, bias: bias, kernels: kernels)(
-                x, activation: .leakyReLU(0.001), residual: residual).data
+            Convolution(weight: weight, shape: [cout, cin, 3, 3], bias: bias, kernels: kernels)(
+                x, activation: .leakyReLU(slope: 0.001), residual: residual).data
         }
         let direct = run(.direct), winograd = run(.winograd)
         let worst = zip(direct, winograd).map { abs($0 - $1) }.max() ?? .infinity

@@ -1,3 +1,4 @@
+import TResNetModel
 import CTResNetKernels
 
 // The one file that calls tresnet-kit's own C kernels (Sources/CTResNetKernels): the direct convolution and
@@ -59,7 +60,7 @@ enum DirectKernels {
         switch activation {
         case .identity: args.activation = Int32(TK_IDENTITY)
         case .relu: args.activation = Int32(TK_RELU)
-        case .leakyReLU(let slope):
+        case .leakyReLU(slope: let slope):
             args.activation = Int32(TK_LEAKY_RELU)
             args.slope = slope
         }

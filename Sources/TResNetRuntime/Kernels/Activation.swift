@@ -1,11 +1,6 @@
-/// The pointwise function at the end of a fused convolution epilogue.
-enum Activation: Sendable, Equatable {
-    case identity
-    /// `x >= 0 ? x : slope · x` (PyTorch's LeakyReLU).
-    case leakyReLU(Float)
-    case relu
-}
+import TResNetModel
 
+/// The epilogue of a fused convolution (the tree's `Activation`, applied in the store):
 /// out[i] = act(out[i] + bias[i % channels] (+ residual[i])), over `rows × channels` values.
 @inline(__always)
 func epilogue(_ out: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>,

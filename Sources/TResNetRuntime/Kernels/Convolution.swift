@@ -1,6 +1,8 @@
+import TResNetModel
 import TResNetCore
 
-/// A stride-1 convolution with "same" padding (k = 1 or 3) and a bias, BatchNorm already folded in.
+/// The kernel of the tree's `ConvNormAct` (and of the head's `Linear` as a 1×1 conv): a stride-1 convolution
+/// with "same" padding (k = 1 or 3) and a bias, BatchNorm already folded in.
 /// Weights are kept as the GEMM right-hand side: [(ky, kx, cin), cout], so an NHWC input is the left-hand side
 /// directly (1×1) or after gathering each pixel's 3×3 neighbourhood (3×3). With our backends they are
 /// also packed once into the C kernels' panels, and the convolution runs there with its epilogue fused.
@@ -16,25 +18,12 @@ struct Convolution: Sendable {
     /// `packed` holds Winograd-transformed 3×3 weights (`tk_winograd_conv`), not plain panels (`tk_conv`).
     let winograd: Bool
 
-    /// Folds an eval-mode BatchNorm into an OIHW conv weight (no conv bias):
-    /// W' = W·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), computed in Double and rounded once.
-    init(weight: [Float], shape: [Int], bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float])?,
-         bias convBias: [Float]?, eps: Double = 1e-5, kernels: ConvolutionBackend = .blas) {
+    /// Lays out a conv whose BatchNorm is already folded in (`ConvNormAct.folded()`): OIHW `weight`, `bias`.
+    init(weight: [Float], shape: [Int], bias: [Float], kernels: ConvolutionBackend = .blas) {
         let (o, i, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
         kernel = kh
         inChannels = i
         outChannels = o
-        var scale = [Double](repeating: 1, count: o)
-        var shift = [Double](repeating: 0, count: o)
-        if let bn {
-            for c in 0..<o {
-                let s = Double(bn.gamma[c]) / (Double(bn.variance[c]) + eps).squareRoot()
-                scale[c] = s
-                shift[c] = Double(bn.beta[c]) - Double(bn.mean[c]) * s + (convBias.map { Double($0[c]) * s } ?? 0)
-            }
-        } else if let convBias {
-            for c in 0..<o { shift[c] = Double(convBias[c]) }
-        }
         var w = [Float](repeating: 0, count: o * i * kh * kw)
         for oc in 0..<o {
             for ic in 0..<i {
@@ -42,13 +31,13 @@ struct Convolution: Sendable {
                     for x in 0..<kw {
                         let src = ((oc * i + ic) * kh + y) * kw + x
                         let dst = ((y * kw + x) * i + ic) * o + oc
-                        w[dst] = Float(Double(weight[src]) * scale[oc])
+                        w[dst] = weight[src]
                     }
                 }
             }
         }
         weights = w
-        bias = shift.map { Float($0) }
+        self.bias = bias
         // `kernels` is already resolved (never .automatic). Winograd applies to 3×3 kernels; 1×1 run direct.
         var packed: AlignedFloats?
         var winograd = false

@@ -1,8 +1,9 @@
 import Foundation
+import TResNetModel
 
-/// Squeeze-and-excitation (timm `SEModule`): s = mean_HW(y); s = ReLU(W1·s + b1); g = sigmoid(W2·s + b2);
+/// The kernel of the tree's `SqueezeExcite` (timm `SEModule`): s = mean_HW(y); s = ReLU(W1·s + b1); g = sigmoid(W2·s + b2);
 /// y · g. No BN inside; a true sigmoid gate.
-struct SqueezeExcite: Sendable {
+struct SEGate: Sendable {
     let channels: Int
     let reduced: Int
     /// [reduced, channels]
@@ -11,6 +12,16 @@ struct SqueezeExcite: Sendable {
     /// [channels, reduced]
     let w2: [Float]
     let b2: [Float]
+
+    /// Compiles a bound `SqueezeExcite` (its 1×1 conv weights are used as matrices).
+    init(_ se: SqueezeExcite) throws {
+        channels = se.channels
+        reduced = se.reduction
+        w1 = try se.fc1.weight.required(se.fc1.path + ".weight").floats()
+        b1 = try se.fc1.bias.required(se.fc1.path + ".bias").floats()
+        w2 = try se.fc2.weight.required(se.fc2.path + ".weight").floats()
+        b2 = try se.fc2.bias.required(se.fc2.path + ".bias").floats()
+    }
 
     /// Scales `x` in place by the gate; when `residual` is given, also adds it and applies ReLU (the block end).
     func apply(_ x: inout FeatureMap, residual: FeatureMap? = nil) {
