@@ -2,18 +2,39 @@ import TResNetCore
 import TResNetModel
 
 extension GraphWalker {
-    /// One residual block as found in the graph, with its tensors under block-local names (`conv1.conv.weight`…).
+    /// One residual block as found in the graph, with its tensors by role.
     struct FoundBlock {
         var kind: TResNetConfiguration.BlockKind
-        var projection: Bool
+        var projection: FoundUnit?
         var pooled: Bool
         var blurred: Bool
-        var se: Bool
-        var tensors: [(String, Tensor)]
+        var conv1: FoundUnit
+        var conv2: FoundUnit
+        var conv3: FoundUnit?
+        /// fc1 weight, fc1 bias, fc2 weight, fc2 bias.
+        var se: [Tensor]?
         var firstNode: ProtoNode
+
+        /// Whether the tree's block has this structure.
+        func matches(_ b: ResidualBlock) -> Bool {
+            kind == b.blockKind && (projection != nil) == (b.downsample != nil) && pooled == (b.downsample?.pooled ?? false)
+                && blurred == (b.antiAliasedConv != nil) && (se != nil) == (b.se != nil)
+        }
+
+        /// Puts the tensors into the tree's block (which `matches` this one).
+        func assign(to b: inout ResidualBlock) {
+            if let projection, b.downsample != nil { projection.assign(to: &b.downsample!.conv) }
+            conv1.assign(to: &b.conv1)
+            conv2.assign(to: &b.conv2)
+            if let conv3, b.conv3 != nil { conv3.assign(to: &b.conv3!) }
+            if let se, b.se != nil {
+                (b.se!.fc1.weight, b.se!.fc1.bias, b.se!.fc2.weight, b.se!.fc2.bias) = (se[0], se[1], se[2], se[3])
+            }
+        }
     }
 
-    /// Walks the whole graph; returns the configuration it implies. Tensors land in `tensors`.
+    /// Walks the whole graph, then matches what it found against the blocks of the tree its configuration
+    /// builds: the tree is bound with the graph's tensors (`tensors`, canonical names from the tree's walk).
     mutating func walk() throws -> TResNetConfiguration {
         guard index.graphInputs.count == 1, let input = index.graphInputs.first else {
             throw TResNetError(.unsupportedGraph, format: "onnx", at: .field("graph.input"),
@@ -26,11 +47,11 @@ extension GraphWalker {
             throw failValue(v, "space-to-depth output should feed exactly the stem conv")
         }
         let (stem, stemTensors) = try convUnit(stemCandidates[0], input: v)
-        guard stem.kernel == 3, stem.weight.shape[1] % 16 == 0, stem.weight.shape[1] >= 16 else {
+        let s2d = SpaceToDepth.blockSize * SpaceToDepth.blockSize
+        guard stem.kernel == 3, stem.weight.shape[1] % s2d == 0, stem.weight.shape[1] >= s2d else {
             throw fail(stem.node, "stem conv weight \(formatShape(stem.weight.shape)) is not [P, 16·C, 3, 3]")
         }
-        try bind("body.conv1", stemTensors)
-        v = try leaky(stem.output, 0.01)
+        v = try leaky(stem.output, TResNet.stemSlope)
         // Blocks until the head
         var blocks: [FoundBlock] = []
         while true {
@@ -44,51 +65,47 @@ extension GraphWalker {
         // Stages: a new stage starts at every block with a projection shortcut (but the very first block).
         var stages: [[FoundBlock]] = []
         for (i, b) in blocks.enumerated() {
-            if i == 0 || b.projection { stages.append([b]) } else { stages[stages.count - 1].append(b) }
+            if i == 0 || b.projection != nil { stages.append([b]) } else { stages[stages.count - 1].append(b) }
         }
         guard stages.count == 4 else {
             throw failValue(v, "the blocks form \(stages.count) stages (by their projection shortcuts); a TResNet has 4")
         }
         let layout: TResNetConfiguration.Layout = stages[0][0].kind == .basic ? .v1 : .v2
-        let (weightOut, classes) = try head(v)
+        let (fcWeight, fcBias) = try head(v)
         let planes = stem.weight.shape[0]
         let config = TResNetConfiguration(layout: layout, layers: stages.map(\.count), planes: planes,
-                                          numClasses: classes, inChannels: stem.weight.shape[1] / 16)
+                                          numClasses: fcWeight.shape[0], inChannels: stem.weight.shape[1] / s2d)
         try config.validate()
-        guard weightOut == config.numFeatures else {
-            throw TResNetError(.unsupportedGraph, format: "onnx", at: .tensor("head.fc.weight"),
-                               "the head takes \(weightOut) features; \(config) has \(config.numFeatures)")
+        var tree = TResNet(config)
+        guard fcWeight.shape[1] == config.numFeatures else {
+            throw TResNetError(.unsupportedGraph, format: "onnx", at: .tensor(tree.head.fc.path + ".weight"),
+                               "the head takes \(fcWeight.shape[1]) features; \(config) has \(config.numFeatures)")
         }
+        stemTensors.assign(to: &tree.body.conv1)
         for (s, stage) in stages.enumerated() {
             for (b, block) in stage.enumerated() {
-                let expectProjection = b == 0 && config.projection(stage: s).present
-                let expectPooled = b == 0 && config.projection(stage: s).pooled
-                let expectBlur = b == 0 && config.stageStride(s) == 2
-                guard block.kind == config.blockKind(stage: s), block.projection == expectProjection,
-                      block.pooled == expectPooled, block.blurred == expectBlur, block.se == config.stageUsesSE(s) else {
+                guard block.matches(tree.body.stages[s][b]) else {
                     throw fail(block.firstNode, "block \(b) of stage \(s + 1) is a \(describe(block)); "
-                               + "a \(layout.rawValue) TResNet has \(describeExpected(config, s, b)) there")
+                               + "a \(layout.rawValue) TResNet has \(describe(tree.body.stages[s][b])) there")
                 }
-                try bind("body.layer\(s + 1).\(b)", block.tensors)
+                block.assign(to: &tree.body.stages[s][b])
             }
         }
+        (tree.head.fc.weight, tree.head.fc.bias) = (fcWeight, fcBias)
+        var naming = ParameterWalker()
+        try tree.walk(&naming)  // names the units whose normalisation the graph changed
+        for (spec, t) in tree.boundTensors() { if let t { try tensors.insert(spec.path, t) } }
         return config
     }
 
     private func describe(_ b: FoundBlock) -> String {
-        "\(b.kind.rawValue) block (projection: \(b.projection ? (b.pooled ? "pooled" : "plain") : "none"), "
-            + "blur: \(b.blurred), SE: \(b.se))"
+        "\(b.kind.rawValue) block (projection: \(b.projection != nil ? (b.pooled ? "pooled" : "plain") : "none"), "
+            + "blur: \(b.blurred), SE: \(b.se != nil))"
     }
 
-    private func describeExpected(_ c: TResNetConfiguration, _ s: Int, _ b: Int) -> String {
-        let p = c.projection(stage: s)
-        let proj = b == 0 && p.present ? (p.pooled ? "pooled" : "plain") : "none"
-        return "a \(c.blockKind(stage: s).rawValue) block (projection: \(proj), blur: \(b == 0 && c.stageStride(s) == 2), "
-            + "SE: \(c.stageUsesSE(s)))"
-    }
-
-    mutating func bind(_ prefix: String, _ items: [(String, Tensor)]) throws {
-        for (name, t) in items { try tensors.insert("\(prefix).\(name)", t) }
+    private func describe(_ b: ResidualBlock) -> String {
+        let proj = b.downsample.map { $0.pooled ? "pooled" : "plain" } ?? "none"
+        return "a \(b.blockKind.rawValue) block (projection: \(proj), blur: \(b.antiAliasedConv != nil), SE: \(b.se != nil))"
     }
 
     // MARK: Space-to-depth
@@ -129,10 +146,9 @@ extension GraphWalker {
             default: throw fail(index.nodes[i], "expected the start of a residual block (Conv, AveragePool or Add)")
             }
         }
-        var shortcut = x, projection = false, pooled = false
-        var tensors: [(String, Tensor)] = []
+        var shortcut = x, projection: FoundUnit?, pooled = false
         var main: ConvUnit?
-        var mainTensors: [(String, Tensor)] = []
+        var mainTensors: FoundUnit?
         if let pool {
             let p = try visit(pool)
             guard ints(p, "kernel_shape") == [2, 2], ints(p, "strides") == [2, 2], int(p, "ceil_mode", default: 0) == 1,
@@ -143,9 +159,8 @@ extension GraphWalker {
             let (unit, items) = try convUnit(pcs[0], input: try output(p))
             guard unit.kernel == 1 else { throw fail(unit.node, "shortcut conv is not 1×1") }
             shortcut = unit.output
-            projection = true
+            projection = items
             pooled = true
-            tensors += items.map { ("downsample.1.\($0.0)", $0.1) }
         }
         for c in convs {
             let (unit, items) = try convUnit(c, input: x)
@@ -155,35 +170,35 @@ extension GraphWalker {
                 main = unit
                 mainTensors = items
             } else {
-                guard !projection, unit.kernel == 1 else { throw fail(unit.node, "unexpected second shortcut conv") }
+                guard projection == nil, unit.kernel == 1 else { throw fail(unit.node, "unexpected second shortcut conv") }
                 shortcut = unit.output
-                projection = true
-                tensors += items.map { ("downsample.0.\($0.0)", $0.1) }
+                projection = items
             }
         }
-        guard let main else {
+        guard let main, let conv1 = mainTensors else {
             throw failValue(x, "no main-path conv (Conv → LeakyRelu) starts a block on '\(displaySafe(x))'")
         }
-        if let add, projection { throw fail(index.nodes[add], "a block has both an identity and a projection shortcut") }
-        if add == nil, !projection { throw failValue(x, "block without a shortcut into its residual Add") }
+        if let add, projection != nil { throw fail(index.nodes[add], "a block has both an identity and a projection shortcut") }
+        if add == nil, projection == nil { throw failValue(x, "block without a shortcut into its residual Add") }
         let kind: TResNetConfiguration.BlockKind = main.kernel == 3 ? .basic : .bottleneck
-        tensors += mainTensors.map { ("conv1.\($0.0)", $0.1) }
-        var y = try leaky(main.output, 0.001)
-        var blurred = false, se = false
+        var y = try leaky(main.output, TResNet.blockSlope)
+        var blurred = false, se: [Tensor]?
+        let conv2: FoundUnit
+        var conv3: FoundUnit?
         if kind == .basic {
             (y, blurred) = try blur(y)
             let (c2, items) = try singleConv(y, kernel: 3)
-            tensors += items.map { ("conv2.\($0.0)", $0.1) }
+            conv2 = items
             y = c2.output
-            (y, se) = try squeezeExcite(y, &tensors)
+            (y, se) = try squeezeExcite(y)
         } else {
             let (c2, items2) = try singleConv(y, kernel: 3)
-            tensors += items2.map { ("conv2.\($0.0)", $0.1) }
-            y = try leaky(c2.output, 0.001)
+            conv2 = items2
+            y = try leaky(c2.output, TResNet.blockSlope)
             (y, blurred) = try blur(y)
-            (y, se) = try squeezeExcite(y, &tensors)
+            (y, se) = try squeezeExcite(y)
             let (c3, items3) = try singleConv(y, kernel: 1)
-            tensors += items3.map { ("conv3.\($0.0)", $0.1) }
+            conv3 = items3
             y = c3.output
         }
         // Residual Add with the shortcut, then ReLU.
@@ -196,11 +211,11 @@ extension GraphWalker {
             throw fail(index.nodes[add], "the identity shortcut goes to a different Add than the main path")
         }
         let (_, relu) = try sole(try output(addNode), ["Relu"], "ReLU after the residual Add")
-        return (FoundBlock(kind: kind, projection: projection, pooled: pooled, blurred: blurred, se: se, tensors: tensors,
-                           firstNode: main.node), try output(relu))
+        return (FoundBlock(kind: kind, projection: projection, pooled: pooled, blurred: blurred, conv1: conv1, conv2: conv2,
+                           conv3: conv3, se: se, firstNode: main.node), try output(relu))
     }
 
-    mutating func singleConv(_ v: String, kernel: Int) throws -> (ConvUnit, [(String, Tensor)]) {
+    mutating func singleConv(_ v: String, kernel: Int) throws -> (ConvUnit, FoundUnit) {
         let cs = index.consumers(v)
         guard cs.count == 1 else { throw failValue(v, "should feed exactly one \(kernel)×\(kernel) conv") }
         let (unit, items) = try convUnit(cs[0], input: v)
@@ -236,10 +251,10 @@ extension GraphWalker {
     }
 
     /// SE: y → (GlobalAveragePool | ReduceMean keepdims) → Conv+bias → Relu → Conv+bias → Sigmoid → Mul(y, gate).
-    /// Returns the input unchanged when `y` has no SE.
-    mutating func squeezeExcite(_ y: String, _ tensors: inout [(String, Tensor)]) throws -> (String, Bool) {
+    /// Returns the input unchanged (and no tensors) when `y` has no SE.
+    mutating func squeezeExcite(_ y: String) throws -> (String, [Tensor]?) {
         let cs = index.consumers(y)
-        guard cs.count == 2 else { return (y, false) }
+        guard cs.count == 2 else { return (y, nil) }
         guard let poolIndex = cs.first(where: { ["GlobalAveragePool", "ReduceMean"].contains(index.nodes[$0].opType) }),
               let mulIndex = cs.first(where: { index.nodes[$0].opType == "Mul" }) else {
             throw failValue(y, "a value used twice here should feed an SE module (mean and Mul)")
@@ -247,6 +262,7 @@ extension GraphWalker {
         let pool = try visit(poolIndex)
         try checkSpatialMean(pool, keepdims: true)
         var s = try output(pool)
+        var tensors: [Tensor] = []
         for (n, act) in [(1, "Relu"), (2, "Sigmoid")] {
             let fcs = index.consumers(s)
             guard fcs.count == 1 else { throw failValue(s, "SE squeeze should feed one conv") }
@@ -256,8 +272,8 @@ extension GraphWalker {
             guard w.rank == 4, w.shape[2] == 1, w.shape[3] == 1 else { throw fail(fc, "SE weight is not 1×1") }
             let b = try weight(fc, slot: 2, "bias")
             guard b.elementCount == w.shape[0] else { throw fail(fc, "SE bias size") }
-            tensors.append(("se.fc\(n).weight", w))
-            tensors.append(("se.fc\(n).bias", b.rank == 1 ? b : Tensor(dtype: b.dtype, shape: [w.shape[0]], data: b.data)))
+            tensors.append(w)
+            tensors.append(b.rank == 1 ? b : Tensor(dtype: b.dtype, shape: [w.shape[0]], data: b.data))
             let (_, a) = try sole(try output(fc), [act], act)
             s = try output(a)
         }
@@ -265,7 +281,7 @@ extension GraphWalker {
         guard Set(mul.inputs.map(index.source)) == Set([index.source(y), index.source(s)]), mul.inputs.count == 2 else {
             throw fail(mul, "does not multiply the SE input by its gate")
         }
-        return (try output(mul), true)
+        return (try output(mul), tensors)
     }
 
     /// GlobalAveragePool, or ReduceMean over axes (2, 3) (attribute before opset 18, input from 18).
@@ -283,8 +299,9 @@ extension GraphWalker {
 
     // MARK: Head
 
-    /// Global average pool (+ Flatten/Reshape/Squeeze) → Gemm, or MatMul + Add. Returns (in features, classes).
-    mutating func head(_ v: String) throws -> (Int, Int) {
+    /// Global average pool (+ Flatten/Reshape/Squeeze) → Gemm, or MatMul + Add. Returns the weight [classes,
+    /// features] and the bias [classes].
+    mutating func head(_ v: String) throws -> (Tensor, Tensor) {
         let (_, pool) = try sole(v, ["GlobalAveragePool", "ReduceMean"], "the global average pool")
         try checkSpatialMean(pool, keepdims: nil)
         var x = try output(pool)
@@ -322,9 +339,7 @@ extension GraphWalker {
             throw failValue(out, "the logits are used further; a TResNet graph ends at the linear head")
         }
         let classes = weightOI.shape[0]
-        try tensors.insert("head.fc.weight", weightOI)
-        try tensors.insert("head.fc.bias", bias.rank == 1 ? bias : Tensor(dtype: bias.dtype, shape: [classes], data: bias.data))
-        return (weightOI.shape[1], classes)
+        return (weightOI, bias.rank == 1 ? bias : Tensor(dtype: bias.dtype, shape: [classes], data: bias.data))
     }
 
     func transpose(_ w: Tensor) throws -> Tensor {

@@ -10,6 +10,7 @@ import TResNetModel
 /// `.conv.bias` with any BatchNormalization folded in here.
 struct GraphWalker {
     var index: GraphIndex
+    /// The canonical tensors, from the bound tree (set by `walk`).
     var tensors = StateDict()
     private(set) var folded = false
     private(set) var unfoldedConvs = 0
@@ -82,9 +83,29 @@ struct GraphWalker {
         var node: ProtoNode
     }
 
+    /// The tensors of one conv unit as found: the conv weight, and either its BatchNorm (γ, β, μ, σ² with
+    /// ε = 1e-5, no conv bias) or a bias with any BatchNorm folded in. `assign` puts them into a tree's unit.
+    struct FoundUnit {
+        var weight: Tensor
+        var bias: Tensor?
+        var bn: (gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor)?
+
+        func assign(to unit: inout ConvNormAct) {
+            unit.store(bn == nil ? .folded : .batchNorm)
+            unit.conv.weight = weight
+            unit.conv.bias = bias
+            if let bn {
+                unit.bn?.weight = bn.gamma
+                unit.bn?.bias = bn.beta
+                unit.bn?.runningMean = bn.mean
+                unit.bn?.runningVar = bn.variance
+            }
+        }
+    }
+
     /// A Conv (group 1, stride 1, "same" padding) on `input`, with the BatchNormalization that may follow it.
-    /// Its tensors go under `<prefix>` once the caller knows the prefix (`bind`).
-    mutating func convUnit(_ i: Int, input: String) throws -> (ConvUnit, pending: [(String, Tensor)]) {
+    /// Its tensors are put into the tree's unit once the caller knows which unit it is.
+    mutating func convUnit(_ i: Int, input: String) throws -> (ConvUnit, FoundUnit) {
         let node = try visit(i)
         guard node.opType == "Conv" else { throw fail(node, "expected a Conv") }
         guard node.inputs.first.map(index.source) == index.source(input) else {
@@ -131,39 +152,27 @@ struct GraphWalker {
             unit.output = bnOut
             unfoldedConvs += 1
             if bias == nil, Float(eps) == Float(1e-5) {
-                return (unit, [("conv.weight", w), ("bn.weight", p[0]), ("bn.bias", p[1]), ("bn.running_mean", p[2]),
-                               ("bn.running_var", p[3])])
+                return (unit, FoundUnit(weight: w, bn: (p[0], p[1], p[2], p[3])))
             }
-            let (fw, fb) = try fold(weight: w, bias: bias, bn: p, epsilon: eps)
-            unit.weight = fw
+            // Another ε, or a conv with its own bias: fold here (the tree's BatchNorm has ε = 1e-5 and no conv bias).
+            let (fw, fb) = BatchNormFolding.fold(
+                weight: try w.floats(), outChannels: cout, convBias: try bias?.floats(),
+                bn: (try p[0].floats(), try p[1].floats(), try p[2].floats(), try p[3].floats()), epsilon: Double(eps))
+            unit.weight = Tensor(shape: w.shape, floats: fw)
             folded = true
-            return (unit, [("conv.weight", fw), ("conv.bias", fb)])
+            return (unit, FoundUnit(weight: unit.weight, bias: Tensor(shape: [cout], floats: fb)))
         }
         folded = true
         let b = bias ?? Tensor(shape: [cout], floats: [Float](repeating: 0, count: cout))
-        return (unit, [("conv.weight", w), ("conv.bias", b.rank == 1 ? b : Tensor(dtype: b.dtype, shape: [cout], data: b.data))])
-    }
-
-    /// W' = W·γ/√(var+ε), b' = (b−μ)·γ/√(var+ε) + β.
-    func fold(weight: Tensor, bias: Tensor?, bn: [Tensor], epsilon: Float) throws -> (Tensor, Tensor) {
-        var w = try weight.floats()
-        let cout = weight.shape[0], per = w.count / max(cout, 1)
-        let g = try bn[0].floats(), beta = try bn[1].floats(), mean = try bn[2].floats(), variance = try bn[3].floats()
-        let b0 = try bias?.floats() ?? [Float](repeating: 0, count: cout)
-        var b = [Float](repeating: 0, count: cout)
-        for o in 0..<cout {
-            let s = g[o] / (variance[o] + epsilon).squareRoot()
-            for j in 0..<per { w[o * per + j] *= s }
-            b[o] = (b0[o] - mean[o]) * s + beta[o]
-        }
-        return (Tensor(shape: weight.shape, floats: w), Tensor(shape: [cout], floats: b))
+        return (unit, FoundUnit(weight: w, bias: b.rank == 1 ? b : Tensor(dtype: b.dtype, shape: [cout], data: b.data)))
     }
 
     /// Expects the sole consumer of `value` to be LeakyRelu with `alpha`; returns its output.
     mutating func leaky(_ value: String, _ alpha: Float) throws -> String {
         let (_, node) = try sole(value, ["LeakyRelu"], "LeakyRelu(\(alpha))")
-        guard close(node.attribute("alpha")?.f ?? 0.01, alpha) else {
-            throw fail(node, "negative slope \(node.attribute("alpha")?.f ?? 0.01), expected \(alpha)")
+        let given = node.attribute("alpha")?.f ?? 0.01  // ONNX's default alpha for LeakyRelu
+        guard close(given, alpha) else {
+            throw fail(node, "negative slope \(given), expected \(alpha)")
         }
         return try output(node)
     }
