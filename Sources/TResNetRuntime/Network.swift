@@ -13,19 +13,22 @@ public struct TResNetNetwork: Sendable {
     /// The convolution kernels this network runs (never `.automatic`: resolved at init).
     public let backend: ConvolutionBackend
     /// The tree's tap points (module paths), in forward order.
-    let tapPaths: [String]
+    public let tapPaths: [String]
     let stem: Compiled
     let stages: [[Block]]
     /// The linear head as a 1×1 convolution over the pooled features.
     let head: Convolution
+    let headPath: String
 
     /// A compiled `ConvNormAct`: the convolution with its activation and whether the blur pool follows.
     struct Compiled: Sendable {
+        let path: String
         let convolution: Convolution
         let activation: Activation
         let blurred: Bool
 
         init(_ unit: ConvNormAct, _ backend: ConvolutionBackend) throws {
+            path = unit.path
             let (w, b) = try unit.folded()
             convolution = Convolution(weight: w, shape: [unit.outChannels, unit.inChannels, unit.kernel, unit.kernel],
                                       bias: b, kernels: backend)
@@ -46,6 +49,17 @@ public struct TResNetNetwork: Sendable {
     /// The activation tap points, in forward order, named by timm's module paths (the tree's `taps`).
     public static let tapNames = TResNet.tapPoints
 
+    /// The tree modules this network compiled, by path, in forward order: every `ConvNormAct`, `SqueezeExcite`
+    /// and the head's `Linear`.
+    public var modulePaths: [String] {
+        var paths = [stem.path]
+        for block in stages.joined() {
+            paths += [block.projection?.path, block.conv1.path, block.conv2.path, block.se?.path, block.conv3?.path]
+                .compactMap { $0 }
+        }
+        return paths + [headPath]
+    }
+
     /// Compiles a bound tree (`Binder.bind`, `BoundModel.tree`).
     /// - Parameter backend: the convolution kernels; `.automatic` picks ours (Winograd) where this CPU has them.
     public init(_ tree: TResNet, backend: ConvolutionBackend = .automatic) throws {
@@ -64,6 +78,7 @@ public struct TResNetNetwork: Sendable {
             }
         }
         let fc = tree.head.fc
+        headPath = fc.path
         head = Convolution(weight: try fc.weight.required(fc.path + ".weight").floats(),
                            shape: [fc.outFeatures, fc.inFeatures, 1, 1],
                            bias: try fc.bias.required(fc.path + ".bias").floats(), kernels: resolved)

@@ -4,6 +4,8 @@ import TResNetModel
 /// The kernel of the tree's `SqueezeExcite` (timm `SEModule`): s = mean_HW(y); s = ReLU(W1·s + b1); g = sigmoid(W2·s + b2);
 /// y · g. No BN inside; a true sigmoid gate.
 struct SEGate: Sendable {
+    /// The tree module this gate was compiled from.
+    let path: String
     let channels: Int
     let reduced: Int
     /// [reduced, channels]
@@ -15,6 +17,7 @@ struct SEGate: Sendable {
 
     /// Compiles a bound `SqueezeExcite` (its 1×1 conv weights are used as matrices).
     init(_ se: SqueezeExcite) throws {
+        path = se.path
         channels = se.channels
         reduced = se.reduction
         w1 = try se.fc1.weight.required(se.fc1.path + ".weight").floats()
