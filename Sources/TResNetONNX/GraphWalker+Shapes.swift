@@ -115,6 +115,7 @@ extension GraphWalker {
             v.constant == -1 ? nil : (v.constant == 0 && int(node, "allowzero", default: 0) == 0 && i < pooledShape.count
                                       ? pooledShape[i] : v)
         }
+        if isStatic(got) { return }  // sizes the exporter fixed (a static export)
         if got.count == 2, let second = got[1], (second.constant ?? 0) > 0 { got[1] = f }  // a stored feature count
         guard t.shape.count == 1, got.filter({ $0 == nil }).count <= 1, matches(got, [n, f]) else {
             throw fail(node, "its shape input computes \(render(got)), not [N, F] (flattening the pooled features)")

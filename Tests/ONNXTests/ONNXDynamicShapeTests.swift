@@ -72,7 +72,22 @@ struct ONNXDynamicShapeTests {
             try Self.readAndCheck(folder + "/" + file, export)
         }
         #expect(Self.matrix.count + Self.committed.count >= 26)
-        #expect(Set(Self.matrix.values.map(\.opset)).isSuperset(of: [11, 13, 17, 20]))
+        #expect(Set(Self.matrix.values.map(\.opset)).isSuperset(of: [11, 13, 17, 20, 21]))
+    }
+
+    /// Full size (`python Fixtures/gen_onnx_dynamic.py --full`, git-ignored): tresnet_m exported with dynamic
+    /// batch, height and width at batch 2, 256×256, checked against PyTorch at batch 1, 224×224.
+    @Test(.enabled(if: FixturePaths.full("onnx_dynamic/tresnet_m.ts17.dyn_bhw.onnx") != nil))
+    func fullSizeDynamicExportMatchesPyTorch() throws {
+        let path = try #require(FixturePaths.full("onnx_dynamic/tresnet_m.ts17.dyn_bhw.onnx"))
+        let model = try ONNXModel.read(path: path)
+        #expect(model.configuration.variantName == "tresnet_m")
+        let reference = try References.read(try #require(FixturePaths.full("onnx_dynamic/tresnet_m.dyn.reference.npz")))
+        let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
+        let report = try ParityReport.run(network, reference: reference, tolerance: .float32)
+        let logits = try #require(report.rows.first { $0.name == "head.fc" })
+        print("tresnet_m.ts17.dyn_bhw.onnx: max |ours − PyTorch| on the logits = \(logits.maxAbsoluteError)\n\(report.render())")
+        #expect(logits.passed, "\(report.render())")
     }
 
     // MARK: Wrong shape computations are refused, naming the node
