@@ -184,7 +184,7 @@ struct ShapeEvaluator {
             let axes = try attrInts(node, "axes") ?? constInts(node, 1, "axes", &index, depth)
             var shape = data.shape
             if node.opType == "Unsqueeze" {
-                guard let axes, !axes.isEmpty else { throw fail(node, "no axes") }
+                guard let axes, !axes.isEmpty, axes.count <= 8 else { throw fail(node, "no axes, or too many") }
                 let outRank = shape.count + axes.count
                 for a in try axes.map({ try axis($0, rank: outRank, node) }).sorted() {
                     guard a <= shape.count else { throw fail(node, "axis \(a) for rank \(outRank)") }
@@ -201,7 +201,12 @@ struct ShapeEvaluator {
             return SymTensor(shape: shape, values: data.values, floating: data.floating)
         case "Concat":
             var parts: [SymTensor] = []
-            for i in node.inputs.indices { parts.append(try input(node, i, &index, depth)) }
+            var total = 0
+            for i in node.inputs.indices {
+                parts.append(try input(node, i, &index, depth))
+                total += parts[parts.count - 1].count
+                guard total <= SymTensor.maxElements else { throw fail(node, "concatenates too many values") }
+            }
             guard let first = parts.first, parts.allSatisfy({ $0.shape.count == 1 }) else {
                 throw fail(node, "concatenates tensors that are not rank 1")
             }

@@ -10,6 +10,14 @@ struct SymExpr: Hashable, Sendable, CustomStringConvertible {
     fileprivate(set) var terms: [[SymAtom]: Int]
 
     static let maxTerms = 64
+    /// How deep `⌊…/k⌋` atoms nest (0 for a polynomial in the symbols); bounded by `maxNesting`.
+    var nesting: Int {
+        terms.keys.lazy.flatMap { $0 }.map { atom -> Int in
+            if case .floorDiv(let e, _) = atom { return e.nesting + 1 }
+            return 0
+        }.max() ?? 0
+    }
+    static let maxNesting = 8
 
     init(_ constant: Int) { terms = constant == 0 ? [:] : [[]: constant] }
     init(symbol: String) { terms = [[.symbol(symbol)]: 1] }
@@ -81,6 +89,7 @@ struct SymExpr: Hashable, Sendable, CustomStringConvertible {
             guard !o else { throw SymExprError.overflow }
             return SymExpr(terms: [[.floorDiv(e, ak)]: 1])
         }
+        guard nesting < Self.maxNesting else { throw SymExprError.overflow }
         return SymExpr(terms: [[.floorDiv(self, k)]: 1])
     }
 

@@ -35,3 +35,15 @@ struct SymbolicShapeTests {
         }
     }
 }
+
+extension SymbolicShapeTests {
+    @Test func nestingIsBounded() throws {
+        var e = try h + SymExpr(1)
+        var threw = false
+        for _ in 0..<20 {
+            do { e = try (e.dividedDown(by: 3) + SymExpr(1)) } catch is SymExprError { threw = true; break }
+        }
+        #expect(threw)
+        #expect(e.nesting <= SymExpr.maxNesting)
+    }
+}
