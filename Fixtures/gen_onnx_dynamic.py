@@ -24,7 +24,7 @@ Not committed (Fixtures/full/onnx_dynamic/, git-ignored; the tests read them whe
     onnx_dynamic.json
 All exports keep the exporter's own node, value and initializer names.
 
-`python Fixtures/gen_onnx_dynamic.py --full` also writes a full-size tresnet_m (random weights, BN calibrated as
+`python Fixtures/gen_onnx_dynamic.py --full` (run by `make fixtures-full`) writes only a full-size tresnet_m (random weights, BN calibrated as
 generate.py calibrates its full-size models: residual-branch gammas U(0.1, 0.3), 224-pixel calibration, seed 3)
 into Fixtures/full/onnx_dynamic/: tresnet_m.dyn.reference.npz (taps at batch 1, 224x224) and
 tresnet_m.ts17.dyn_bhw.onnx (TorchScript, opset 17, default export, batch + height + width dynamic, exported at
@@ -141,6 +141,7 @@ def full(folder):
 
 
 if __name__ == "__main__":
-    make(os.path.join(HERE, "tiny"), os.path.join(HERE, "full", "onnx_dynamic"))
     if "--full" in sys.argv:
         full(os.path.join(HERE, "full", "onnx_dynamic"))
+    else:
+        make(os.path.join(HERE, "tiny"), os.path.join(HERE, "full", "onnx_dynamic"))
