@@ -291,7 +291,7 @@ extension GraphWalker {
         let (_, pool) = try sole(v, ["GlobalAveragePool", "ReduceMean"], "the global average pool")
         try checkSpatialMean(pool, keepdims: nil)
         var x = try output(pool)
-        let cs = index.consumers(x)
+        let cs = index.consumers(x).filter { index.nodes[$0].opType != "Shape" }  // Shape: a computed flatten
         if cs.count == 1, ["Flatten", "Reshape", "Squeeze"].contains(index.nodes[cs[0]].opType) {
             let flatten = try visit(cs[0])
             try checkComputedFlatten(flatten, pooled: x, keepdims: int(pool, "keepdims", default: 1) == 1)
