@@ -178,3 +178,34 @@ struct ONNXDynamicShapeTests {
         #expect(e.message.contains("pads"), "\(e)")
     }
 }
+
+/// Seeded random corruption of the dynamic export, aimed at its shape subgraphs (the first third of the node
+/// list) as well as anywhere: every outcome is a model or a `TResNetError`, never a trap.
+struct ONNXDynamicMutationTests {
+    @Test func corruptedDynamicExportsAreRefusedOrRead() throws {
+        let file = "micro.ts11_bn.dyn_bhw.onnx"
+        let original = try #require(FileManager.default.contents(atPath: FixturePaths.tiny(file))).map { $0 }
+        let path = FixturePaths.temporaryDirectory("onnx-dyn-mutation") + "/" + file
+        var rng = SplitMix64(seed: 0xD1_5EED)
+        var read = 0, refused = 0
+        let nodesStart = try #require((0..<original.count).first {
+            original[$0..<min($0 + 9, original.count)].elementsEqual(Array("/body/s2d".utf8))
+        })
+        for _ in 0..<150 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let i = Int.random(in: nodesStart..<min(nodesStart + 12_000, bytes.count), using: &rng)
+                bytes[i] = UInt8.random(in: 0...255, using: &rng)
+            }
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            do {
+                _ = try ONNXModel.read(path: path)
+                read += 1
+            } catch is TResNetError {
+                refused += 1
+            }
+        }
+        #expect(read + refused == 150)
+        #expect(refused > 0 && read > 0)
+    }
+}
