@@ -23,7 +23,7 @@ for f in $T/nocrc.pth $T/proto4.pth $T/dtypes.pth $T/wrapper_ema.pth $T/rezipped
 cp $T/dtypes_legacy.pth "$C/FuzzLegacy/"
 cp $T/npy/*.npy "$C/FuzzNpy/"
 cp $T/npy/*.npz "$C/FuzzNpz/"
-cp $T/tiny_v1.variant.onnx "$C/FuzzONNX/"
+cp $T/tiny_v1.variant.onnx $T/micro.ts11_bn.dyn_bhw.onnx "$C/FuzzONNX/"
 cp $T/onnx.json $T/npy/expected.json Fixtures/readers/manifest.json "$C/FuzzJSON/"
 # The catalogue's crafted files seed the target of their format.
 if [ -d Fixtures/hostile ]; then

@@ -97,6 +97,9 @@ struct GraphIndex {
         return t
     }
 
+    /// A tensor held in a node attribute (e.g. ConstantOfShape's `value`), decoded like an initializer.
+    func decode(_ proto: ProtoTensor) throws -> Tensor { try decoder.decode(proto) }
+
     /// The constant behind `value` as integers (for shapes, axes, pads), nil when computed or not integral.
     mutating func integers(_ value: String) throws -> [Int]? {
         guard let t = try constant(value) else { return nil }

@@ -112,7 +112,7 @@ extension GraphWalker {
 
     /// SpaceToDepth(blocksize 4), or timm's view → permute(0,3,5,1,2,4) → view as Reshape/Transpose/Reshape.
     mutating func spaceToDepth(_ input: String) throws -> String {
-        let (_, first) = try sole(input, ["SpaceToDepth", "Reshape"], "SpaceToDepth or Reshape (space-to-depth)")
+        let (_, first) = try soleBesideShapes(input, ["SpaceToDepth", "Reshape"], "SpaceToDepth or Reshape (space-to-depth)")
         if first.opType == "SpaceToDepth" {
             guard int(first, "blocksize", default: 0) == 4 else { throw fail(first, "blocksize is not 4") }
             return try output(first)
@@ -130,6 +130,7 @@ extension GraphWalker {
         if last.inputs.count > 1, let shape = try index.integers(last.inputs[1]) {
             guard shape.count == 4 else { throw fail(last, "reshape to \(shape) is not rank 4") }
         }
+        try checkComputedSpaceToDepth(first: first, last: last)
         return try output(last)
     }
 
@@ -233,6 +234,8 @@ extension GraphWalker {
         guard mode == "reflect" else { throw fail(pad, "pad mode '\(displaySafe(mode))' is not reflect") }
         if let pads = try pad.inputs.count > 1 ? index.integers(pad.inputs[1]) : ints(pad, "pads") {
             guard pads == [0, 0, 1, 1, 0, 0, 1, 1] else { throw fail(pad, "pads \(pads) are not 1 on each spatial side") }
+        } else if let pads = try computedPads(pad), pads != [0, 0, 1, 1, 0, 0, 1, 1] {
+            throw fail(pad, "pads \(pads) (computed) are not 1 on each spatial side")
         }
         let (_, conv) = try sole(try output(pad), ["Conv"], "the blur's depthwise Conv")
         let w = try weight(conv, slot: 1, "blur filter")
@@ -305,9 +308,11 @@ extension GraphWalker {
         let (_, pool) = try sole(v, ["GlobalAveragePool", "ReduceMean"], "the global average pool")
         try checkSpatialMean(pool, keepdims: nil)
         var x = try output(pool)
-        let cs = index.consumers(x)
+        let cs = index.consumers(x).filter { index.nodes[$0].opType != "Shape" }  // Shape: a computed flatten
         if cs.count == 1, ["Flatten", "Reshape", "Squeeze"].contains(index.nodes[cs[0]].opType) {
-            x = try output(try visit(cs[0]))
+            let flatten = try visit(cs[0])
+            try checkComputedFlatten(flatten, pooled: x, keepdims: int(pool, "keepdims", default: 1) == 1)
+            x = try output(flatten)
         }
         let (_, fc) = try sole(x, ["Gemm", "MatMul"], "the linear head (Gemm or MatMul)")
         guard fc.inputs.first.map(index.source) == index.source(x) else { throw fail(fc, "pooled features are not input A") }
