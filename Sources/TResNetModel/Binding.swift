@@ -128,7 +128,14 @@ public enum Binder {
     ///   the report so the user can find the tensor in their file).
     public static func check(_ entries: [(name: String, shape: [Int], dtype: DType)], against configuration: TResNetConfiguration,
                              options: BindingOptions = .strict, sourceNames: [String: String] = [:]) -> BindingReport {
-        let specs = TResNet(configuration).listing
+        check(entries, against: TResNet(configuration), options: options, sourceNames: sourceNames)
+    }
+
+    /// Checks `entries` against the tensors `tree` declares.
+    static func check(_ entries: [(name: String, shape: [Int], dtype: DType)], against tree: TResNet,
+                      options: BindingOptions = .strict, sourceNames: [String: String] = [:]) -> BindingReport {
+        let configuration = tree.configuration
+        let specs = tree.listing
         var byName: [String: (shape: [Int], dtype: DType)] = [:]
         for e in entries { byName[e.name] = (e.shape, e.dtype) }
         let known = Set(specs.map(\.path))
@@ -227,22 +234,12 @@ public enum Binder {
         }
         var w = ParameterWalker()
         try tree.walk(&w)  // names the units that changed
-        var problems: [BindingProblem] = []
+        var entries: [(name: String, shape: [Int], dtype: DType)] = []
         for spec in w.tensors {
-            if let t = try lookup(spec.path) {
-                if t.shape != spec.shape {
-                    problems.append(BindingProblem(kind: .shape, path: spec.path, expected: spec.shape, actual: t.shape))
-                } else if !t.dtype.isFloatingPoint, spec.role != .optionalBuffer {
-                    problems.append(BindingProblem(kind: .dtype, path: spec.path, expected: spec.shape, actual: t.shape,
-                                                   detail: "is \(t.dtype.rawValue), expected a float type"))
-                }
-            } else if spec.role != .optionalBuffer {
-                problems.append(BindingProblem(kind: .missing, path: spec.path, expected: spec.shape))
-            }
+            if let t = try lookup(spec.path) { entries.append((spec.path, t.shape, t.dtype)) }
         }
-        guard problems.isEmpty else {
-            throw BindingReport(configuration: configuration, problems: problems, ignored: [], hints: []).error
-        }
+        let report = check(entries, against: tree)
+        guard report.isClean else { throw report.error }
         return try fill(tree, ignored: [], lookup)
     }
 
