@@ -80,7 +80,6 @@ public struct BoundModel: Sendable {
     public let tensors: [(spec: TensorSpec, tensor: Tensor)]
     /// Unexpected names ignored under `allowUnexpected`.
     public let ignored: [String]
-    private let positions: [String: Int]
 
     public var configuration: TResNetConfiguration { tree.configuration }
 
@@ -92,20 +91,7 @@ public struct BoundModel: Sendable {
             guard item.spec.role != .optionalBuffer, let t = item.tensor else { return nil }
             return (item.spec, t)
         }
-        var positions: [String: Int] = [:]
-        for (i, t) in tensors.enumerated() { positions[t.spec.path] = i }
-        self.positions = positions
     }
-
-    /// The tensors as a canonical (timm-spelling) state dict, in walk order.
-    public func stateDict() throws -> StateDict {
-        var sd = StateDict()
-        for (spec, t) in tensors { try sd.insert(spec.path, t) }
-        return sd
-    }
-
-    /// The tensor at canonical `path`, nil for a path the tree does not store.
-    public subscript(path: String) -> Tensor? { positions[path].map { tensors[$0].tensor } }
 
     /// The same tree with every stored tensor replaced by `transform(spec, tensor)` (dtype conversion, …).
     public func mapTensors(_ transform: (TensorSpec, Tensor) throws -> Tensor) throws -> BoundModel {
