@@ -148,8 +148,14 @@ def micro(folder):
 def full(folder, names, sizes, onnxruntime):
     os.makedirs(folder, exist_ok=True)
     for name in names:
-        model = trained_like(generate.FULL[name], seed=3, calib_size=224, calib_batches=2)
-        torch.save(model.state_dict(), os.path.join(folder, f"trained_{name}.pth"))
+        pth = os.path.join(folder, f"trained_{name}.pth")
+        if os.path.exists(pth):  # references for more sizes of a model made before: keep its weights
+            model = TResNet(**generate.FULL[name])
+            model.load_state_dict(torch.load(pth))
+            model.eval()
+        else:
+            model = trained_like(generate.FULL[name], seed=3, calib_size=224, calib_batches=2)
+            torch.save(model.state_dict(), pth)
         for size in sizes:
             x = image_like(1, size, torch.Generator().manual_seed(11))
             base = os.path.join(folder, f"trained_{name}_{size}")
