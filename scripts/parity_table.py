@@ -83,7 +83,6 @@ def main():
                 vals[f"ours ({b})↔f64"] = ours[b][tap]["oracle"]["oursToFloat64"]
                 vals[f"ours ({b})↔PyTorch"] = ours[b][tap]["scaledError"]
             for k, v in vals.items():
-                key = k.split(" (")[0] + ("↔PyTorch" if k.endswith("PyTorch") and k.startswith("ours") else "")
                 key = k if not k.startswith("ours") else ("ours↔f64" if k.endswith("f64") else "ours↔PyTorch")
                 worst[key] = max(worst.get(key, (0, "")), (v / unit, f"{case} {tap}"))
             cells = [f"{np.abs(ref[tap]).max():.3g}", str(depth)]
