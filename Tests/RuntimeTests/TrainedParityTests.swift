@@ -111,6 +111,7 @@ struct TrainedParityTests {
         #expect(!row.withinTolerance && row.passed, "ours is closer to float64 than the reference")
         #expect(d.referenceToFloat64 > 100 * d.oursToFloat64)
         #expect(report.render().contains("reference is further from float64 than ours at body.layer3"))
+        #expect(report.passed && report.render().contains("PASSED: every tap within tolerance or no further from float64"))
     }
 
     @Test("a reference of zeros: relative errors stay finite, the table and the JSON never say inf")
