@@ -116,4 +116,83 @@ struct VerifyCLITests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("PASSED"))
     }
+
+    // MARK: - trained-like activations (issue 16)
+
+    static let micro = (weights: "trained_micro.safetensors", reference: "trained_micro.reference.npz")
+
+    @Test("trained-like micro fixture: passes by default; --oracle prints the three distances per tap")
+    func trainedMicroOracle() throws {
+        let verify = try tool("tresnet-verify")
+        let args = [FixturePaths.tiny(Self.micro.weights), "--reference", FixturePaths.tiny(Self.micro.reference)]
+        let plain = try runTool(verify, args)
+        #expect(plain.status == 0, "\(plain.stdout)\(plain.stderr)")
+        #expect(plain.stdout.contains("err/scale") && plain.stdout.contains("budget"))
+        let path = FixturePaths.temporaryDirectory("verify") + "/oracle.json"
+        let run = try runTool(verify, args + ["--oracle", "--json", path])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("ours↔f64") && run.stdout.contains("ref↔f64"))
+        #expect(!run.stdout.contains("inf"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            as? [String: Any])
+        let rows = try #require((json["report"] as? [String: Any])?["rows"] as? [[String: Any]])
+        for row in rows {
+            let oracle = try #require(row["oracle"] as? [String: Any], "\(row["name"] ?? "")")
+            for key in ["oursToReference", "oursToFloat64", "referenceToFloat64"] { #expect(oracle[key] is Double, "\(key)") }
+        }
+    }
+
+    @Test("trained-like micro fixture with body.layer3 scaled by 1 %: exit 3, body.layer3 named")
+    func trainedMicroPerturbed() throws {
+        var arrays = try NpzArchive.read(path: FixturePaths.tiny(Self.micro.reference))
+        let i = try #require(arrays.firstIndex { $0.name == "body.layer3" })
+        let t = arrays[i].tensor
+        arrays[i].tensor = Tensor(shape: t.shape, floats: try t.floats().map { $0 * 1.01 })
+        let perturbed = FixturePaths.temporaryDirectory("verify") + "/perturbed.npz"
+        try NpzWriter.write(arrays, to: perturbed)
+        let run = try runTool(try tool("tresnet-verify"), [FixturePaths.tiny(Self.micro.weights), "--reference", perturbed])
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("FAILED: first failing tap is body.layer3"))
+    }
+
+    @Test("a reference tap of the wrong shape: exit 2, one line on stderr; --json gets an error object")
+    func shapeMismatchJSON() throws {
+        var arrays = try NpzArchive.read(path: FixturePaths.tiny(Self.micro.reference))
+        let i = try #require(arrays.firstIndex { $0.name == "body.layer2" })
+        arrays[i].tensor = Tensor(shape: [2, 2], floats: [1, 0, 0, 1])
+        let dir = FixturePaths.temporaryDirectory("verify")
+        let bad = dir + "/badshape.npz", path = dir + "/error.json"
+        try NpzWriter.write(arrays, to: bad)
+        let run = try runTool(try tool("tresnet-verify"),
+                              [FixturePaths.tiny(Self.micro.weights), "--reference", bad, "--json", path])
+        #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(run.stderr.contains("badshape.npz") && run.stderr.contains("body.layer2"), "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            as? [String: Any])
+        #expect(json["passed"] as? Bool == false)
+        let error = try #require(json["error"] as? [String: Any])
+        #expect(error["code"] as? String == "malformed")
+        #expect(error["exitCode"] as? Int == 2)
+        #expect((error["message"] as? String)?.contains("body.layer2") == true)
+    }
+
+    @Test("a reference holding zeros where ours is not: the report never prints inf, text or JSON")
+    func zerosNeverInf() throws {
+        var arrays = try NpzArchive.read(path: FixturePaths.tiny(Self.micro.reference))
+        let i = try #require(arrays.firstIndex { $0.name == "head.fc" })
+        let t = arrays[i].tensor
+        arrays[i].tensor = Tensor(shape: t.shape, floats: [Float](repeating: 0, count: t.elementCount))
+        let dir = FixturePaths.temporaryDirectory("verify")
+        let zeros = dir + "/zeros.npz", path = dir + "/zeros.json"
+        try NpzWriter.write(arrays, to: zeros)
+        let run = try runTool(try tool("tresnet-verify"),
+                              [FixturePaths.tiny(Self.micro.weights), "--reference", zeros, "--json", path])
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        #expect(!run.stdout.contains("inf") && !run.stdout.lowercased().contains("nan"), "\(run.stdout)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!text.contains("inf"))
+        #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any])
+    }
 }
+
