@@ -109,6 +109,10 @@ public struct SemanticTree: Sendable, Hashable {
             }
             if list.count > 1 {
                 let parent = list[1]
+                if classTreeList[parent].contains(i) {
+                    throw fail(field, "ancestors form a cycle: parent \(parent)'s list "
+                               + "\(Self.shortList(classTreeList[parent])) leads back to \(i)")
+                }
                 guard classTreeList[parent].elementsEqual(list[1...]) else {
                     throw fail(field, "\(Self.shortList(list)) disagrees with its parent's list class_tree_list[\(parent)] = "
                                + Self.shortList(classTreeList[parent]))
