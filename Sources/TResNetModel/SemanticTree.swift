@@ -26,7 +26,19 @@ public struct SemanticTree: Sendable, Hashable {
     /// The hierarchy levels, coarse to fine: the depths 0 … maxDepth − 1 that hold more than one class.
     public let levels: [Level]
 
+    /// The file the tree was read from, for messages (not part of the tree's identity).
+    public let source: String?
+
     public var count: Int { synsets.count }
+
+    public static func == (a: SemanticTree, b: SemanticTree) -> Bool {
+        a.synsets == b.synsets && a.descriptions == b.descriptions && a.parents == b.parents
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(synsets)
+        h.combine(parents)
+    }
     public var maxDepth: Int { depths.max() ?? 0 }
 
     static let format = "semantic tree"
@@ -74,6 +86,7 @@ public struct SemanticTree: Sendable, Hashable {
                 onPath[node] = false
             }
         }
+        self.source = source
         self.synsets = synsets
         self.descriptions = descriptions
         self.parents = parents
@@ -141,8 +154,9 @@ public struct SemanticTree: Sendable, Hashable {
         return out
     }
 
-    /// Refuses a tree whose class count differs from the head's.
+    /// Refuses a tree whose class count differs from the head's (the error names `source`, else the tree's file).
     public func check(numClasses: Int, source: String? = nil) throws {
+        let source = source ?? self.source
         guard count == numClasses else {
             throw TResNetError(.malformed, format: Self.format, at: .field("class_list"),
                                "the tree has \(count) classes but the model's head has \(numClasses) outputs",
