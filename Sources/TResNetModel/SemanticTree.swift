@@ -117,7 +117,7 @@ public struct SemanticTree: Sendable, Hashable {
                 throw fail(field, "index \(c) is out of range (0…\(n - 1))")
             }
             guard first == i else { throw fail(field, "starts with \(first), not with its own class \(i)") }
-            if Set(list).count != list.count {
+            if list.indices.contains(where: { k in list[(k + 1)...].contains(list[k]) }) {  // lists are short
                 throw fail(field, "lists a class twice (a cycle): \(Self.shortList(list))")
             }
             if list.count > 1 {
