@@ -39,6 +39,7 @@ public struct SemanticTree: Sendable, Hashable {
         h.combine(synsets)
         h.combine(parents)
     }
+
     public var maxDepth: Int { depths.max() ?? 0 }
 
     static let format = "semantic tree"
