@@ -106,7 +106,7 @@ struct SemanticTreeTests {
                 "\(run.stderr)")
     }
 
-    @Test("a cycle given as parents (the .tw form) is refused; a checkpoint is not a tree")
+    @Test("a cycle given as parents (the .tw form) is refused; a checkpoint is not a tree; hostile globals are refused")
     func parentCycleAndNonTree() throws {
         #expect(throws: TResNetError.self) {
             try SemanticTree(synsets: ["a", "b", "c"], descriptions: ["a", "b", "c"], parents: [nil, 2, 1])
@@ -116,6 +116,14 @@ struct SemanticTreeTests {
             Issue.record("a checkpoint was read as a tree")
         } catch let e as TResNetError {
             #expect(e.description.contains("tiny_v1.pth") && e.description.contains("tensors"), "\(e.description)")
+        }
+        for hostile in ["hostile_reduce.pth", "hostile_reduce_raw.pkl"] {  // torch.save zip and a bare pickle
+            do {
+                _ = try SemanticTreeFile.read(path: FixturePaths.tiny(hostile))
+                Issue.record("\(hostile) was accepted")
+            } catch let e as TResNetError {
+                #expect(e.code == .disallowedGlobal && e.description.contains("posix.system"), "\(e.description)")
+            }
         }
     }
 
