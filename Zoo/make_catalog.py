@@ -38,6 +38,8 @@ SRC_MIIL_HELPER = ("Alibaba-MIIL/TResNet src/helper_functions/helper_functions.p
 SRC_MIIL_21K_PIPE = "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only"
 SRC_DEAD = ("users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 "
             "(TResNet#57, ML_Decoder#87, TResNet#33, #28)")
+SRC_MIIL_TREE = ("Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained "
+                 "with; the README's training section links the same file name under resources/)")
 SRC_PAPER = "Ridnik et al., TResNet: High Performance GPU-Dedicated Architecture, arXiv:2003.13630, Table 1"
 
 HF = "https://huggingface.co/{hub}/resolve/main/{file}"
@@ -143,6 +145,17 @@ MIIL_ENTRIES = [
 LABEL_SET = {1000: "imagenet-1k", 11221: "imagenet-21k-miil"}
 
 
+def semantic_tree_resources(dataset):
+    """The semantic tree published beside the ImageNet-21K-P weights (docs/SEMANTIC.md); no checksum is published."""
+    if dataset != "imagenet-21k-p":
+        return []
+    path = "ImageNet_21K_P/resources/fall11/imagenet21k_miil_tree.pth"
+    return [dict(
+        name="imagenet21k_miil_tree.pth", url=MIIL.format(path=path), format="pytorch-zip", naming="semantic-tree",
+        wrapper=None, status="dead", sha256=None, sha256_source=None, sha256_prefix=None, sha256_prefix_source=None,
+        size=None, approx_size=None, approx_size_source=None, status_source=SRC_MIIL_TREE + "; " + SRC_DEAD)]
+
+
 def resize_policy(kind, size, crop_pct):
     if kind == "squish":
         return dict(kind="squish", resize=[size, size], crop=None,
@@ -209,7 +222,7 @@ def timm_entry(tag, default_for):
             official_resize=resize_policy(kind, size, cfg["crop_pct"])),
         top1=facts.get("top1"), top5=facts.get("top5"), reported_top1=facts.get("reported"),
         reported_note=facts.get("reported_note"), semantic_top1=facts.get("semantic"),
-        same_weights_as=None, aliases=aliases, files=files,
+        same_weights_as=None, aliases=aliases, files=files, resources=semantic_tree_resources(facts["dataset"]),
         sources=dict(
             architecture=SRC_TIMM_CFG, num_classes=SRC_TIMM_CFG, input_size=SRC_TIMM_CFG, hub_id=SRC_TIMM_CFG,
             preprocessing=SRC_TIMM_CFG, official_resize=official_source(kind, size, facts["dataset"]),
@@ -241,6 +254,7 @@ def miil_entry(row):
             status="dead", sha256=None, sha256_source=None, sha256_prefix=None, sha256_prefix_source=None,
             size=None, approx_size=None, approx_size_source=None,
             status_source=(SRC_MIIL_21K if classes == 11221 else SRC_MIIL_TRESNET) + "; " + SRC_DEAD)],
+        resources=semantic_tree_resources(dataset),
         sources=dict(
             architecture=SRC_MIIL_21K + " (tresnet_l in that repo builds the v2 layout)" if arch == "tresnet_v2_l"
             else SRC_MIIL_TRESNET,

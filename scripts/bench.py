@@ -520,6 +520,10 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
     w(previous_parity())
     w("<!-- /parity -->")
     w("")
+    w("<!-- semantic -->")  # written by scripts/bench_semantic.py; kept as it is
+    w(previous_section("semantic", "_(measured with scripts/bench_semantic.py)_"))
+    w("<!-- /semantic -->")
+    w("")
     return "\n".join(L)
 
 
@@ -532,6 +536,16 @@ def previous_parity():
         return text.split("<!-- parity -->\n", 1)[1].split("\n<!-- /parity -->", 1)[0]
     except (OSError, IndexError):
         return "_(measured with tresnet-verify and scripts/check_onnx_export.py; see the README)_"
+
+
+def previous_section(name, default):
+    """A section another script writes: what the current docs/BENCHMARKS.md holds between its markers."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "BENCHMARKS.md")
+    try:
+        text = open(path).read()
+        return text.split(f"<!-- {name} -->\n", 1)[1].split(f"\n<!-- /{name} -->", 1)[0]
+    except (OSError, IndexError):
+        return default
 
 
 def render_profile(w, prof):

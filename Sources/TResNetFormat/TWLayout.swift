@@ -73,10 +73,16 @@ public enum TWValue: Sendable, Hashable, CustomStringConvertible {
         case .double(let v): return String(v)
         case .bool(let v): return String(v)
         case .string(let v): return "\"\(displaySafe(v))\""
-        case .ints(let v): return "[" + v.map(String.init).joined(separator: ", ") + "]"
-        case .doubles(let v): return "[" + v.map { String($0) }.joined(separator: ", ") + "]"
-        case .strings(let v): return "[" + v.map { "\"\(displaySafe($0))\"" }.joined(separator: ", ") + "]"
+        case .ints(let v): return Self.list(v.map(String.init))
+        case .doubles(let v): return Self.list(v.map { String($0) })
+        case .strings(let v): return Self.list(v.map { "\"\(displaySafe($0))\"" })
         }
+    }
+
+    /// `[a, b, c]`; a long array (a semantic tree's 11221 synsets) shows its first items and its length.
+    static func list(_ items: [String], limit: Int = 16) -> String {
+        guard items.count > limit else { return "[" + items.joined(separator: ", ") + "]" }
+        return "[" + items.prefix(limit).joined(separator: ", ") + ", …] (\(items.count) entries)"
     }
 
     public var intValue: Int64? { if case .int(let v) = self { return v } else { return nil } }

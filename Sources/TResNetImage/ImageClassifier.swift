@@ -88,7 +88,9 @@ public struct ImageClassifier: Sendable {
     }
 
     /// Classifies files; an unreadable file gets an entry with `error` set and no classes, never stops the rest.
-    public func classify(paths: [String], topK k: Int = 5, batchSize: Int = 16) throws -> [ImagePrediction] {
+    /// `observe` receives each readable image's index in `paths` and its logits.
+    public func classify(paths: [String], topK k: Int = 5, batchSize: Int = 16,
+                         observe: ((_ index: Int, _ logits: [Float]) -> Void)? = nil) throws -> [ImagePrediction] {
         var results: [ImagePrediction?] = Array(repeating: nil, count: paths.count)
         var pending: [(Int, RGBImage)] = []
         func flush() throws {
@@ -96,6 +98,7 @@ public struct ImageClassifier: Sendable {
             let rows = try logits(pending.map(\.1), batchSize: batchSize)
             for ((i, _), row) in zip(pending, rows) {
                 results[i] = ImagePrediction(path: paths[i], top: ranked(row, k: k), error: nil)
+                observe?(i, row)
             }
             pending.removeAll()
         }

@@ -34,9 +34,16 @@ public struct ValidationReport: Codable, Sendable {
     public let imagesPerSecond: Double
     public let batchSize: Int
     public let perImage: [PerImage]
+    /// Semantic accuracy (ImageNet-21K semantic softmax, docs/SEMANTIC.md) when a tree was given: level checks
+    /// passed, level checks made, and their percentage.
+    public var semanticCorrect: Int?
+    public var semanticValid: Int?
+    public var semanticAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
         case root, classes, preprocessing, samples, images, unreadable, seconds, top1, top5
+        case semanticCorrect = "semantic_correct", semanticValid = "semantic_valid"
+        case semanticAccuracy = "semantic_accuracy"
         case top1Correct = "top1_correct", top5Correct = "top5_correct", imagesPerSecond = "images_per_second"
         case batchSize = "batch_size", perImage = "per_image"
     }
@@ -51,8 +58,12 @@ public struct ValidationReport: Codable, Sendable {
     /// The summary lines a CLI prints.
     public var summary: String {
         var lines = [String(format: "top-1 %.3f%% (%d/%d)  top-5 %.3f%% (%d/%d)", top1, top1Correct, images,
-                            top5, top5Correct, images),
-                     String(format: "%.1f images/s (%.2f s, batch %d)", imagesPerSecond, seconds, batchSize)]
+                            top5, top5Correct, images)]
+        if let semanticCorrect, let semanticValid {
+            lines.append(String(format: "semantic top-1 %.3f%% (%d/%d level checks)", semanticAccuracy ?? 0,
+                                semanticCorrect, semanticValid))
+        }
+        lines += [String(format: "%.1f images/s (%.2f s, batch %d)", imagesPerSecond, seconds, batchSize)]
         if !unreadable.isEmpty {
             lines.append("\(unreadable.count) unreadable image(s):")
             lines += unreadable.map { "  \(displaySafe($0.path)): \($0.error)" }
@@ -89,8 +100,15 @@ public enum Validation {
     /// - Parameters:
     ///   - limit: only the first `limit` samples (in folder order).
     ///   - progress: called after every batch (and once at the start).
+    ///   - targets: the head's class index of each folder class (by folder position), when it is not the
+    ///     position itself (synset-named folders mapped through a semantic tree).
+    ///   - observe: called with each classified image's target and logits.
     public static func run(folder: ImageFolder, classifier: ImageClassifier, batchSize: Int = 32, limit: Int? = nil,
-                           progress: ((ValidationProgress) -> Void)? = nil) throws -> ValidationReport {
+                           progress: ((ValidationProgress) -> Void)? = nil, targets: [Int]? = nil,
+                           observe: ((_ target: Int, _ logits: [Float]) -> Void)? = nil) throws -> ValidationReport {
+        if let targets, targets.count != folder.classes.count {
+            throw TResNetError(.usage, "\(targets.count) class targets for \(folder.classes.count) folder classes")
+        }
         guard batchSize >= 1 else { throw TResNetError(.usage, "batch size must be at least 1") }
         if let limit, limit < 0 { throw TResNetError(.usage, "limit must not be negative") }
         let samples = Array(folder.samples.prefix(limit ?? folder.samples.count))
@@ -116,10 +134,12 @@ public enum Validation {
             let input = Tensor(shape: [pending.count, 3, s, s], floats: pending.flatMap(\.1))
             let rows = try classifier.runChecked(input, count: pending.count)
             for ((sample, _), row) in zip(pending, rows) {
+                let target = targets?[sample.classIndex] ?? sample.classIndex
                 let predicted = ImageClassifier.topK(row, k: 5)
-                if predicted.first == sample.classIndex { top1 += 1 }
-                if predicted.contains(sample.classIndex) { top5 += 1 }
-                perImage.append(.init(path: sample.relativePath, target: sample.classIndex, predicted: predicted))
+                if predicted.first == target { top1 += 1 }
+                if predicted.contains(target) { top5 += 1 }
+                perImage.append(.init(path: sample.relativePath, target: target, predicted: predicted))
+                observe?(target, row)
             }
             pending.removeAll(keepingCapacity: true)
             report()

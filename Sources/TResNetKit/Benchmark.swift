@@ -22,6 +22,9 @@ public enum Benchmark {
         public var backend: ConvolutionBackend = .automatic
         /// Also time every operation kind and GEMM shape in extra profiled forwards (not the timed ones).
         public var profile = false
+        /// Also time reading this semantic tree file and semantic prediction (forward + per-level softmax and
+        /// labels of every image, docs/SEMANTIC.md), alternating with the plain forwards.
+        public var semanticTreePath: String?
         public init() {}
     }
 
@@ -55,6 +58,11 @@ public enum Benchmark {
         public var peakRSSBytes: Int
         /// Present with `Options.profile`.
         public var profile: Profile?
+        /// With `Options.semanticTreePath`: reading the tree file, the median of forward + semantic labels for
+        /// the batch, and of the labels step alone (per batch).
+        public var semanticTreeReadSeconds: Double?
+        public var semanticMedianSeconds: Double?
+        public var semanticLabelsMedianSeconds: Double?
     }
 
     /// Where the time of profiled forwards went.
@@ -107,11 +115,31 @@ public enum Benchmark {
         let c = loaded.configuration
         let input = deterministicInput(batch: options.batch, channels: c.inChannels, size: options.size)
         for _ in 0..<options.warmup { _ = try network.forward(input) }
-        var latencies: [Double] = []
+        var tree: SemanticTree?
+        var treeReadSeconds: Double?
+        if let path = options.semanticTreePath {
+            let t = now()
+            tree = try SemanticTreeFile.read(path: path, numClasses: c.numClasses)
+            treeReadSeconds = now() - t
+        }
+        var latencies: [Double] = [], semantic: [Double] = [], labels: [Double] = []
         for _ in 0..<options.iterations {
             let t = now()
             _ = try network.forward(input)
             latencies.append(now() - t)
+            if let tree {
+                let t0 = now()
+                let logits = try network.forward(input).logits
+                let t1 = now()
+                let flat = try logits.floats()
+                let n = c.numClasses
+                var found = 0
+                for i in 0..<options.batch { found += tree.labels(Array(flat[(i * n)..<((i + 1) * n)])).count }
+                let t2 = now()
+                semantic.append(t2 - t0)
+                labels.append(t2 - t1)
+                if found < 0 { print(found) }  // keeps the labels from being optimised away
+            }
         }
         let median = Self.median(latencies), minimum = latencies.min() ?? 0
         let gflop = 2 * Double(ArchitectureCost.of(c, height: options.size, width: options.size).macs) / 1e9
@@ -126,7 +154,10 @@ public enum Benchmark {
                       latencies: latencies, medianSeconds: median, minimumSeconds: minimum,
                       imagesPerSecond: Double(options.batch) / median, gflopPerImage: gflop,
                       achievedGFLOPS: gflop * Double(options.batch) / median, peakRSSBytes: peakRSSBytes(),
-                      profile: profile)
+                      profile: profile,
+                      semanticTreeReadSeconds: treeReadSeconds,
+                      semanticMedianSeconds: semantic.isEmpty ? nil : Self.median(semantic),
+                      semanticLabelsMedianSeconds: labels.isEmpty ? nil : Self.median(labels))
     }
 
     static func profiled(_ network: TResNetNetwork, input: Tensor, forwards: Int) throws -> Profile {

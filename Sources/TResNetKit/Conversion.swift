@@ -129,6 +129,8 @@ public enum Conversion {
         public var progress: (@Sendable (Int, Int) throws -> Void)?
         /// `--dry-run`: read, map, bind and report, write nothing.
         public var dryRun = false
+        /// The ImageNet-21K semantic hierarchy to embed (`.tw` only); nil → the source `.tw`'s, if any.
+        public var semanticTree: SemanticTree?
 
         public init() {}
     }
@@ -149,6 +151,7 @@ public enum Conversion {
         if let tw {
             options.preprocessing = options.preprocessing ?? tw.preprocessing
             options.labelSet = options.labelSet ?? tw.labelSet
+            options.semanticTree = options.semanticTree ?? tw.semanticTree
         }
         var summary = try convert(checkpoint: checkpoint, sha256: { try sha.wait() }, output: output, options: options)
         summary.bytesIn = bytesIn
@@ -193,7 +196,8 @@ public enum Conversion {
             sourceFile: baseName(checkpoint.path), sourceSHA256: writesTW ? "" : try sha256(), sourceFormat: checkpoint.container.rawValue,
             sourceWrapper: checkpoint.wrapper ?? "", sourceDialect: prepared.dialect.id,
             bnWeightTransform: prepared.transformedWeights > 0 ? "abs_plus_eps" : "none", dtype: options.dtype.rawValue,
-            bnKeptF32: keptF32)
+            bnKeptF32: keptF32, semanticTree: options.semanticTree)
+        try options.semanticTree?.check(numClasses: c.numClasses)
         let bytesOut: Int
         if options.dryRun {
             bytesOut = 0
@@ -203,7 +207,7 @@ public enum Conversion {
             bytesOut = try ByteStore.map(path: output).count
         } else if safetensors {
             var text: [String: String] = ["format": "pt"]
-            for (k, v) in metadata.entries { text[k] = v.stringValue ?? v.description }
+            for (k, v) in metadata.entries where !k.hasPrefix("semantic.") { text[k] = v.stringValue ?? v.description }
             try SafetensorsWriter.write(tensors, metadata: text, to: output, overwrite: options.overwrite)
             bytesOut = try ByteStore.map(path: output).count
         } else {

@@ -18,6 +18,8 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public var dtype: String
     public var bnKeptF32: Bool
     public var converterVersion: String
+    /// The ImageNet-21K semantic hierarchy of the head (`semantic.*` keys), nil when the file carries none.
+    public var semanticTree: SemanticTree?
 
     public static let converterName = "tresnet-kit"
     public static let currentConverterVersion = "0.1.0"
@@ -25,7 +27,8 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public init(configuration: TResNetConfiguration, variant: String, preprocessing: ModelPreprocessing = .tresnetDefault,
                 labelSet: String, sourceFile: String = "", sourceSHA256: String = "", sourceFormat: String = "",
                 sourceWrapper: String = "", sourceDialect: String = "", bnWeightTransform: String = "none",
-                dtype: String = "keep", bnKeptF32: Bool = false, converterVersion: String = currentConverterVersion) {
+                dtype: String = "keep", bnKeptF32: Bool = false, converterVersion: String = currentConverterVersion,
+                semanticTree: SemanticTree? = nil) {
         self.configuration = configuration
         self.variant = variant
         self.preprocessing = preprocessing
@@ -39,12 +42,13 @@ public struct ModelFileMetadata: Sendable, Hashable {
         self.dtype = dtype
         self.bnKeptF32 = bnKeptF32
         self.converterVersion = converterVersion
+        self.semanticTree = semanticTree
     }
 
     /// The key/value map written to a `.tw` file.
     public var entries: [String: TWValue] {
         let c = configuration, p = preprocessing
-        return [
+        var out: [String: TWValue] = [
             "arch.family": .string("tresnet"),
             "arch.layout": .string(c.layout.rawValue),
             "arch.layers": .ints(c.layers.map(Int64.init)),
@@ -71,6 +75,8 @@ public struct ModelFileMetadata: Sendable, Hashable {
             "converter.name": .string(Self.converterName),
             "converter.version": .string(converterVersion),
         ]
+        if let semanticTree { out.merge(semanticTree.entries) { a, _ in a } }
+        return out
     }
 
     /// Reads the metadata of an opened `.tw` file; the `arch.*` keys are required and type-checked.
@@ -120,7 +126,9 @@ public struct ModelFileMetadata: Sendable, Hashable {
                   sourceDialect: try string("source.dialect"),
                   bnWeightTransform: try string("conversion.bn_weight_transform"), dtype: try string("conversion.dtype"),
                   bnKeptF32: file[metadata: "conversion.bn_kept_f32"]?.boolValue ?? false,
-                  converterVersion: try string("converter.version"))
+                  converterVersion: try string("converter.version"),
+                  semanticTree: try SemanticTree(file))
+        try semanticTree?.check(numClasses: c.numClasses, source: file.path)
     }
 }
 
@@ -144,5 +152,37 @@ extension TWFile {
     public func loadedCheckpoint() throws -> LoadedCheckpoint {
         let sd = try stateDict()
         return LoadedCheckpoint(path: path, container: .tw, stateDict: sd, metadata: sd.metadata)
+    }
+}
+
+extension SemanticTree {
+    /// The `.tw` keys (docs/FORMAT.md §4.2): synsets and names in class order, and each class's parent (−1 for
+    /// a root) — the ancestor lists follow from the parents.
+    public var entries: [String: TWValue] {
+        ["semantic.class_list": .strings(synsets),
+         "semantic.class_description": .strings(descriptions),
+         "semantic.parent": .ints(parents.map { Int64($0 ?? -1) })]
+    }
+
+    /// The tree an opened `.tw` file carries, nil when it has no `semantic.*` keys; all three or none.
+    public init?(_ file: TWFile) throws {
+        let keys = ["semantic.class_list", "semantic.class_description", "semantic.parent"]
+        let present = keys.filter { file[metadata: $0] != nil }
+        guard !present.isEmpty else { return nil }
+        func fail(_ key: String, _ what: String) -> TResNetError {
+            TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(key)' \(what)", file: file.path)
+        }
+        if let missing = keys.first(where: { file[metadata: $0] == nil }) {
+            throw fail(missing, "is missing (the semantic.* keys come together)")
+        }
+        guard let synsets = file[metadata: keys[0]]?.stringsValue else { throw fail(keys[0], "must be a string array") }
+        guard let names = file[metadata: keys[1]]?.stringsValue else { throw fail(keys[1], "must be a string array") }
+        guard let parents = file[metadata: keys[2]]?.intsValue else { throw fail(keys[2], "must be an i64 array") }
+        let n = Int64(synsets.count)
+        for (i, p) in parents.enumerated() where p < -1 || p >= n {
+            throw fail(keys[2], "entry \(i) is \(p), outside −1…\(n - 1)")
+        }
+        try self.init(synsets: synsets, descriptions: names, parents: parents.map { $0 < 0 ? nil : Int($0) },
+                      source: file.path)
     }
 }

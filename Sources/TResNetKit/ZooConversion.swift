@@ -27,8 +27,13 @@ public enum ZooConversion {
         return path + ".tw"
     }
 
-    /// Converts the downloaded `path` (a file of `entry`) to `.tw` beside it, replacing an earlier conversion.
-    public static func convert(entry: ZooEntry, file: ZooFile, path: String) throws -> ConversionSummary {
-        try Conversion.convert(source: path, output: outputPath(forDownload: path), options: options(entry: entry, file: file))
+    /// Converts the downloaded `path` (a file of `entry`) to `.tw` beside it, replacing an earlier conversion;
+    /// `semanticTree` (the entry's downloaded tree file) is read, checked against the head and embedded.
+    public static func convert(entry: ZooEntry, file: ZooFile, path: String, semanticTree: String? = nil) throws
+        -> ConversionSummary
+    {
+        var o = options(entry: entry, file: file)
+        if let semanticTree { o.semanticTree = try SemanticTreeFile.read(path: semanticTree, numClasses: entry.numClasses) }
+        return try Conversion.convert(source: path, output: outputPath(forDownload: path), options: o)
     }
 }

@@ -113,6 +113,9 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     /// default tag), original file names.
     public var aliases: [String]
     public var files: [ZooFile]
+    /// Other files published beside the weights, fetched and pinned like them: for the ImageNet-21K-P heads,
+    /// MIIL's semantic tree (`naming` = `semantic-tree`; docs/SEMANTIC.md). Absent in older catalogs.
+    public var resources: [ZooFile]?
     /// Fact name → public source.
     public var sources: [String: String?]
 
@@ -132,8 +135,13 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     /// The file `fetch` downloads by default: the first live one (safetensors before pytorch_model.bin).
     public var defaultFile: ZooFile? { files.first { $0.status == .live } }
 
-    /// The file named `name`.
-    public func file(named name: String) -> ZooFile? { files.first { $0.name == name } }
+    /// The file (weights or resource) named `name`.
+    public func file(named name: String) -> ZooFile? {
+        files.first { $0.name == name } ?? resources?.first { $0.name == name }
+    }
+
+    /// The semantic tree published for this head, if any.
+    public var semanticTreeFile: ZooFile? { resources?.first { $0.naming == "semantic-tree" } }
 
     /// The file to download: `name` when given, else the first live one. Throws `.usage` for an unknown name
     /// and `.network` when the entry has no live download (naming the timm tag with the same weights).
@@ -141,7 +149,7 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
         if let name {
             guard let f = file(named: name) else {
                 throw TResNetError(.usage, format: "zoo", "\(tag) has no file '\(displaySafe(name))' "
-                                   + "(files: \(files.map(\.name).joined(separator: ", ")))")
+                                   + "(files: \((files + (resources ?? [])).map(\.name).joined(separator: ", ")))")
             }
             return f
         }
@@ -156,7 +164,7 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
         case tag, publisher, architecture, dataset, pretrainDataset, numClasses, labelSet, inputSize, hubId
         case preprocessing, top1, top5, reportedTop1, reportedNote
         case semanticTop1
-        case sameWeightsAs, aliases, files, sources
+        case sameWeightsAs, aliases, files, resources, sources
     }
 }
 

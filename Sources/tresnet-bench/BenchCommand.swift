@@ -43,6 +43,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only time opening WEIGHTS (a .tw): validation, validation + checksums, bound model.")
     var openOnly = false
 
+    @Option(name: .customLong("semantic-tree"),
+            help: "Also time semantic prediction with this ImageNet-21K tree (forward + per-level labels), alternating with plain forwards.")
+    var semanticTree: String?
+
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
@@ -63,6 +67,7 @@ struct BenchCommand: ParsableCommand {
             options.threads = threads
             options.backend = backend
             options.profile = profile
+            options.semanticTreePath = semanticTree
             var conversion = Conversion.Options()
             conversion.variant = model.variant
             conversion.dialect = model.dialect
@@ -82,6 +87,11 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "throughput: %.2f img/s; %.2f GFLOP/image; %.1f GFLOP/s achieved", r.imagesPerSecond,
                      r.gflopPerImage, r.achievedGFLOPS))
         print(String(format: "peak RSS:   %.1f MiB", Double(r.peakRSSBytes) / 1_048_576))
+        if let s = r.semanticMedianSeconds, let l = r.semanticLabelsMedianSeconds {
+            print("semantic:   median \(ms(s)) (forward + labels), \(String(format: "%.3f", s / r.medianSeconds))× plain; "
+                  + "labels alone \(String(format: "%.3f", l * 1000)) ms per batch; tree read "
+                  + String(format: "%.1f ms", (r.semanticTreeReadSeconds ?? 0) * 1000))
+        }
         guard let p = r.profile else { return }
         print(String(format: "\nprofile (per forward, mean of %ld profiled forwards; %.2f ms timed):", p.forwards,
                      p.profiledSeconds * 1000))

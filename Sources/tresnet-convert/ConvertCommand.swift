@@ -38,6 +38,10 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Take the state dict from this wrapper key (model, state_dict, …).")
     var key: String?
 
+    @Option(name: .customLong("semantic-tree"),
+            help: "Embed MIIL's ImageNet-21K semantic tree (imagenet21k_miil_tree.pth) in the .tw.")
+    var semanticTree: String?
+
     @Flag(help: "Ignore tensors the model does not use (they are listed); missing tensors are never tolerated.")
     var allowUnexpected = false
 
@@ -75,6 +79,8 @@ struct ConvertCommand: ParsableCommand {
         }
         // Binding reports list one tensor per line: keep their newlines.
         try runMain("tresnet-convert", keepingNewlines: true) {
+            var options = options
+            if let semanticTree { options.semanticTree = try SemanticTreeFile.read(path: semanticTree) }
             let summary = try Conversion.convert(source: source, output: output, options: options)
             if !quiet { for line in summary.lines { print(line) } }
             if showMapping {

@@ -15,6 +15,10 @@ struct PredictCommand: ParsableCommand {
             Arrays: tresnet-predict WEIGHTS --input X.npy --output Y.npy writes the logits (or --tap NAME) of an \
             N×3×H×W float32 array (float16/float64 are converted) as float32 .npy; for one image it also prints \
             the top classes.
+
+            ImageNet-21K heads: with a semantic tree (--semantic-tree, or embedded in a .tw by `tresnet-zoo fetch \
+            TAG --convert`) each image's labels are printed level by level, coarse to fine, with their probability \
+            within the level (levels whose top class passes 0.5); --json adds a `semantic` list per image.
             """)
 
     @Argument(help: "The weights: a .tw file or any source tresnet-convert reads (.pth, .safetensors, .onnx).")
@@ -39,6 +43,10 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print the image predictions as a JSON array.")
     var json = false
 
+    @Option(name: .customLong("semantic-tree"),
+            help: "MIIL's ImageNet-21K semantic tree (imagenet21k_miil_tree.pth) for level-by-level labels.")
+    var semanticTree: String?
+
     @Option(help: "Images per forward pass.")
     var batch = 16
 
@@ -61,15 +69,16 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try runMain("tresnet-predict") {
             let loaded = try model.load(weights)
+            let tree = try loaded.semanticTree(path: semanticTree)
             if let input, let output {
-                try predictArray(loaded, input: input, output: output)
+                try predictArray(loaded, input: input, output: output, tree: tree)
             } else {
-                try predictImages(loaded)
+                try predictImages(loaded, tree: tree)
             }
         }
     }
 
-    func predictArray(_ loaded: LoadedModel, input: String, output: String) throws {
+    func predictArray(_ loaded: LoadedModel, input: String, output: String, tree: SemanticTree?) throws {
         let (x, convertedFrom) = try Prediction.readInput(path: input)
         if let from = convertedFrom {
             printError("tresnet-predict: note: \(input) is \(from.rawValue); converted to float32")
@@ -83,16 +92,39 @@ struct PredictCommand: ParsableCommand {
             let row = try Prediction.ranked(y, labels: labels, k: top)[0]
             print(ImagePrediction(path: input, top: row, error: nil).lines.joined(separator: "\n"))
         }
+        if tap == nil, let tree {
+            let n = y.shape[0], classes = y.shape[1]
+            let flat = try y.floats()
+            for i in 0..<n {
+                print("\(input)[\(i)]")
+                print(SemanticTree.lines(tree.labels(Array(flat[(i * classes)..<((i + 1) * classes)])))
+                    .joined(separator: "\n"))
+            }
+        } else if tap == nil, SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
+            printError("tresnet-predict: note: " + SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
+        }
     }
 
-    func predictImages(_ loaded: LoadedModel) throws {
+    func predictImages(_ loaded: LoadedModel, tree: SemanticTree?) throws {
         let config = try loaded.preprocessingConfig(preprocessing.overrides)
         let labels = try loaded.labelNames()?.names
         let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
-        let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch)
-        if json {
+        var semantic: [Int: [SemanticLabel]] = [:]
+        let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch) { i, logits in
+            if let tree { semantic[i] = tree.labels(logits) }
+        }
+        if tree != nil {
+            let withLabels = predictions.enumerated().map { SemanticImagePrediction($1, semantic: semantic[$0]) }
+            if json { try printJSON(withLabels) } else { print(withLabels.flatMap(\.lines).joined(separator: "\n")) }
+        } else if json {
+            if SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
+                printError("tresnet-predict: note: " + SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
+            }
             try printJSON(predictions)
         } else {
+            if SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
+                print("note: " + SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
+            }
             print(predictions.flatMap(\.lines).joined(separator: "\n"))
         }
         let unreadable = predictions.filter { !$0.isReadable }.count

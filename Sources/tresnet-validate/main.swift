@@ -17,6 +17,10 @@ struct Validate: ParsableCommand {
             Preprocessing comes from the weights (the .tw metadata, else timm's TResNet defaults: 224, crop 0.875 \
             centre, bilinear) and can be overridden. Class k of the folder is class index k of the head. \
             Unreadable images are counted and listed, never fatal.
+
+            With --semantic-tree (MIIL's imagenet21k_miil_tree.pth) the folder names are synset ids: each folder \
+            is the tree's class of that synset, and the semantic top-1 of ImageNet-21K-P (docs/SEMANTIC.md) is \
+            reported next to the plain top-1/top-5.
             """)
 
     @Argument(help: "The weights: a .tw file or any source tresnet-convert reads (.pth, .safetensors, .onnx).")
@@ -33,6 +37,10 @@ struct Validate: ParsableCommand {
 
     @Option(help: "Write the report (per-image predicted indices included) as JSON to PATH.")
     var json: String?
+
+    @Option(name: .customLong("semantic-tree"),
+            help: "MIIL's ImageNet-21K semantic tree: folders are synsets; adds the semantic accuracy.")
+    var semanticTree: String?
 
     @OptionGroup var preprocessing: PreprocessingOptions
 
@@ -53,14 +61,25 @@ struct Validate: ParsableCommand {
             let labels = try loaded.labelNames()?.names
             let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
             let folder = try ImageFolder.scan(root: valDir)
+            let tree = try loaded.semanticTree(path: semanticTree)
+            let targets = try tree?.targets(folderClasses: folder.classes, root: valDir)
+            var score = SemanticScore()
             printError("\(folder.samples.count) images in \(folder.classes.count) classes; "
                        + "\(loaded.configuration); preprocessing: \(config)")
             let interactive = !quiet && isatty(2) == 1
-            let report = try Validation.run(folder: folder, classifier: classifier, batchSize: batch, limit: limit) { p in
+            var report = try Validation.run(folder: folder, classifier: classifier, batchSize: batch, limit: limit,
+                                            progress: { p in
                 guard interactive else { return }
                 FileHandle.standardError.write(Data(("\r" + p.bar()).utf8))
-            }
+            }, targets: targets, observe: { target, logits in
+                if let tree { score += tree.score(logits, target: target) }
+            })
             if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+            if tree != nil {
+                report.semanticCorrect = score.correct
+                report.semanticValid = score.valid
+                report.semanticAccuracy = score.accuracy ?? 0
+            }
             print(report.summary)
             if let json {
                 try writeFileAtomically(json, [UInt8](try report.json()) + [0x0A])

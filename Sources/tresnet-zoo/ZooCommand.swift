@@ -119,13 +119,16 @@ extension ZooCommand {
                 fetcher.offline = offline
                 fetcher.requirePin = requirePin
                 if !quiet, isatty(2) == 1 { fetcher.progress = ProgressBar.make() }
-                var target = try entry.downloadFile(named: file)
-                if let mirror {
+                func mirrored(_ file: ZooFile) -> ZooFile {
+                    guard let mirror else { return file }
+                    var file = file
                     let base = mirror.hasSuffix("/") ? String(mirror.dropLast()) : mirror
-                    target.url = "\(base)/\(entry.tag)/\(target.name)"
-                    target.status = .live
-                    if let host = URL(string: base)?.host { fetcher.policy.allowedHostSuffixes.append(host) }
+                    file.url = "\(base)/\(entry.tag)/\(file.name)"
+                    file.status = .live
+                    return file
                 }
+                if let mirror, let host = URL(string: mirror)?.host { fetcher.policy.allowedHostSuffixes.append(host) }
+                let target = mirrored(try entry.downloadFile(named: file))
                 let result = try fetcher.fetch(tag: entry.tag, file: target)
                 if quiet {
                     print(result.path)
@@ -143,7 +146,18 @@ extension ZooCommand {
                     print("  sha256  \(result.sha256) (\(how))")
                 }
                 if convert {
-                    let out = try ZooConvert.convert(entry: entry, file: target, path: result.path, quiet: quiet)
+                    // A 21K head's semantic tree is fetched (cached, pinned) and embedded when it can be had.
+                    var tree: String?
+                    if let treeFile = entry.semanticTreeFile, treeFile.name != target.name {
+                        do {
+                            tree = try fetcher.fetch(tag: entry.tag, file: mirrored(treeFile)).path
+                        } catch let e as TResNetError {
+                            printError("tresnet-zoo: note: the semantic tree \(treeFile.name) was not fetched, the .tw "
+                                       + "carries none (predict with --semantic-tree later): \(e.description)")
+                        }
+                    }
+                    let out = try ZooConvert.convert(entry: entry, file: target, path: result.path, semanticTree: tree,
+                                                     quiet: quiet)
                     if !quiet { print("  .tw     \(out)") } else { print(out) }
                 }
             }

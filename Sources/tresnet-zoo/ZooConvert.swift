@@ -4,10 +4,11 @@ import _CLISupport
 /// catalog's architecture, classes, key spelling, wrapper, label set and preprocessing.
 enum ZooConvert {
     /// Converts and returns the `.tw` path, printing the conversion summary unless `quiet`.
-    static func convert(entry: ZooEntry, file: ZooFile, path: String, quiet: Bool) throws -> String {
-        let summary = try ZooConversion.convert(entry: entry, file: file, path: path)
+    static func convert(entry: ZooEntry, file: ZooFile, path: String, semanticTree: String? = nil,
+                        quiet: Bool) throws -> String {
+        let summary = try ZooConversion.convert(entry: entry, file: file, path: path, semanticTree: semanticTree)
         if !quiet {
-            print("converted to .tw")
+            print("converted to .tw" + (semanticTree == nil ? "" : " (semantic tree embedded)"))
             for line in summary.lines { print("  " + line) }
         }
         return summary.output

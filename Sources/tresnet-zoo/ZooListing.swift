@@ -134,22 +134,25 @@ enum ZooListing {
         out += src("semantic_top1_21k")
         if let same = e.sameWeightsAs { line("same weights as", same + " (fetch that tag)") }
         if let hub = e.hubId { line("hub id", hub) }
-        out += "files\n"
-        for f in e.files {
-            out += "  \(f.name)  [\(f.status.rawValue), \(f.format), \(f.naming) naming"
-                + (f.wrapper.map { ", wrapper ['\($0)']" } ?? "") + (f.approxSize.map { ", ~\($0)" } ?? "") + "]\n"
-            out += "    url     \(f.url)\n"
-            if let s = f.sha256 {
-                out += "    sha256  \(s)\n    source  \(f.sha256Source ?? "")\n"
-            } else if let pin = pins["\(e.tag)/\(f.name)"] {
-                out += "    sha256  \(pin.sha256) (pinned in this cache on first fetch, \(pin.recordedAt); not published)\n"
-            } else {
-                out += "    sha256  unknown (no public source states it; the first fetch pins it)\n"
+        for (heading, list) in [("files", e.files), ("resources", e.resources ?? [])] where !list.isEmpty {
+            out += heading + "\n"
+            for f in list {
+                out += "  \(f.name)  [\(f.status.rawValue), \(f.format), "
+                    + (f.naming == "semantic-tree" ? "semantic tree for --semantic-tree" : "\(f.naming) naming")
+                    + (f.wrapper.map { ", wrapper ['\($0)']" } ?? "") + (f.approxSize.map { ", ~\($0)" } ?? "") + "]\n"
+                out += "    url     \(f.url)\n"
+                if let s = f.sha256 {
+                    out += "    sha256  \(s)\n    source  \(f.sha256Source ?? "")\n"
+                } else if let pin = pins["\(e.tag)/\(f.name)"] {
+                    out += "    sha256  \(pin.sha256) (pinned in this cache on first fetch, \(pin.recordedAt); not published)\n"
+                } else {
+                    out += "    sha256  unknown (no public source states it; the first fetch pins it)\n"
+                }
+                if let prefix = f.sha256Prefix {
+                    out += "    prefix  \(prefix) (8-hex sha256 prefix in the file name; \(f.sha256PrefixSource ?? ""))\n"
+                }
+                if let status = f.statusSource, f.status != .live { out += "    status  \(status)\n" }
             }
-            if let prefix = f.sha256Prefix {
-                out += "    prefix  \(prefix) (8-hex sha256 prefix in the file name; \(f.sha256PrefixSource ?? ""))\n"
-            }
-            if let status = f.statusSource, f.status != .live { out += "    status  \(status)\n" }
         }
         return out
     }

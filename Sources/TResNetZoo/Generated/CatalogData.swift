@@ -135,6 +135,7 @@ enum CatalogData {
      "status_source": "timm (pre-0.9) default_cfgs url; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -271,6 +272,24 @@ enum CatalogData {
      "status_source": "timm (pre-0.9) default_cfgs url; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [
+    {
+     "name": "imagenet21k_miil_tree.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ImageNet_21K_P/resources/fall11/imagenet21k_miil_tree.pth",
+     "format": "pytorch-zip",
+     "naming": "semantic-tree",
+     "wrapper": null,
+     "status": "dead",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+    }
+   ],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -390,6 +409,7 @@ enum CatalogData {
      "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -509,6 +529,7 @@ enum CatalogData {
      "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -629,6 +650,7 @@ enum CatalogData {
      "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -748,6 +770,7 @@ enum CatalogData {
      "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -868,6 +891,7 @@ enum CatalogData {
      "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -987,6 +1011,7 @@ enum CatalogData {
      "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -1125,6 +1150,7 @@ enum CatalogData {
      "status_source": "Alibaba-MIIL/Solving_ImageNet README.md (USI teacher weights link tresnet_l_v2_83_9.pth); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -1225,6 +1251,24 @@ enum CatalogData {
      "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
     }
    ],
+   "resources": [
+    {
+     "name": "imagenet21k_miil_tree.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ImageNet_21K_P/resources/fall11/imagenet21k_miil_tree.pth",
+     "format": "pytorch-zip",
+     "naming": "semantic-tree",
+     "wrapper": null,
+     "status": "dead",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+    }
+   ],
    "sources": {
     "architecture": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "num_classes": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
@@ -1311,6 +1355,7 @@ enum CatalogData {
      "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
@@ -1394,6 +1439,7 @@ enum CatalogData {
      "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
@@ -1477,6 +1523,7 @@ enum CatalogData {
      "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
@@ -1560,6 +1607,7 @@ enum CatalogData {
      "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
@@ -1643,6 +1691,7 @@ enum CatalogData {
      "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
@@ -1726,6 +1775,7 @@ enum CatalogData {
      "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [],
    "sources": {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
@@ -1809,6 +1859,24 @@ enum CatalogData {
      "status_source": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
+   "resources": [
+    {
+     "name": "imagenet21k_miil_tree.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ImageNet_21K_P/resources/fall11/imagenet21k_miil_tree.pth",
+     "format": "pytorch-zip",
+     "naming": "semantic-tree",
+     "wrapper": null,
+     "status": "dead",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+    }
+   ],
    "sources": {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
@@ -1890,6 +1958,24 @@ enum CatalogData {
      "approx_size": null,
      "approx_size_source": null,
      "status_source": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+    }
+   ],
+   "resources": [
+    {
+     "name": "imagenet21k_miil_tree.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ImageNet_21K_P/resources/fall11/imagenet21k_miil_tree.pth",
+     "format": "pytorch-zip",
+     "naming": "semantic-tree",
+     "wrapper": null,
+     "status": "dead",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "sources": {
