@@ -8,6 +8,8 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public var variant: String
     public var preprocessing: ModelPreprocessing
     public var labelSet: String
+    /// Class names in class order (`labels.names`, e.g. a hub folder's `label_names`); empty when not recorded.
+    public var labelNames: [String] = []
     public var sourceFile: String
     public var sourceSHA256: String
     public var sourceFormat: String
@@ -44,7 +46,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
     /// The key/value map written to a `.tw` file.
     public var entries: [String: TWValue] {
         let c = configuration, p = preprocessing
-        return [
+        var out: [String: TWValue] = [
             "arch.family": .string("tresnet"),
             "arch.layout": .string(c.layout.rawValue),
             "arch.layers": .ints(c.layers.map(Int64.init)),
@@ -71,6 +73,8 @@ public struct ModelFileMetadata: Sendable, Hashable {
             "converter.name": .string(Self.converterName),
             "converter.version": .string(converterVersion),
         ]
+        if !labelNames.isEmpty { out["labels.names"] = .strings(labelNames) }
+        return out
     }
 
     /// Reads the metadata of an opened `.tw` file; the `arch.*` keys are required and type-checked.
@@ -121,6 +125,12 @@ public struct ModelFileMetadata: Sendable, Hashable {
                   bnWeightTransform: try string("conversion.bn_weight_transform"), dtype: try string("conversion.dtype"),
                   bnKeptF32: file[metadata: "conversion.bn_kept_f32"]?.boolValue ?? false,
                   converterVersion: try string("converter.version"))
+        if let v = file[metadata: "labels.names"] {
+            guard case .strings(let names) = v, names.count == c.numClasses else {
+                throw fail("labels.names", "must be one string per class (\(c.numClasses))")
+            }
+            labelNames = names
+        }
     }
 }
 

@@ -44,7 +44,7 @@ public enum ModelLoader {
                                explanation: [".tw file: \(model.metadata.configuration)",
                                              "converted from \(model.metadata.sourceFormat) (\(model.metadata.sourceDialect) spelling)"])
         }
-        let (checkpoint, _) = try ModelSource.read(path: path, key: options.key)
+        let checkpoint = try ModelSource.openSource(path: path, options: options.reading).checkpoint
         let prepared = try Conversion.prepare(checkpoint, options: options)
         var lines = ["\(checkpoint.container.rawValue) checkpoint"
                      + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict"),
