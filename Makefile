@@ -60,9 +60,11 @@ venv: .venv/.done
 fixtures: venv
 	$(PY) Fixtures/generate.py
 	$(PY) Fixtures/generate_readers.py
+	$(PY) Fixtures/gen_containers.py
 
 fixtures-full: venv
 	$(PY) Fixtures/generate.py --only-full
+	$(PY) Fixtures/gen_containers.py --full
 
 ## Benchmarks (development): tresnet-bench vs PyTorch eager and ONNX Runtime (2 threads each), conversion vs cp,
 ## inspect and .tw open times, in one run -> docs/BENCHMARKS.md. Needs the venv and `make fixtures-full`.
