@@ -32,6 +32,7 @@ are torch.save's plain output with every optimizer state. References (.npz) reus
 the micro ones leave out body.s2d (a parameter-free rearrangement of the input) to save bytes.
 """
 import argparse
+import pickletools
 import functools
 import io
 import json
@@ -250,6 +251,10 @@ def make(folder, cfg, full):
                                  reference="weights.reference.npz", opaque=[])
 
     # whole-module pickles
+    if full:  # the plain state dict of the same weights: the baseline of docs/BENCHMARKS.md's container timings
+        save(model.state_dict(), os.path.join(folder, "plain.pth"), compact)
+        man["plain.pth"] = dict(container="plain state dict", key=None, others=[], prefix=None,
+                                reference="weights.reference.npz")
     if full:  # micro timm module pickles would be another 41 KB each: full size only (module_miil is micro)
         save(model, os.path.join(folder, "module_timm.pth"), compact)
         man["module_timm.pth"] = dict(container="whole pickled module timm.models.tresnet.TResNet", key=None,
@@ -333,9 +338,10 @@ def planted(folder, man):
         data = buf.getvalue()
         with open(path, "wb") as f:
             f.write(data)
-        fn = obj.func if isinstance(obj, functools.partial) else obj.fn
-        named = "functools.partial" if isinstance(obj, functools.partial) else f"{pickle.whichmodule(fn, fn.__name__)}.{fn.__qualname__}"
-        assert named.encode().split(b".")[-1] in data, named
+        # the global the file names first (protocol 2 writes Python 2 spellings: __builtin__.eval, commands.Popen)
+        named = next(f"{arg.split(' ')[0]}.{arg.split(' ')[1]}" for op, arg, _ in pickletools.genops(pickle.dumps(obj, 2))
+                     if op.name == "GLOBAL")
+        assert named.split(".")[-1].encode() in data, named
         man[f"planted_{name}.pth"] = dict(container="planted", refused_global=named)
 
 

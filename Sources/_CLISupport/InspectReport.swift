@@ -89,7 +89,7 @@ public struct InspectReport: Codable, Sendable {
         out += "container:  \(container)\n"
         out += "wrapper:    \(wrapper.map { displaySafe($0) } ?? "(none: plain state dict)")\n"
         out += "prefix:     \(strippedPrefix.map { "stripped '\(displaySafe($0))'" } ?? "(none)")\n"
-        for row in reading?.rows ?? [] {
+        for row in reading?.rows ?? [] where !(row.label == "prefix" && reading?.prefix == nil) {
             let label = row.label == "container" ? "found in" : (row.label == "prefix" ? "prefix how" : row.label)
             out += label + ":" + String(repeating: " ", count: max(1, 11 - label.count)) + row.text + "\n"
         }
