@@ -47,7 +47,9 @@ public enum ModelLoader {
         let checkpoint = try ModelSource.openSource(path: path, options: options.reading).checkpoint
         let prepared = try Conversion.prepare(checkpoint, options: options)
         var lines = ["\(checkpoint.container.rawValue) checkpoint"
-                     + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict"),
+                     + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict")
+                     + (checkpoint.containerKind.isEmpty ? "" : " (\(checkpoint.containerKind))")
+                     + (checkpoint.strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? ""),
                      "\(prepared.dialect.id) spelling" + (prepared.transformedWeights > 0
                         ? ", \(prepared.transformedWeights) InPlaceABN weights → |w| + 1e-5" : "")]
         lines += prepared.architecture.explanation
