@@ -48,7 +48,7 @@ public enum ModelLoader {
         let prepared = try Conversion.prepare(checkpoint, options: options)
         var lines = ["\(checkpoint.container.rawValue) checkpoint"
                      + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict")
-                     + (checkpoint.containerKind.isEmpty ? "" : " (\(checkpoint.containerKind))")
+                     + (["", "plain state dict"].contains(checkpoint.containerKind) ? "" : " (\(checkpoint.containerKind))")
                      + (checkpoint.strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? ""),
                      "\(prepared.dialect.id) spelling" + (prepared.transformedWeights > 0
                         ? ", \(prepared.transformedWeights) InPlaceABN weights → |w| + 1e-5" : "")]
