@@ -172,6 +172,21 @@ struct OpaqueObjectTests {
         #expect(r.arena.opaqueClasses == ["argparse.Namespace"])
     }
 
+    @Test("a small NumPy array (_reconstruct + BUILD) decodes to its values; numpy.loads gives [1.5, -2.0, 0.25] for these bytes")
+    func numpyArray() throws {
+        let dtype = PickleBytes.global("numpy", "dtype") + PickleBytes.unicode("f8") + [0x89, 0x88, 0x87, 0x52]
+            + [0x28, 0x4B, 3] + PickleBytes.unicode("<") + [0x4E, 0x4E, 0x4E, 0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0x4B, 0, 0x74, 0x62]
+        var data: [UInt8] = []
+        for v in [1.5, -2.0, 0.25] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data += $0 } }
+        let body = PickleBytes.global("numpy.core.multiarray", "_reconstruct") + PickleBytes.global("numpy", "ndarray")
+            + [0x4B, 0, 0x85, 0x43, 1, 0x62, 0x87, 0x52]
+            + [0x28, 0x4B, 1, 0x4B, 3, 0x85] + dtype + [0x89, 0x43, UInt8(data.count)] + data + [0x74, 0x62]
+        let r = try parse(body)
+        guard case .list(let l) = r.arena[r.root] else { Issue.record("not a list: \(r.arena.summary(r.root))"); return }
+        #expect(r.arena.lists[l].map { r.arena.summary($0) } == ["float 1.5", "float -2.0", "float 0.25"])
+        #expect(r.arena.opaqueClasses == ["numpy.dtype"])
+    }
+
     @Test("unknown tensor rebuild functions stay refused (never an opaque 'tensor')")
     func unknownRebuild() throws {
         let e = #expect(throws: TResNetError.self) { try parse(PickleBytes.global("torch._utils", "_rebuild_sparse_tensor") + [0x29, 0x52]) }

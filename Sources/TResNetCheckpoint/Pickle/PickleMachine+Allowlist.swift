@@ -153,7 +153,16 @@ extension PickleMachine {
     mutating func build(_ target: Int, state: Int, _ op: PickleOpcode) throws {
         switch arena.nodes[target] {
         case .dict(let d): arena.dicts[d].attributes.append(state)
-        case .object(let o): arena.objects[o].states.append(state)
+        case .object(let o):
+            arena.objects[o].states.append(state)
+            if let values = NumPyValues.array(arena.objects[o], state: state, in: arena) {
+                // A small NumPy array: the node becomes the list of its values (memo references follow it).
+                var items: [Int] = []
+                for v in values { items.append(try add(v)) }
+                arena.lists.append(items)
+                arena.nodes[target] = .list(arena.lists.count - 1)
+                arena.objects[o].decoded = true
+            }
         case .tensor: break
         case .global: throw disallowed(op, target)
         default: throw fail(.unsupported, "BUILD on a \(arena.kind(target))")

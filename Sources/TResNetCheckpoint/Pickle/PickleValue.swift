@@ -110,7 +110,7 @@ public struct PickleArena: Sendable {
 
     /// The distinct `module.qualname` of every opaque object, sorted.
     public var opaqueClasses: [String] {
-        Array(Set(objects.map(\.qualifiedName))).sorted()
+        Array(Set(objects.filter { !$0.decoded }.map(\.qualifiedName))).sorted()
     }
 
     public init() {}
@@ -275,6 +275,8 @@ public struct PickleObject: Sendable {
     public var arguments: Int
     /// The states BUILD applied (usually one dict: the instance `__dict__`), in order.
     public var states: [Int] = []
+    /// True when it was decoded into plain values (a small NumPy array): no longer listed as opaque.
+    public var decoded = false
     /// Items SETITEM(S) / APPEND(S) added to it (dict or list subclasses): a dict node and a list node.
     public var dictItems: Int?
     public var listItems: Int?
