@@ -63,12 +63,14 @@ fixtures: venv
 	$(PY) Fixtures/gen_onnx_dynamic.py  # also writes the whole export matrix to the git-ignored Fixtures/full/onnx_dynamic/
 	$(PY) Fixtures/gen_trained.py
 	$(PY) Fixtures/gen_semantic.py
+	$(PY) Fixtures/gen_containers.py
 
 fixtures-full: venv
 	$(PY) Fixtures/generate.py --only-full
 	$(PY) Fixtures/gen_onnx_dynamic.py --full
 	$(PY) Fixtures/gen_trained.py --full
 	$(PY) Fixtures/gen_semantic.py --full
+	$(PY) Fixtures/gen_containers.py --full
 
 ## Benchmarks (development): tresnet-bench vs PyTorch eager and ONNX Runtime (2 threads each), conversion vs cp,
 ## inspect and .tw open times, in one run -> docs/BENCHMARKS.md. Needs the venv and `make fixtures-full`.

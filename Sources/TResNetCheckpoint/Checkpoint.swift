@@ -25,6 +25,15 @@ public struct LoadedCheckpoint: Sendable {
     public var nonTensorEntries: [(name: String, summary: String)]
     /// Free-form metadata (safetensors `__metadata__`, .tw metadata rendered as text, …).
     public var metadata: [String: String]
+    /// What kind of file held the state dict, in words (`plain state dict`, `timm training checkpoint`,
+    /// `Lightning checkpoint`, `whole pickled module timm.models.tresnet.TResNet`, …); empty when not a pickle.
+    public var containerKind = ""
+    /// The other top-level entries that also hold tensors (e.g. `state_dict_ema` when `state_dict` was taken).
+    public var otherCandidates: [String] = []
+    /// `module.qualname` of every opaque object in the pickle (never constructed), sorted.
+    public var opaqueClasses: [String] = []
+    /// True when the prefix was given (`--prefix`), not detected.
+    public var prefixForced = false
 
     public init(path: String, container: ContainerFormat, stateDict: StateDict, wrapper: String? = nil,
                 strippedPrefix: String? = nil, nonTensorEntries: [(name: String, summary: String)] = [],
@@ -36,5 +45,25 @@ public struct LoadedCheckpoint: Sendable {
         self.strippedPrefix = strippedPrefix
         self.nonTensorEntries = nonTensorEntries
         self.metadata = metadata
+    }
+}
+
+/// How to read a checkpoint: which entry holds the state dict, which prefix to strip, how strict the pickle
+/// reader is.
+public struct CheckpointReadOptions: Sendable {
+    /// `--key`: the top-level entry holding the state dict.
+    public var key: String?
+    /// `--ema`: the EMA weights (`state_dict_ema`, else `model_ema`).
+    public var ema = false
+    /// `--prefix`: strip exactly this prefix instead of detecting one.
+    public var prefix: String?
+    /// `--strict-pickle`: refuse every global outside the tensor allowlist (no opaque objects).
+    public var strictPickle = false
+
+    public init(key: String? = nil, ema: Bool = false, prefix: String? = nil, strictPickle: Bool = false) {
+        self.key = key
+        self.ema = ema
+        self.prefix = prefix
+        self.strictPickle = strictPickle
     }
 }

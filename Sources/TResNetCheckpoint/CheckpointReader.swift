@@ -8,15 +8,26 @@ public enum CheckpointReader {
     ///   - path: the file.
     ///   - key: the wrapper key to take the state dict from, overriding detection (`--key`).
     public static func read(path: String, key: String? = nil) throws -> LoadedCheckpoint {
+        try read(path: path, options: CheckpointReadOptions(key: key))
+    }
+
+    /// Reads `path` with every reading option (`--key`, `--ema`, `--prefix`, `--strict-pickle`).
+    public static func read(path: String, options: CheckpointReadOptions) throws -> LoadedCheckpoint {
         try TResNetError.naming(path) {
             let store = try ByteStore.map(path: path)
-            return try read(store, path: path, key: key)
+            return try read(store, path: path, options: options)
         }
     }
 
     /// Reads a checkpoint already in memory (`path` names it in errors and in the result).
     public static func read(_ store: ByteStore, path: String, key: String? = nil) throws -> LoadedCheckpoint {
-        try TResNetError.naming(path) {
+        try read(store, path: path, options: CheckpointReadOptions(key: key))
+    }
+
+    /// Reads a checkpoint already in memory with every reading option.
+    public static func read(_ store: ByteStore, path: String, options: CheckpointReadOptions) throws -> LoadedCheckpoint {
+        let key = options.key
+        return try TResNetError.naming(path) {
             let kind = try ContainerSniffer.sniff(store.bytes)
             switch kind {
             case .pytorchZip:
@@ -26,18 +37,28 @@ public enum CheckpointReader {
                     for (name, tensor) in try NpzArchive.read(archive) { try arrays.insert(name, tensor) }
                     return LoadedCheckpoint(path: path, container: .npz, stateDict: arrays)
                 }
-                return try unwrap(try TorchZipContainer.read(archive), container: .pytorchZip, path: path, key: key)
+                return try unwrap(try TorchZipContainer.read(archive, strict: options.strictPickle), container: .pytorchZip,
+                                  path: path, options: options)
             case .pytorchLegacy:
-                return try unwrap(try LegacyCheckpoint.read(store), container: .pytorchLegacy, path: path, key: key)
+                return try unwrap(try LegacyCheckpoint.read(store, strict: options.strictPickle), container: .pytorchLegacy,
+                                  path: path, options: options)
             case .safetensors:
                 let (stateDict, metadata) = try SafetensorsReader.read(store, path: path)
                 if let key {
                     throw TResNetError(.usage, format: "safetensors", "--key '\(displaySafe(key))' applies to pickled checkpoints only")
                 }
-                return LoadedCheckpoint(path: path, container: .safetensors, stateDict: stateDict, metadata: metadata)
+                if options.ema {
+                    throw TResNetError(.usage, format: "safetensors", "--ema applies to pickled checkpoints only")
+                }
+                var loaded = LoadedCheckpoint(path: path, container: .safetensors, stateDict: stateDict, metadata: metadata)
+                if let prefix = options.prefix {
+                    (loaded.stateDict, loaded.strippedPrefix) = try StateDictLocator.strip(prefix, from: stateDict)
+                    loaded.prefixForced = true
+                }
+                return loaded
             case .barePickle:
                 // Parse (so hostile globals are refused by name), then explain why it cannot hold tensors.
-                _ = try PickleMachine.parse(store.bytes, style: .zip)
+                _ = try PickleMachine.parse(store.bytes, style: .zip, strict: options.strictPickle)
                 throw TResNetError(.unsupported, format: PickleMachine.format,
                                    "a bare pickle (no PyTorch zip or legacy header) cannot hold tensor data")
             case .legacyTar:
@@ -54,14 +75,40 @@ public enum CheckpointReader {
         }
     }
 
+    /// The object tree of a PyTorch file's pickle as text (`PickleTree`), without unwrapping anything; nil
+    /// for formats that hold no pickle (safetensors, npy/npz, ONNX, .tw). Hostile globals are refused as always.
+    public static func objectTree(path: String, strictPickle: Bool = false) throws -> String? {
+        try TResNetError.naming(path) {
+            let store = try ByteStore.map(path: path)
+            let object: TorchObject
+            switch try ContainerSniffer.sniff(store.bytes) {
+            case .pytorchZip:
+                let archive = try ZipArchive.open(store, path: path)
+                if archive.entries.allSatisfy({ $0.name.hasSuffix(".npy") }) { return nil }
+                object = try TorchZipContainer.read(archive, strict: strictPickle)
+            case .pytorchLegacy: object = try LegacyCheckpoint.read(store, strict: strictPickle)
+            case .barePickle:
+                let r = try PickleMachine.parse(store.bytes, style: .zip, strict: strictPickle)
+                return PickleTree.render(r.arena, root: r.root)
+            default: return nil
+            }
+            return PickleTree.render(object.arena, root: object.root)
+        }
+    }
+
     private static func notHere(_ what: String) -> TResNetError {
         TResNetError(.unsupported, "\(what): recognised; read it with ModelSource.read (TResNetKit)")
     }
 
     private static func unwrap(_ object: TorchObject, container: ContainerFormat, path: String,
-                               key: String?) throws -> LoadedCheckpoint {
-        let found = try StateDictLocator.locate(object, key: key)
-        return LoadedCheckpoint(path: path, container: container, stateDict: found.stateDict, wrapper: found.wrapper,
-                                strippedPrefix: found.strippedPrefix, nonTensorEntries: found.nonTensorEntries)
+                               options: CheckpointReadOptions) throws -> LoadedCheckpoint {
+        let found = try StateDictLocator.locate(object, options: options)
+        var loaded = LoadedCheckpoint(path: path, container: container, stateDict: found.stateDict, wrapper: found.wrapper,
+                                      strippedPrefix: found.strippedPrefix, nonTensorEntries: found.nonTensorEntries)
+        loaded.containerKind = found.containerKind
+        loaded.otherCandidates = found.otherCandidates
+        loaded.opaqueClasses = object.arena.opaqueClasses
+        loaded.prefixForced = options.prefix != nil
+        return loaded
     }
 }

@@ -60,6 +60,8 @@ public struct ConversionSummary: Sendable {
     public var dryRun = false
     /// `(name in the file, canonical name)` for every tensor the dialect renamed.
     public var renamed: [(source: String, canonical: String)] = []
+    /// How the weights were found (container kind, other candidates, prefix, opaque classes): `ReadingReport`.
+    public var reading: ReadingReport?
 
     /// The renames, one per line (`--show-mapping`).
     public var mappingLines: [String] {
@@ -72,6 +74,7 @@ public struct ConversionSummary: Sendable {
         out.append("source:       \(displaySafe(source)) (\(sourceFormat.rawValue)"
                    + (wrapper.map { ", state dict under '\(displaySafe($0))'" } ?? ", plain state dict")
                    + (strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? "") + ")")
+        out += reading?.lines ?? []
         out.append("dialect:      \(dialect) (\(dialectDetected ? "detected" : "forced"))"
                    + (transformedWeights > 0 ? "; \(transformedWeights) InPlaceABN weights → BatchNorm (|w| + 1e-5)" : ""))
         out.append("architecture: \(architecture.configuration)\(architecture.forced ? " (forced by --variant)" : "")")
@@ -118,6 +121,17 @@ public enum Conversion {
         public var dialect: String?
         /// `--key`: wrapper key override for the reader.
         public var key: String?
+        /// `--ema`, `--prefix`, `--strict-pickle` (`CheckpointReadOptions`).
+        public var ema = false
+        public var prefix: String?
+        public var strictPickle = false
+        /// Class names to record (`labels.names`); nil → a hub folder's `label_names`, else none.
+        public var labelNames: [String]?
+
+        /// The reader's options.
+        public var reading: CheckpointReadOptions {
+            CheckpointReadOptions(key: key, ema: ema, prefix: prefix, strictPickle: strictPickle)
+        }
         public var binding: BindingOptions = .strict
         /// `--force`: replace an existing output.
         public var overwrite = false
@@ -144,17 +158,24 @@ public enum Conversion {
         try checkOutput(output, options: options)
         // Hash the source on another core while it is read, bound and written (the digest is patched into the
         // .tw header last): SHA-256 of a 125 MB checkpoint is otherwise a third of the conversion's time.
-        let sha = BackgroundSHA256(path: source)
-        let (checkpoint, tw) = try ModelSource.read(path: source, key: options.key)
-        let bytesIn = try ByteStore.map(path: source).count
+        let weights = try ModelSource.weightsPath(source)  // a hub folder's weights file
+        let sha = BackgroundSHA256(path: weights)
+        let opened = try ModelSource.openSource(path: source, options: options.reading)
+        let (checkpoint, tw) = (opened.checkpoint, opened.tw)
+        let bytesIn = try ByteStore.map(path: weights).count
         var options = options
         if let tw {
             options.preprocessing = options.preprocessing ?? tw.preprocessing
             options.labelSet = options.labelSet ?? tw.labelSet
             options.semanticTree = options.semanticTree ?? tw.semanticTree
         }
+        if let hub = opened.hub {
+            options.preprocessing = options.preprocessing ?? hub.preprocessing
+            options.labelNames = options.labelNames ?? hub.labelNames
+        }
         var summary = try convert(checkpoint: checkpoint, sha256: { try sha.wait() }, output: output, options: options)
         summary.bytesIn = bytesIn
+        summary.reading = ReadingReport(checkpoint, hub: opened.hub)
         summary.seconds = (clock.now - start).seconds
         return summary
     }
@@ -189,7 +210,7 @@ public enum Conversion {
             throw TResNetError(.unsupported, "this model has BatchNorm folded into its convs (an exported graph): it has "
                                + "no timm state dict to write; write .tw or .onnx instead", file: output)
         }
-        let metadata = ModelFileMetadata(
+        var metadata = ModelFileMetadata(
             configuration: c, variant: prepared.architecture.variantName ?? "custom",
             preprocessing: options.preprocessing ?? .tresnetDefault,
             labelSet: options.labelSet ?? LabelSet.id(numClasses: c.numClasses),
@@ -198,6 +219,7 @@ public enum Conversion {
             bnWeightTransform: prepared.transformedWeights > 0 ? "abs_plus_eps" : "none", dtype: options.dtype.rawValue,
             bnKeptF32: keptF32, semanticTree: options.semanticTree)
         try options.semanticTree?.check(numClasses: c.numClasses)
+        metadata.labelNames = options.labelNames ?? []
         let bytesOut: Int
         if options.dryRun {
             bytesOut = 0

@@ -8,6 +8,8 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public var variant: String
     public var preprocessing: ModelPreprocessing
     public var labelSet: String
+    /// Class names in class order (`labels.names`, e.g. a hub folder's `label_names`); empty when not recorded.
+    public var labelNames: [String] = []
     public var sourceFile: String
     public var sourceSHA256: String
     public var sourceFormat: String
@@ -76,6 +78,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
             "converter.version": .string(converterVersion),
         ]
         if let semanticTree { out.merge(semanticTree.entries) { a, _ in a } }
+        if !labelNames.isEmpty { out["labels.names"] = .strings(labelNames) }
         return out
     }
 
@@ -129,6 +132,12 @@ public struct ModelFileMetadata: Sendable, Hashable {
                   converterVersion: try string("converter.version"),
                   semanticTree: try SemanticTree(file))
         try semanticTree?.check(numClasses: c.numClasses, source: file.path)
+        if let v = file[metadata: "labels.names"] {
+            guard case .strings(let names) = v, names.count == c.numClasses else {
+                throw fail("labels.names", "must be one string per class (\(c.numClasses))")
+            }
+            labelNames = names
+        }
     }
 }
 

@@ -46,10 +46,12 @@ public enum ModelLoader {
                                explanation: [".tw file: \(model.metadata.configuration)",
                                              "converted from \(model.metadata.sourceFormat) (\(model.metadata.sourceDialect) spelling)"])
         }
-        let (checkpoint, _) = try ModelSource.read(path: path, key: options.key)
+        let checkpoint = try ModelSource.openSource(path: path, options: options.reading).checkpoint
         let prepared = try Conversion.prepare(checkpoint, options: options)
         var lines = ["\(checkpoint.container.rawValue) checkpoint"
-                     + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict"),
+                     + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict")
+                     + (["", "plain state dict"].contains(checkpoint.containerKind) ? "" : " (\(checkpoint.containerKind))")
+                     + (checkpoint.strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? ""),
                      "\(prepared.dialect.id) spelling" + (prepared.transformedWeights > 0
                         ? ", \(prepared.transformedWeights) InPlaceABN weights → |w| + 1e-5" : "")]
         lines += prepared.architecture.explanation

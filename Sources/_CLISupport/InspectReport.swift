@@ -30,10 +30,13 @@ public struct InspectReport: Codable, Sendable {
     public var model: InspectModelInfo?
     /// An ONNX model's summary; nil for other files.
     public var onnx: InspectONNXInfo?
+    /// How the weights were found: container kind, key and other candidates, prefix, opaque classes.
+    public var reading: ReadingReport?
 
     /// - Parameter tw: the `.tw` metadata when `loaded` came from a `.tw` file (`ModelSource.read`).
-    public init(_ loaded: LoadedCheckpoint, tw: ModelFileMetadata? = nil) {
+    public init(_ loaded: LoadedCheckpoint, tw: ModelFileMetadata? = nil, hub: HubFolder? = nil) {
         model = tw.map(InspectModelInfo.init)
+        reading = loaded.containerKind.isEmpty && hub == nil ? nil : ReadingReport(loaded, hub: hub)
         onnx = InspectONNXInfo(loaded)
         file = loaded.path
         container = loaded.container.rawValue
@@ -53,7 +56,7 @@ public struct InspectReport: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case file, container, wrapper, strippedPrefix, tensorCount, parameters, elements, bytes, tensors
-        case nonTensorEntries, metadata, model, onnx
+        case nonTensorEntries, metadata, model, onnx, reading
     }
 
     /// Encodes every key, with `null` for an absent wrapper or prefix (stable keys for scripts).
@@ -72,6 +75,7 @@ public struct InspectReport: Codable, Sendable {
         try c.encode(metadata, forKey: .metadata)
         try c.encode(model, forKey: .model)
         try c.encode(onnx, forKey: .onnx)
+        try c.encode(reading, forKey: .reading)
     }
 
     /// True for the BatchNorm buffers a state dict carries besides parameters.
@@ -85,6 +89,10 @@ public struct InspectReport: Codable, Sendable {
         out += "container:  \(container)\n"
         out += "wrapper:    \(wrapper.map { displaySafe($0) } ?? "(none: plain state dict)")\n"
         out += "prefix:     \(strippedPrefix.map { "stripped '\(displaySafe($0))'" } ?? "(none)")\n"
+        for row in reading?.rows ?? [] where !(row.label == "prefix" && reading?.prefix == nil) {
+            let label = row.label == "container" ? "found in" : (row.label == "prefix" ? "prefix how" : row.label)
+            out += label + ":" + String(repeating: " ", count: max(1, 11 - label.count)) + row.text + "\n"
+        }
         out += "tensors:    \(tensorCount)\n"
         out += "parameters: \(grouped(parameters)) (BatchNorm running stats and num_batches_tracked excluded)\n"
         out += "elements:   \(grouped(elements)) (num_batches_tracked excluded)\n"
@@ -118,3 +126,4 @@ public struct InspectReport: Codable, Sendable {
         return out
     }
 }
+

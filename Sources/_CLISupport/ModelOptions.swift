@@ -9,6 +9,15 @@ public struct ModelOptions: ParsableArguments {
     @Option(help: "Take the state dict from this wrapper key (model, state_dict, …).")
     public var key: String?
 
+    @Flag(name: .long, help: "Take the EMA weights (state_dict_ema, else model_ema) of a training checkpoint.")
+    public var ema = false
+
+    @Option(name: .long, help: "Strip this prefix from every tensor name instead of detecting one.")
+    public var prefix: String?
+
+    @Flag(name: .long, help: "Refuse every pickled object outside the tensor allowlist (no opaque objects).")
+    public var strictPickle = false
+
     public init() {}
 
     /// Loads `path` (a `.tw` or any source `tresnet-convert` reads) with these options.
@@ -17,6 +26,9 @@ public struct ModelOptions: ParsableArguments {
         options.variant = variant
         options.dialect = dialect
         options.key = key
+        options.ema = ema
+        options.prefix = prefix
+        options.strictPickle = strictPickle
         return try ModelLoader.load(path: path, options: options)
     }
 }

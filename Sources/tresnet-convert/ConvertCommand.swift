@@ -17,7 +17,7 @@ struct ConvertCommand: ParsableCommand {
             .safetensors gets the canonical timm state dict, loadable by timm as it is.
             """)
 
-    @Argument(help: "The checkpoint to read (.pth, .pt, .bin, .safetensors, .onnx, .tw).")
+    @Argument(help: "The checkpoint to read (.pth, .pt, .ckpt, .bin, .safetensors, .onnx, .tw) or a Hugging Face hub folder (config.json + weights).")
     var source: String
 
     @Argument(help: "The file to write: OUTPUT.tw, or OUTPUT.safetensors for a timm-spelling state dict.")
@@ -35,8 +35,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Force the source spelling: timm or miil.")
     var dialect: String?
 
-    @Option(help: "Take the state dict from this wrapper key (model, state_dict, …).")
-    var key: String?
+    @OptionGroup var checkpoint: CheckpointOptions
 
     @Option(name: .customLong("semantic-tree"),
             help: "Embed MIIL's ImageNet-21K semantic tree (imagenet21k_miil_tree.pth) in the .tw.")
@@ -66,7 +65,7 @@ struct ConvertCommand: ParsableCommand {
         options.variant = variant
         options.numClasses = numClasses
         options.dialect = dialect
-        options.key = key
+        checkpoint.apply(to: &options)
         options.binding = BindingOptions(allowUnexpected: allowUnexpected)
         options.overwrite = force
         options.dryRun = dryRun

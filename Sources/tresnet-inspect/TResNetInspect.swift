@@ -1,7 +1,7 @@
 import Foundation
 import _CLISupport
 
-/// `tresnet-inspect FILE [--json] [--key K]`: what a checkpoint holds, without loading a model.
+/// `tresnet-inspect FILE [--json] [--tree] [--key K | --ema] [--prefix P] [--strict-pickle]`: what a checkpoint holds, without loading a model.
 @main
 struct TResNetInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,12 +20,24 @@ struct TResNetInspect: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(name: .long, help: "Print the object tree of the file's pickle (containers, opaque classes with their module paths, tensors with dtype and shape) instead of the tensor list.")
+    var tree = false
+
     @OptionGroup var checkpoint: CheckpointOptions
 
     func run() throws {
         try runMain("tresnet-inspect") {
-            let (loaded, tw) = try ModelSource.read(path: file, key: checkpoint.key)
-            let report = InspectReport(loaded, tw: tw)
+            if tree {
+                guard let text = try CheckpointReader.objectTree(path: try ModelSource.weightsPath(file),
+                                                                 strictPickle: checkpoint.strictPickle) else {
+                    throw TResNetError(.usage, "--tree shows the object tree of a pickle (.pth, .pt, .ckpt, .bin); "
+                                       + "this file holds none", file: file)
+                }
+                print(text, terminator: "")
+                return
+            }
+            let opened = try ModelSource.openSource(path: file, options: checkpoint.reading)
+            let report = InspectReport(opened.checkpoint, tw: opened.tw, hub: opened.hub)
             if json {
                 try printJSON(report)
             } else {

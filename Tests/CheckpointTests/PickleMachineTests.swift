@@ -97,6 +97,18 @@ struct PickleMachineTests {
             (PickleBytes.global("torch", "load") + PickleBytes.unicode("x") + [0x85, 0x52], "'torch.load'"),
         ]
         for (body, name) in cases {
+            // --strict-pickle: every one refused, as before opaque objects existed
+            let strict = #expect(throws: TResNetError.self) {
+                try PickleBytes.stream(body).withUnsafeBytes { try PickleMachine.parse($0, strict: true) }
+            }
+            #expect(strict?.code == .disallowedGlobal, "\(name)")
+            #expect(strict?.description.contains(name) == true, "\(strict?.description ?? "")")
+            // default: an unknown class becomes an opaque object; primitives and unknown rebuilds stay refused
+            if name == "'__main__.Tiny'" {
+                let r = try parse(PickleBytes.stream(body))
+                #expect(r.arena.object(r.root)?.qualifiedName == "__main__.Tiny")
+                continue
+            }
             let e = #expect(throws: TResNetError.self) { try parse(PickleBytes.stream(body)) }
             #expect(e?.code == .disallowedGlobal, "\(name)")
             #expect(e?.description.contains(name) == true, "\(e?.description ?? "")")

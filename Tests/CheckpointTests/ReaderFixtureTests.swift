@@ -38,10 +38,15 @@ struct ReaderFixtureTests {
         #expect(e?.description.contains("TorchScript") == true)
     }
 
-    @Test("a whole pickled nn.Module is refused naming its class, with guidance")
+    @Test("a whole pickled nn.Module: read as its object tree; refused naming its class under --strict-pickle")
     func fullModule() throws {
         let path = FixturePaths.path("readers/full_module.pth")
-        let e = #expect(throws: TResNetError.self) { try CheckpointReader.read(path: path) }
+        let loaded = try CheckpointReader.read(path: path)
+        #expect(loaded.stateDict.names == ["weight", "bias"])
+        #expect(loaded.opaqueClasses == ["torch.nn.modules.linear.Linear"])
+        let e = #expect(throws: TResNetError.self) {
+            try CheckpointReader.read(path: path, options: CheckpointReadOptions(strictPickle: true))
+        }
         #expect(e?.code == .disallowedGlobal)
         #expect(e?.description.contains("'torch.nn.modules.linear.Linear'") == true)
         #expect(e?.description.contains("state_dict()") == true)

@@ -11,7 +11,8 @@ extension PickleMachine {
 
     func disallowed(_ op: PickleOpcode, _ node: Int) -> TResNetError {
         if let (m, n) = globalName(node) {
-            return fail(.disallowedGlobal, "\(op.name) calls disallowed global '\(displaySafe(m)).\(displaySafe(n))'")
+            let why = PickleDenylist.reason(module: m, name: n).map { " (a code-execution primitive: \($0))" } ?? ""
+            return fail(.disallowedGlobal, "\(op.name) calls disallowed global '\(displaySafe(m)).\(displaySafe(n))'\(why)")
         }
         return fail(.unsupported, "\(op.name) on a \(arena.kind(node)), which is not callable")
     }
@@ -105,26 +106,63 @@ extension PickleMachine {
             if let size = args.first { return size }
             return try newTuple([])
         default:
-            throw disallowed(op, callable)
+            try requireInert(op, callable)
+            if let value = NumPyValues.decode(module: module, name: name, args: args, in: arena) { return try add(value) }
+            if (module == "copyreg" || module == "copy_reg"), name == "_reconstructor", let cls = args.first,
+               let (m, n) = globalName(cls) {
+                // Protocol 0/1 instances: copyreg._reconstructor(cls, base, state) → an instance of cls.
+                try requireInert(op, cls)
+                return try opaque(module: m, name: n, op, argsNode)
+            }
+            return try opaque(module: module, name: name, op, argsNode)
         }
     }
 
-    /// NEWOBJ: only `collections.OrderedDict`.
+    /// Refuses what must not become an opaque object: everything in strict mode; code-execution primitives and
+    /// unknown tensor rebuild functions always.
+    func requireInert(_ op: PickleOpcode, _ callable: Int) throws {
+        guard let (module, name) = globalName(callable) else { throw disallowed(op, callable) }
+        if strict || PickleDenylist.reason(module: module, name: name) != nil { throw disallowed(op, callable) }
+        // A tensor layout this reader does not rebuild (sparse, quantized, subclasses): refuse, never hide it.
+        if module == "torch._utils" || module == "torch._tensor" { throw disallowed(op, callable) }
+    }
+
+    /// A new opaque object node: the class name and its constructor arguments, never invoked.
+    mutating func opaque(module: String, name: String, _ op: PickleOpcode, _ argsNode: Int) throws -> Int {
+        arena.objects.append(PickleObject(module: module, name: name, builtBy: op.name, arguments: argsNode))
+        return try add(.object(arena.objects.count - 1))
+    }
+
+    /// NEWOBJ: `collections.OrderedDict`; any other class becomes an opaque object (refused in strict mode).
     mutating func construct(_ cls: Int, _ argsNode: Int, _ op: PickleOpcode) throws -> Int {
         guard let (module, name) = globalName(cls), module == "collections", name == "OrderedDict" else {
-            var error = disallowed(op, cls)
-            error.message += " (the file pickles Python objects; save model.state_dict() instead)"
-            throw error
+            do { try requireInert(op, cls) } catch var error as TResNetError {
+                error.message += " (the file pickles Python objects; save model.state_dict() instead)"
+                throw error
+            }
+            let (module, name) = globalName(cls)!
+            _ = try tupleItems(argsNode, "\(op.name) arguments")
+            return try opaque(module: module, name: name, op, argsNode)
         }
         _ = try tupleItems(argsNode, "\(op.name) arguments")
         return try newDict(ordered: true)
     }
 
     /// BUILD: on a dict it records an attribute state (e.g. `_metadata`), never merged into the items; on a
-    /// tensor the Python attributes are ignored. Anything else is refused.
+    /// tensor the Python attributes are ignored; on an opaque object the state is kept. Anything else is refused.
     mutating func build(_ target: Int, state: Int, _ op: PickleOpcode) throws {
         switch arena.nodes[target] {
         case .dict(let d): arena.dicts[d].attributes.append(state)
+        case .object(let o):
+            arena.objects[o].states.append(state)
+            if let values = NumPyValues.array(arena.objects[o], state: state, in: arena) {
+                // A small NumPy array: the node becomes the list of its values (memo references follow it).
+                var items: [Int] = []
+                for v in values { items.append(try add(v)) }
+                arena.lists.append(items)
+                arena.nodes[target] = .list(arena.lists.count - 1)
+                arena.objects[o].decoded = true
+            }
         case .tensor: break
         case .global: throw disallowed(op, target)
         default: throw fail(.unsupported, "BUILD on a \(arena.kind(target))")

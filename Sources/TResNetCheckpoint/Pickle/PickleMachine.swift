@@ -35,7 +35,10 @@ public struct PickleResult: Sendable {
 
 /// A pickle reader that cannot execute anything. It builds an inert `PickleArena`; GLOBAL and STACK_GLOBAL yield
 /// names only, and REDUCE / NEWOBJ / BUILD are interpreted for a fixed allowlist of tensor rebuild functions and
-/// containers (formats.md §1.6). Anything else is refused with the global's name and the opcode's offset.
+/// containers (docs/READERS.md). Any other class or function becomes an opaque object node (its name, arguments
+/// and state, never invoked), except code-execution primitives (`PickleDenylist`), which are refused with the
+/// global's name and offset wherever they appear. In strict mode (`--strict-pickle`) every global outside the
+/// allowlist is refused, as `torch.load(weights_only=True)` does.
 public struct PickleMachine {
     public static let format = "pickle"
 
@@ -49,22 +52,28 @@ public struct PickleMachine {
     var tupleDepth: [Int: Int] = [:]
     var opStart = 0
     var ops = 0
+    /// Refuse every global outside the allowlist instead of keeping it as an opaque object.
+    let strict: Bool
+    /// The first code-execution primitive the stream names (refused at STOP if nothing refused it earlier).
+    var denied: (name: String, offset: Int, reason: String)?
 
     /// Parses one pickle starting at `position` of `bytes`. `baseOffset` is the file offset of `bytes[0]` (for
     /// messages).
     public static func parse(_ bytes: UnsafeRawBufferPointer, from position: Int = 0, baseOffset: Int = 0,
-                             style: PersistentIDStyle = .zip, limits: PickleLimits = .default) throws -> PickleResult {
+                             style: PersistentIDStyle = .zip, limits: PickleLimits = .default,
+                             strict: Bool = false) throws -> PickleResult {
         var machine = PickleMachine(reader: ByteReader(bytes, baseOffset: baseOffset, format: format), style: style,
-                                    limits: limits)
+                                    limits: limits, strict: strict)
         try machine.reader.seek(to: position)
         let root = try machine.run()
         return PickleResult(arena: machine.arena, root: root, end: machine.reader.position)
     }
 
-    private init(reader: ByteReader, style: PersistentIDStyle, limits: PickleLimits) {
+    private init(reader: ByteReader, style: PersistentIDStyle, limits: PickleLimits, strict: Bool) {
         self.reader = reader
         self.style = style
         self.limits = limits
+        self.strict = strict
     }
 
     // MARK: - errors and arena
@@ -181,6 +190,11 @@ public struct PickleMachine {
             case .stop:
                 guard marks.isEmpty else { throw fail("STOP with an open MARK") }
                 guard stack.count == 1 else { throw fail("STOP with \(stack.count) values on the stack, not 1") }
+                if let denied {
+                    throw TResNetError(.disallowedGlobal, format: Self.format, at: .offset(denied.offset),
+                                       "the pickle names disallowed global '\(denied.name)', a code-execution primitive "
+                                       + "(\(denied.reason)); refused as hostile although nothing would call it here")
+                }
                 return stack[0]
 
             // constants
@@ -316,6 +330,7 @@ public struct PickleMachine {
             case .global:
                 let module = try text("GLOBAL module")
                 let name = try text("GLOBAL name")
+                noteGlobal(module, name)
                 try push(.global(module: module, name: name))
             case .stackGlobal:
                 let name = try pop(op)
@@ -323,6 +338,7 @@ public struct PickleMachine {
                 guard let m = arena.string(module), let n = arena.string(name) else {
                     throw fail("STACK_GLOBAL needs two strings, got \(arena.kind(module)) and \(arena.kind(name))")
                 }
+                noteGlobal(m, n)
                 try push(.global(module: m, name: n))
             case .reduce:
                 let args = try pop(op)
@@ -365,7 +381,18 @@ public struct PickleMachine {
         String(decoding: raw.map { UInt16($0) }, as: UTF16.self)
     }
 
+    /// Records the first code-execution primitive named, so it is refused even if never called.
+    mutating func noteGlobal(_ module: String, _ name: String) {
+        guard denied == nil, let reason = PickleDenylist.reason(module: module, name: name) else { return }
+        denied = (displaySafe(module) + "." + displaySafe(name), opStart, reason)
+    }
+
     mutating func appendItems(to target: Int, _ items: [Int], _ op: PickleOpcode) throws {
+        if case .object(let o) = arena.nodes[target] {
+            let list = try arena.objects[o].listItems ?? newList([])
+            arena.objects[o].listItems = list
+            return try appendItems(to: list, items, op)
+        }
         guard case .list(let l) = arena.nodes[target] else {
             throw fail("\(op.name) onto a \(arena.kind(target)), not a list")
         }
@@ -373,6 +400,11 @@ public struct PickleMachine {
     }
 
     mutating func setItems(dictNode: Int, _ items: [Int], _ op: PickleOpcode) throws {
+        if case .object(let o) = arena.nodes[dictNode] {
+            let dict = try arena.objects[o].dictItems ?? newDict(ordered: true)
+            arena.objects[o].dictItems = dict
+            return try setItems(dictNode: dict, items, op)
+        }
         guard case .dict(let d) = arena.nodes[dictNode] else {
             throw fail("\(op.name) onto a \(arena.kind(dictNode)), not a dict")
         }

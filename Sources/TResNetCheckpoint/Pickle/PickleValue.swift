@@ -93,11 +93,25 @@ public struct PickleArena: Sendable {
         case global(module: String, name: String)
         case storage(StorageRef)
         case tensor(TensorRef)
+        /// Index into `objects`: an instance of a class the reader does not know, kept inert (never constructed).
+        case object(Int)
     }
 
     public internal(set) var nodes: [Node] = []
     public internal(set) var lists: [[Int]] = []
     public internal(set) var dicts: [PickleDict] = []
+    public internal(set) var objects: [PickleObject] = []
+
+    /// The opaque object a node is, if it is one.
+    public func object(_ node: Int) -> PickleObject? {
+        if case .object(let o) = nodes[node] { return objects[o] }
+        return nil
+    }
+
+    /// The distinct `module.qualname` of every opaque object, sorted.
+    public var opaqueClasses: [String] {
+        Array(Set(objects.filter { !$0.decoded }.map(\.qualifiedName))).sorted()
+    }
 
     public init() {}
 
@@ -147,6 +161,7 @@ public struct PickleArena: Sendable {
         case .global(let m, let n): return "global \(displaySafe(m)).\(displaySafe(n))"
         case .storage(let s): return "storage \(s.className) '\(displaySafe(s.key))'"
         case .tensor(let t): return "tensor \(t.dtype.shortName) \(formatShape(t.shape))"
+        case .object(let o): return "object \(displaySafe(objects[o].qualifiedName))"
         }
     }
 
@@ -166,6 +181,7 @@ public struct PickleArena: Sendable {
         case .global(let m, let n): return "global '\(displaySafe(m)).\(displaySafe(n))'"
         case .storage: return "storage"
         case .tensor: return "tensor"
+        case .object(let o): return "object '\(displaySafe(objects[o].qualifiedName))'"
         }
     }
 
@@ -230,6 +246,11 @@ public struct PickleArena: Sendable {
                 let keys = dicts[d].keys, values = dicts[d].values
                 var i = min(keys.count, values.count)
                 while i > 0 { i -= 1; work.append((values[i], .key(keys[i]), depth + 1)) }
+            case .object(let o):
+                // An opaque object's parts, in the order they were given: constructor arguments, states, items.
+                let parts = objects[o].parts
+                var i = parts.count
+                while i > 0 { i -= 1; work.append((parts[i], .index(i), depth + 1)) }
             default: break
             }
         }
@@ -239,5 +260,49 @@ public struct PickleArena: Sendable {
     /// Counts the tensors reachable from `root` with the same budget rules as `flattenTensors`.
     public func countTensors(from root: Int, budget: Int = 10_000_000) throws -> Int {
         try flattenTensors(from: root, budget: budget).count
+    }
+}
+
+/// An instance of a class the reader does not know (`argparse.Namespace`, `timm.models.tresnet.TResNet`, an
+/// optimizer's scheduler, …): its class name, how the pickle would have built it and the state it would have
+/// set, all as inert values. Nothing is imported, constructed or called.
+public struct PickleObject: Sendable {
+    public var module: String
+    public var name: String
+    /// The opcode that would have built it (`REDUCE`, `NEWOBJ`, `NEWOBJ_EX`).
+    public var builtBy: String
+    /// The constructor arguments (a tuple node).
+    public var arguments: Int
+    /// The states BUILD applied (usually one dict: the instance `__dict__`), in order.
+    public var states: [Int] = []
+    /// True when it was decoded into plain values (a small NumPy array): no longer listed as opaque.
+    public var decoded = false
+    /// Items SETITEM(S) / APPEND(S) added to it (dict or list subclasses): a dict node and a list node.
+    public var dictItems: Int?
+    public var listItems: Int?
+
+    public var qualifiedName: String { module + "." + name }
+
+    /// Every child node: arguments, states, items.
+    public var parts: [Int] { [arguments] + states + [dictItems, listItems].compactMap { $0 } }
+
+    /// The value of `key` in the last dict state that has it (the instance attribute `key`).
+    public func attribute(_ key: String, in arena: PickleArena) -> Int? {
+        for s in states.reversed() {
+            if let d = arena.dict(s), let v = d.value(forKey: key, in: arena) { return v }
+            // (state, slotstate) pairs: look into both dicts
+            if case .tuple(let items) = arena[s] {
+                for i in items { if let d = arena.dict(i), let v = d.value(forKey: key, in: arena) { return v } }
+            }
+        }
+        return nil
+    }
+}
+
+extension PickleDict {
+    /// The value node under the string key `key`, if any.
+    public func value(forKey key: String, in arena: PickleArena) -> Int? {
+        guard let at = index[.string(key)] else { return nil }
+        return values[at]
     }
 }

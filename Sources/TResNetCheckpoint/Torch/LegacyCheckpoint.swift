@@ -19,7 +19,7 @@ enum LegacyCheckpoint {
         TResNetError(code, format: format, at: .offset(offset), message)
     }
 
-    static func read(_ store: ByteStore) throws -> TorchObject {
+    static func read(_ store: ByteStore, strict: Bool = false) throws -> TorchObject {
         let bytes = store.bytes
         if bytes.count >= 262, bytes[257..<262].elementsEqual(Array("ustar".utf8)) {
             throw fail(.unsupported, at: 257, "the torch ≤ 0.1 tar format is not supported")
@@ -44,7 +44,7 @@ enum LegacyCheckpoint {
         guard littleEndian else { throw fail(.unsupported, at: infoStart, "big-endian legacy checkpoints are not supported") }
 
         let objectStart = info.end
-        let object = try PickleMachine.parse(bytes, from: objectStart, style: .legacy)
+        let object = try PickleMachine.parse(bytes, from: objectStart, style: .legacy, strict: strict)
         let keysStart = object.end
         let keyList = try PickleMachine.parse(bytes, from: keysStart, style: .legacy)
         guard case .list(let l) = keyList.arena[keyList.root] else { throw fail(at: keysStart, "storage key list is not a list") }

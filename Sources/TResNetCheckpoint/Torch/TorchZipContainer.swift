@@ -20,7 +20,7 @@ enum TorchZipContainer {
         return String(first.name[..<slash]) + "/"
     }
 
-    static func read(_ archive: ZipArchive) throws -> TorchObject {
+    static func read(_ archive: ZipArchive, strict: Bool = false) throws -> TorchObject {
         let top = try topFolder(archive)
         for e in archive.entries where !e.name.hasPrefix(top) {
             throw fail(at: .entry(e.name), "entry outside the archive folder '\(displaySafe(top))' (ambiguous archive)")
@@ -43,7 +43,7 @@ enum TorchZipContainer {
         }
         let pkl = try archive.data(pklEntry)
         // The slice owns an inflated store: keep it alive while the machine reads its bytes.
-        let result = try withExtendedLifetime(pkl) { try PickleMachine.parse(pkl.bytes, style: .zip) }
+        let result = try withExtendedLifetime(pkl) { try PickleMachine.parse(pkl.bytes, style: .zip, strict: strict) }
         guard result.end == pkl.count else {
             throw TResNetError(.malformed, format: PickleMachine.format, at: .offset(result.end),
                                "\(pkl.count - result.end) bytes after STOP in data.pkl")
