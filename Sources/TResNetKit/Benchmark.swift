@@ -37,6 +37,11 @@ public enum Benchmark {
         public var threads: Int
         /// The convolution kernels that ran (`winograd`, `direct` or `blas`).
         public var backend: String
+        /// The instruction set of our kernels (`avx512`, `avx2`, `neon` or `portable`; `KernelISA`, capped by
+        /// `TRESNET_MAX_ISA`). With the `blas` backend the convolutions ran in OpenBLAS, which picks its own.
+        public var isa: String
+        /// The arithmetic of the convolutions: `f32` (the only one so far).
+        public var precision: String
         /// Opening, mapping and binding the weights.
         public var loadSeconds: Double
         /// Building the network (BN folding, weight layout).
@@ -122,6 +127,7 @@ public enum Benchmark {
         return Result(weights: path, configuration: c.description, batch: options.batch, height: options.size,
                       width: options.size, warmup: options.warmup, iterations: options.iterations,
                       threads: options.threads ?? TResNetNetwork.threads, backend: network.backend.rawValue,
+                      isa: try KernelISA.current().rawValue, precision: "f32",
                       loadSeconds: loadSeconds, compileSeconds: compileSeconds,
                       latencies: latencies, medianSeconds: median, minimumSeconds: minimum,
                       imagesPerSecond: Double(options.batch) / median, gflopPerImage: gflop,

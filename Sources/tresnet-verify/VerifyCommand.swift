@@ -26,7 +26,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Relative tolerance.")
     var rtol: Double = Tolerance.float32.relative
 
-    @Option(help: "Convolution kernels: automatic, winograd or direct (ours, AVX-512), or blas (im2col + OpenBLAS sgemm).")
+    @Option(help: "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm).")
     var backend: ConvolutionBackend = .automatic
 
     @Option(help: "Also write the report as JSON to this path.")

@@ -8,9 +8,9 @@ import TResNetModel
 /// The forward pass against activations PyTorch captured with forward hooks (Fixtures/generate.py).
 @Suite("Forward-pass parity with PyTorch on the tiny fixtures")
 struct ParityTests {
-    /// Every backend this machine runs: OpenBLAS always, our kernels (direct, Winograd) where the CPU has AVX-512.
-    static let backends: [ConvolutionBackend] =
-        ConvolutionBackend.directAvailable ? [.blas, .direct, .winograd] : [.blas]
+    /// Every backend: OpenBLAS, and our kernels (direct, Winograd) on the default ISA (portable C where the CPU
+    /// has no vector ISA for them).
+    static let backends: [ConvolutionBackend] = [.blas, .direct, .winograd]
 
     static func network(_ weights: String, backend: ConvolutionBackend = .automatic) throws -> TResNetNetwork {
         let manifest = try FixtureManifest.load()
@@ -46,6 +46,23 @@ struct ParityTests {
         let agreement = try #require(report.topK)
         #expect(agreement.top1Agree == agreement.images && agreement.top5Identical == agreement.images)
         #expect(report.rows.first { $0.name == "body.s2d" }?.maxAbsoluteError == 0, "space-to-depth is a pure permutation")
+    }
+
+    @Test("every tap passes with our kernels on every ISA this CPU runs", arguments: [
+        ("tiny_v1.safetensors", "tiny_v1.reference.npz"),
+        ("tiny_v2.pth", "tiny_v2.reference_64x96.npz"),
+    ], KernelISA.supported)
+    func everyTapPassesOnEveryISA(files: (weights: String, referenceFile: String), isa: KernelISA) throws {
+        let reference = try Self.reference(files.referenceFile)
+        for backend in [ConvolutionBackend.direct, .winograd] {
+            let network = try Self.network(files.weights, backend: backend)
+            let report = try KernelISA.with(isa) {
+                try ParityReport.run(network, reference: reference, tolerance: .float32)
+            }
+            #expect(report.passed, "\(isa) \(backend) \(files.weights):\n\(report.render())")
+            let agreement = try #require(report.topK)
+            #expect(agreement.top1Agree == agreement.images && agreement.top5Identical == agreement.images)
+        }
     }
 
     @Test("a reference with one tap perturbed by 1% fails at exactly that tap")

@@ -1,7 +1,7 @@
 import CTResNetKernels
 
-// The one file that calls tresnet-kit's own C kernels (Sources/CTResNetKernels): the direct convolution and
-// its thread pool.
+// The one file that calls tresnet-kit's own C kernels (Sources/CTResNetKernels): the direct and Winograd
+// convolutions, their ISA choice and their thread pool.
 
 /// 64-byte-aligned floats owned by an object: weights packed for the direct kernels.
 final class AlignedFloats: @unchecked Sendable {  // immutable after init
@@ -19,8 +19,20 @@ final class AlignedFloats: @unchecked Sendable {  // immutable after init
 }
 
 enum DirectKernels {
-    /// Whether this CPU runs the direct kernels (AVX-512 on x86-64). The corresponding C function is `tk_available`.
+    /// Whether the default ISA is a vector one (`tk_available`): then `.automatic` picks our kernels.
     static var available: Bool { tk_available() != 0 }
+
+    /// Whether this CPU runs `isa`'s kernels (`tk_isa_supported`).
+    static func supports(_ isa: KernelISA) -> Bool { tk_isa_supported(code(isa)) != 0 }
+
+    /// The best ISA this CPU runs under the TRESNET_MAX_ISA cap (`tk_isa_default`).
+    static var defaultISA: KernelISA { KernelISA(rawValue: String(cString: tk_isa_name(tk_isa_default()))) ?? .portable }
+
+    private static func code(_ isa: KernelISA) -> Int32 { tk_isa_parse(isa.rawValue) }
+
+    /// Whether `tk_conv` runs a direct convolution of this kernel size and input width (1×1 or 3×3; a 3×3 one reads
+    /// its padding from a zero row of at most 16384 channels).
+    static func covers(kernel: Int, inChannels: Int) -> Bool { kernel == 1 || (kernel == 3 && inChannels <= 16384) }
 
     /// Packs a row-major [k][n] GEMM right-hand side into the kernels' 32-column panels (`tk_pack`).
     static func pack(_ weights: UnsafePointer<Float>, k: Int, n: Int) -> AlignedFloats {
@@ -56,6 +68,7 @@ enum DirectKernels {
         args.bias = bias
         args.residual = residual
         args.output = output
+        args.isa = KernelISA.override.map(code) ?? Int32(TK_ISA_DEFAULT)
         switch activation {
         case .identity: args.activation = Int32(TK_IDENTITY)
         case .relu: args.activation = Int32(TK_RELU)

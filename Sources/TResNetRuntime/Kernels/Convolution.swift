@@ -8,7 +8,7 @@ struct Convolution: Sendable {
     let kernel: Int
     let inChannels: Int
     let outChannels: Int
-    /// [kernel·kernel·inChannels, outChannels]
+    /// [kernel·kernel·inChannels, outChannels] for the OpenBLAS path; empty when `packed` holds them (no second copy).
     let weights: [Float]
     let bias: [Float]
     /// `weights` packed for our kernels (nil: the OpenBLAS path).
@@ -47,7 +47,6 @@ struct Convolution: Sendable {
                 }
             }
         }
-        weights = w
         bias = shift.map { Float($0) }
         // `kernels` is already resolved (never .automatic). Winograd applies to 3×3 kernels; 1×1 run direct.
         var packed: AlignedFloats?
@@ -56,9 +55,10 @@ struct Convolution: Sendable {
            let p = w.withUnsafeBufferPointer({ DirectKernels.packWinograd($0.baseAddress!, inChannels: i, outChannels: o) }) {
             packed = p
             winograd = true
-        } else if kernels == .direct || kernels == .winograd {
+        } else if kernels == .direct || kernels == .winograd, DirectKernels.covers(kernel: kh, inChannels: i) {
             packed = w.withUnsafeBufferPointer { DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o) }
         }
+        weights = packed == nil ? w : []
         self.packed = packed
         self.winograd = winograd
     }
@@ -71,6 +71,8 @@ struct Convolution: Sendable {
         if let packed, let out = direct(x, packed: packed, activation: activation, residual: residual, profile: profile) {
             return out
         }
+        // The kernels refuse only what `covers` excludes at init, or when Winograd's scratch cannot be allocated.
+        precondition(!weights.isEmpty, "out of memory for the convolution's scratch")
         var out = FeatureMap(n: x.n, h: x.h, w: x.w, c: outChannels)
         let m = x.pixels
         let k = kernel * kernel * inChannels
