@@ -6,6 +6,8 @@
 #include "tresnet_kernels.h"
 #include "internal.h"
 
+#include <stdlib.h>
+
 #if defined(_MSC_VER)
 #define TK_ALIGNED_64
 #else
@@ -37,16 +39,33 @@ static void tk_conv_range(void *context, int index, int count) {
     for (long i = begin; i < end; i++) job->kernels->tile(job->args, (int)(i % job->tiles) * rows, (int)(i / job->tiles));
 }
 
+/// The kernels of a convolution's ISA and precision, or NULL when this CPU does not run them.
+const tk_kernels *tk_kernels_of(const tk_conv_args *a) {
+    if (a->precision == TK_F32) return tk_kernels_for(a->isa);
+#if defined(__x86_64__)
+    if (a->precision == TK_BF16 && tk_bf16_supported() && (a->isa == TK_ISA_DEFAULT || a->isa == TK_ISA_AVX512))
+        return &tk_kernels_avx512bf16;
+#endif
+    return NULL;
+}
+
 int tk_conv(const tk_conv_args *a) {
-    const tk_kernels *kernels = tk_kernels_for(a->isa);
+    const tk_kernels *kernels = tk_kernels_of(a);
     if (!kernels || (a->kernel != 1 && a->kernel != 3)) return -1;
     if (a->kernel == 3 && a->in_channels > TK_MAX_PADDED_CHANNELS) return -1;
     long m = (long)a->batch * a->height * a->width;
     if (m <= 0 || a->out_channels <= 0) return 0;
-    tk_conv_job job = { a, kernels, (int)((m + kernels->rows - 1) / kernels->rows), 0 };
+    tk_conv_args converted = *a;
+    unsigned short *input = NULL;
+    if (a->precision == TK_BF16) {  // the activations, converted once (the packing of this GEMM's left side)
+        if (!(input = tk_bf16_input(a))) return -1;
+        converted.input = (const float *)(const void *)input;
+    }
+    tk_conv_job job = { &converted, kernels, (int)((m + kernels->rows - 1) / kernels->rows), 0 };
     job.items = (long)job.tiles * ((a->out_channels + kernels->block_columns - 1) / kernels->block_columns);
     int threads = tk_threads();
     if (threads > job.items) threads = (int)job.items;
     tk_parallel(threads, tk_conv_range, &job);
+    free(input);
     return 0;
 }

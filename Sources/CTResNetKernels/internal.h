@@ -44,6 +44,18 @@ extern const tk_kernels tk_kernels_avx512;
 extern const tk_kernels tk_kernels_neon;
 #endif
 
+/// The bf16 kernels (conv_bf16.c; x86-64 with AVX512-BF16): tiles that read bf16 inputs (cp = C + C % 2 channels
+/// per pixel) and tk_pack_bf16 weights, and a Winograd input transform that stores bf16; no output transform
+/// (AVX-512's serves).
+#if defined(__x86_64__)
+extern const tk_kernels tk_kernels_avx512bf16;
+#endif
+/// `a->input` converted to bf16 with cp channels per pixel (aligned_alloc; the caller frees), or NULL.
+unsigned short *tk_bf16_input(const tk_conv_args *a);
+
+/// The kernels of a convolution's ISA and precision (conv.c), or NULL when this CPU does not run them.
+const tk_kernels *tk_kernels_of(const tk_conv_args *a);
+
 /// The kernels of `isa` (TK_ISA_DEFAULT: tk_isa_default()), or NULL when this CPU does not run them.
 const tk_kernels *tk_kernels_for(int isa);
 

@@ -40,6 +40,8 @@ int tk_winograd_pack(const float *w, int cin, int cout, float *packed) {
 typedef struct {
     tk_wino_geometry g;
     const tk_kernels *k;
+    /// The output transform (bf16 runs AVX-512's f32 one).
+    void (*output)(const tk_wino_geometry *g, long t0, long t1, const float *m, long base, long stride);
     int mtiles, blocks;  // pixel tiles and column blocks of one GEMM
     long tiles, items, block;
     float *v, *m;
@@ -65,23 +67,28 @@ static void tk_wino_gemms(void *context, int index, int count) {
 static void tk_wino_output(void *context, int index, int count) {
     const tk_wino_job *job = context;
     const long T = job->tiles;
-    job->k->wino_output(&job->g, T * index / count, T * (index + 1) / count, job->m, 0, T);
+    job->output(&job->g, T * index / count, T * (index + 1) / count, job->m, 0, T);
 }
 
 /// The GEMM arguments of the 16 products for `rows` transformed tiles held in v/m with row stride `stride`.
 static void tk_wino_gemm_args(const tk_wino_job *job, tk_conv_args g[16], const float *v, float *m, long rows,
                               long stride, const float *zeros) {
     const tk_conv_args *a = job->g.a;
+    const int bf16 = a->precision == TK_BF16, cp = a->in_channels + a->in_channels % 2;
     const size_t one = tk_packed_count(a->in_channels, a->out_channels);
+    const size_t one16 = tk_packed_bf16_count(1, a->in_channels, a->out_channels);
     for (int e = 0; e < 16; e++) {
         tk_conv_args x = {0};
-        x.input = v + (size_t)e * stride * a->in_channels;
+        x.input = bf16 ? (const float *)(const void *)((const unsigned short *)(const void *)v + (size_t)e * stride * cp)
+                       : v + (size_t)e * stride * a->in_channels;
         x.batch = 1;
         x.height = 1;
         x.width = (int)rows;
         x.in_channels = a->in_channels;
         x.kernel = 1;
-        x.packed = a->packed + e * one;
+        x.packed = bf16 ? (const float *)(const void *)((const unsigned short *)(const void *)a->packed + e * one16)
+                        : a->packed + e * one;
+        x.precision = a->precision;
         x.out_channels = a->out_channels;
         x.bias = zeros;
         x.output = m + (size_t)e * stride * a->out_channels;
@@ -109,12 +116,12 @@ static void tk_wino_blocks(void *context, int index, int count) {
         for (int e = 0; e < 16; e++)
             for (int column = 0; column < job->blocks; column++)
                 for (int mt = 0; mt < mtiles; mt++) job->k->tile(&g[e], mt * job->k->rows, column);
-        job->k->wino_output(&job->g, t0, t1, m, t0, block);
+        job->output(&job->g, t0, t1, m, t0, block);
     }
 }
 
 int tk_winograd_conv(const tk_conv_args *a) {
-    const tk_kernels *kernels = tk_kernels_for(a->isa);
+    const tk_kernels *kernels = tk_kernels_of(a);
     if (!kernels || a->kernel != 3) return -1;
     const int C = a->in_channels, N = a->out_channels;
     tk_wino_job job;
@@ -123,6 +130,10 @@ int tk_winograd_conv(const tk_conv_args *a) {
     job.g.th = (a->height + 1) / 2;
     job.g.tw = (a->width + 1) / 2;
     job.k = kernels;
+    job.output = kernels->wino_output;
+#if defined(__x86_64__)
+    if (!job.output) job.output = tk_kernels_avx512.wino_output;
+#endif
     job.tiles = (long)a->batch * job.g.th * job.g.tw;
     if (job.tiles <= 0 || N <= 0) return 0;
     int threads = tk_threads();

@@ -51,7 +51,11 @@ typedef struct {
     int activation;         ///< TK_IDENTITY, TK_RELU or TK_LEAKY_RELU
     float slope;            ///< the LeakyReLU slope: x >= 0 ? x : slope · x
     int isa;                ///< TK_ISA_DEFAULT (tk_isa_default()) or a TK_ISA_* this CPU supports
+    int precision;          ///< TK_F32, or TK_BF16 (`packed` then holds tk_pack_bf16 / tk_winograd_pack_bf16 output)
 } tk_conv_args;
+
+/// The arithmetic of a convolution: f32 throughout, or bf16 products with f32 accumulation (AVX512-BF16).
+enum { TK_F32 = 0, TK_BF16 = 1 };
 
 /// Runs the convolution on up to tk_threads() threads. Returns 0, or -1 when unsupported (an ISA this CPU does not
 /// run, a kernel other than 1 or 3, or more than 16384 input channels for a 3×3 kernel).
@@ -73,6 +77,25 @@ int tk_winograd_pack(const float *w, int cin, int cout, float *packed);
 /// multiplications than the direct 3×3. The transforms' scratch is allocated per call (sized for this call) and
 /// freed. Returns 0, or -1 when unsupported (an ISA this CPU does not run, kernel ≠ 3, out of memory).
 int tk_winograd_conv(const tk_conv_args *args);
+
+/// 1 when this CPU runs the bf16 kernels (AVX512-BF16 with AVX512-BW/VL: VDPBF16PS, VCVTNEPS2BF16), else 0.
+int tk_bf16_supported(void);
+
+/// bf16 values (uint16_t) needed to pack `taps` × `cin` rows by n columns as bf16 channel pairs (an odd cin is
+/// padded with a zero channel), 32-column panels.
+size_t tk_packed_bf16_count(int taps, int cin, int n);
+
+/// Packs weights w[(tap·cin + c)][n] (the f32 GEMM right-hand side) as bf16, rounded to nearest even, in panels
+/// [ceil(n/32)][taps·cp/2][32][2] (cp = cin rounded up to even): per channel pair, both weights of each column
+/// side by side, as VDPBF16PS reads them. `packed` should be 64-byte aligned.
+void tk_pack_bf16(const float *w, int taps, int cin, int n, unsigned short *packed);
+
+/// bf16 values needed for Winograd weights in bf16: 16 × tk_packed_bf16_count(1, cin, cout).
+size_t tk_winograd_packed_bf16_count(int cin, int cout);
+
+/// tk_winograd_pack's transform (in double, rounded once to f32), then each of the 16 matrices packed as bf16.
+/// Returns 0, or -1 when out of memory.
+int tk_winograd_pack_bf16(const float *w, int cin, int cout, unsigned short *packed);
 
 /// Sets the number of threads the kernels use (the caller's thread counts as one); clamped to 1…64.
 void tk_set_threads(int n);
