@@ -11,6 +11,8 @@ public struct TResNetNetwork: Sendable {
     public let configuration: TResNetConfiguration
     /// The convolution kernels this network runs (never `.automatic`: resolved at init).
     public let backend: ConvolutionBackend
+    /// The arithmetic of the convolutions (`Precision`; f32 unless asked).
+    public let precision: Precision
     let stem: Convolution
     let stages: [[Block]]
     /// The linear head as a 1×1 convolution over the pooled features.
@@ -33,12 +35,15 @@ public struct TResNetNetwork: Sendable {
 
     /// - Parameter backend: the convolution kernels; `.automatic` picks ours (Winograd) where this CPU has them.
     /// - Parameter tensor: looks a tensor up by its canonical name; nil when absent.
+    /// - Parameter precision: `.bf16` needs our kernels on a CPU with AVX512-BF16 (`Precision.check`).
     public init(configuration: TResNetConfiguration, backend: ConvolutionBackend = .automatic,
-                tensor: (String) throws -> Tensor?) throws {
+                precision: Precision = .f32, tensor: (String) throws -> Tensor?) throws {
         try configuration.validate()
         self.configuration = configuration
         let resolved = try backend.resolved()
         self.backend = resolved
+        try precision.check(backend: resolved)
+        self.precision = precision
         func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let t = try tensor(name) else {
                 throw TResNetError(.binding, at: .tensor(name), "missing tensor")
@@ -56,11 +61,11 @@ public struct TResNetNetwork: Sendable {
                 let bn = (gamma: try floats(prefix + ".bn.weight", [cout]), beta: try floats(prefix + ".bn.bias", [cout]),
                           mean: try floats(prefix + ".bn.running_mean", [cout]),
                           variance: try floats(prefix + ".bn.running_var", [cout]))
-                return Convolution(weight: w, shape: shape, bn: bn, bias: nil, kernels: resolved)
+                return Convolution(weight: w, shape: shape, bn: bn, bias: nil, kernels: resolved, precision: precision)
             }
             // BN-folded source (e.g. an exported ONNX graph): the conv carries its own bias.
             return Convolution(weight: w, shape: shape, bn: nil, bias: try floats(prefix + ".conv.bias", [cout]),
-                               kernels: resolved)
+                               kernels: resolved, precision: precision)
         }
         let c = configuration
         stem = try conv("body.conv1", 16 * c.inChannels, c.planes, 3)
@@ -104,7 +109,7 @@ public struct TResNetNetwork: Sendable {
         self.stages = stages
         head = Convolution(weight: try floats("head.fc.weight", [c.numClasses, c.numFeatures]),
                            shape: [c.numClasses, c.numFeatures, 1, 1], bn: nil,
-                           bias: try floats("head.fc.bias", [c.numClasses]), kernels: resolved)
+                           bias: try floats("head.fc.bias", [c.numClasses]), kernels: resolved, precision: precision)
     }
 
     /// Runs the network on `input` (NCHW f32, [N, inChannels, H, W] with H and W multiples of 32).

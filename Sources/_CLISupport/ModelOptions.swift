@@ -9,6 +9,10 @@ public struct ModelOptions: ParsableArguments {
     @Option(help: "Take the state dict from this wrapper key (model, state_dict, …).")
     public var key: String?
 
+    @Option(help: ArgumentHelp("Convolution arithmetic: f32 (the default: PyTorch's own, parity to float32 noise) "
+                               + "or bf16 (bfloat16 products, f32 sums; CPUs with AVX512-BF16; faster; docs/PARITY.md)."))
+    public var precision: Precision = .f32
+
     public init() {}
 
     /// Loads `path` (a `.tw` or any source `tresnet-convert` reads) with these options.
@@ -17,6 +21,8 @@ public struct ModelOptions: ParsableArguments {
         options.variant = variant
         options.dialect = dialect
         options.key = key
-        return try ModelLoader.load(path: path, options: options)
+        var loaded = try ModelLoader.load(path: path, options: options)
+        loaded.precision = precision
+        return loaded
     }
 }

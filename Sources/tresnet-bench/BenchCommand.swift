@@ -62,6 +62,7 @@ struct BenchCommand: ParsableCommand {
             options.warmup = warmup
             options.threads = threads
             options.backend = backend
+            options.precision = model.precision
             options.profile = profile
             var conversion = Conversion.Options()
             conversion.variant = model.variant

@@ -20,11 +20,11 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "The reference activations (.npz).")
     var reference: String
 
-    @Option(help: "Absolute tolerance.")
-    var atol: Double = Tolerance.float32.absolute
+    @Option(help: "Absolute tolerance (default 1e-4 with f32, Tolerance.bfloat16's with --precision bf16).")
+    var atol: Double?
 
-    @Option(help: "Relative tolerance.")
-    var rtol: Double = Tolerance.float32.relative
+    @Option(help: "Relative tolerance (default 1e-4 with f32, Tolerance.bfloat16's with --precision bf16).")
+    var rtol: Double?
 
     @Option(help: "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm).")
     var backend: ConvolutionBackend = .automatic
@@ -36,6 +36,8 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         try runMain("tresnet-verify") {
+            let defaults = model.precision == .bf16 ? Tolerance.bfloat16 : Tolerance.float32
+            let atol = self.atol ?? defaults.absolute, rtol = self.rtol ?? defaults.relative
             guard atol >= 0, rtol >= 0 else { throw TResNetError(.usage, "--atol and --rtol must be non-negative") }
             let loaded = try model.load(weights)
             let arrays = try TResNetError.naming(reference) { try CheckpointReader.read(path: reference) }
@@ -48,7 +50,8 @@ struct VerifyCommand: ParsableCommand {
             let report = try TResNetError.naming(reference) {
                 try ParityReport.run(network, reference: ref, tolerance: Tolerance(absolute: atol, relative: rtol))
             }
-            print("weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels")
+            print("weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels, "
+                  + "\(network.precision.rawValue)")
             print("reference: \(reference) — input \(formatShape(ref["input"]?.shape ?? []))")
             print(report.render())
             if let json {

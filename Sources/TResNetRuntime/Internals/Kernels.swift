@@ -39,6 +39,29 @@ enum DirectKernels {
         AlignedFloats(count: tk_packed_count(Int32(k), Int32(n))) { tk_pack(weights, Int32(k), Int32(n), $0) }
     }
 
+    /// Whether this CPU runs the bf16 kernels (`tk_bf16_supported`: AVX512-BF16).
+    static var bf16Supported: Bool { tk_bf16_supported() != 0 }
+
+    /// Packs [kernel·kernel·inChannels][n] weights as bf16 channel pairs (`tk_pack_bf16`).
+    static func packBF16(_ weights: UnsafePointer<Float>, kernel: Int, inChannels: Int, n: Int) -> AlignedFloats {
+        let halves = tk_packed_bf16_count(Int32(kernel * kernel), Int32(inChannels), Int32(n))
+        return AlignedFloats(count: (halves + 1) / 2) {
+            tk_pack_bf16(weights, Int32(kernel * kernel), Int32(inChannels), Int32(n),
+                         UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self))
+        }
+    }
+
+    /// `packWinograd`'s transform, packed as bf16 (`tk_winograd_pack_bf16`). Nil when out of memory.
+    static func packWinogradBF16(_ weights: UnsafePointer<Float>, inChannels: Int, outChannels: Int) -> AlignedFloats? {
+        var ok = true
+        let halves = tk_winograd_packed_bf16_count(Int32(inChannels), Int32(outChannels))
+        let packed = AlignedFloats(count: (halves + 1) / 2) {
+            ok = tk_winograd_pack_bf16(weights, Int32(inChannels), Int32(outChannels),
+                                       UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self)) == 0
+        }
+        return ok ? packed : nil
+    }
+
     /// Transforms and packs 3×3 weights ([(ky·3 + kx)·cin + c][cout]) for Winograd F(2×2, 3×3)
     /// (`tk_winograd_pack`). Nil when out of memory.
     static func packWinograd(_ weights: UnsafePointer<Float>, inChannels: Int, outChannels: Int) -> AlignedFloats? {
@@ -50,10 +73,12 @@ enum DirectKernels {
     }
 
     /// output = activation(conv(input) + bias (+ residual)) for an NHWC stride-1 same-padded kernel×kernel
-    /// convolution: `tk_conv`, or `tk_winograd_conv` for 3×3 weights packed by `packWinograd`.
+    /// convolution: `tk_conv`, or `tk_winograd_conv` for 3×3 weights packed by `packWinograd`; with `bf16`, weights
+    /// packed by `packBF16` / `packWinogradBF16`.
     /// - Returns: false when the kernels do not cover this case.
     static func convolve(input: UnsafePointer<Float>, n: Int, h: Int, w: Int, c: Int, kernel: Int,
-                         packed: AlignedFloats, winograd: Bool = false, outChannels: Int, bias: UnsafePointer<Float>,
+                         packed: AlignedFloats, winograd: Bool = false, bf16: Bool = false, outChannels: Int,
+                         bias: UnsafePointer<Float>,
                          residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                          activation: Activation) -> Bool {
         var args = tk_conv_args()
@@ -69,6 +94,7 @@ enum DirectKernels {
         args.residual = residual
         args.output = output
         args.isa = KernelISA.override.map(code) ?? Int32(TK_ISA_DEFAULT)
+        args.precision = Int32(bf16 ? TK_BF16 : TK_F32)
         switch activation {
         case .identity: args.activation = Int32(TK_IDENTITY)
         case .relu: args.activation = Int32(TK_RELU)

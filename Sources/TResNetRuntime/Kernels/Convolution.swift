@@ -15,11 +15,14 @@ struct Convolution: Sendable {
     let packed: AlignedFloats?
     /// `packed` holds Winograd-transformed 3×3 weights (`tk_winograd_conv`), not plain panels (`tk_conv`).
     let winograd: Bool
+    /// `packed` holds bf16 weights, run by the bf16 kernels (`Precision.bf16`).
+    let bf16: Bool
 
     /// Folds an eval-mode BatchNorm into an OIHW conv weight (no conv bias):
     /// W' = W·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), computed in Double and rounded once.
     init(weight: [Float], shape: [Int], bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float])?,
-         bias convBias: [Float]?, eps: Double = 1e-5, kernels: ConvolutionBackend = .blas) {
+         bias convBias: [Float]?, eps: Double = 1e-5, kernels: ConvolutionBackend = .blas,
+         precision: Precision = .f32) {
         let (o, i, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
         kernel = kh
         inChannels = i
@@ -51,13 +54,20 @@ struct Convolution: Sendable {
         // `kernels` is already resolved (never .automatic). Winograd applies to 3×3 kernels; 1×1 run direct.
         var packed: AlignedFloats?
         var winograd = false
-        if kernels == .winograd, kh == 3, kw == 3,
-           let p = w.withUnsafeBufferPointer({ DirectKernels.packWinograd($0.baseAddress!, inChannels: i, outChannels: o) }) {
+        let bf16 = precision == .bf16  // checked against the backend and CPU by the caller (Precision.check)
+        if kernels == .winograd, kh == 3, kw == 3, let p = w.withUnsafeBufferPointer({
+            bf16 ? DirectKernels.packWinogradBF16($0.baseAddress!, inChannels: i, outChannels: o)
+                 : DirectKernels.packWinograd($0.baseAddress!, inChannels: i, outChannels: o)
+        }) {
             packed = p
             winograd = true
         } else if kernels == .direct || kernels == .winograd, DirectKernels.covers(kernel: kh, inChannels: i) {
-            packed = w.withUnsafeBufferPointer { DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o) }
+            packed = w.withUnsafeBufferPointer {
+                bf16 ? DirectKernels.packBF16($0.baseAddress!, kernel: kh, inChannels: i, n: o)
+                     : DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o)
+            }
         }
+        self.bf16 = bf16 && packed != nil
         weights = packed == nil ? w : []
         self.packed = packed
         self.winograd = winograd
@@ -126,7 +136,7 @@ extension Convolution {
                               n: outChannels, k: kernel * kernel * inChannels) {
                         func run(_ rp: UnsafePointer<Float>?) -> Bool {
                             DirectKernels.convolve(input: xp.baseAddress!, n: x.n, h: x.h, w: x.w, c: x.c,
-                                                   kernel: kernel, packed: packed, winograd: winograd,
+                                                   kernel: kernel, packed: packed, winograd: winograd, bf16: bf16,
                                                    outChannels: outChannels,
                                                    bias: bp.baseAddress!, residual: rp, output: op,
                                                    activation: activation)
