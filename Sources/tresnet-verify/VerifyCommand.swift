@@ -20,10 +20,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "The reference activations (.npz).")
     var reference: String
 
-    @Option(help: "Absolute tolerance (default 1e-4 with f32, Tolerance.bfloat16's with --precision bf16).")
+    @Option(help: "Absolute tolerance (default 1e-4; 0.5 with --precision bf16, docs/PARITY.md).")
     var atol: Double?
 
-    @Option(help: "Relative tolerance (default 1e-4 with f32, Tolerance.bfloat16's with --precision bf16).")
+    @Option(help: "Relative tolerance (default 1e-4; 0.05 with --precision bf16).")
     var rtol: Double?
 
     @Option(help: "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm).")

@@ -91,6 +91,18 @@ struct OperationTests {
     /// products (1e-6 direct, 1e-5 Winograd, whose transforms add several such sums before rounding).
     @Test(arguments: KernelISA.supported)
     func everyKernelMatchesANaiveConvolution(_ isa: KernelISA) throws {
+        try naiveConvolutionCases(isa: isa, precision: .f32)
+    }
+
+    /// The bf16 kernels (AVX512-BF16) on the same shapes; inputs and weights rounded to bf16 (2⁻⁹ relative each),
+    /// so the bound is 1/128 of the sum of absolute products direct and 1/64 for Winograd (whose transformed
+    /// inputs and weights are rounded). Runs where the CPU has AVX512-BF16 (this machine does).
+    @Test(.enabled(if: Precision.bf16Available))
+    func bf16KernelsMatchANaiveConvolution() throws {
+        try naiveConvolutionCases(isa: .avx512, precision: .bf16)
+    }
+
+    func naiveConvolutionCases(isa: KernelISA, precision: Precision) throws {
         var rng = SplitMix64(seed: 18)
         func uniform() -> Float { Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1 }
         for (n, side, cin, cout, k) in [(1, 1, 3, 5, 1), (3, 7, 17, 19, 3), (1, 7, 37, 70, 1), (3, 1, 37, 19, 3),
@@ -119,11 +131,14 @@ struct OperationTests {
                 scale[m * cout + o] = size
             } } } }
             for backend in k == 3 ? [ConvolutionBackend.direct, .winograd] : [.direct] {
-                let conv = Convolution(weight: weight, shape: [cout, cin, k, k], bn: nil, bias: bias, kernels: backend)
+                let conv = Convolution(weight: weight, shape: [cout, cin, k, k], bn: nil, bias: bias, kernels: backend,
+                                       precision: precision)
+                #expect(conv.bf16 == (precision == .bf16) && conv.weights.isEmpty, "packed, with no f32 copy kept")
                 let y = KernelISA.with(isa) { conv(x, activation: .leakyReLU(0.001), residual: residual) }
-                let bound = backend == .winograd ? 1e-5 : 1e-6
+                let bound = precision == .bf16 ? (backend == .winograd ? 1.0 / 64 : 1.0 / 128)
+                                               : (backend == .winograd ? 1e-5 : 1e-6)
                 let worst = zip(y.data.indices, y.data).map { abs(Double($1) - expected[$0]) / scale[$0] }.max() ?? .nan
-                #expect(worst <= bound, "\(isa) \(backend) n=\(n) \(side)×\(side) \(cin)→\(cout) k=\(k): \(worst)")
+                #expect(worst <= bound, "\(isa) \(precision) \(backend) n=\(n) \(side)×\(side) \(cin)→\(cout) k=\(k): \(worst)")
             }
         }
     }
