@@ -86,7 +86,9 @@ def accuracy(bench, log, images=8):
     a = bench.a
     weights = os.path.join(a.full, "tresnet_m.pth")
     onnx = bench.onnx_for("tresnet_m", weights)[0]
-    x = (np.random.default_rng(18).random((images, 3, 224, 224), dtype=np.float32) * 4 - 2).astype(np.float32)
+    # Uniform in [0, 1): the distribution the full-size fixtures' BatchNorm statistics were calibrated on
+    # (Fixtures/generate.py), so activations and logits have the scale of a trained network's.
+    x = np.random.default_rng(18).random((images, 3, 224, 224), dtype=np.float32)
     path = os.path.join(a.scratch, "cpus_input.npy")
     np.save(path, x)
     log("[cpus accuracy] PyTorch float64 and float32")
@@ -149,7 +151,7 @@ def render(w, result, ms, mib):
         w(f"| {ours} ÷ {peer} | " + " | ".join(f"{f['tools'][ours]['median'] / f['tools'][peer]['median']:.2f}"
                                                 for f in fwd) + " |")
     w("")
-    w(f"Logits of {acc['images']} random images (uniform in [−2, 2)) against PyTorch's float64 forward of the same "
+    w(f"Logits of {acc['images']} random images (uniform in [0, 1)) against PyTorch's float64 forward of the same "
       f".pth (logit standard deviation {acc['logitSpread']:.3f}); top-1/top-5 agreement with PyTorch f32:")
     w("")
     w("| | max abs Δlogit | mean abs Δlogit | top-1 = PyTorch f32 | identical top-5 |")
