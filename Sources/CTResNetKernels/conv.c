@@ -63,9 +63,11 @@ int tk_conv(const tk_conv_args *a) {
     }
     tk_conv_job job = { &converted, kernels, (int)((m + kernels->rows - 1) / kernels->rows), 0 };
     job.items = (long)job.tiles * ((a->out_channels + kernels->block_columns - 1) / kernels->block_columns);
-    int threads = tk_threads();
-    if (threads > job.items) threads = (int)job.items;
-    tk_parallel(threads, tk_conv_range, &job);
+    // A few parts per thread: the pool hands them out as threads come free, so one late thread does not hold
+    // up the rest.
+    long parts = 4L * tk_threads();
+    if (parts > job.items) parts = job.items;
+    tk_parallel(tk_threads() == 1 ? 1 : (int)parts, tk_conv_range, &job);
     free(input);
     return 0;
 }

@@ -162,9 +162,11 @@ int tk_winograd_conv(const tk_conv_args *a) {
         job.mtiles = (int)((job.tiles + rows - 1) / rows);
         tk_wino_gemm_args(&job, job.gemm, job.v, job.m, job.tiles, job.tiles, zeros);
         job.items = 16L * job.blocks * job.mtiles;
-        tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_input, &job);
-        tk_parallel(threads > job.items ? (int)job.items : threads, tk_wino_gemms, &job);
-        tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_output, &job);
+        // A few parts per thread (no per-part scratch here), handed out as threads come free.
+        const long parts = threads == 1 ? 1 : 4L * threads;
+        tk_parallel(parts > job.tiles ? (int)job.tiles : (int)parts, tk_wino_input, &job);
+        tk_parallel(parts > job.items ? (int)job.items : (int)parts, tk_wino_gemms, &job);
+        tk_parallel(parts > job.tiles ? (int)job.tiles : (int)parts, tk_wino_output, &job);
     }
     free(scratch);
     return 0;
