@@ -145,7 +145,11 @@ int tk_winograd_conv(const tk_conv_args *a) {
     const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block;
     job.block = block;
     // Sized for this call and freed at its end: no buffer outlives the convolution.
-    const size_t need = (blocked ? (size_t)threads * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
+    // Blocked: a few parts per thread, each with its own slice of scratch (parts are claimed as threads come
+    // free, so a part is never run by two threads at once).
+    const long blocks = (job.tiles + block - 1) / block;
+    const long parts = blocks < (threads == 1 ? 1 : 4L * threads) ? blocks : (threads == 1 ? 1 : 4L * threads);
+    const size_t need = (blocked ? (size_t)parts * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
         + (size_t)N + 64;
     float *scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
     if (!scratch) return -1;
@@ -155,8 +159,7 @@ int tk_winograd_conv(const tk_conv_args *a) {
     job.blocks = (N + kernels->block_columns - 1) / kernels->block_columns;
     job.v = scratch;
     if (blocked) {
-        const long blocks = (job.tiles + block - 1) / block;
-        tk_parallel(threads > blocks ? (int)blocks : threads, tk_wino_blocks, &job);
+        tk_parallel((int)parts, tk_wino_blocks, &job);
     } else {
         job.m = scratch + 16 * (size_t)job.tiles * C;
         job.mtiles = (int)((job.tiles + rows - 1) / rows);
