@@ -8,7 +8,7 @@ PY := .venv/bin/python
 BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 FIX := Fixtures/tiny
 
-.PHONY: all deps build release test demo fixtures fixtures-full venv bench fuzz fuzz-build clean
+.PHONY: all deps build release test test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean
 
 all: build
 
@@ -26,10 +26,41 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## The test suite: unit, fixture, parity and CLI tests. Needs no Python.
-test: deps
+## The test suite: unit, fixture, parity and CLI tests, and the C kernels' own test. Needs no Python.
+test: deps test-kernels
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## The C kernels (Sources/CTResNetKernels) at every ISA this CPU runs against the naive reference
+## (Tests/CKernelTests), then the default-ISA choice under each TRESNET_MAX_ISA cap. A few seconds.
+KERNEL_SOURCES := $(wildcard Sources/CTResNetKernels/*.c) Tests/CKernelTests/kernel_test.c
+KERNEL_FLAGS := -O2 -std=c11 -Wall -Wextra -ISources/CTResNetKernels/include -ISources/CTResNetKernels
+CC ?= cc
+test-kernels:
+	@mkdir -p .build/ckernels
+	$(CC) $(KERNEL_FLAGS) $(KERNEL_SOURCES) -lm -lpthread -o .build/ckernels/kernel_test
+	.build/ckernels/kernel_test
+	@best=$$(.build/ckernels/kernel_test | sed -n 's/.*default ISA: \([a-z0-9]*\).*/\1/p'); \
+	for cap in portable avx2 avx512; do \
+	  expect=$$cap; [ $$cap = avx512 ] && expect=$$best; \
+	  [ $$cap = avx2 ] && [ $$best = portable ] && expect=portable; \
+	  TRESNET_MAX_ISA=$$cap TK_EXPECT_DEFAULT_ISA=$$expect .build/ckernels/kernel_test >/dev/null || exit 1; \
+	done; echo "TRESNET_MAX_ISA caps: ok"
+
+## The same C test cross-compiled for aarch64 (NEON kernels) and run under qemu-user. Installs its Debian
+## packages when missing. About a minute; not part of `make test` (see README).
+AARCH64_PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+test-aarch64:
+	@missing=""; for p in $(AARCH64_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@mkdir -p .build/ckernels
+	aarch64-linux-gnu-gcc $(KERNEL_FLAGS) $(KERNEL_SOURCES) -lm -lpthread -o .build/ckernels/kernel_test-aarch64
+	qemu-aarch64 -L /usr/aarch64-linux-gnu .build/ckernels/kernel_test-aarch64
+	TRESNET_MAX_ISA=portable TK_EXPECT_DEFAULT_ISA=portable qemu-aarch64 -L /usr/aarch64-linux-gnu \
+	  .build/ckernels/kernel_test-aarch64 >/dev/null && echo "TRESNET_MAX_ISA=portable on aarch64: ok"
 
 ## The main job on the bundled fixtures.
 demo: release

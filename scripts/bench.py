@@ -54,7 +54,10 @@ def peer_main(args):
     rng = np.random.default_rng(0)
     x = (rng.random((args.batch, 3, args.size, args.size), dtype=np.float32) * 4 - 2).astype(np.float32)
     start = time.perf_counter()
-    if args.peer == "torch":
+    if args.peer == "ov":
+        from bench_cpus import peer_ov
+        run, versions = peer_ov(args, x)
+    elif args.peer == "torch":
         import torch
         torch.set_num_threads(args.threads)
         model = torch_model(args.variant, args.weights)
@@ -634,9 +637,15 @@ def parse():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--convert-runs", type=int, default=5)
     ap.add_argument("--no-ort-large", action="store_true", help="ONNX Runtime for tresnet_m only")
-    ap.add_argument("--only", help="comma-separated sections: forward,profile,convert,inspect (default all)")
+    ap.add_argument("--only", help="comma-separated sections: forward,profile,convert,inspect,cpus (default all; "
+                    "cpus alone needs only tresnet_m and rewrites only its own section of the output)")
+    ap.add_argument("--iterations-cpus", type=int, default=20, help="timed forwards per tool in the cpus section, "
+                    "batch 1 (batch 8: a quarter)")
     # worker modes
-    ap.add_argument("--peer", choices=["torch", "ort"])
+    ap.add_argument("--peer", choices=["torch", "ort", "ov"])
+    ap.add_argument("--ov-precision", default="default", help="OpenVINO worker: default or f32")
+    ap.add_argument("--logits-in", help="OpenVINO worker: also write the logits of this .npy input")
+    ap.add_argument("--logits-out")
     ap.add_argument("--export")
     ap.add_argument("--out")
     ap.add_argument("--variant")
@@ -658,16 +667,22 @@ def main():
         sys.exit("--bin is required (swift build -c release --show-bin-path)")
     a.full = os.path.abspath(a.full)
     a.scratch = os.path.abspath(a.scratch)
-    missing = [v for v in FULL if not os.path.exists(os.path.join(a.full, f"{v}.pth"))]
+    only = set((a.only or "forward,profile,convert,inspect,cpus").split(","))
+    needed = ["tresnet_m"] if only == {"cpus"} else list(FULL)
+    missing = [v for v in needed if not os.path.exists(os.path.join(a.full, f"{v}.pth"))]
     if missing:
         sys.exit(f"missing full-size checkpoints in {a.full}: {', '.join(missing)} (make fixtures-full)")
-    only = set((a.only or "forward,profile,convert,inspect").split(","))
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     cmdline = quote([rel(sys.argv[0])] + [rel(x) if os.path.exists(x) else x for x in sys.argv[1:]])
     cmdline = cmdline.replace(os.path.abspath(a.bin), "$BIN")
     m = machine(sys.executable)
     b = Bench(a)
-    fwd, prof, conv, insp, opened = [], None, None, None, None
+    fwd, prof, conv, insp, opened, cpus = [], None, None, None, None, None
+    if "cpus" in only:
+        import bench_cpus
+        cpus = {"forward": [bench_cpus.forward(b, log, 1, a.iterations_cpus),
+                            bench_cpus.forward(b, log, 8, max(2, a.iterations_cpus // 4))],
+                "accuracy": bench_cpus.accuracy(b, log)}
     if "forward" in only:
         fwd.append(b.forward("tresnet_m", 1, a.iterations, True))
         fwd.append(b.forward("tresnet_m", 8, a.iterations_b8, True))
@@ -686,19 +701,54 @@ def main():
     finished = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     load = os.getloadavg()
     m["loadavg_end"] = f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-    raw = {"machine": m, "forward": fwd, "profile": prof, "conversion": conv, "inspect": insp, "open": opened}
+    raw = {"machine": m, "forward": fwd, "profile": prof, "conversion": conv, "inspect": insp, "open": opened,
+           "cpus": cpus}
     if a.json_output:
         with open(a.json_output, "w") as f:
             json.dump(raw, f, indent=1)
     if fwd and conv and insp:
         doc = render(m, started, finished, cmdline, fwd, conv, insp, opened, prof)
+        if cpus:
+            doc = splice_cpus(doc, render_cpus(cpus, m, started, finished, cmdline))
         os.makedirs(os.path.dirname(a.output), exist_ok=True)
         with open(a.output + ".tmp", "w") as f:
             f.write(doc + "\n")
         os.replace(a.output + ".tmp", a.output)
         log(f"wrote {rel(a.output)}")
+    elif cpus:
+        with open(a.output) as f:
+            doc = splice_cpus(f.read().rstrip("\n"), render_cpus(cpus, m, started, finished, cmdline))
+        with open(a.output + ".tmp", "w") as f:
+            f.write(doc + "\n")
+        os.replace(a.output + ".tmp", a.output)
+        log(f"wrote the cpus section of {rel(a.output)}")
     else:
         print(json.dumps(raw, indent=1))
+
+
+CPUS_BEGIN, CPUS_END = "<!-- cpus section: scripts/bench_cpus.py -->", "<!-- end of cpus section -->"
+
+
+def render_cpus(cpus, m, started, finished, cmdline):
+    import bench_cpus
+    L = []
+
+    def w(line):
+        L.append(line.replace(ARGS.bin.rstrip("/") + "/", "$BIN/").replace(ROOT + "/", ""))
+    bench_cpus.render(w, cpus, ms, mib)
+    w("")
+    w(f"Run {started} → {finished} UTC on {m['cpu']} ({m['cores']} cores, shared with other work: load average "
+      f"{m['loadavg']} at the start, {m['loadavg_end']} at the end), `{cmdline}`, "
+      "`BIN=$(swift build -c release --show-bin-path)`.")
+    return CPUS_BEGIN + "\n" + "\n".join(L) + "\n" + CPUS_END
+
+
+def splice_cpus(doc, section):
+    """Replaces the cpus section of `doc` (between its markers), or appends it."""
+    if CPUS_BEGIN in doc and CPUS_END in doc:
+        head, rest = doc.split(CPUS_BEGIN, 1)
+        return head + section + rest.split(CPUS_END, 1)[1]
+    return doc + "\n\n" + section
 
 
 ARGS = None

@@ -1,5 +1,9 @@
 // A minimal fork-join pool: worker threads spin briefly, then sleep on a condition variable, between parallel
 // regions. One region runs at a time; a second concurrent caller runs its region on its own thread.
+// The parts of a region are claimed, not assigned: the caller and every awake worker take the next unclaimed part
+// until none is left, and the caller returns when every part is done. A worker that is late (asleep, or not
+// scheduled on a machine busy with other work) then costs nothing: the others take its parts, and nobody waits
+// for it to acknowledge a region it never joined.
 #include "tresnet_kernels.h"
 
 #include <pthread.h>
@@ -16,6 +20,8 @@
 static inline void tk_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
 #endif
 }
 
@@ -24,11 +30,15 @@ static pthread_mutex_t tk_dispatch = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tk_sleep = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tk_wake = PTHREAD_COND_INITIALIZER;
 static atomic_uint tk_generation;
-static atomic_int tk_pending;
+/// The region's claim word: generation << 32 | part count << 16 | next unclaimed part.
+static _Atomic unsigned long long tk_claim;
+/// Parts of the current region finished.
+static atomic_int tk_done;
 static int tk_workers;  // started so far; only changed under tk_dispatch
+// Written by the caller before it publishes a region's claim word and not changed until every part of that
+// region is done, so a thread that claims a part (which keeps the region open) reads this region's values.
 static void (*tk_fn)(void *, int, int);
 static void *tk_context;
-static int tk_count;
 
 void tk_set_threads(int n) {
     atomic_store(&tk_requested, n < 1 ? 1 : n > TK_MAX_THREADS ? TK_MAX_THREADS : n);
@@ -42,6 +52,21 @@ int tk_threads(void) {
 }
 
 typedef struct { int index; unsigned generation; } tk_start;
+
+/// Claims and runs parts of region `generation` until none is left (or the region is over).
+static void tk_run_parts(unsigned generation) {
+    for (;;) {
+        unsigned long long word = atomic_load(&tk_claim);
+        if ((unsigned)(word >> 32) != generation) return;
+        const int count = (int)((word >> 16) & 0xFFFF), part = (int)(word & 0xFFFF);
+        if (part >= count) return;
+        void (*fn)(void *, int, int) = tk_fn;
+        void *context = tk_context;
+        if (!atomic_compare_exchange_weak(&tk_claim, &word, word + 1)) continue;
+        fn(context, part, count);
+        atomic_fetch_add(&tk_done, 1);
+    }
+}
 
 static void *tk_worker(void *argument) {
     tk_start start = *(tk_start *)argument;
@@ -58,8 +83,7 @@ static void *tk_worker(void *argument) {
             pthread_mutex_unlock(&tk_sleep);
         }
         seen = now;
-        if (start.index < tk_count) tk_fn(tk_context, start.index, tk_count);
-        atomic_fetch_sub_explicit(&tk_pending, 1, memory_order_acq_rel);
+        if (start.index < tk_threads()) tk_run_parts(now);  // workers beyond a lowered thread count stay out
     }
     return NULL;
 }
@@ -71,7 +95,8 @@ void tk_parallel(int count, void (*fn)(void *, int, int), void *context) {
         return;
     }
     unsigned generation = atomic_load(&tk_generation);
-    while (tk_workers < count - 1) {
+    const int threads = count < tk_threads() ? count : tk_threads();  // parts may outnumber threads
+    while (tk_workers < threads - 1) {
         tk_start *start = malloc(sizeof *start);
         pthread_t thread;
         if (!start) break;
@@ -81,18 +106,18 @@ void tk_parallel(int count, void (*fn)(void *, int, int), void *context) {
         pthread_detach(thread);
         tk_workers++;
     }
-    if (tk_workers < count - 1) count = tk_workers + 1;  // could not start more threads
     tk_fn = fn;
     tk_context = context;
-    tk_count = count;
-    atomic_store_explicit(&tk_pending, tk_workers, memory_order_release);
+    atomic_store(&tk_done, 0);
+    const unsigned next = generation + 1;
+    atomic_store(&tk_claim, ((unsigned long long)next << 32) | ((unsigned long long)count << 16));
     pthread_mutex_lock(&tk_sleep);
-    atomic_fetch_add_explicit(&tk_generation, 1, memory_order_acq_rel);
+    atomic_store(&tk_generation, next);
     pthread_cond_broadcast(&tk_wake);
     pthread_mutex_unlock(&tk_sleep);
-    fn(context, 0, count);
+    tk_run_parts(next);
     int spins = 0;
-    while (atomic_load_explicit(&tk_pending, memory_order_acquire) != 0) {
+    while (atomic_load(&tk_done) != count) {  // parts other threads claimed and are still running
         if (++spins < TK_SPIN_LIMIT) tk_pause(); else sched_yield();
     }
     pthread_mutex_unlock(&tk_dispatch);

@@ -1,10 +1,10 @@
 // Winograd F(2×2, 3×3) for the stride-1, zero-padded 3×3 convolutions of TResNet (Lavin & Gray 2015), NHWC:
 // input tiles are transformed into 16 matrices [tiles][cin], multiplied by the 16 transformed weight matrices
-// on conv.c's register tiles, and transformed back into 2×2 output tiles with the epilogue fused.
+// on conv.c's register tiles, and transformed back into 2×2 output tiles with the epilogue fused. The transforms
+// are in kernel_body.h (one instantiation per ISA); this file schedules them.
 #include "tresnet_kernels.h"
 #include "internal.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,134 +37,63 @@ int tk_winograd_pack(const float *w, int cin, int cout, float *packed) {
     return 0;
 }
 
-#if defined(__x86_64__)
-
-// The transforms' scratch (16·tiles·cin + 16·tiles·cout + cout floats) is kept between calls so that large
-// buffers are not faulted in again every convolution; a concurrent second caller allocates its own.
-static pthread_mutex_t tk_scratch_lock = PTHREAD_MUTEX_INITIALIZER;
-static float *tk_scratch;
-static size_t tk_scratch_floats;
-
 typedef struct {
-    const tk_conv_args *a;
-    int th, tw, mtiles, panels;
+    tk_wino_geometry g;
+    const tk_kernels *k;
+    /// The output transform (bf16 runs AVX-512's f32 one).
+    void (*output)(const tk_wino_geometry *g, long t0, long t1, const float *m, long base, long stride);
+    int mtiles, blocks;  // pixel tiles and column blocks of one GEMM
     long tiles, items, block;
     float *v, *m;
     const float *zeros;
     tk_conv_args gemm[16];
 } tk_wino_job;
 
-
-/// Transforms input tiles t0 ..< t1 into `v`, where tile t's row of matrix e is v[(e·stride + t − base)·C].
-TK_AVX512 static void tk_wino_input_tiles(const tk_wino_job *job, long t0, long t1, float *v, long base, long stride) {
-    const tk_conv_args *a = job->a;
-    const int C = a->in_channels, H = a->height, W = a->width;
-    for (long t = t0; t < t1; t++) {
-        const int b = (int)(t / ((long)job->th * job->tw)), r = (int)(t % ((long)job->th * job->tw));
-        const int y0 = 2 * (r / job->tw) - 1, x0 = 2 * (r % job->tw) - 1;
-        for (int c0 = 0; c0 < C; c0 += 16) {
-            const __mmask16 mask = tk_mask(C - c0);
-            __m512 d[4][4], u[4][4];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    const int y = y0 + i, x = x0 + j;
-                    d[i][j] = (y >= 0 && y < H && x >= 0 && x < W)
-                        ? _mm512_maskz_loadu_ps(mask, a->input + ((size_t)(b * H + y) * W + x) * C + c0)
-                        : _mm512_setzero_ps();
-                }
-            for (int i = 0; i < 4; i++) {  // d·B, row by row
-                __m512 r0 = _mm512_sub_ps(d[i][0], d[i][2]), r1 = _mm512_add_ps(d[i][1], d[i][2]);
-                __m512 r2 = _mm512_sub_ps(d[i][2], d[i][1]), r3 = _mm512_sub_ps(d[i][1], d[i][3]);
-                d[i][0] = r0; d[i][1] = r1; d[i][2] = r2; d[i][3] = r3;
-            }
-            for (int j = 0; j < 4; j++) {  // Bᵀ·(d·B), column by column
-                u[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
-                u[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
-                u[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
-                u[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
-            }
-            for (int e = 0; e < 16; e++)
-                _mm512_mask_storeu_ps(v + ((size_t)e * stride + (t - base)) * C + c0, mask, u[e / 4][e % 4]);
-        }
-    }
-}
-
 static void tk_wino_input(void *context, int index, int count) {
     const tk_wino_job *job = context;
     const long T = job->tiles;
-    tk_wino_input_tiles(job, T * index / count, T * (index + 1) / count, job->v, 0, T);
+    job->k->wino_input(&job->g, T * index / count, T * (index + 1) / count, job->v, 0, T);
 }
 
 static void tk_wino_gemms(void *context, int index, int count) {
     const tk_wino_job *job = context;
-    const long per = (long)job->panels * job->mtiles;
+    const long per = (long)job->blocks * job->mtiles;
     for (long i = job->items * index / count; i < job->items * (index + 1) / count; i++) {
         const long within = i % per;
-        tk_tile(&job->gemm[i / per], (int)(within % job->mtiles) * MR, (int)(within / job->mtiles));
-    }
-}
-
-
-/// Transforms the GEMM results of tiles t0 ..< t1 (row of matrix e at m[(e·stride + t − base)·N]) back into
-/// 2×2 output tiles, with bias, residual and activation.
-TK_AVX512 static void tk_wino_output_tiles(const tk_wino_job *job, long t0, long t1, const float *mm, long base,
-                                           long stride) {
-    const tk_conv_args *a = job->a;
-    const int N = a->out_channels, H = a->height, W = a->width;
-    const __m512 slope = _mm512_set1_ps(a->slope);
-    for (long t = t0; t < t1; t++) {
-        const int b = (int)(t / ((long)job->th * job->tw)), r = (int)(t % ((long)job->th * job->tw));
-        const int y0 = 2 * (r / job->tw), x0 = 2 * (r % job->tw);
-        for (int o0 = 0; o0 < N; o0 += 16) {
-            const __mmask16 mask = tk_mask(N - o0);
-            __m512 m[4][4], s[4][2], y[2][2];
-            for (int e = 0; e < 16; e++)
-                m[e / 4][e % 4] = _mm512_maskz_loadu_ps(mask, mm + ((size_t)e * stride + (t - base)) * N + o0);
-            for (int i = 0; i < 4; i++) {  // m·A
-                s[i][0] = _mm512_add_ps(_mm512_add_ps(m[i][0], m[i][1]), m[i][2]);
-                s[i][1] = _mm512_sub_ps(_mm512_sub_ps(m[i][1], m[i][2]), m[i][3]);
-            }
-            for (int j = 0; j < 2; j++) {  // Aᵀ·(m·A)
-                y[0][j] = _mm512_add_ps(_mm512_add_ps(s[0][j], s[1][j]), s[2][j]);
-                y[1][j] = _mm512_sub_ps(_mm512_sub_ps(s[1][j], s[2][j]), s[3][j]);
-            }
-            const __m512 bias = _mm512_maskz_loadu_ps(mask, a->bias + o0);
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < 2; j++) {
-                    if (y0 + i >= H || x0 + j >= W) continue;
-                    const size_t offset = ((size_t)(b * H + y0 + i) * W + x0 + j) * N + o0;
-                    __m512 v = _mm512_add_ps(y[i][j], bias);
-                    if (a->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, a->residual + offset));
-                    _mm512_mask_storeu_ps(a->output + offset, mask, tk_activate(v, a->activation, slope));
-                }
-        }
+        job->k->tile(&job->gemm[i / per], (int)(within % job->mtiles) * job->k->rows, (int)(within / job->mtiles));
     }
 }
 
 static void tk_wino_output(void *context, int index, int count) {
     const tk_wino_job *job = context;
     const long T = job->tiles;
-    tk_wino_output_tiles(job, T * index / count, T * (index + 1) / count, job->m, 0, T);
+    job->output(&job->g, T * index / count, T * (index + 1) / count, job->m, 0, T);
 }
 
 /// The GEMM arguments of the 16 products for `rows` transformed tiles held in v/m with row stride `stride`.
-static void tk_wino_gemm_args(tk_wino_job *job, tk_conv_args g[16], const float *v, float *m, long rows,
+static void tk_wino_gemm_args(const tk_wino_job *job, tk_conv_args g[16], const float *v, float *m, long rows,
                               long stride, const float *zeros) {
-    const tk_conv_args *a = job->a;
+    const tk_conv_args *a = job->g.a;
+    const int bf16 = a->precision == TK_BF16, cp = a->in_channels + a->in_channels % 2;
     const size_t one = tk_packed_count(a->in_channels, a->out_channels);
+    const size_t one16 = tk_packed_bf16_count(1, a->in_channels, a->out_channels);
     for (int e = 0; e < 16; e++) {
         tk_conv_args x = {0};
-        x.input = v + (size_t)e * stride * a->in_channels;
+        x.input = bf16 ? (const float *)(const void *)((const unsigned short *)(const void *)v + (size_t)e * stride * cp)
+                       : v + (size_t)e * stride * a->in_channels;
         x.batch = 1;
         x.height = 1;
         x.width = (int)rows;
         x.in_channels = a->in_channels;
         x.kernel = 1;
-        x.packed = a->packed + e * one;
+        x.packed = bf16 ? (const float *)(const void *)((const unsigned short *)(const void *)a->packed + e * one16)
+                        : a->packed + e * one;
+        x.precision = a->precision;
         x.out_channels = a->out_channels;
         x.bias = zeros;
         x.output = m + (size_t)e * stride * a->out_channels;
         x.activation = TK_IDENTITY;
+        x.isa = job->k->isa;
         g[e] = x;
     }
 }
@@ -174,83 +103,74 @@ static void tk_wino_gemm_args(tk_wino_job *job, tk_conv_args g[16], const float 
 /// to stay in its L2 cache (instead of three passes over buffers of tens of MB at batch 8).
 static void tk_wino_blocks(void *context, int index, int count) {
     tk_wino_job *job = context;
-    const tk_conv_args *a = job->a;
+    const tk_conv_args *a = job->g.a;
     const long block = job->block, blocks = (job->tiles + block - 1) / block;
     float *v = job->v + (size_t)index * 16 * block * (a->in_channels + a->out_channels);
     float *m = v + (size_t)16 * block * a->in_channels;
     for (long b = blocks * index / count; b < blocks * (index + 1) / count; b++) {
         const long t0 = b * block, t1 = t0 + block < job->tiles ? t0 + block : job->tiles;
-        tk_wino_input_tiles(job, t0, t1, v, t0, block);
+        job->k->wino_input(&job->g, t0, t1, v, t0, block);
         tk_conv_args g[16];
         tk_wino_gemm_args(job, g, v, m, t1 - t0, block, job->zeros);
-        const int mtiles = (int)((t1 - t0 + MR - 1) / MR);
+        const int mtiles = (int)((t1 - t0 + job->k->rows - 1) / job->k->rows);
         for (int e = 0; e < 16; e++)
-            for (int panel = 0; panel < job->panels; panel++)
-                for (int mt = 0; mt < mtiles; mt++) tk_tile(&g[e], mt * MR, panel);
-        tk_wino_output_tiles(job, t0, t1, m, t0, block);
+            for (int column = 0; column < job->blocks; column++)
+                for (int mt = 0; mt < mtiles; mt++) job->k->tile(&g[e], mt * job->k->rows, column);
+        job->output(&job->g, t0, t1, m, t0, block);
     }
 }
 
 int tk_winograd_conv(const tk_conv_args *a) {
-    if (!tk_available() || a->kernel != 3) return -1;
+    const tk_kernels *kernels = tk_kernels_of(a);
+    if (!kernels || a->kernel != 3) return -1;
     const int C = a->in_channels, N = a->out_channels;
     tk_wino_job job;
     memset(&job, 0, sizeof job);
-    job.a = a;
-    job.th = (a->height + 1) / 2;
-    job.tw = (a->width + 1) / 2;
-    job.tiles = (long)a->batch * job.th * job.tw;
+    job.g.a = a;
+    job.g.th = (a->height + 1) / 2;
+    job.g.tw = (a->width + 1) / 2;
+    job.k = kernels;
+    job.output = kernels->wino_output;
+#if defined(__x86_64__)
+    if (!job.output) job.output = tk_kernels_avx512.wino_output;
+#endif
+    job.tiles = (long)a->batch * job.g.th * job.g.tw;
     if (job.tiles <= 0 || N <= 0) return 0;
     int threads = tk_threads();
     // Blocks of tiles whose 16 transformed inputs and products (16·block·(C + N) floats) fit in ~768 KiB of L2,
     // when there are enough of them to keep every thread busy; otherwise three passes over all tiles.
-    long block = (768L << 10) / (64L * (C + N)) / MR * MR;
-    if (block < MR) block = MR;
+    const long rows = kernels->rows;
+    long block = (768L << 10) / (64L * (C + N)) / rows * rows;
+    if (block < rows) block = rows;
     const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block;
     job.block = block;
-    const size_t need = (blocked ? (size_t)threads * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
+    // Sized for this call and freed at its end: no buffer outlives the convolution.
+    // Blocked: a few parts per thread, each with its own slice of scratch (parts are claimed as threads come
+    // free, so a part is never run by two threads at once).
+    const long blocks = (job.tiles + block - 1) / block;
+    const long parts = blocks < (threads == 1 ? 1 : 4L * threads) ? blocks : (threads == 1 ? 1 : 4L * threads);
+    const size_t need = (blocked ? (size_t)parts * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
         + (size_t)N + 64;
-    float *scratch = NULL;
-    const int shared = pthread_mutex_trylock(&tk_scratch_lock) == 0;
-    if (shared) {
-        if (tk_scratch_floats < need) {
-            free(tk_scratch);
-            tk_scratch_floats = 0;
-            tk_scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
-            if (tk_scratch) tk_scratch_floats = need;
-        }
-        scratch = tk_scratch;
-    } else {
-        scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
-    }
-    if (!scratch) {
-        if (shared) pthread_mutex_unlock(&tk_scratch_lock);
-        return -1;
-    }
+    float *scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
+    if (!scratch) return -1;
     float *zeros = scratch + need - (size_t)N - 64;
     memset(zeros, 0, sizeof(float) * (size_t)N);
     job.zeros = zeros;
-    job.panels = (N + NR - 1) / NR;
+    job.blocks = (N + kernels->block_columns - 1) / kernels->block_columns;
     job.v = scratch;
     if (blocked) {
-        const long blocks = (job.tiles + block - 1) / block;
-        tk_parallel(threads > blocks ? (int)blocks : threads, tk_wino_blocks, &job);
+        tk_parallel((int)parts, tk_wino_blocks, &job);
     } else {
         job.m = scratch + 16 * (size_t)job.tiles * C;
-        job.mtiles = (int)((job.tiles + MR - 1) / MR);
+        job.mtiles = (int)((job.tiles + rows - 1) / rows);
         tk_wino_gemm_args(&job, job.gemm, job.v, job.m, job.tiles, job.tiles, zeros);
-        job.items = 16L * job.panels * job.mtiles;
-        tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_input, &job);
-        tk_parallel(threads > job.items ? (int)job.items : threads, tk_wino_gemms, &job);
-        tk_parallel(threads > job.tiles ? (int)job.tiles : threads, tk_wino_output, &job);
+        job.items = 16L * job.blocks * job.mtiles;
+        // A few parts per thread (no per-part scratch here), handed out as threads come free.
+        const long parts = threads == 1 ? 1 : 4L * threads;
+        tk_parallel(parts > job.tiles ? (int)job.tiles : (int)parts, tk_wino_input, &job);
+        tk_parallel(parts > job.items ? (int)job.items : (int)parts, tk_wino_gemms, &job);
+        tk_parallel(parts > job.tiles ? (int)job.tiles : (int)parts, tk_wino_output, &job);
     }
-    if (shared) pthread_mutex_unlock(&tk_scratch_lock);
-    else free(scratch);
+    free(scratch);
     return 0;
 }
-
-#else
-
-int tk_winograd_conv(const tk_conv_args *a) { (void)a; return -1; }
-
-#endif

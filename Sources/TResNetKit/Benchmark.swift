@@ -20,6 +20,8 @@ public enum Benchmark {
         public var threads: Int?
         /// The convolution kernels.
         public var backend: ConvolutionBackend = .automatic
+        /// The convolutions' arithmetic.
+        public var precision: Precision = .f32
         /// Also time every operation kind and GEMM shape in extra profiled forwards (not the timed ones).
         public var profile = false
         /// Also time reading this semantic tree file and semantic prediction (forward + per-level softmax and
@@ -40,6 +42,11 @@ public enum Benchmark {
         public var threads: Int
         /// The convolution kernels that ran (`winograd`, `direct` or `blas`).
         public var backend: String
+        /// The instruction set of our kernels (`avx512`, `avx2`, `neon` or `portable`; `KernelISA`, capped by
+        /// `TRESNET_MAX_ISA`). With the `blas` backend the convolutions ran in OpenBLAS, which picks its own.
+        public var isa: String
+        /// The arithmetic of the convolutions: `f32` or `bf16` (`Precision`).
+        public var precision: String
         /// Opening, mapping and binding the weights.
         public var loadSeconds: Double
         /// Building the network (BN folding, weight layout).
@@ -107,7 +114,8 @@ public enum Benchmark {
             TResNetNetwork.threads = threads
         }
         var start = now()
-        let loaded = try ModelLoader.load(path: path, options: conversion)
+        var loaded = try ModelLoader.load(path: path, options: conversion)
+        loaded.precision = options.precision
         let loadSeconds = now() - start
         start = now()
         let network = try loaded.network(backend: options.backend)
@@ -150,6 +158,7 @@ public enum Benchmark {
         return Result(weights: path, configuration: c.description, batch: options.batch, height: options.size,
                       width: options.size, warmup: options.warmup, iterations: options.iterations,
                       threads: options.threads ?? TResNetNetwork.threads, backend: network.backend.rawValue,
+                      isa: try KernelISA.current().rawValue, precision: network.precision.rawValue,
                       loadSeconds: loadSeconds, compileSeconds: compileSeconds,
                       latencies: latencies, medianSeconds: median, minimumSeconds: minimum,
                       imagesPerSecond: Double(options.batch) / median, gflopPerImage: gflop,

@@ -16,6 +16,8 @@ public struct LoadedModel: Sendable {
     public var metadata: ModelFileMetadata?
     /// How the source was understood, in plain words (format, wrapper, dialect, architecture).
     public var explanation: [String]
+    /// The arithmetic `network()` compiles for (`--precision`; f32 unless asked).
+    public var precision: Precision = .f32
 
     /// The label-set id for class names: the `.tw` metadata's, else the one implied by the class count.
     public var labelSet: String {
@@ -27,10 +29,10 @@ public struct LoadedModel: Sendable {
         }
     }
 
-    /// Compiles the network (BatchNorm folded, weights widened to f32, packed for `backend`).
+    /// Compiles the network (BatchNorm folded, weights widened to f32, packed for `backend` and `precision`).
     public func network(backend: ConvolutionBackend = .automatic) throws -> TResNetNetwork {
         try TResNetError.naming(path) {
-            try TResNetNetwork(bound.tree, backend: backend)
+            try TResNetNetwork(bound.tree, backend: backend, precision: precision)
         }
     }
 }

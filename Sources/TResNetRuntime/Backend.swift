@@ -2,30 +2,30 @@ import TResNetCore
 
 /// Which kernels run a network's convolutions.
 public enum ConvolutionBackend: String, Sendable, CaseIterable, Codable {
-    /// Our kernels where this CPU has them (`winograd`), else OpenBLAS.
+    /// Our kernels (`winograd`) where this CPU has a vector ISA for them (AVX-512, AVX2+FMA, NEON; `KernelISA`),
+    /// else OpenBLAS.
     case automatic
-    /// tresnet-kit's direct convolution for every layer (Sources/CTResNetKernels: AVX-512, weights packed at
-    /// load, no im2col, bias/residual/activation fused, its own threads); refused on a CPU without AVX-512.
+    /// tresnet-kit's direct convolution for every layer (Sources/CTResNetKernels: AVX-512, AVX2+FMA, NEON or
+    /// portable C, chosen at run time; weights packed at load, no im2col, bias/residual/activation fused, its own
+    /// threads).
     case direct
     /// As `direct`, with the 3×3 convolutions computed as Winograd F(2×2, 3×3) (2.25× fewer multiplications;
-    /// weights transformed at load); refused on a CPU without AVX-512.
+    /// weights transformed at load).
     case winograd
     /// im2col + one OpenBLAS sgemm per convolution, then the epilogue; runs everywhere.
     case blas
 
-    /// Whether this machine runs `.direct`.
+    /// Whether our kernels run on a vector ISA here (under the `TRESNET_MAX_ISA` cap), so `.automatic` picks them.
+    /// `.direct` and `.winograd` run everywhere (the portable kernels where there is no vector ISA).
     public static var directAvailable: Bool { DirectKernels.available }
 
     /// `.automatic` made concrete for this machine.
+    /// - Throws: a usage error when `TRESNET_MAX_ISA` names no instruction set.
     public func resolved() throws -> ConvolutionBackend {
+        let isa = try KernelISA.current()
         switch self {
-        case .automatic: return Self.directAvailable ? .winograd : .blas
-        case .direct, .winograd:
-            guard Self.directAvailable else {
-                throw TResNetError(.usage, "the \(rawValue) kernels need a CPU with AVX-512; use the blas backend here")
-            }
-            return self
-        case .blas: return .blas
+        case .automatic: return isa == .portable ? .blas : .winograd
+        case .direct, .winograd, .blas: return self
         }
     }
 }

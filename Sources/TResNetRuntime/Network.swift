@@ -14,6 +14,8 @@ public struct TResNetNetwork: Sendable {
     public let backend: ConvolutionBackend
     /// The tree's tap points (module paths), in forward order.
     public let tapPaths: [String]
+    /// The arithmetic of the convolutions (`Precision`; f32 unless asked).
+    public let precision: Precision
     let stem: Compiled
     let stages: [[Block]]
     /// The linear head as a 1×1 convolution over the pooled features.
@@ -27,11 +29,11 @@ public struct TResNetNetwork: Sendable {
         let activation: Activation
         let blurred: Bool
 
-        init(_ unit: ConvNormAct, _ backend: ConvolutionBackend) throws {
+        init(_ unit: ConvNormAct, _ backend: ConvolutionBackend, _ precision: Precision) throws {
             path = unit.path
             let (w, b) = try unit.folded()
             convolution = Convolution(weight: w, shape: [unit.outChannels, unit.inChannels, unit.kernel, unit.kernel],
-                                      bias: b, kernels: backend)
+                                      bias: b, kernels: backend, precision: precision)
             activation = unit.activation
             blurred = unit.antiAliased
         }
@@ -62,18 +64,21 @@ public struct TResNetNetwork: Sendable {
 
     /// Compiles a bound tree (`Binder.bind`, `BoundModel.tree`).
     /// - Parameter backend: the convolution kernels; `.automatic` picks ours (Winograd) where this CPU has them.
-    public init(_ tree: TResNet, backend: ConvolutionBackend = .automatic) throws {
+    /// - Parameter precision: `.bf16` needs our kernels on a CPU with AVX512-BF16 (`Precision.check`).
+    public init(_ tree: TResNet, backend: ConvolutionBackend = .automatic, precision: Precision = .f32) throws {
         try tree.configuration.validate()
         configuration = tree.configuration
         let resolved = try backend.resolved()
         self.backend = resolved
+        try precision.check(backend: resolved)
+        self.precision = precision
         tapPaths = tree.taps
-        stem = try Compiled(tree.body.conv1, resolved)
+        stem = try Compiled(tree.body.conv1, resolved, precision)
         stages = try tree.body.stages.map { blocks in
             try blocks.map { block in
-                Block(conv1: try Compiled(block.conv1, resolved), conv2: try Compiled(block.conv2, resolved),
-                      conv3: try block.conv3.map { try Compiled($0, resolved) }, se: try block.se.map(SEGate.init),
-                      projection: try block.downsample.map { try Compiled($0.conv, resolved) },
+                Block(conv1: try Compiled(block.conv1, resolved, precision), conv2: try Compiled(block.conv2, resolved, precision),
+                      conv3: try block.conv3.map { try Compiled($0, resolved, precision) }, se: try block.se.map(SEGate.init),
+                      projection: try block.downsample.map { try Compiled($0.conv, resolved, precision) },
                       pooledProjection: block.downsample?.pooled ?? false)
             }
         }
@@ -81,14 +86,15 @@ public struct TResNetNetwork: Sendable {
         headPath = fc.path
         head = Convolution(weight: try fc.weight.required(fc.path + ".weight").floats(),
                            shape: [fc.outFeatures, fc.inFeatures, 1, 1],
-                           bias: try fc.bias.required(fc.path + ".bias").floats(), kernels: resolved)
+                           bias: try fc.bias.required(fc.path + ".bias").floats(), kernels: resolved,
+                           precision: precision)
     }
 
     /// Binds the tensors `tensor` gives by canonical name to `configuration` (strictly: every missing or
     /// mis-shaped tensor reported at once), then compiles the tree.
     public init(configuration: TResNetConfiguration, backend: ConvolutionBackend = .automatic,
-                tensor: (String) throws -> Tensor?) throws {
-        try self.init(try Binder.bind(configuration, lookup: tensor).tree, backend: backend)
+                precision: Precision = .f32, tensor: (String) throws -> Tensor?) throws {
+        try self.init(try Binder.bind(configuration, lookup: tensor).tree, backend: backend, precision: precision)
     }
 
     /// Runs the network on `input` (NCHW f32, [N, inChannels, H, W] with H and W multiples of 32).

@@ -2,3 +2,4 @@
 @_exported import TResNetKit
 
 extension ConvolutionBackend: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}

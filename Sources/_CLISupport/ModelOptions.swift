@@ -18,6 +18,10 @@ public struct ModelOptions: ParsableArguments {
     @Flag(name: .long, help: "Refuse every pickled object outside the tensor allowlist (no opaque objects).")
     public var strictPickle = false
 
+    @Option(help: ArgumentHelp("Convolution arithmetic: f32 (the default: PyTorch's own, parity to float32 noise) "
+                               + "or bf16 (bfloat16 products, f32 sums; CPUs with AVX512-BF16; faster; docs/PARITY.md)."))
+    public var precision: Precision = .f32
+
     public init() {}
 
     /// Loads `path` (a `.tw` or any source `tresnet-convert` reads) with these options.
@@ -29,6 +33,8 @@ public struct ModelOptions: ParsableArguments {
         options.ema = ema
         options.prefix = prefix
         options.strictPickle = strictPickle
-        return try ModelLoader.load(path: path, options: options)
+        var loaded = try ModelLoader.load(path: path, options: options)
+        loaded.precision = precision
+        return loaded
     }
 }

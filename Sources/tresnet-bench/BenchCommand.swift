@@ -34,7 +34,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads for the kernels and OpenBLAS (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Convolution kernels: automatic, winograd or direct (ours, AVX-512), or blas (im2col + OpenBLAS sgemm).")
+    @Option(help: "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm).")
     var backend: ConvolutionBackend = .automatic
 
     @Flag(help: "Also profile: time per operation kind and per GEMM shape, and OpenBLAS alone on those shapes.")
@@ -66,6 +66,7 @@ struct BenchCommand: ParsableCommand {
             options.warmup = warmup
             options.threads = threads
             options.backend = backend
+            options.precision = model.precision
             options.profile = profile
             options.semanticTreePath = semanticTree
             var conversion = Conversion.Options()
@@ -81,7 +82,7 @@ struct BenchCommand: ParsableCommand {
         func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1000) }
         print("weights:    \(r.weights) — \(r.configuration)")
         print("input:      \(r.batch)×3×\(r.height)×\(r.width), \(r.warmup) warm-up + \(r.iterations) timed, "
-              + "\(r.threads) threads, \(r.backend) kernels")
+              + "\(r.threads) threads, \(r.backend) kernels, \(r.isa), \(r.precision)")
         print("load:       \(ms(r.loadSeconds)); compile \(ms(r.compileSeconds))")
         print("latency:    median \(ms(r.medianSeconds)), min \(ms(r.minimumSeconds))")
         print(String(format: "throughput: %.2f img/s; %.2f GFLOP/image; %.1f GFLOP/s achieved", r.imagesPerSecond,

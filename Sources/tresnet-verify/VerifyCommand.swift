@@ -32,7 +32,7 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Also run our forward pass in float64: three distances per tap; a tap also passes when ours is no further from float64 than the reference (×1.5).")
     var oracle = false
 
-    @Option(help: "Convolution kernels: automatic, winograd or direct (ours, AVX-512), or blas (im2col + OpenBLAS sgemm).")
+    @Option(help: "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm).")
     var backend: ConvolutionBackend = .automatic
 
     @Option(help: "Also write the report as JSON to this path.")
@@ -55,7 +55,8 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func verify() throws {
-        var tolerance = Tolerance.float32
+        // bf16 products are judged elementwise at bf16's own rounding (docs/PARITY.md), f32 by the error model.
+        var tolerance = model.precision == .bf16 ? Tolerance.bfloat16 : Tolerance.float32
         if atol != nil || rtol != nil {
             let a = atol ?? 0, r = rtol ?? 0
             guard a >= 0, r >= 0, a.isFinite, r.isFinite else {
@@ -77,7 +78,8 @@ struct VerifyCommand: ParsableCommand {
         let report = try TResNetError.naming(reference) {
             try ParityReport.run(network, reference: ref, tolerance: tolerance, oracle: float64)
         }
-        print("weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels")
+        print("weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels"
+              + (network.precision == .f32 ? "" : ", \(network.precision.rawValue)"))
         print("reference: \(reference) — input \(formatShape(ref["input"]?.shape ?? []))")
         print(report.render())
         if json != nil {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetRuntime
 
 @Suite("tresnet-bench", .serialized)
 struct BenchCLITests {
@@ -24,6 +25,29 @@ struct BenchCLITests {
         let gflop = try #require(json["gflopPerImage"] as? Double)
         #expect(abs(gflop - 2 * Double(macs) / 1e9) <= 1e-12)
         #expect(try #require(json["peakRSSBytes"] as? Int) > 0)
+    }
+
+    @Test("TRESNET_MAX_ISA caps the kernels' ISA and --json reports the ISA and precision that ran",
+          arguments: KernelISA.supported)
+    func isaCap(_ isa: KernelISA) throws {
+        let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
+        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--size", "64", "--warmup", "0",
+                                     "--iterations", "1", "--threads", "1", "--json"],
+                              environment: [KernelISA.capVariable: isa.rawValue])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(json["isa"] as? String == isa.rawValue)
+        #expect(json["precision"] as? String == "f32")
+        #expect(json["backend"] as? String == (isa == .portable ? "blas" : "winograd"))
+    }
+
+    @Test("a TRESNET_MAX_ISA that names no ISA is a usage error (exit 1, docs/ERRORS.md) naming the variable")
+    func badISACap() throws {
+        let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
+        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--size", "64", "--iterations", "1"],
+                              environment: [KernelISA.capVariable: "sse9"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("TRESNET_MAX_ISA=sse9") && run.stderr.contains("avx2"), "\(run.stderr)")
     }
 
     @Test("--open-only times opening a .tw in three ways")

@@ -15,19 +15,33 @@ struct VerifyCLITests {
         #expect(run.stdout.contains("top-1 agreement: 2/2"))
     }
 
-    @Test("--backend: each backend this CPU runs passes and is named; ours are refused where unavailable",
+    @Test("--backend: every backend passes and is named (ours run everywhere: portable C without a vector ISA)",
           arguments: ConvolutionBackend.allCases)
     func backends(_ backend: ConvolutionBackend) throws {
         let run = try runTool(try tool("tresnet-verify"),
                               [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz"),
                                "--backend", backend.rawValue])
-        if backend == .direct || backend == .winograd, !ConvolutionBackend.directAvailable {
-            #expect(run.status == 1 && run.stderr.contains("AVX-512"), "\(run.stderr)")
-            return
-        }
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("\(try backend.resolved().rawValue) kernels"), "\(run.stdout)")
         #expect(run.stdout.contains("PASSED"))
+    }
+
+    @Test("--precision bf16: passes at the bf16 tolerance with top-1 agreement (AVX512-BF16), fails float32's; not with blas")
+    func bf16() throws {
+        let args = [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz"),
+                    "--precision", "bf16"]
+        let blas = try runTool(try tool("tresnet-verify"), args + ["--backend", "blas"])
+        #expect(blas.status == 1 && blas.stderr.contains("bf16"), "\(blas.stderr)")
+        let run = try runTool(try tool("tresnet-verify"), args)
+        guard Precision.bf16Available else {
+            #expect(run.status == 1 && run.stderr.contains("AVX512-BF16"), "\(run.stderr)")
+            return
+        }
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("winograd kernels, bf16") && run.stdout.contains("top-1 agreement: 2/2"))
+        #expect(run.stdout.contains("≤ 0.5 + 0.05·|reference|"), "\(run.stdout)")
+        let strict = try runTool(try tool("tresnet-verify"), args + ["--atol", "1e-4", "--rtol", "1e-4"])
+        #expect(strict.status == 3, "bf16 is not float32: \(strict.stdout)")
     }
 
     @Test("body.layer2 scaled by 1 %: exit 3, body.layer2 named as the first failing tap, later taps pass")

@@ -25,10 +25,14 @@ public func builtTool(_ name: String) -> String? {
 }
 
 /// Runs the executable at `path` with `arguments`; returns its exit status, stdout and stderr.
-public func runTool(_ path: String, _ arguments: [String]) throws -> ToolRun {
+/// - Parameter environment: variables set for the tool on top of this process's environment.
+public func runTool(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolRun {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -1,8 +1,8 @@
 import TResNetModel
 import CTResNetKernels
 
-// The one file that calls tresnet-kit's own C kernels (Sources/CTResNetKernels): the direct convolution and
-// its thread pool.
+// The one file that calls tresnet-kit's own C kernels (Sources/CTResNetKernels): the direct and Winograd
+// convolutions, their ISA choice and their thread pool.
 
 /// 64-byte-aligned floats owned by an object: weights packed for the direct kernels.
 final class AlignedFloats: @unchecked Sendable {  // immutable after init
@@ -20,12 +20,47 @@ final class AlignedFloats: @unchecked Sendable {  // immutable after init
 }
 
 enum DirectKernels {
-    /// Whether this CPU runs the direct kernels (AVX-512 on x86-64). The corresponding C function is `tk_available`.
+    /// Whether the default ISA is a vector one (`tk_available`): then `.automatic` picks our kernels.
     static var available: Bool { tk_available() != 0 }
+
+    /// Whether this CPU runs `isa`'s kernels (`tk_isa_supported`).
+    static func supports(_ isa: KernelISA) -> Bool { tk_isa_supported(code(isa)) != 0 }
+
+    /// The best ISA this CPU runs under the TRESNET_MAX_ISA cap (`tk_isa_default`).
+    static var defaultISA: KernelISA { KernelISA(rawValue: String(cString: tk_isa_name(tk_isa_default()))) ?? .portable }
+
+    private static func code(_ isa: KernelISA) -> Int32 { tk_isa_parse(isa.rawValue) }
+
+    /// Whether `tk_conv` runs a direct convolution of this kernel size and input width (1×1 or 3×3; a 3×3 one reads
+    /// its padding from a zero row of at most 16384 channels).
+    static func covers(kernel: Int, inChannels: Int) -> Bool { kernel == 1 || (kernel == 3 && inChannels <= 16384) }
 
     /// Packs a row-major [k][n] GEMM right-hand side into the kernels' 32-column panels (`tk_pack`).
     static func pack(_ weights: UnsafePointer<Float>, k: Int, n: Int) -> AlignedFloats {
         AlignedFloats(count: tk_packed_count(Int32(k), Int32(n))) { tk_pack(weights, Int32(k), Int32(n), $0) }
+    }
+
+    /// Whether this CPU runs the bf16 kernels (`tk_bf16_supported`: AVX512-BF16).
+    static var bf16Supported: Bool { tk_bf16_supported() != 0 }
+
+    /// Packs [kernel·kernel·inChannels][n] weights as bf16 channel pairs (`tk_pack_bf16`).
+    static func packBF16(_ weights: UnsafePointer<Float>, kernel: Int, inChannels: Int, n: Int) -> AlignedFloats {
+        let halves = tk_packed_bf16_count(Int32(kernel * kernel), Int32(inChannels), Int32(n))
+        return AlignedFloats(count: (halves + 1) / 2) {
+            tk_pack_bf16(weights, Int32(kernel * kernel), Int32(inChannels), Int32(n),
+                         UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self))
+        }
+    }
+
+    /// `packWinograd`'s transform, packed as bf16 (`tk_winograd_pack_bf16`). Nil when out of memory.
+    static func packWinogradBF16(_ weights: UnsafePointer<Float>, inChannels: Int, outChannels: Int) -> AlignedFloats? {
+        var ok = true
+        let halves = tk_winograd_packed_bf16_count(Int32(inChannels), Int32(outChannels))
+        let packed = AlignedFloats(count: (halves + 1) / 2) {
+            ok = tk_winograd_pack_bf16(weights, Int32(inChannels), Int32(outChannels),
+                                       UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self)) == 0
+        }
+        return ok ? packed : nil
     }
 
     /// Transforms and packs 3×3 weights ([(ky·3 + kx)·cin + c][cout]) for Winograd F(2×2, 3×3)
@@ -39,10 +74,12 @@ enum DirectKernels {
     }
 
     /// output = activation(conv(input) + bias (+ residual)) for an NHWC stride-1 same-padded kernel×kernel
-    /// convolution: `tk_conv`, or `tk_winograd_conv` for 3×3 weights packed by `packWinograd`.
+    /// convolution: `tk_conv`, or `tk_winograd_conv` for 3×3 weights packed by `packWinograd`; with `bf16`, weights
+    /// packed by `packBF16` / `packWinogradBF16`.
     /// - Returns: false when the kernels do not cover this case.
     static func convolve(input: UnsafePointer<Float>, n: Int, h: Int, w: Int, c: Int, kernel: Int,
-                         packed: AlignedFloats, winograd: Bool = false, outChannels: Int, bias: UnsafePointer<Float>,
+                         packed: AlignedFloats, winograd: Bool = false, bf16: Bool = false, outChannels: Int,
+                         bias: UnsafePointer<Float>,
                          residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                          activation: Activation) -> Bool {
         var args = tk_conv_args()
@@ -57,6 +94,8 @@ enum DirectKernels {
         args.bias = bias
         args.residual = residual
         args.output = output
+        args.isa = KernelISA.override.map(code) ?? Int32(TK_ISA_DEFAULT)
+        args.precision = Int32(bf16 ? TK_BF16 : TK_F32)
         switch activation {
         case .identity: args.activation = Int32(TK_IDENTITY)
         case .relu: args.activation = Int32(TK_RELU)

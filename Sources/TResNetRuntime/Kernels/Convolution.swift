@@ -10,16 +10,19 @@ struct Convolution: Sendable {
     let kernel: Int
     let inChannels: Int
     let outChannels: Int
-    /// [kernel·kernel·inChannels, outChannels]
+    /// [kernel·kernel·inChannels, outChannels] for the OpenBLAS path; empty when `packed` holds them (no second copy).
     let weights: [Float]
     let bias: [Float]
     /// `weights` packed for our kernels (nil: the OpenBLAS path).
     let packed: AlignedFloats?
     /// `packed` holds Winograd-transformed 3×3 weights (`tk_winograd_conv`), not plain panels (`tk_conv`).
     let winograd: Bool
+    /// `packed` holds bf16 weights, run by the bf16 kernels (`Precision.bf16`).
+    let bf16: Bool
 
-    /// Lays out a conv whose BatchNorm is already folded in (`ConvNormAct.folded()`): OIHW `weight`, `bias`.
-    init(weight: [Float], shape: [Int], bias: [Float], kernels: ConvolutionBackend = .blas) {
+    /// Lays out a conv whose BatchNorm is already folded in (`ConvNormAct.folded()`): OIHW `weight`, `bias`,
+    /// packed for `kernels` at `precision`.
+    init(weight: [Float], shape: [Int], bias: [Float], kernels: ConvolutionBackend = .blas, precision: Precision = .f32) {
         let (o, i, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
         kernel = kh
         inChannels = i
@@ -36,18 +39,25 @@ struct Convolution: Sendable {
                 }
             }
         }
-        weights = w
         self.bias = bias
         // `kernels` is already resolved (never .automatic). Winograd applies to 3×3 kernels; 1×1 run direct.
         var packed: AlignedFloats?
         var winograd = false
-        if kernels == .winograd, kh == 3, kw == 3,
-           let p = w.withUnsafeBufferPointer({ DirectKernels.packWinograd($0.baseAddress!, inChannels: i, outChannels: o) }) {
+        let bf16 = precision == .bf16  // checked against the backend and CPU by the caller (Precision.check)
+        if kernels == .winograd, kh == 3, kw == 3, let p = w.withUnsafeBufferPointer({
+            bf16 ? DirectKernels.packWinogradBF16($0.baseAddress!, inChannels: i, outChannels: o)
+                 : DirectKernels.packWinograd($0.baseAddress!, inChannels: i, outChannels: o)
+        }) {
             packed = p
             winograd = true
-        } else if kernels == .direct || kernels == .winograd {
-            packed = w.withUnsafeBufferPointer { DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o) }
+        } else if kernels == .direct || kernels == .winograd, DirectKernels.covers(kernel: kh, inChannels: i) {
+            packed = w.withUnsafeBufferPointer {
+                bf16 ? DirectKernels.packBF16($0.baseAddress!, kernel: kh, inChannels: i, n: o)
+                     : DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o)
+            }
         }
+        self.bf16 = bf16 && packed != nil
+        weights = packed == nil ? w : []
         self.packed = packed
         self.winograd = winograd
     }
@@ -60,6 +70,8 @@ struct Convolution: Sendable {
         if let packed, let out = direct(x, packed: packed, activation: activation, residual: residual, profile: profile) {
             return out
         }
+        // The kernels refuse only what `covers` excludes at init, or when Winograd's scratch cannot be allocated.
+        precondition(!weights.isEmpty, "out of memory for the convolution's scratch")
         var out = FeatureMap(n: x.n, h: x.h, w: x.w, c: outChannels)
         let m = x.pixels
         let k = kernel * kernel * inChannels
@@ -113,7 +125,7 @@ extension Convolution {
                               n: outChannels, k: kernel * kernel * inChannels) {
                         func run(_ rp: UnsafePointer<Float>?) -> Bool {
                             DirectKernels.convolve(input: xp.baseAddress!, n: x.n, h: x.h, w: x.w, c: x.c,
-                                                   kernel: kernel, packed: packed, winograd: winograd,
+                                                   kernel: kernel, packed: packed, winograd: winograd, bf16: bf16,
                                                    outChannels: outChannels,
                                                    bias: bp.baseAddress!, residual: rp, output: op,
                                                    activation: activation)

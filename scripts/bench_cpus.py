@@ -1,0 +1,169 @@
+"""The `cpus` section of `make bench` (issue 18): tresnet_m at 224, batch 1 and 8, 2 threads each, in one run —
+ours bf16 against OpenVINO's default (bf16 on CPUs with AVX512-BF16), ours f32 capped at AVX2 (TRESNET_MAX_ISA=avx2)
+against OpenVINO f32 capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2), ours f32 against OpenVINO f32 and ONNX Runtime;
+peak RSS; and the logit error of each precision against float64 PyTorch on 8 random images. Imported by
+scripts/bench.py, which also runs the OpenVINO worker (`--peer ov`) through `peer_ov` here."""
+import json
+import os
+import statistics
+import subprocess
+import time
+
+import numpy as np
+
+TOOLS = [  # name, kind, precision, environment
+    ("ours bf16", "ours", "bf16", {}),
+    ("OpenVINO default (bf16)", "ov", "default", {}),
+    ("ours f32", "ours", "f32", {}),
+    ("OpenVINO f32", "ov", "f32", {}),
+    ("ours f32, TRESNET_MAX_ISA=avx2", "ours", "f32", {"TRESNET_MAX_ISA": "avx2"}),
+    ("OpenVINO f32, ONEDNN_MAX_CPU_ISA=AVX2", "ov", "f32", {"ONEDNN_MAX_CPU_ISA": "AVX2"}),
+    ("ONNX Runtime f32", "ort", "f32", {}),
+]
+
+
+def peer_ov(args, x):
+    """The OpenVINO worker: compiles the ONNX export for CPU with 2 threads, latency hint, one stream; the
+    precision hint left at its default (bf16 where the CPU has AVX512-BF16) or set to f32."""
+    import openvino as ov
+    core = ov.Core()
+    config = {"INFERENCE_NUM_THREADS": args.threads, "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1}
+    if args.ov_precision != "default":
+        config["INFERENCE_PRECISION_HINT"] = args.ov_precision
+    compiled = core.compile_model(args.weights, "CPU", config)
+    request = compiled.create_infer_request()
+    if args.logits_in:
+        logits = request.infer({0: np.load(args.logits_in)})[compiled.output(0)]
+        np.save(args.logits_out, np.asarray(logits, dtype=np.float32))
+
+    def run():
+        request.infer({0: x})
+    hint = str(compiled.get_property("INFERENCE_PRECISION_HINT"))  # e.g. "<Type: 'bfloat16'>"
+    return run, {"openvino": ov.__version__, "precision": hint.split("'")[1] if "'" in hint else hint}
+
+
+def cmd_for(bench, kind, precision, weights, onnx, batch, iterations):
+    if kind == "ours":
+        return bench.ours_cmd(weights, batch, iterations) + ["--precision", precision]
+    if kind == "ov":
+        return bench.peer_cmd("ov", "tresnet_m", onnx, batch, iterations) + ["--ov-precision", precision]
+    return bench.peer_cmd("ort", "tresnet_m", onnx, batch, iterations)
+
+
+def run_env(cmd, env):
+    e = dict(os.environ)
+    e.update(env)
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, env=e)
+
+
+def forward(bench, log, batch, iterations):
+    a = bench.a
+    weights = os.path.join(a.full, "tresnet_m.pth")
+    onnx = bench.onnx_for("tresnet_m", weights)[0]
+    per_round = max(1, iterations // a.rounds)
+    out = {}
+    for r in range(a.rounds):
+        for name, kind, precision, env in TOOLS:
+            cmd = cmd_for(bench, kind, precision, weights, onnx, batch, per_round)
+            log(f"[cpus b{batch} round {r + 1}/{a.rounds}] {name}")
+            result = json.loads(run_env(cmd, env).stdout)
+            if name not in out:
+                result["command"] = " ".join(f"{k}={v}" for k, v in env.items()) + (" " if env else "") + \
+                    " ".join(cmd)
+                out[name] = result
+            else:
+                out[name]["latencies"] += result["latencies"]
+                out[name]["peakRSSBytes"] = max(out[name]["peakRSSBytes"], result["peakRSSBytes"])
+    for t in out.values():
+        t["median"] = statistics.median(t["latencies"])
+    return {"batch": batch, "iterations": per_round * a.rounds, "tools": out}
+
+
+def accuracy(bench, log, images=8):
+    """Logits of 8 random 224×224 images: PyTorch float64 and float32 (timm's TResNet on the same .pth), ours and
+    OpenVINO's at each precision; max |Δlogit| against float64 and top-1 agreement with PyTorch f32."""
+    import torch
+    a = bench.a
+    weights = os.path.join(a.full, "tresnet_m.pth")
+    onnx = bench.onnx_for("tresnet_m", weights)[0]
+    # Uniform in [0, 1): the distribution the full-size fixtures' BatchNorm statistics were calibrated on
+    # (Fixtures/generate.py), so activations and logits have the scale of a trained network's.
+    x = np.random.default_rng(18).random((images, 3, 224, 224), dtype=np.float32)
+    path = os.path.join(a.scratch, "cpus_input.npy")
+    np.save(path, x)
+    log("[cpus accuracy] PyTorch float64 and float32")
+    torch.set_num_threads(2)
+    from bench import torch_model
+    model = torch_model("tresnet_m", weights)
+    with torch.inference_mode():
+        ref32 = model(torch.from_numpy(x)).numpy()
+        ref64 = model.double()(torch.from_numpy(x).double()).numpy()
+    rows = {}
+    runs = [("ours f32", "ours", "f32"), ("ours bf16", "ours", "bf16"), ("OpenVINO f32", "ov", "f32"),
+            ("OpenVINO default (bf16)", "ov", "default")]
+    for name, kind, precision in runs:
+        log(f"[cpus accuracy] {name}")
+        out = os.path.join(a.scratch, f"cpus_{kind}_{precision}.npy")
+        if kind == "ours":
+            cmd = [bench.tool("tresnet-predict"), weights, "--input", path, "--output", out, "--precision", precision]
+        else:
+            cmd = bench.peer_cmd("ov", "tresnet_m", onnx, 1, 1) + ["--ov-precision", precision, "--logits-in", path,
+                                                                 "--logits-out", out]
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        y = np.load(out).astype(np.float64)
+        rows[name] = {"maxAbs": float(np.abs(y - ref64).max()),
+                      "meanAbs": float(np.abs(y - ref64).mean()),
+                      "top1": int((y.argmax(1) == ref32.argmax(1)).sum()),
+                      "top5": int(sum(list(np.argsort(-y[i])[:5]) == list(np.argsort(-ref32[i])[:5])
+                                      for i in range(images))),
+                      "command": " ".join(cmd)}
+    rows["PyTorch f32"] = {"maxAbs": float(np.abs(ref32 - ref64).max()), "meanAbs": float(np.abs(ref32 - ref64).mean()),
+                           "top1": images, "top5": images, "command": "(in scripts/bench_cpus.py)"}
+    return {"images": images, "logitSpread": float(ref64.std()), "rows": rows}
+
+
+def render(w, result, ms, mib):
+    """Markdown for docs/BENCHMARKS.md: w(line) writes one line."""
+    fwd, acc = result["forward"], result["accuracy"]
+    w("## Every CPU: bf16, AVX2 and OpenVINO (issue 18)")
+    w("")
+    w("tresnet_m, 224×224, 2 threads each, the same `.pth` (ONNX Runtime and OpenVINO on its TorchScript ONNX "
+      "export). OpenVINO: `compile_model(…, \"CPU\", {INFERENCE_NUM_THREADS: 2, PERFORMANCE_HINT: LATENCY, "
+      "NUM_STREAMS: 1})`, its default precision (which it reports as `"
+      + fwd[0]["tools"]["OpenVINO default (bf16)"]["versions"].get("precision", "?") + "` here) or "
+      "`INFERENCE_PRECISION_HINT: f32`; `ONEDNN_MAX_CPU_ISA=AVX2` caps its oneDNN kernels as `TRESNET_MAX_ISA=avx2` "
+      "caps ours. Tools alternate in rounds; median latency in ms per forward of the whole batch.")
+    w("")
+    w("| | " + " | ".join(f"batch {f['batch']} (ms)" for f in fwd) + " | peak RSS, batch 1 (MiB) |")
+    w("|---|" + "---|" * (len(fwd) + 1))
+    for name, *_ in TOOLS:
+        w(f"| {name} | " + " | ".join(ms(f["tools"][name]["median"]) for f in fwd)
+          + f" | {mib(fwd[0]['tools'][name]['peakRSSBytes'])} |")
+    w("")
+    w("Ratios (ours ÷ peer; below 1 = ours faster):")
+    w("")
+    pairs = [("ours bf16", "OpenVINO default (bf16)"), ("ours f32", "OpenVINO f32"),
+             ("ours f32, TRESNET_MAX_ISA=avx2", "OpenVINO f32, ONEDNN_MAX_CPU_ISA=AVX2"),
+             ("ours f32", "ONNX Runtime f32")]
+    w("| | " + " | ".join(f"batch {f['batch']}" for f in fwd) + " |")
+    w("|---|" + "---|" * len(fwd))
+    for ours, peer in pairs:
+        w(f"| {ours} ÷ {peer} | " + " | ".join(f"{f['tools'][ours]['median'] / f['tools'][peer]['median']:.2f}"
+                                                for f in fwd) + " |")
+    w("")
+    w(f"Logits of {acc['images']} random images (uniform in [0, 1)) against PyTorch's float64 forward of the same "
+      f".pth (logit standard deviation {acc['logitSpread']:.3f}); top-1/top-5 agreement with PyTorch f32:")
+    w("")
+    w("| | max abs Δlogit | mean abs Δlogit | top-1 = PyTorch f32 | identical top-5 |")
+    w("|---|---|---|---|---|")
+    for name, r in acc["rows"].items():
+        w(f"| {name} | {r['maxAbs']:.2e} | {r['meanAbs']:.2e} | {r['top1']}/{acc['images']} | "
+          f"{r['top5']}/{acc['images']} |")
+    w("")
+    w("Commands (from the first round):")
+    w("")
+    for f in fwd:
+        for name, t in f["tools"].items():
+            w(f"- batch {f['batch']}, {name}: `{t['command']}`")
+    for name, r in acc["rows"].items():
+        w(f"- accuracy, {name}: `{r['command']}`")
