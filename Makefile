@@ -60,6 +60,7 @@ venv: .venv/.done
 fixtures: venv
 	$(PY) Fixtures/generate.py
 	$(PY) Fixtures/generate_readers.py
+	$(PY) Fixtures/gen_bombs.py
 
 fixtures-full: venv
 	$(PY) Fixtures/generate.py --only-full

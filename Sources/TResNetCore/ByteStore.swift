@@ -49,8 +49,12 @@ public final class ByteStore: @unchecked Sendable {
             let n = pread(file.descriptor, destination + done, range.count - done, off_t(range.lowerBound + done))
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
-                throw TResNetError.io(file.path, n == 0 ? "file ended at \(range.lowerBound + done) while reading "
-                                      + "[\(range.lowerBound), \(range.upperBound)); was it truncated?" : "read failed: \(errnoText())")
+                if n < 0 { throw TResNetError.io(file.path, "read failed: \(errnoText())") }
+                // the file is shorter than when it was opened: say how long it is now, not where the read was
+                var st = stat()
+                let now = fstat(file.descriptor, &st) == 0 ? "\(st.st_size) bytes" : "shorter"
+                throw TResNetError(.truncated, "the file is now \(now), \(count) when it was opened: it changed "
+                                   + "while being read (bytes [\(range.lowerBound), \(range.upperBound)))", file: file.path)
             }
             done += n
         }

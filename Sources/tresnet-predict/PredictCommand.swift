@@ -88,12 +88,16 @@ struct PredictCommand: ParsableCommand {
     func predictImages(_ loaded: LoadedModel) throws {
         let config = try loaded.preprocessingConfig(preprocessing.overrides)
         let labels = try loaded.labelNames()?.names
-        let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
+        let classifier = try ImageClassifier(preprocessing: config, labels: labels, limits: preprocessing.limits,
+                                             run: try loaded.batchRunner())
         let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch)
         if json {
             try printJSON(predictions)
         } else {
-            print(predictions.flatMap(\.lines).joined(separator: "\n"))
+            // refusals go to stderr, one line each naming the file; predictions to stdout
+            for p in predictions where !p.isReadable { printError("tresnet-predict: " + p.lines.joined()) }
+            let readable = predictions.filter(\.isReadable).flatMap(\.lines)
+            if !readable.isEmpty { print(readable.joined(separator: "\n")) }
         }
         let unreadable = predictions.filter { !$0.isReadable }.count
         if unreadable > 0 {

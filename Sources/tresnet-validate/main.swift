@@ -51,7 +51,8 @@ struct Validate: ParsableCommand {
             let loaded = try model.load(weights)
             let config = try loaded.preprocessingConfig(preprocessing.overrides)
             let labels = try loaded.labelNames()?.names
-            let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
+            let classifier = try ImageClassifier(preprocessing: config, labels: labels, limits: preprocessing.limits,
+                                             run: try loaded.batchRunner())
             let folder = try ImageFolder.scan(root: valDir)
             printError("\(folder.samples.count) images in \(folder.classes.count) classes; "
                        + "\(loaded.configuration); preprocessing: \(config)")
