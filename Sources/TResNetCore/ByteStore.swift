@@ -7,8 +7,9 @@ import Darwin
 /// An immutable run of bytes that outlives every view into it: a read-only memory map of a file, or a heap
 /// allocation. Tensors borrow slices of a store without copying.
 ///
-/// A mapped file that another process truncates while it is mapped can raise SIGBUS; like safetensors we
-/// document that as out of scope (security.md A.0 #14).
+/// A mapped file that another process truncates while it is mapped would raise SIGBUS on a read past its new end;
+/// `MappingGuard` turns that into a page of zeros and a counted fault, which the readers' callers check
+/// (`FileIdentity.checkUnchanged`) before trusting what they read.
 public final class ByteStore: @unchecked Sendable {
     public let base: UnsafeRawPointer?
     public let count: Int
@@ -96,7 +97,12 @@ public final class ByteStore: @unchecked Sendable {
             throw TResNetError.io(path, "cannot map \(size) bytes: \(errnoText())")
         }
         keep = true
-        return ByteStore(base: UnsafeRawPointer(p), count: size, file: (path, fd)) { p, n in if let p { munmap(p, n) } }
+        let slot = MappingGuard.register(UnsafeRawPointer(p), count: size, device: UInt64(st.st_dev),
+                                         inode: UInt64(st.st_ino))  // a page past a new end reads as zeros
+        return ByteStore(base: UnsafeRawPointer(p), count: size, file: (path, fd)) { p, n in
+            if let slot { MappingGuard.unregister(slot) }
+            if let p { munmap(p, n) }
+        }
     }
 }
 

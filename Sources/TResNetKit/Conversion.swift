@@ -140,21 +140,36 @@ public enum Conversion {
         let clock = ContinuousClock()
         let start = clock.now
         try checkOutput(output, options: options)
+        // The source must not change while it is read: its identity now, compared again before anything is
+        // committed (and a fault on its map, counted by MappingGuard, is such a change).
+        let identity = try FileIdentity.of(path: source)
+        let faults = identity.faults
+        let unchanged: @Sendable () throws -> Void = {
+            try identity.checkUnchanged(source, faultsBefore: faults, while: "being converted")
+        }
         // Hash the source on another core while it is read, bound and written (the digest is patched into the
-        // .tw header last): SHA-256 of a 125 MB checkpoint is otherwise a third of the conversion's time.
-        let sha = BackgroundSHA256(path: source)
+        // .tw header last): SHA-256 of a 125 MB checkpoint is otherwise a third of the conversion's time. The
+        // digest covers exactly the `identity.size` bytes that were there when the conversion started.
+        let sha = BackgroundSHA256(path: source, size: identity.size)
         let (checkpoint, tw) = try ModelSource.read(path: source, key: options.key)
-        let bytesIn = try ByteStore.map(path: source).count
+        Self.sourceReadHook?(source)
+        let bytesIn = identity.size
         var options = options
         if let tw {
             options.preprocessing = options.preprocessing ?? tw.preprocessing
             options.labelSet = options.labelSet ?? tw.labelSet
         }
-        var summary = try convert(checkpoint: checkpoint, sha256: { try sha.wait() }, output: output, options: options)
+        // the digest is asked for last, right before the output is committed: check the source there too
+        var summary = try convert(checkpoint: checkpoint, sha256: { let d = try sha.wait(); try unchanged(); return d },
+                                  output: output, options: options, beforeCommit: unchanged)
         summary.bytesIn = bytesIn
         summary.seconds = (clock.now - start).seconds
         return summary
     }
+
+    /// Test hook: called right after the source has been read (mapped and parsed), before its tensors are
+    /// copied out; tests change the source here.
+    nonisolated(unsafe) static var sourceReadHook: (@Sendable (String) -> Void)?
 
     /// Refuses an existing output (without `--force`) before any work.
     static func checkOutput(_ output: String, options: Options) throws {
@@ -171,7 +186,7 @@ public enum Conversion {
 
     /// Converts an already-read checkpoint; `sha256` yields the source's digest when the writer needs it.
     static func convert(checkpoint: LoadedCheckpoint, sha256: @escaping @Sendable () throws -> String, output: String,
-                        options: Options) throws -> ConversionSummary {
+                        options: Options, beforeCommit: @Sendable () throws -> Void = {}) throws -> ConversionSummary {
         let clock = ContinuousClock()
         let start = clock.now
         try checkOutput(output, options: options)
@@ -195,16 +210,19 @@ public enum Conversion {
             bnKeptF32: keptF32)
         let bytesOut: Int
         if options.dryRun {
+            try beforeCommit()
             bytesOut = 0
         } else if onnx {
             // ONNX Runtime computes in f32: write f32 initializers (BatchNorm folded in by the writer).
             let f32 = Dictionary(uniqueKeysWithValues: try tensors.map { ($0.name, try $0.tensor.converted(to: .float32)) })
+            try beforeCommit()  // every tensor has been read (converted to f32 above)
             try ONNXWriter.write(configuration: c, tensor: { f32[$0] }, to: output, overwrite: options.overwrite)
             bytesOut = try ByteStore.map(path: output).count
         } else if safetensors {
             var text: [String: String] = ["format": "pt"]
             for (k, v) in metadata.entries { text[k] = v.stringValue ?? v.description }
             try SafetensorsWriter.write(tensors, metadata: text, to: output, overwrite: options.overwrite)
+            do { try beforeCommit() } catch { unlink(output); throw error }  // the tensors were read while writing
             bytesOut = try ByteStore.map(path: output).count
         } else {
             bytesOut = try TWWriter.write(tensors, metadata: metadata.entries, to: output, overwrite: options.overwrite,
