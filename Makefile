@@ -95,6 +95,7 @@ fixtures: venv
 	$(PY) Fixtures/gen_trained.py
 	$(PY) Fixtures/gen_semantic.py
 	$(PY) Fixtures/gen_containers.py
+	$(PY) Fixtures/gen_bombs.py
 
 fixtures-full: venv
 	$(PY) Fixtures/generate.py --only-full

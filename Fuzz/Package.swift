@@ -8,7 +8,7 @@ import PackageDescription
 
 let targets = [
     "FuzzPickle", "FuzzZip", "FuzzTorchZip", "FuzzLegacy", "FuzzSafetensors", "FuzzNpy", "FuzzNpz", "FuzzONNX",
-    "FuzzTW", "FuzzJSON",
+    "FuzzTW", "FuzzJSON", "FuzzImage",
 ]
 
 let package = Package(

@@ -3,7 +3,7 @@
 # Usage: Fuzz/run.sh BIN_DIR SECONDS JOBS [TARGET...]
 set -u
 BIN=$1; SECONDS_EACH=$2; JOBS=$3; shift 3
-TARGETS=${*:-"FuzzPickle FuzzZip FuzzTorchZip FuzzLegacy FuzzSafetensors FuzzNpy FuzzNpz FuzzONNX FuzzTW FuzzJSON"}
+TARGETS=${*:-"FuzzPickle FuzzZip FuzzTorchZip FuzzLegacy FuzzSafetensors FuzzNpy FuzzNpz FuzzONNX FuzzTW FuzzJSON FuzzImage"}
 OUT=.fuzz
 mkdir -p "$OUT/logs" "$OUT/artifacts"
 run_one() {

@@ -6,7 +6,7 @@ C=${1:-.fuzz/corpus}
 CONVERT=${2:-}
 FUZZ_BIN=${3:-}
 T=Fixtures/tiny
-for t in FuzzPickle FuzzZip FuzzTorchZip FuzzLegacy FuzzSafetensors FuzzNpy FuzzNpz FuzzONNX FuzzTW FuzzJSON; do
+for t in FuzzPickle FuzzZip FuzzTorchZip FuzzLegacy FuzzSafetensors FuzzNpy FuzzNpz FuzzONNX FuzzTW FuzzJSON FuzzImage; do
     mkdir -p "$C/$t"
 done
 # Pickle: every data.pkl of the small zip fixtures, the raw hostile pickle, the legacy stream.
@@ -25,6 +25,8 @@ cp $T/npy/*.npy "$C/FuzzNpy/"
 cp $T/npy/*.npz "$C/FuzzNpz/"
 cp $T/tiny_v1.variant.onnx $T/micro.ts11_bn.dyn_bhw.onnx "$C/FuzzONNX/"
 cp $T/onnx.json $T/npy/expected.json Fixtures/readers/manifest.json "$C/FuzzJSON/"
+# Images: the decoder's test images (every JPEG and PNG kind, EXIF orientations, broken files) and the bombs.
+cp $T/images/*.jpg $T/images/*.png $T/bombs/* "$C/FuzzImage/"
 # The catalogue's crafted files seed the target of their format.
 if [ -d Fixtures/hostile ]; then
     for f in Fixtures/hostile/*; do

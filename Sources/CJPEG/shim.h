@@ -114,9 +114,32 @@ static inline int tk_jpeg_read_header(tk_jpeg *j, const unsigned char *data, uns
     return 0;
 }
 
-/// Decodes into `out`: `height` rows of `row_bytes` (= width × output components) bytes each.
+/// What decoding will hold in memory besides the output rows, known after tk_jpeg_read_header: a progressive or
+/// multi-scan file keeps every DCT coefficient of the image (2 bytes each, 64 per block per component) until the
+/// last scan; a baseline interleaved file needs only a few block rows. Returns the coefficient bytes (0 for a
+/// single-scan file) and sets `*progressive`.
+static inline unsigned long long tk_jpeg_coefficient_bytes(const tk_jpeg *j, int *progressive) {
+    const struct jpeg_decompress_struct *c = &j->cinfo;
+    *progressive = c->progressive_mode ? 1 : 0;
+    if (!c->progressive_mode && c->comps_in_scan >= c->num_components) return 0;
+    unsigned long long total = 0;
+    for (int i = 0; i < c->num_components; i++) {
+        const jpeg_component_info *comp = &c->comp_info[i];
+        // rounded up to whole MCUs, as libjpeg allocates them
+        unsigned long long bw = comp->width_in_blocks + (unsigned long long)comp->h_samp_factor;
+        unsigned long long bh = comp->height_in_blocks + (unsigned long long)comp->v_samp_factor;
+        total += bw * bh * 64ULL * sizeof(JCOEF);
+    }
+    return total;
+}
+
+/// Caps what libjpeg may allocate for its image-sized buffers (the whole-image coefficient buffer of a progressive
+/// file): past it libjpeg stops with an error instead of allocating (it has no backing store).
+static inline void tk_jpeg_set_memory_limit(tk_jpeg *j, long bytes) { j->cinfo.mem->max_memory_to_use = bytes; }
+
+/// Starts decompression and checks the output geometry against `row_bytes` × `rows`.
 /// Returns 0, or -1 with tk_jpeg_message set.
-static inline int tk_jpeg_decode(tk_jpeg *j, unsigned char *out, size_t row_bytes, size_t rows) {
+static inline int tk_jpeg_start(tk_jpeg *j, size_t row_bytes, size_t rows) {
     if (setjmp(j->err.jump)) return -1;
     jpeg_start_decompress(&j->cinfo);
     if ((size_t)j->cinfo.output_width * (size_t)j->cinfo.output_components != row_bytes
@@ -126,15 +149,24 @@ static inline int tk_jpeg_decode(tk_jpeg *j, unsigned char *out, size_t row_byte
         jpeg_abort_decompress(&j->cinfo);
         return -1;
     }
-    while (j->cinfo.output_scanline < j->cinfo.output_height) {
-        JSAMPROW row = out + (size_t)j->cinfo.output_scanline * row_bytes;
-        if (jpeg_read_scanlines(&j->cinfo, &row, 1) != 1) {
-            snprintf(j->err.message, sizeof j->err.message, "decoder stopped at row %u",
-                     j->cinfo.output_scanline);
-            jpeg_abort_decompress(&j->cinfo);
-            return -1;
-        }
+    return 0;
+}
+
+/// Decodes the next output row into `row` (row_bytes bytes). Returns 0, or -1 with tk_jpeg_message set.
+static inline int tk_jpeg_read_row(tk_jpeg *j, unsigned char *row) {
+    if (setjmp(j->err.jump)) return -1;
+    JSAMPROW r = row;
+    if (jpeg_read_scanlines(&j->cinfo, &r, 1) != 1) {
+        snprintf(j->err.message, sizeof j->err.message, "decoder stopped at row %u", j->cinfo.output_scanline);
+        jpeg_abort_decompress(&j->cinfo);
+        return -1;
     }
+    return 0;
+}
+
+/// Finishes decompression after the last row. Returns 0, or -1 with tk_jpeg_message set.
+static inline int tk_jpeg_finish(tk_jpeg *j) {
+    if (setjmp(j->err.jump)) return -1;
     jpeg_finish_decompress(&j->cinfo);
     return 0;
 }

@@ -126,6 +126,14 @@ static inline int tk_png_decode(tk_png *p, unsigned char *out, size_t row_bytes,
     return 0;
 }
 
+/// Decodes the next row of a non-interlaced image into `row` (row_bytes bytes), so a caller can convert row by row
+/// without holding the stored image. Returns 0, or -1 with tk_png_message set.
+static inline int tk_png_read_row(tk_png *p, unsigned char *row) {
+    if (setjmp(png_jmpbuf(p->png))) return -1;
+    png_read_row(p->png, row, NULL);
+    return 0;
+}
+
 /// Reads the chunks after the image data (PIL reads them too, for a late eXIf). Returns 0, or -1 when they are
 /// broken or missing; PIL ignores that, and so does the caller. Call only after tk_png_decode succeeded.
 static inline int tk_png_read_end(tk_png *p) {

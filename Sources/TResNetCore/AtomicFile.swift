@@ -24,7 +24,7 @@ public final class AtomicFile {
         }
         let dir = AtomicFile.directory(of: destination)
         let base = AtomicFile.basename(of: destination)
-        AtomicFile.removeStaleTemporaries(directory: dir, base: base)
+        AtomicFile.removeStaleTemporaries(directory: dir)
         var attempt = 0
         while true {
             let candidate = "\(dir)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -32,6 +32,7 @@ public final class AtomicFile {
             if f >= 0 {
                 fd = f
                 temporaryPath = candidate
+                interruptSlot = Interrupts.register(temporary: candidate, destination: destination)
                 break
             }
             attempt += 1
@@ -43,6 +44,13 @@ public final class AtomicFile {
     }
 
     private let overwrite: Bool
+    /// The temporary's entry in the SIGINT/SIGTERM clean-up table (`Interrupts`), until committed or abandoned.
+    private var interruptSlot: Int?
+
+    private func forgetOnInterrupt() {
+        if let slot = interruptSlot { Interrupts.unregister(slot) }
+        interruptSlot = nil
+    }
 
     deinit { if !committed { abandon() } }
 
@@ -101,21 +109,32 @@ public final class AtomicFile {
     /// a minute once it has written N bytes, so a test can kill a conversion midway (docs/ROBUSTNESS.md).
     static let testPauseAfterBytes: Int? = getenv("TRESNET_TEST_PAUSE_AFTER_BYTES").flatMap { Int(String(cString: $0)) }
 
-    /// Removes `.<base>.tmp-<pid>-<n>` files in `directory` left by processes that no longer exist (killed while
-    /// writing `base`). A temporary of a live process — or of a pid now reused — is left alone.
-    public static func removeStaleTemporaries(directory: String, base: String) {
+    /// Removes `.<name>.tmp-<pid>-<n>` files in `directory` left by processes that no longer exist (killed while
+    /// writing `name`): those of `base` only, or with `base` nil every one of ours in the folder. A temporary of
+    /// a live process — or of a pid now reused — is left alone.
+    public static func removeStaleTemporaries(directory: String, base: String? = nil) {
         guard let dir = opendir(directory) else { return }
         defer { closedir(dir) }
-        let prefix = ".\(base).tmp-"
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.hasPrefix(prefix) else { continue }
-            let rest = name.dropFirst(prefix.count).split(separator: "-")
-            guard rest.count == 2, let pid = Int32(rest[0]), pid > 0, UInt32(rest[1]) != nil else { continue }
+            guard let pid = stalePid(name, base: base) else { continue }
             if kill(pid, 0) != 0, errno == ESRCH { unlink(directory + "/" + name) }
         }
+    }
+
+    /// The pid in a temporary's name `.<name>.tmp-<pid>-<n>` (for `base`, when given); nil for other names.
+    static func stalePid(_ name: String, base: String?) -> Int32? {
+        let bytes = Array(name.utf8), marker = Array(".tmp-".utf8)
+        guard bytes.first == UInt8(ascii: "."), bytes.count > 1 + marker.count else { return nil }
+        guard let at = stride(from: bytes.count - marker.count, through: 1, by: -1)
+            .first(where: { Array(bytes[$0..<($0 + marker.count)]) == marker }), at > 1 else { return nil }
+        if let base, Array(bytes[1..<at]) != Array(base.utf8) { return nil }
+        let rest = String(decoding: bytes[(at + marker.count)...], as: UTF8.self)
+            .split(separator: "-", omittingEmptySubsequences: false)
+        guard rest.count == 2, let pid = Int32(rest[0]), pid > 0, UInt32(rest[1]) != nil else { return nil }
+        return pid
     }
 
     public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
@@ -152,6 +171,7 @@ public final class AtomicFile {
 
     /// fsyncs and renames into place.
     public func commit() throws {
+        defer { forgetOnInterrupt() }
         guard fsync(fd) == 0 else { throw TResNetError.io(destination, "fsync failed: \(errnoText())") }
         close(fd)
         fd = -1
@@ -176,6 +196,7 @@ public final class AtomicFile {
     public func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
         unlink(temporaryPath)
+        forgetOnInterrupt()
         committed = true
     }
 

@@ -7,8 +7,9 @@ import Darwin
 /// An immutable run of bytes that outlives every view into it: a read-only memory map of a file, or a heap
 /// allocation. Tensors borrow slices of a store without copying.
 ///
-/// A mapped file that another process truncates while it is mapped can raise SIGBUS; like safetensors we
-/// document that as out of scope (security.md A.0 #14).
+/// A mapped file that another process truncates while it is mapped would raise SIGBUS on a read past its new end;
+/// `MappingGuard` turns that into a page of zeros and a counted fault, which the readers' callers check
+/// (`FileIdentity.checkUnchanged`) before trusting what they read.
 public final class ByteStore: @unchecked Sendable {
     public let base: UnsafeRawPointer?
     public let count: Int
@@ -49,8 +50,12 @@ public final class ByteStore: @unchecked Sendable {
             let n = pread(file.descriptor, destination + done, range.count - done, off_t(range.lowerBound + done))
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
-                throw TResNetError.io(file.path, n == 0 ? "file ended at \(range.lowerBound + done) while reading "
-                                      + "[\(range.lowerBound), \(range.upperBound)); was it truncated?" : "read failed: \(errnoText())")
+                if n < 0 { throw TResNetError.io(file.path, "read failed: \(errnoText())") }
+                // the file is shorter than when it was opened: say how long it is now, not where the read was
+                var st = stat()
+                let now = fstat(file.descriptor, &st) == 0 ? "\(st.st_size) bytes" : "shorter"
+                throw TResNetError(.truncated, "the file is now \(now), \(count) when it was opened: it changed "
+                                   + "while being read (bytes [\(range.lowerBound), \(range.upperBound)))", file: file.path)
             }
             done += n
         }
@@ -92,7 +97,12 @@ public final class ByteStore: @unchecked Sendable {
             throw TResNetError.io(path, "cannot map \(size) bytes: \(errnoText())")
         }
         keep = true
-        return ByteStore(base: UnsafeRawPointer(p), count: size, file: (path, fd)) { p, n in if let p { munmap(p, n) } }
+        let slot = MappingGuard.register(UnsafeRawPointer(p), count: size, device: UInt64(st.st_dev),
+                                         inode: UInt64(st.st_ino))  // a page past a new end reads as zeros
+        return ByteStore(base: UnsafeRawPointer(p), count: size, file: (path, fd)) { p, n in
+            if let slot { MappingGuard.unregister(slot) }
+            if let p { munmap(p, n) }
+        }
     }
 }
 

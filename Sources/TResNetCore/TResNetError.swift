@@ -84,7 +84,8 @@ public struct TResNetError: Error, Sendable, CustomStringConvertible {
         var text = message
         if let cause { text += " (\(cause))" }
         parts.append(text)
-        return parts.joined(separator: ": ")
+        // every piece was escaped where it was quoted; this catches one that was not (newlines stay for reports)
+        return escapingControls(parts.joined(separator: ": "))
     }
 
     /// Returns a copy naming `file`, unless a file is already named.
@@ -116,22 +117,37 @@ public func displaySafe(_ text: String, limit: Int = 200) -> String {
             out += "…(\(text.unicodeScalars.count - limit) more)"
             break
         }
-        switch scalar.value {
-        case 0x20..<0x7f: out.unicodeScalars.append(scalar)
-        case 0..<0x20, 0x7f..<0xa0:
-            out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
-        default:
-            if scalar.properties.generalCategory == .format || scalar.properties.generalCategory == .control
-                || scalar.properties.generalCategory == .lineSeparator
-                || scalar.properties.generalCategory == .paragraphSeparator {
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
+        appendEscaped(scalar, to: &out)
         count += 1
     }
     return out
+}
+
+/// `text` with the escaping of `displaySafe` but not cut, newlines kept: the last line of defence applied to every
+/// error message (`TResNetError.description`), so file-supplied text that reached a message without going
+/// through `displaySafe` still cannot drive the terminal. Text already escaped passes unchanged.
+public func escapingControls(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+        if scalar == "\n" { out.unicodeScalars.append(scalar) } else { appendEscaped(scalar, to: &out) }
+    }
+    return out
+}
+
+private func appendEscaped(_ scalar: Unicode.Scalar, to out: inout String) {
+    switch scalar.value {
+    case 0x20..<0x7f: out.unicodeScalars.append(scalar)
+    case 0..<0x20, 0x7f..<0xa0:
+        out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
+    default:
+        if scalar.properties.generalCategory == .format || scalar.properties.generalCategory == .control
+            || scalar.properties.generalCategory == .lineSeparator
+            || scalar.properties.generalCategory == .paragraphSeparator {
+            out += "\\u{" + String(scalar.value, radix: 16) + "}"
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
 }
 
 extension String {

@@ -84,7 +84,7 @@ public struct TWFile: Sendable {
             }
             let key = String(decoding: keyBytes, as: UTF8.self)
             if let previousKey, !previousKey.lexicographicallyPrecedes(keyBytes) {
-                throw fail(at: at, "metadata key '\(key)' is out of order or duplicated (keys must be sorted and unique)")
+                throw fail(at: at, "metadata key '\(displaySafe(key))' is out of order or duplicated (keys must be sorted and unique)")
             }
             previousKey = keyBytes
             metadata.append((key, try Self.readValue(&m, key: key)))
@@ -165,12 +165,12 @@ public struct TWFile: Sendable {
         let tag = try m.u8("metadata type")
         func string() throws -> String {
             let n = Int(try m.u32("string length"))
-            guard n <= TWLayout.maxStringLength else { throw m.error(.limitExceeded, "string for '\(key)' longer than 1 MiB") }
-            return try m.utf8(n, "string for '\(key)'")
+            guard n <= TWLayout.maxStringLength else { throw m.error(.limitExceeded, "string for '\(displaySafe(key))' longer than 1 MiB") }
+            return try m.utf8(n, "string for '\(displaySafe(key))'")
         }
         func count() throws -> Int {
             let n = Int(try m.u32("array count"))
-            guard n <= TWLayout.maxArrayCount else { throw m.error(.limitExceeded, "array for '\(key)' longer than 65536") }
+            guard n <= TWLayout.maxArrayCount else { throw m.error(.limitExceeded, "array for '\(displaySafe(key))' longer than 65536") }
             return n
         }
         switch tag {
@@ -178,7 +178,7 @@ public struct TWFile: Sendable {
         case 2: return .double(Double(bitPattern: try m.u64("f64")))
         case 3:
             let b = try m.u8("bool")
-            guard b <= 1 else { throw m.error(at: at + 1, "bool for '\(key)' is \(b), not 0 or 1") }
+            guard b <= 1 else { throw m.error(at: at + 1, "bool for '\(displaySafe(key))' is \(b), not 0 or 1") }
             return .bool(b == 1)
         case 4: return .string(try string())
         case 5:
@@ -194,7 +194,7 @@ public struct TWFile: Sendable {
             try m.need(n * 4, "string array")
             return .strings(try (0..<n).map { _ in try string() })
         default:
-            throw m.error(.unsupported, at: at, "unknown metadata type \(tag) for '\(key)'")
+            throw m.error(.unsupported, at: at, "unknown metadata type \(tag) for '\(displaySafe(key))'")
         }
     }
 

@@ -41,8 +41,9 @@ public struct ImageClassifier: Sendable {
     public let labels: [String]?
     let run: BatchRunner
 
-    public init(preprocessing config: PreprocessingConfig, labels: [String]? = nil, run: @escaping BatchRunner) throws {
-        self.preprocessing = try Preprocessing(config)
+    public init(preprocessing config: PreprocessingConfig, labels: [String]? = nil, limits: ImageLimits = .default,
+                run: @escaping BatchRunner) throws {
+        self.preprocessing = try Preprocessing(config, limits: limits)
         self.labels = labels
         self.run = run
     }
@@ -88,14 +89,17 @@ public struct ImageClassifier: Sendable {
     }
 
     /// Classifies files; an unreadable file gets an entry with `error` set and no classes, never stops the rest.
+    /// Each file is decoded and preprocessed at once, so only one decoded image is held at a time.
     /// `observe` receives each readable image's index in `paths` and its logits.
     public func classify(paths: [String], topK k: Int = 5, batchSize: Int = 16,
                          observe: ((_ index: Int, _ logits: [Float]) -> Void)? = nil) throws -> [ImagePrediction] {
         var results: [ImagePrediction?] = Array(repeating: nil, count: paths.count)
-        var pending: [(Int, RGBImage)] = []
+        var pending: [(Int, [Float])] = []
+        let side = preprocessing.config.inputSize
         func flush() throws {
             guard !pending.isEmpty else { return }
-            let rows = try logits(pending.map(\.1), batchSize: batchSize)
+            let input = Tensor(shape: [pending.count, 3, side, side], floats: pending.flatMap(\.1))
+            let rows = try runChecked(input, count: pending.count)
             for ((i, _), row) in zip(pending, rows) {
                 results[i] = ImagePrediction(path: paths[i], top: ranked(row, k: k), error: nil)
                 observe?(i, row)
@@ -104,11 +108,11 @@ public struct ImageClassifier: Sendable {
         }
         for (i, path) in paths.enumerated() {
             do {
-                pending.append((i, try ImageDecoder.decode(path: path)))
+                pending.append((i, try preprocessing.values(path: path)))
             } catch let e as TResNetError {
                 results[i] = ImagePrediction(path: path, top: [], error: e.description)
             }
-            if pending.count >= batchSize { try flush() }
+            if pending.count >= max(batchSize, 1) { try flush() }
         }
         try flush()
         return results.compactMap { $0 }

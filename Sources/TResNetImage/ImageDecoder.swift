@@ -20,20 +20,27 @@ public enum ImageDecoder {
     /// Decodes the file at `path`.
     /// - Parameter applyOrientation: honour the EXIF orientation (default); false keeps the stored layout.
     /// - Throws: `TResNetError` naming the file: `.io` when it cannot be read, `.unsupported` for other formats,
-    ///   `.truncated` / `.malformed` for broken files, `.limitExceeded` for images over `maximumImagePixels`.
-    public static func decode(path: String, applyOrientation: Bool = true) throws -> RGBImage {
+    ///   `.truncated` / `.malformed` for broken files, `.limitExceeded` for images over `limits` (pixels or
+    ///   memory), found from the header before the pixels are allocated.
+    public static func decode(path: String, applyOrientation: Bool = true, limits: ImageLimits = .default) throws
+        -> RGBImage
+    {
         let store = try ByteStore.map(path: path)
-        return try TResNetError.naming(path) { try decode(store.bytes, applyOrientation: applyOrientation) }
+        return try TResNetError.naming(path) {
+            try decode(store.bytes, applyOrientation: applyOrientation, limits: limits)
+        }
     }
 
     /// Decodes an in-memory file.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true) throws -> RGBImage {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true,
+                              limits: ImageLimits = .default) throws -> RGBImage {
         switch sniff(bytes) {
         case .jpeg:
-            let image = try JPEGDecoder.decode(bytes)
-            return applyOrientation ? image.oriented(ExifReader.jpegOrientation(bytes)) : image
+            let orientation = applyOrientation ? ExifReader.jpegOrientation(bytes) : .normal
+            let image = try JPEGDecoder.decode(bytes, limits: limits, oriented: orientation != .normal)
+            return image.oriented(orientation)
         case .png:
-            let (image, orientation) = try PNGDecoder.decode(bytes)
+            let (image, orientation) = try PNGDecoder.decode(bytes, limits: limits)
             return applyOrientation ? image.oriented(orientation) : image
         case nil:
             let head = bytes.prefix(8).map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
@@ -43,8 +50,10 @@ public enum ImageDecoder {
     }
 
     /// Decodes an in-memory file.
-    public static func decode(_ bytes: [UInt8], applyOrientation: Bool = true) throws -> RGBImage {
-        try bytes.withUnsafeBytes { try decode($0, applyOrientation: applyOrientation) }
+    public static func decode(_ bytes: [UInt8], applyOrientation: Bool = true, limits: ImageLimits = .default) throws
+        -> RGBImage
+    {
+        try bytes.withUnsafeBytes { try decode($0, applyOrientation: applyOrientation, limits: limits) }
     }
 }
 

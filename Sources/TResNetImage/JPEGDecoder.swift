@@ -6,15 +6,20 @@ import TResNetCore
 /// Decodes like PIL: libjpeg's defaults (islow IDCT, fancy upsampling); 1 component → gray, 3 → RGB (libjpeg
 /// converts YCbCr), 4 → CMYK, which PIL always reads as Adobe-inverted (`CMYK;I`) and turns into RGB with
 /// `cmyk2rgb`. Warnings are ignored as PIL ignores them, except a premature end of data (a truncated file).
+/// Rows are decoded one at a time straight into the RGB result (gray and CMYK converted per row), so the only
+/// image-sized buffers are the result and, for progressive or multi-scan files, libjpeg's coefficient buffer;
+/// both are checked against `ImageLimits` from the header before anything image-sized is allocated.
 enum JPEGDecoder {
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> RGBImage {
+    static func decode(_ bytes: UnsafeRawBufferPointer, limits: ImageLimits = .default, oriented: Bool = false) throws
+        -> RGBImage
+    {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
             throw TResNetError(.truncated, format: "jpeg", "empty file")
         }
         guard let j = tk_jpeg_new() else { throw TResNetError(.io, format: "jpeg", "out of memory") }
         defer { tk_jpeg_free(j) }
         func failure(_ stage: String) -> TResNetError {
-            let message = String(cString: tk_jpeg_message(j))
+            let message = displaySafe(String(cString: tk_jpeg_message(j)))
             if tk_jpeg_too_many_scans(j) != 0 {
                 return TResNetError(.limitExceeded, format: "jpeg", message)
             }
@@ -28,20 +33,36 @@ enum JPEGDecoder {
             throw failure("cannot read the headers")
         }
         let w = Int(width), h = Int(height), c = Int(components)
-        guard w > 0, h > 0, let pixels = Checked.multiply(w, h), pixels <= maximumImagePixels,
-              let rowBytes = Checked.multiply(w, c), let total = Checked.multiply(rowBytes, h) else {
-            throw TResNetError(.limitExceeded, format: "jpeg",
-                               "\(w)×\(h) pixels is more than the \(maximumImagePixels) allowed")
+        try limits.checkPixels("jpeg", width: w, height: h)
+        var progressive: Int32 = 0
+        let coefficients = Int(clamping: tk_jpeg_coefficient_bytes(j, &progressive))
+        let rowBytes = w * c  // w × h ≤ maxPixels was checked, c ≤ 4
+        try limits.checkMemory("jpeg", width: w, height: h, extraBytes: coefficients + rowBytes, oriented: oriented)
+        // libjpeg's own cap for its image-sized buffers, in case the estimate above missed one
+        tk_jpeg_set_memory_limit(j, Int(clamping: max(limits.memoryBudget, coefficients + (16 << 20))))
+        guard tk_jpeg_start(j, rowBytes, h) == 0 else { throw failure("cannot decode") }
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        var row = [UInt8](repeating: 0, count: c == 3 ? 0 : rowBytes)
+        var failed = false
+        out.withUnsafeMutableBufferPointer { dst in
+            row.withUnsafeMutableBufferPointer { tmp in
+                for y in 0..<h {
+                    let target = dst.baseAddress! + y * w * 3
+                    if c == 3 {
+                        if tk_jpeg_read_row(j, target) != 0 { failed = true; return }
+                        continue
+                    }
+                    if tk_jpeg_read_row(j, tmp.baseAddress) != 0 { failed = true; return }
+                    let rgb = UnsafeMutableBufferPointer(start: target, count: w * 3)
+                    if c == 1 {
+                        PixelConversions.grayToRGB(UnsafeBufferPointer(tmp), into: rgb)
+                    } else {
+                        PixelConversions.invertedCMYKToRGB(UnsafeBufferPointer(tmp), into: rgb)
+                    }
+                }
+            }
         }
-        var raw = [UInt8](repeating: 0, count: total)
-        let status = raw.withUnsafeMutableBufferPointer { out in
-            tk_jpeg_decode(j, out.baseAddress, rowBytes, h)
-        }
-        guard status == 0 else { throw failure("cannot decode") }
-        switch c {
-        case 3: return RGBImage(unchecked: w, h, raw)
-        case 1: return PixelConversions.grayToRGB(raw, width: w, height: h)
-        default: return PixelConversions.invertedCMYKToRGB(raw, width: w, height: h)
-        }
+        guard !failed, tk_jpeg_finish(j) == 0 else { throw failure("cannot decode") }
+        return RGBImage(unchecked: w, h, out)
     }
 }

@@ -9,26 +9,27 @@ import TResNetCore
 /// dropped, and gamma, ICC and other colour chunks are ignored. An `eXIf` chunk's orientation is returned.
 enum PNGDecoder {
     /// The RGB image as stored and the orientation its eXIf chunk records (PIL's `exif_transpose` honours it).
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> (RGBImage, ExifOrientation) {
+    /// A non-interlaced image is decoded row by row straight into the RGB result; an interlaced one needs libpng's
+    /// whole stored image first. Either is checked against `limits` from the header, before allocation.
+    static func decode(_ bytes: UnsafeRawBufferPointer, limits: ImageLimits = .default) throws
+        -> (RGBImage, ExifOrientation)
+    {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
             throw TResNetError(.truncated, format: "png", "empty file")
         }
         guard let p = tk_png_new() else { throw TResNetError(.io, format: "png", "out of memory") }
         defer { tk_png_free(p) }
         func failure(_ stage: String) -> TResNetError {
-            let message = String(cString: tk_png_message(p))
+            let message = displaySafe(String(cString: tk_png_message(p)))
             if tk_png_truncated(p) != 0 { return TResNetError(.truncated, format: "png", message) }
             return TResNetError(.malformed, format: "png", "\(stage): \(message)")
         }
         var width: UInt32 = 0, height: UInt32 = 0
         var depth: Int32 = 0, colorType: Int32 = 0, interlaced: Int32 = 0
         var rowBytes = 0
-        let header = tk_png_read_header(p, base, bytes.count, UInt64(maximumImagePixels), &width, &height, &depth,
-                                        &colorType, &interlaced, &rowBytes)
-        if header == -2 {
-            throw TResNetError(.limitExceeded, format: "png",
-                               "\(width)×\(height) pixels is more than the \(maximumImagePixels) allowed")
-        }
+        let header = tk_png_read_header(p, base, bytes.count, UInt64(max(limits.maxPixels, 0)), &width, &height,
+                                        &depth, &colorType, &interlaced, &rowBytes)
+        if header == -2 { try limits.checkPixels("png", width: Int(width), height: Int(height)) }
         guard header == 0 else { throw failure("cannot read the headers") }
         let w = Int(width), h = Int(height)
         let samples: Int
@@ -40,12 +41,9 @@ enum PNGDecoder {
         default: throw TResNetError(.unsupported, format: "png", "colour type \(colorType)")
         }
         let sampleBytes = depth == 16 ? 2 : 1
-        guard w > 0, h > 0, let pixels = Checked.multiply(w, h), pixels <= maximumImagePixels else {
-            throw TResNetError(.limitExceeded, format: "png",
-                               "\(w)×\(h) pixels is more than the \(maximumImagePixels) allowed")
-        }
+        try limits.checkPixels("png", width: w, height: h)
         guard let expected = Checked.product([w, samples, sampleBytes]), expected == rowBytes,
-              let total = Checked.multiply(rowBytes, h) else {
+              let stored = Checked.multiply(rowBytes, h) else {
             throw TResNetError(.malformed, format: "png", "row size \(rowBytes) does not fit \(w) pixels")
         }
         var palette = [UInt8](repeating: 0, count: 768)
@@ -53,67 +51,104 @@ enum PNGDecoder {
         if colorType == 3, paletteCount == 0 {
             throw TResNetError(.malformed, format: "png", "palette image without a PLTE chunk")
         }
-        var raw = [UInt8](repeating: 0, count: total)
-        let status = raw.withUnsafeMutableBufferPointer { tk_png_decode(p, $0.baseAddress, rowBytes, h) }
-        guard status == 0 else { throw failure("cannot decode") }
-        _ = tk_png_read_end(p)  // trailing chunks: a broken or missing tail is ignored, as PIL ignores it
-        var exifLength: UInt32 = 0
-        var orientation = ExifOrientation.normal
-        if let exif = tk_png_exif(p, &exifLength), exifLength > 0 {
-            orientation = ExifReader.orientation(tiff: UnsafeRawBufferPointer(start: exif, count: Int(exifLength)))
-                ?? .normal
+        let early = exifOrientation(p)  // an eXIf before the image data; a late one is checked again below
+        try limits.checkMemory("png", width: w, height: h, extraBytes: interlaced != 0 ? stored : rowBytes,
+                               oriented: early != .normal)
+        let format = RowFormat(colorType: Int(colorType), depth: Int(depth), palette: palette,
+                               paletteCount: Int(paletteCount))
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        if interlaced != 0 {
+            var raw = [UInt8](repeating: 0, count: stored)
+            let status = raw.withUnsafeMutableBufferPointer { tk_png_decode(p, $0.baseAddress, rowBytes, h) }
+            guard status == 0 else { throw failure("cannot decode") }
+            raw.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for y in 0..<h {
+                        format.convert(UnsafeBufferPointer(rebasing: src[(y * rowBytes)..<((y + 1) * rowBytes)]),
+                                       width: w, into: UnsafeMutableBufferPointer(rebasing: dst[(y * w * 3)...]))
+                    }
+                }
+            }
+        } else {
+            var row = [UInt8](repeating: 0, count: rowBytes)
+            var failed = false
+            row.withUnsafeMutableBufferPointer { tmp in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for y in 0..<h {
+                        if tk_png_read_row(p, tmp.baseAddress) != 0 { failed = true; return }
+                        format.convert(UnsafeBufferPointer(tmp), width: w,
+                                       into: UnsafeMutableBufferPointer(rebasing: dst[(y * w * 3)...]))
+                    }
+                }
+            }
+            guard !failed else { throw failure("cannot decode") }
         }
-        let image = convert(raw, width: w, height: h, colorType: Int(colorType), depth: Int(depth),
-                            palette: palette, paletteCount: Int(paletteCount))
-        return (image, orientation)
+        _ = tk_png_read_end(p)  // trailing chunks: a broken or missing tail is ignored, as PIL ignores it
+        let orientation = exifOrientation(p)
+        if orientation != .normal, early == .normal {
+            try limits.checkMemory("png", width: w, height: h, extraBytes: 0, oriented: true)
+        }
+        return (RGBImage(unchecked: w, h, out), orientation)
     }
 
-    static func convert(_ raw: [UInt8], width w: Int, height h: Int, colorType: Int, depth: Int,
-                        palette: [UInt8], paletteCount: Int) -> RGBImage {
-        let n = w * h
-        var out = [UInt8](repeating: 0, count: n * 3)
-        func put(_ i: Int, _ r: UInt8, _ g: UInt8, _ b: UInt8) {
-            out[3 * i] = r
-            out[3 * i + 1] = g
-            out[3 * i + 2] = b
-        }
-        switch (colorType, depth) {
-        case (0, 16):  // I;16B → I;16 → RGB: values above 255 become 255 (PIL I16_RGB)
-            for i in 0..<n {
-                let v = raw[2 * i] == 0 ? raw[2 * i + 1] : 255
-                put(i, v, v, v)
+    /// The orientation of the eXIf chunk read so far (normal when there is none).
+    static func exifOrientation(_ p: UnsafeMutablePointer<tk_png>) -> ExifOrientation {
+        var exifLength: UInt32 = 0
+        guard let exif = tk_png_exif(p, &exifLength), exifLength > 0 else { return .normal }
+        return ExifReader.orientation(tiff: UnsafeRawBufferPointer(start: exif, count: Int(exifLength))) ?? .normal
+    }
+
+    /// How one stored row becomes RGB.
+    struct RowFormat {
+        let colorType: Int
+        let depth: Int
+        let palette: [UInt8]
+        let paletteCount: Int
+
+        /// Converts the `width` pixels of the stored row `raw` into `out` (3 bytes a pixel).
+        func convert(_ raw: UnsafeBufferPointer<UInt8>, width n: Int, into out: UnsafeMutableBufferPointer<UInt8>) {
+            func put(_ i: Int, _ r: UInt8, _ g: UInt8, _ b: UInt8) {
+                out[3 * i] = r
+                out[3 * i + 1] = g
+                out[3 * i + 2] = b
             }
-        case (0, _):  // 1/2/4-bit gray are scaled to 0…255 (PIL "1", L;2, L;4), 8-bit kept
-            let scale: UInt8 = depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1
-            for i in 0..<n {
-                let v = raw[i] &* scale
-                put(i, v, v, v)
-            }
-        case (2, 16), (6, 16), (4, 16):  // RGB;16B, RGBA;16B, LA;16B: the high byte of each sample
-            let s = colorType == 2 ? 3 : colorType == 6 ? 4 : 2
-            for i in 0..<n {
-                let px = 2 * s * i
-                if colorType == 4 {
-                    put(i, raw[px], raw[px], raw[px])
-                } else {
-                    put(i, raw[px], raw[px + 2], raw[px + 4])
+            switch (colorType, depth) {
+            case (0, 16):  // I;16B → I;16 → RGB: values above 255 become 255 (PIL I16_RGB)
+                for i in 0..<n {
+                    let v = raw[2 * i] == 0 ? raw[2 * i + 1] : 255
+                    put(i, v, v, v)
+                }
+            case (0, _):  // 1/2/4-bit gray are scaled to 0…255 (PIL "1", L;2, L;4), 8-bit kept
+                let scale: UInt8 = depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1
+                for i in 0..<n {
+                    let v = raw[i] &* scale
+                    put(i, v, v, v)
+                }
+            case (2, 16), (6, 16), (4, 16):  // RGB;16B, RGBA;16B, LA;16B: the high byte of each sample
+                let s = colorType == 2 ? 3 : colorType == 6 ? 4 : 2
+                for i in 0..<n {
+                    let px = 2 * s * i
+                    if colorType == 4 {
+                        put(i, raw[px], raw[px], raw[px])
+                    } else {
+                        put(i, raw[px], raw[px + 2], raw[px + 4])
+                    }
+                }
+            case (2, _), (6, _):
+                let s = colorType == 2 ? 3 : 4
+                for i in 0..<n { put(i, raw[s * i], raw[s * i + 1], raw[s * i + 2]) }
+            case (4, _):
+                for i in 0..<n { put(i, raw[2 * i], raw[2 * i], raw[2 * i]) }
+            default:  // palette; an index past the PLTE entries is black in PIL 13
+                for i in 0..<n {
+                    let index = Int(raw[i])
+                    if index < paletteCount {
+                        put(i, palette[3 * index], palette[3 * index + 1], palette[3 * index + 2])
+                    } else {
+                        put(i, 0, 0, 0)
+                    }
                 }
             }
-        case (2, _), (6, _):
-            let s = colorType == 2 ? 3 : 4
-            for i in 0..<n { put(i, raw[s * i], raw[s * i + 1], raw[s * i + 2]) }
-        case (4, _):
-            for i in 0..<n { put(i, raw[2 * i], raw[2 * i], raw[2 * i]) }
-        default:  // palette; an index past the PLTE entries is black in PIL 13
-            for i in 0..<n {
-                let index = Int(raw[i])
-                if index < paletteCount {
-                    put(i, palette[3 * index], palette[3 * index + 1], palette[3 * index + 2])
-                } else {
-                    put(i, 0, 0, 0)
-                }
-            }
         }
-        return RGBImage(unchecked: w, h, out)
     }
 }

@@ -1,22 +1,20 @@
 /// Pixel conversions to RGB exactly as PIL's unpackers and `Image.convert("RGB")` do them
-/// (Pillow `Unpack.c`, `Convert.c`).
+/// (Pillow `Unpack.c`, `Convert.c`), one row (or any run of pixels) at a time.
 enum PixelConversions {
     /// `L` → `RGB`: the gray value in all three channels.
-    static func grayToRGB(_ gray: [UInt8], width: Int, height: Int) -> RGBImage {
-        var out = [UInt8](repeating: 0, count: gray.count * 3)
-        for (i, v) in gray.enumerated() {
+    static func grayToRGB(_ gray: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) {
+        for i in 0..<gray.count {
+            let v = gray[i]
             out[3 * i] = v
             out[3 * i + 1] = v
             out[3 * i + 2] = v
         }
-        return RGBImage(unchecked: width, height, out)
     }
 
     /// JPEG CMYK as PIL reads it: raw mode `CMYK;I` (every channel inverted, the Adobe convention), then
     /// `cmyk2rgb`: `channel = clip(nk − nk·c/255)` with `nk = 255 − k` and PIL's rounded `MULDIV255`.
-    static func invertedCMYKToRGB(_ cmyk: [UInt8], width: Int, height: Int) -> RGBImage {
+    static func invertedCMYKToRGB(_ cmyk: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) {
         let n = cmyk.count / 4
-        var out = [UInt8](repeating: 0, count: n * 3)
         for i in 0..<n {
             // CMYK;I: PIL's K is 255 − stored, so nk = 255 − K is the stored byte; C, M, Y are 255 − stored
             let nk = Int(cmyk[4 * i + 3])
@@ -25,7 +23,6 @@ enum PixelConversions {
                 out[3 * i + ch] = clip8(nk - mulDiv255(c, nk))
             }
         }
-        return RGBImage(unchecked: width, height, out)
     }
 
     /// PIL's `MULDIV255(a, b)`: `a·b/255` rounded, as `((t >> 8) + t) >> 8` with `t = a·b + 128`.

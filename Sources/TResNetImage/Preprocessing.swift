@@ -5,11 +5,14 @@ import TResNetCore
 /// zero padding when the crop is larger), `ToTensor` (`/255` in f32), `Normalize` (`(x − mean) / std` in f32).
 public struct Preprocessing: Sendable {
     public let config: PreprocessingConfig
+    /// How big a file's image may be (pixels, decoding memory); see `ImageLimits`.
+    public var limits: ImageLimits
 
     /// - Throws: `.usage` when the configuration is out of range.
-    public init(_ config: PreprocessingConfig) throws {
+    public init(_ config: PreprocessingConfig, limits: ImageLimits = .default) throws {
         try config.validate()
         self.config = config
+        self.limits = limits
     }
 
     /// torchvision's `Resize` target `(width, height)` for an image of `width × height`.
@@ -113,7 +116,7 @@ public struct Preprocessing: Sendable {
 
     /// Decodes (EXIF orientation honoured) and preprocesses the file at `path`: `[3, inputSize, inputSize]`.
     public func values(path: String) throws -> [Float] {
-        let image = try ImageDecoder.decode(path: path)
+        let image = try ImageDecoder.decode(path: path, limits: limits)
         return try TResNetError.naming(path) { try values(image) }
     }
 }

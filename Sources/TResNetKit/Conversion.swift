@@ -156,13 +156,22 @@ public enum Conversion {
         let clock = ContinuousClock()
         let start = clock.now
         try checkOutput(output, options: options)
-        // Hash the source on another core while it is read, bound and written (the digest is patched into the
-        // .tw header last): SHA-256 of a 125 MB checkpoint is otherwise a third of the conversion's time.
+        // The source must not change while it is read: its identity now, compared again before anything is
+        // committed (and a fault on its map, counted by MappingGuard, is such a change).
         let weights = try ModelSource.weightsPath(source)  // a hub folder's weights file
-        let sha = BackgroundSHA256(path: weights)
+        let identity = try FileIdentity.of(path: weights)
+        let faults = identity.faults
+        let unchanged: @Sendable () throws -> Void = {
+            try identity.checkUnchanged(weights, faultsBefore: faults, while: "being converted")
+        }
+        // Hash the source on another core while it is read, bound and written (the digest is patched into the
+        // .tw header last): SHA-256 of a 125 MB checkpoint is otherwise a third of the conversion's time. The
+        // digest covers exactly the `identity.size` bytes that were there when the conversion started.
+        let sha = BackgroundSHA256(path: weights, size: identity.size)
         let opened = try ModelSource.openSource(path: source, options: options.reading)
         let (checkpoint, tw) = (opened.checkpoint, opened.tw)
-        let bytesIn = try ByteStore.map(path: weights).count
+        Self.sourceReadHook?(source)
+        let bytesIn = identity.size
         var options = options
         if let tw {
             options.preprocessing = options.preprocessing ?? tw.preprocessing
@@ -173,12 +182,18 @@ public enum Conversion {
             options.preprocessing = options.preprocessing ?? hub.preprocessing
             options.labelNames = options.labelNames ?? hub.labelNames
         }
-        var summary = try convert(checkpoint: checkpoint, sha256: { try sha.wait() }, output: output, options: options)
+        // the digest is asked for last, right before the output is committed: check the source there too
+        var summary = try convert(checkpoint: checkpoint, sha256: { let d = try sha.wait(); try unchanged(); return d },
+                                  output: output, options: options, beforeCommit: unchanged)
         summary.bytesIn = bytesIn
         summary.reading = ReadingReport(checkpoint, hub: opened.hub)
         summary.seconds = (clock.now - start).seconds
         return summary
     }
+
+    /// Test hook: called right after the source has been read (mapped and parsed), before its tensors are
+    /// copied out; tests change the source here.
+    nonisolated(unsafe) static var sourceReadHook: (@Sendable (String) -> Void)?
 
     /// Refuses an existing output (without `--force`) before any work.
     static func checkOutput(_ output: String, options: Options) throws {
@@ -195,7 +210,7 @@ public enum Conversion {
 
     /// Converts an already-read checkpoint; `sha256` yields the source's digest when the writer needs it.
     static func convert(checkpoint: LoadedCheckpoint, sha256: @escaping @Sendable () throws -> String, output: String,
-                        options: Options) throws -> ConversionSummary {
+                        options: Options, beforeCommit: @Sendable () throws -> Void = {}) throws -> ConversionSummary {
         let clock = ContinuousClock()
         let start = clock.now
         try checkOutput(output, options: options)
@@ -222,15 +237,19 @@ public enum Conversion {
         metadata.labelNames = options.labelNames ?? []
         let bytesOut: Int
         if options.dryRun {
+            try beforeCommit()
             bytesOut = 0
         } else if onnx {
             // ONNX Runtime computes in f32: the writer widens to f32 initializers (BatchNorm folded in).
-            try ONNXWriter.write(converted.tree, to: output, overwrite: options.overwrite)
+            let bytes = try ONNXWriter.serialize(converted.tree)
+            try beforeCommit()  // every tensor has been read (serialized above)
+            try TResNetError.naming(output) { try writeFileAtomically(output, bytes, overwrite: options.overwrite) }
             bytesOut = try ByteStore.map(path: output).count
         } else if safetensors {
             var text: [String: String] = ["format": "pt"]
             for (k, v) in metadata.entries where !k.hasPrefix("semantic.") { text[k] = v.stringValue ?? v.description }
             try SafetensorsWriter.write(tensors, metadata: text, to: output, overwrite: options.overwrite)
+            do { try beforeCommit() } catch { unlink(output); throw error }  // the tensors were read while writing
             bytesOut = try ByteStore.map(path: output).count
         } else {
             bytesOut = try TWWriter.write(tensors, metadata: metadata.entries, to: output, overwrite: options.overwrite,

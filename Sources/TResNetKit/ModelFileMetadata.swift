@@ -85,7 +85,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
     /// Reads the metadata of an opened `.tw` file; the `arch.*` keys are required and type-checked.
     public init(_ file: TWFile) throws {
         func fail(_ key: String, _ what: String) -> TResNetError {
-            TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(key)' \(what)", file: file.path)
+            TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(displaySafe(key))' \(what)", file: file.path)
         }
         func string(_ k: String, required: Bool = false) throws -> String {
             guard let v = file[metadata: k] else { if required { throw fail(k, "is missing") }; return "" }

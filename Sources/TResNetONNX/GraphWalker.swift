@@ -22,7 +22,7 @@ struct GraphWalker {
 
     func fail(_ node: ProtoNode, _ message: String) -> TResNetError {
         TResNetError(.unsupportedGraph, format: "onnx", at: .node(node.displayName),
-                     "\(node.opType) does not fit a TResNet here: \(message)")
+                     "\(displaySafe(node.opType, limit: 60)) does not fit a TResNet here: \(message)")
     }
 
     func failValue(_ value: String, _ message: String) -> TResNetError {
@@ -33,7 +33,7 @@ struct GraphWalker {
     mutating func visit(_ i: Int) throws -> ProtoNode {
         let node = index.nodes[i]
         guard visited.insert(i).inserted else { throw fail(node, "reached twice (the graph has a cycle)") }
-        guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw fail(node, "custom domain '\(node.domain)'") }
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw fail(node, "custom domain '\(displaySafe(node.domain, limit: 60))'") }
         return node
     }
 

@@ -157,7 +157,7 @@ struct TensorDecoder {
             guard let text else { return nil }
             guard !text.isEmpty, text.count <= 19, text.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                   let v = Int(String(decoding: text, as: UTF8.self)) else {
-                throw fail(.malformed, "external_data '\(key)' is not a non-negative decimal number: "
+                throw fail(.malformed, "external_data '\(displaySafe(key))' is not a non-negative decimal number: "
                            + "'\(displaySafe(String(decoding: text, as: UTF8.self)))'")
             }
             return v

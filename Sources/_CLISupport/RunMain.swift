@@ -9,7 +9,11 @@ import Foundation
 /// process exits with the error code's exit code (docs/ERRORS.md). Other errors pass through to ArgumentParser.
 /// `keepingNewlines`: print the description as it is, for the tools whose reports list one problem per line
 /// (`tresnet-convert`'s binding report).
-public func runMain(_ tool: String, keepingNewlines: Bool = false, _ body: () throws -> Void) throws {
+/// SIGINT and SIGTERM remove the temporary files of unfinished outputs, print one line (`TOOL: interrupted by
+/// SIGINT while ACTIVITY…`) and exit 130 or 143 (`Interrupts`).
+public func runMain(_ tool: String, keepingNewlines: Bool = false, activity: String? = nil,
+                    _ body: () throws -> Void) throws {
+    Interrupts.install(tool: tool, activity: activity ?? defaultActivity[tool] ?? "running")
     // OpenBLAS's workers spin from load time on; most tools never call it (the direct kernels do not), and on a
     // 2-core machine the spinning takes a core (from the conversion's SHA-256 thread, for example).
     BLASThreads.stopIdleThreads()
@@ -21,6 +25,13 @@ public func runMain(_ tool: String, keepingNewlines: Bool = false, _ body: () th
         throw ExitCode(error.code.exitCode)
     }
 }
+
+/// What each tool is doing, for the line an interrupt prints.
+let defaultActivity = [
+    "tresnet-convert": "converting", "tresnet-zoo": "fetching or converting", "tresnet-validate": "validating",
+    "tresnet-predict": "predicting", "tresnet-bench": "benchmarking", "tresnet-inspect": "inspecting",
+    "tresnet-verify": "verifying",
+]
 
 /// Writes `text` to standard error on one line.
 public func printError(_ text: String) {

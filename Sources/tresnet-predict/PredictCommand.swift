@@ -108,24 +108,33 @@ struct PredictCommand: ParsableCommand {
     func predictImages(_ loaded: LoadedModel, tree: SemanticTree?) throws {
         let config = try loaded.preprocessingConfig(preprocessing.overrides)
         let labels = try loaded.labelNames()?.names
-        let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
+        let classifier = try ImageClassifier(preprocessing: config, labels: labels, limits: preprocessing.limits,
+                                             run: try loaded.batchRunner())
         var semantic: [Int: [SemanticLabel]] = [:]
         let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch) { i, logits in
             if let tree { semantic[i] = tree.labels(logits) }
         }
-        if tree != nil {
-            let withLabels = predictions.enumerated().map { SemanticImagePrediction($1, semantic: semantic[$0]) }
-            if json { try printJSON(withLabels) } else { print(withLabels.flatMap(\.lines).joined(separator: "\n")) }
-        } else if json {
-            if SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
-                printError("tresnet-predict: note: " + SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
+        let is21K = SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses)
+        if json {
+            if tree != nil {
+                try printJSON(predictions.enumerated().map { SemanticImagePrediction($1, semantic: semantic[$0]) })
+            } else {
+                if is21K {
+                    printError("tresnet-predict: note: " + SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
+                }
+                try printJSON(predictions)
             }
-            try printJSON(predictions)
         } else {
-            if SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
+            // refusals go to stderr, one line each naming the file; predictions to stdout
+            for p in predictions where !p.isReadable { printError("tresnet-predict: " + p.lines.joined()) }
+            if tree == nil, is21K {
                 print("note: " + SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
             }
-            print(predictions.flatMap(\.lines).joined(separator: "\n"))
+            let readable: [String] = tree != nil
+                ? predictions.enumerated().filter { $1.isReadable }
+                    .flatMap { SemanticImagePrediction($1, semantic: semantic[$0]).lines }
+                : predictions.filter(\.isReadable).flatMap(\.lines)
+            if !readable.isEmpty { print(readable.joined(separator: "\n")) }
         }
         let unreadable = predictions.filter { !$0.isReadable }.count
         if unreadable > 0 {

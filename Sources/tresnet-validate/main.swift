@@ -59,7 +59,8 @@ struct Validate: ParsableCommand {
             let loaded = try model.load(weights)
             let config = try loaded.preprocessingConfig(preprocessing.overrides)
             let labels = try loaded.labelNames()?.names
-            let classifier = try ImageClassifier(preprocessing: config, labels: labels, run: try loaded.batchRunner())
+            let classifier = try ImageClassifier(preprocessing: config, labels: labels, limits: preprocessing.limits,
+                                             run: try loaded.batchRunner())
             let folder = try ImageFolder.scan(root: valDir)
             let tree = try loaded.semanticTree(path: semanticTree)
             let targets = try tree?.targets(folderClasses: folder.classes, root: valDir)

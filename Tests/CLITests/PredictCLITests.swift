@@ -104,7 +104,7 @@ struct PredictCLITests {
         }
     }
 
-    @Test("image mode text: the path then five ranked lines; an unreadable image is listed and exits 2")
+    @Test("image mode text: the path then five ranked lines; an unreadable image is named on stderr and exits 2")
     func imageText() throws {
         let records = try ImageManifest.load()
         let policy = try #require(records.policies[records.model_policy])
@@ -116,7 +116,8 @@ struct PredictCLITests {
         #expect(lines.first == good)
         #expect(lines.dropFirst().prefix(5).enumerated().allSatisfy { $0.element.hasPrefix("  \($0.offset + 1). class ") })
         #expect(lines.dropFirst().first?.contains("class \(records.images[0].tiny_v1.top5[0]) ") == true)
-        #expect(lines.last?.hasPrefix(bad + ": unreadable") == true)
+        #expect(!run.stdout.contains(bad), "refusals go to stderr, not stdout")
+        #expect(run.stderr.hasPrefix("tresnet-predict: " + bad + ": unreadable: " + bad + ": jpeg: "), "\(run.stderr)")
         #expect(run.stderr.contains("1 of 2 images could not be read"))
     }
 

@@ -54,7 +54,7 @@ public enum NpyArray {
         let dataStart = r.position
         let remaining = r.remaining
         guard byteCount <= remaining else {
-            throw r.error(.truncated, at: dataStart, "truncated: shape \(formatShape(header.shape)) '\(header.descr)' "
+            throw r.error(.truncated, at: dataStart, "truncated: shape \(formatShape(header.shape)) '\(displaySafe(header.descr, limit: 40))' "
                           + "needs \(byteCount) bytes of data, \(remaining) remain")
         }
         guard byteCount == remaining else {

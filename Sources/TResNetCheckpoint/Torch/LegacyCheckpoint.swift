@@ -64,12 +64,12 @@ enum LegacyCheckpoint {
                 throw fail(at: at, "storage '\(displaySafe(key))' is listed but no tensor declares its type")
             }
             guard records[key] == nil else { throw fail(at: at, "storage '\(displaySafe(key))' is listed twice") }
-            let count = try reader.i64("storage '\(key)' element count")
+            let count = try reader.i64("storage '\(displaySafe(key))' element count")
             guard count == Int64(storage.numel) else {
                 throw fail(at: at, "storage '\(displaySafe(key))' holds \(count) elements but the pickle declares \(storage.numel)")
             }
             let start = reader.position
-            try reader.skip(storage.byteCount, "storage '\(key)' data (\(storage.byteCount) bytes)")
+            try reader.skip(storage.byteCount, "storage '\(displaySafe(key))' data (\(storage.byteCount) bytes)")
             let record = ByteSlice(store: store, offset: start, count: storage.byteCount)
             // The raw section has no padding: a record at an offset that is not a multiple of 16 is copied into
             // an aligned heap store, so every tensor handed out is aligned for its element type.

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT and SIGTERM during a conversion and a download (issue 20 #4), with real child processes and real
+/// signals: the temporary file is removed, one line on stderr says what was interrupted, the exit status is
+/// 130 or 143. A temporary of ours left by a killed process (dead pid) is swept by the next run in that folder.
+@Suite("interrupts", .serialized)
+struct InterruptCLITests {
+    /// Starts `tool arguments` with the writers' test pause at 64 KiB; returns once a temporary in `dir` holds
+    /// 64 KiB (the process then sleeps there).
+    func startPaused(_ tool: String, _ arguments: [String], watching dir: String) throws -> (Process, Pipe, Bool) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(builtTool(tool)))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["TRESNET_TEST_PAUSE_AFTER_BYTES"] = "65536"
+        process.environment = env
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            for t in Self.temporaries(dir) {
+                if let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + t))?[.size] as? Int,
+                   size >= 65536 { return (process, err, true) }
+            }
+            usleep(20_000)
+        }
+        return (process, err, false)
+    }
+
+    static func temporaries(_ dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.contains(".tmp-") }
+    }
+
+    @Test("SIGINT and SIGTERM mid-conversion: temporary removed, one line, exit 130 / 143",
+          arguments: [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")])
+    func interruptedConversion(signal: Int32, name: String) throws {
+        let dir = FixturePaths.temporaryDirectory("cli-interrupt")
+        let output = dir + "/tiny_v2.tw"
+        let (process, err, paused) = try startPaused("tresnet-convert", [FixturePaths.tiny("tiny_v2.pth"), output, "--quiet"],
+                                                     watching: dir)
+        #expect(paused, "the conversion never reached 64 KiB")
+        kill(process.processIdentifier, signal)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 128 + signal)
+        #expect(stderr == "tresnet-convert: interrupted by \(name) while converting (writing \(output); its temporary "
+                + "file was removed)\n", "\(stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "left: \(Self.temporaries(dir))")
+    }
+
+    @Test("SIGTERM mid-download: the partial download is removed, one line, exit 143")
+    func interruptedFetch() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        server.set("/tresnet_m.miil_in1k/model.safetensors", .init(body: [UInt8](repeating: 7, count: 1_000_000)))
+        let cache = FixturePaths.temporaryDirectory("cli-interrupt-fetch")
+        let folder = cache + "/tresnet_m.miil_in1k"
+        let (process, err, paused) = try startPaused(
+            "tresnet-zoo", ["fetch", "tresnet_m.miil_in1k", "--cache", cache, "--mirror", "http://127.0.0.1:\(server.port)"],
+            watching: folder)
+        #expect(paused, "the download never reached 64 KiB")
+        kill(process.processIdentifier, SIGTERM)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 143)
+        #expect(stderr.hasPrefix("tresnet-zoo: interrupted by SIGTERM while fetching or converting (writing ")
+                && stderr.hasSuffix("model.safetensors; its temporary file was removed)\n"), "\(stderr)")
+        #expect(stderr.split(separator: "\n").count == 1, "\(stderr)")
+        #expect(Self.temporaries(folder).isEmpty, "left: \(Self.temporaries(folder))")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
+    }
+
+    @Test("a stale temporary of ours (dead pid) for another output in the folder is swept by the next write there")
+    func staleTemporariesOfOtherOutputsAreSwept() throws {
+        let dir = FixturePaths.temporaryDirectory("cli-stale")
+        // a pid that does not exist: a child that has exited and been reaped
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = child.processIdentifier
+        let stale = dir + "/.other.tw.tmp-\(dead)-12345"
+        let live = dir + "/.other.tw.tmp-\(getpid())-12345"  // a live process's: kept
+        let foreign = dir + "/.notes.tmp-x"  // not our pattern: kept
+        for p in [stale, live, foreign] { #expect(FileManager.default.createFile(atPath: p, contents: Data([1]))) }
+        let run = try runTool(try #require(builtTool("tresnet-convert")),
+                              [FixturePaths.tiny("tiny_v1.pth"), dir + "/tiny_v1.tw", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stale), "the dead process's temporary is swept")
+        #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: foreign))
+    }
+}
