@@ -96,6 +96,7 @@ fixtures: venv
 	$(PY) Fixtures/gen_semantic.py
 	$(PY) Fixtures/gen_containers.py
 	$(PY) Fixtures/gen_bombs.py
+	$(PY) Fixtures/compress_references.py  # deflated references, image references packed: committed fixtures < 8 MB
 
 fixtures-full: venv
 	$(PY) Fixtures/generate.py --only-full

@@ -6,7 +6,8 @@ what PIL + timm's eval transform make of them. Called from generate.py (after ti
 
 Writes
   images/<name>.<ext>             the test images (plus one truncated JPEG and one truncated PNG)
-  images/ref/<name>.<policy>.npy  the transform's output tensor [3, H, W], stored losslessly as uint8: the
+  images/ref/<name>.<policy>.npy  the transform's output tensor [3, H, W], stored losslessly as uint8 (then packed
+                                  into images/ref.npz by compress_references.py, members named <name>.<policy>): the
                                   generator asserts tensor == uint8 / 255 exactly (ToTensor divides by 255
                                   and mean 0 / std 1 leave the values as they are)
   images/images.json              per image: how it was made, the decoded RGB size and the sha256 of PIL's
