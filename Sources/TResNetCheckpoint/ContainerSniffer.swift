@@ -1,12 +1,11 @@
 import TResNetCore
 
-/// Container detection by magic bytes (security.md A.0 #7).
+/// Container detection by magic bytes (docs/ROBUSTNESS.md A.0 #7).
 enum ContainerSniffer {
     enum Kind: Equatable {
         case pytorchZip, pytorchLegacy, safetensors, barePickle, legacyTar, onnx, numpy, tw
     }
 
-    /// The `.tw` magic as style.md §9.5 proposes it (`TRW1`). Provisional: the format branch owns the spelling.
     /// The `.tw` magic (`TWLayout.magic` in TResNetFormat, which this module does not depend on).
     static let twMagic: [UInt8] = [0x89, 0x54, 0x57, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 

@@ -1,5 +1,5 @@
 /// A bounded little-endian cursor over bytes. Every read checks the bytes remaining first, so a declared
-/// length can never make a reader allocate or read past the input (security.md C.2). Errors name the format
+/// length can never make a reader allocate or read past the input (docs/ROBUSTNESS.md). Errors name the format
 /// and the absolute offset.
 public struct ByteReader {
     public let bytes: UnsafeRawBufferPointer

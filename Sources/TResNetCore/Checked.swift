@@ -1,4 +1,4 @@
-/// Overflow-checked size arithmetic for untrusted declared sizes (security.md A.0 #4). Each returns nil on
+/// Overflow-checked size arithmetic for untrusted declared sizes (docs/ROBUSTNESS.md A.0 #4). Each returns nil on
 /// overflow or a negative operand; callers turn nil into a `.sizeOverflow` error naming the field.
 public enum Checked {
     public static func multiply(_ a: Int, _ b: Int) -> Int? {

@@ -33,7 +33,7 @@ public struct PreprocessingConfig: Codable, Sendable, Equatable, CustomStringCon
         self.std = std
     }
 
-    /// timm's cfg for every published TResNet weight (tresnet.md §7.1): bilinear, crop 0.875, no mean/std.
+    /// timm's cfg for every published TResNet weight (docs/IMAGES.md): bilinear, crop 0.875, no mean/std.
     public static func timm(inputSize: Int = 224) -> PreprocessingConfig {
         PreprocessingConfig(inputSize: inputSize)
     }

@@ -85,7 +85,7 @@ public struct Dialect: Sendable, Hashable, CustomStringConvertible {
         dropSuffixes: [], renames: [], normConvention: .batchNorm, marker: "body.conv1.conv.weight")
 
     /// Official Alibaba-MIIL code and timm ≤ 0.6: `nn.Sequential(conv, InPlaceABN)`, the AA conv nested one
-    /// level deeper. The rule order is timm's `checkpoint_filter_fn` (tresnet.md §4.2): the nested AA forms
+    /// level deeper. The rule order is timm's `checkpoint_filter_fn` (docs/TRESNET.md): the nested AA forms
     /// first. `.filt` buffers (remove_aa_jit builds) are dropped: the blur filter is synthesised.
     public static let miil = Dialect(
         id: "miil",

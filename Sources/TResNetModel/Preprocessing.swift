@@ -22,7 +22,7 @@ public struct ModelPreprocessing: Sendable, Hashable, Codable {
         self.interpolation = interpolation
     }
 
-    /// Every published TResNet weight (timm cfg; tresnet.md §2.11, §7): 224, no mean/std, crop 0.875 centre,
+    /// Every published TResNet weight (timm cfg; docs/TRESNET.md, §7): 224, no mean/std, crop 0.875 centre,
     /// bilinear.
     public static let tresnetDefault = ModelPreprocessing()
 }

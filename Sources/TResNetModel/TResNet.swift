@@ -20,7 +20,7 @@ public struct Body: Layer {
     public func stagePath(_ s: Int) -> String { stages[s].first.map { String($0.path.dropLast(2)) } ?? "" }
 }
 
-/// Space-to-depth with block size 4 (offset-major, channel-minor; tresnet.md §2.1). No tensors.
+/// Space-to-depth with block size 4 (offset-major, channel-minor; docs/TRESNET.md). No tensors.
 public struct SpaceToDepth: Layer {
     /// The block size: 4×4 pixels become 16 channels.
     public static let blockSize = 4

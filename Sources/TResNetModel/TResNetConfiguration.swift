@@ -1,7 +1,7 @@
 import TResNetCore
 
 /// The shape of one TResNet: layout, blocks per stage, stem width and class count. Everything else —
-/// channel counts, SE widths, where the blur pools and projections sit — follows from these (tresnet.md §1),
+/// channel counts, SE widths, where the blur pools and projections sit — follows from these (docs/TRESNET.md),
 /// mirroring timm's `TResNet.__init__` / `_make_layer`.
 public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringConvertible {
     /// v1 (tresnet_m/l/xl): Basic blocks in stages 1–2. v2 (tresnet_v2_l): Bottlenecks everywhere.
@@ -41,7 +41,7 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
         return layout == .v2 ? p / 8 * 8 : p
     }
 
-    // MARK: The zoo variants (tresnet.md §1)
+    // MARK: The zoo variants (docs/TRESNET.md)
 
     public static let tresnetM = TResNetConfiguration(layout: .v1, layers: [3, 4, 11, 3], planes: 64, numClasses: 1000)
     public static let tresnetL = TResNetConfiguration(

@@ -6,7 +6,7 @@ import Darwin
 import TResNetCore
 
 /// Resolves and maps the side files an ONNX model keeps its weights in (`data_location = EXTERNAL`), refusing
-/// every location that could leave the model's folder (security.md A.5 #73–#76).
+/// every location that could leave the model's folder (docs/ROBUSTNESS.md A.5 #73–#76).
 ///
 /// A location must be a relative path of plain components (no empty, `.` or `..` component, no NUL, no
 /// backslash, not absolute); its real path must lie inside the real path of the model's folder (so a symlink
@@ -18,7 +18,7 @@ final class ExternalDataFiles {
     private var mapped: [String: ByteStore] = [:]
     /// The files read, by location, in first-use order.
     private(set) var locations: [String] = []
-    /// The byte ranges tensors have taken in each file, to refuse overlaps (security.md A.5 #78).
+    /// The byte ranges tensors have taken in each file, to refuse overlaps (docs/ROBUSTNESS.md A.5 #78).
     private var claimed: [String: [(range: Range<Int>, tensor: String)]] = [:]
 
     init(modelPath: String) throws {

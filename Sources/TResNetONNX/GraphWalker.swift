@@ -3,7 +3,7 @@ import TResNetModel
 
 /// Maps an exported TResNet graph onto the canonical (timm) tensor names by its structure, never by names:
 /// from the graph input through space-to-depth, the stem, every block in forward order and the head, binding
-/// each weight by the op that consumes it and its input slot (formats.md §6.4, users.md items 9–11, 30).
+/// each weight by the op that consumes it and its input slot (docs/ONNX.md).
 ///
 /// BatchNormalization nodes that follow a bias-free conv with ε = 1e-5 map to `<prefix>.bn.*`; every other
 /// conv (a folded export, or a conv with its own bias, or another ε) is given as `<prefix>.conv.weight` +

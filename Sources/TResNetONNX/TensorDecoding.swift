@@ -2,8 +2,8 @@ import TResNetCore
 
 /// Turns an ONNX TensorProto into a `Tensor`, from whichever storage it uses: `raw_data`, the typed repeated
 /// fields (`float_data`, `int32_data` holding f16/bf16/int bit patterns, `int64_data`, `double_data`,
-/// `uint64_data`) or external data (formats.md §6.3). Every size is checked against the bytes present before
-/// anything is allocated (security.md A.5 #71, #72, #75).
+/// `uint64_data`) or external data (docs/ONNX.md). Every size is checked against the bytes present before
+/// anything is allocated (docs/ROBUSTNESS.md A.5 #71, #72, #75).
 struct TensorDecoder {
     let external: ExternalDataFiles
 

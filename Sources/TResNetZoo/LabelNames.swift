@@ -30,7 +30,7 @@ public struct LabelNames: Sendable, Hashable {
     public static func named(_ id: String) throws -> [String] { try load(id).names }
 
     /// The label set for a head of `numClasses` outputs, refusing a mismatch (a fall11 head read with winter21
-    /// names is silently wrong; users.md item 8).
+    /// names is silently wrong).
     public static func forHead(_ id: String, numClasses: Int) throws -> LabelNames {
         let set = try load(id)
         guard set.count == numClasses else {

@@ -66,7 +66,7 @@ public struct ResizePolicy: Codable, Sendable, Hashable {
 
 /// Input preprocessing of a weight: RGB scaled to [0, 1], then `(x - mean) / std` (all published TResNets use
 /// mean 0, std 1), after `resize`. `officialResize` is what the authors' own scripts did (it differs from timm's
-/// cfg for the 448 and 21K weights; tresnet.md §7.2).
+/// cfg for the 448 and 21K weights; docs/IMAGES.md).
 public struct ZooPreprocessing: Codable, Sendable, Hashable {
     public var mean: [Double]
     public var std: [Double]

@@ -1,7 +1,7 @@
 import Foundation
 import TResNetCore
 
-/// Which URLs a download may touch (security.md A.9 #109, #116): HTTPS to an allowlisted host (the original
+/// Which URLs a download may touch (docs/ROBUSTNESS.md A.9 #109, #116): HTTPS to an allowlisted host (the original
 /// URL and every redirect), or plain HTTP only to a loopback address (a local mirror, the tests). No
 /// credentials are ever sent.
 public struct DownloadPolicy: Sendable, Hashable {

@@ -62,7 +62,7 @@ public struct PinStore: Sendable {
 }
 
 /// An exclusive advisory lock on a file (`flock`), so two processes do not download the same file at once
-/// (security.md A.9 #111; on file systems where flock is a no-op this only costs bandwidth: temp names are
+/// (docs/ROBUSTNESS.md A.9 #111; on file systems where flock is a no-op this only costs bandwidth: temp names are
 /// process-unique anyway).
 final class FileLock {
     private var fd: Int32

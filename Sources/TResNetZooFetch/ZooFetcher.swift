@@ -10,7 +10,7 @@ import Foundation
 import TResNetCore
 import TResNetZoo
 
-/// Downloads zoo files into a cache folder and proves them (security.md A.9).
+/// Downloads zoo files into a cache folder and proves them (docs/ROBUSTNESS.md A.9).
 ///
 /// - The body streams into a process-unique temporary file in `<cache>/<tag>/` (`O_CREAT|O_EXCL|O_NOFOLLOW`),
 ///   hashed with SHA-256 as it arrives; `Accept-Encoding: identity` is requested and any other encoding refused.

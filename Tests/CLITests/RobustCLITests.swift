@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Hostile names in CLI errors, the documented exit codes, and a conversion killed midway
-/// (security.md A.0 #9, A.7 #94; issue 7 items 5–6; docs/ERRORS.md, docs/ROBUSTNESS.md).
+/// (docs/ROBUSTNESS.md A.0 #9, A.7 #94; issue 7 items 5–6; docs/ERRORS.md, docs/ROBUSTNESS.md).
 @Suite("CLI robustness", .serialized)
 struct RobustCLITests {
     static let escape = "\u{1b}[31m\u{1b}]0;pwned\u{07}"

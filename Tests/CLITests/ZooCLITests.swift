@@ -69,7 +69,7 @@ enum ZooCLI {
         #expect(leftovers.filter { !$0.hasSuffix(".lock") }.isEmpty)
     }
 
-    /// security.md A.9 #111 across processes: two `tresnet-zoo fetch` processes share one cache; the file lock
+    /// docs/ROBUSTNESS.md A.9 #111 across processes: two `tresnet-zoo fetch` processes share one cache; the file lock
     /// makes the second wait and then reuse the first one's verified file; no temporary is left.
     @Test func twoProcessesFetchingTheSameFile() throws {
         let server = try LocalHTTPServer()
@@ -98,7 +98,7 @@ enum ZooCLI {
         #expect(left == ["model.safetensors"], "\(left)")
     }
 
-    /// security.md A.9 #112 for downloads: the cache's file system refuses a write midway (`ulimit -f`, the
+    /// docs/ROBUSTNESS.md A.9 #112 for downloads: the cache's file system refuses a write midway (`ulimit -f`, the
     /// EFBIG a full disk gives as ENOSPC): one error line, exit 1, no file and no temporary left in the cache.
     @Test func downloadWhoseWriteFailsLeavesNothing() throws {
         let server = try LocalHTTPServer()

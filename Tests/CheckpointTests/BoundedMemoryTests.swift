@@ -5,7 +5,7 @@ import TestSupport
 import TResNetCore
 
 /// Files under 1 KiB that declare a 4 TiB tensor, one per declared-size field kind, are refused in bounded memory
-/// and time (security.md A.0 #3, C.1 item 5; issue 7 item 3): peak RSS growth under 64 MiB, under 100 ms.
+/// and time (docs/ROBUSTNESS.md A.0 #3, C.1 item 5; issue 7 item 3): peak RSS growth under 64 MiB, under 100 ms.
 @Suite("Declared-size bombs: bounded memory and time", .serialized)
 struct BoundedMemoryTests {
     static let fourTiB: UInt64 = 1 << 42

@@ -4,7 +4,7 @@ import TestSupport
 @testable import TResNetCheckpoint
 import TResNetCore
 
-/// Catalogue rows of security.md Part A that had no test of their own (docs/ROBUSTNESS.md lists every row and
+/// Catalogue rows (docs/ROBUSTNESS.md) that had no test of their own (docs/ROBUSTNESS.md lists every row and
 /// the test that covers it). Each case asserts its error code and a message fragment.
 @Suite("Hostile-input catalogue")
 struct CatalogueTests {

@@ -4,7 +4,7 @@ import TResNetCore
 import TResNetCheckpoint
 import TestSupport
 
-/// Crafted bad `.npy` inputs (security.md A.6 #81–#88); each asserts its code and message.
+/// Crafted bad `.npy` inputs (docs/ROBUSTNESS.md A.6 #81–#88); each asserts its code and message.
 @Suite("NpyArray hostile input")
 struct NpyHostileTests {
     static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)

@@ -4,7 +4,7 @@ import TestSupport
 @testable import TResNetCheckpoint
 import TResNetCore
 
-/// Builds small protocol-2 pickles the way torch.save writes them (formats.md §1.4).
+/// Builds small protocol-2 pickles the way torch.save writes them (docs/READERS.md).
 enum PickleBytes {
     static func unicode(_ s: String) -> [UInt8] {
         let u = Array(s.utf8)

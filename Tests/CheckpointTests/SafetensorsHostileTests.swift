@@ -3,7 +3,7 @@ import Testing
 import TResNetCore
 import TResNetCheckpoint
 
-/// One crafted file per validation rule (security.md A.4 #54–#64); each asserts its own code and message.
+/// One crafted file per validation rule (docs/ROBUSTNESS.md A.4 #54–#64); each asserts its own code and message.
 @Suite("SafetensorsReader hostile input")
 struct SafetensorsHostileTests {
     /// `u64 length | header | data`; `length` overrides the true header length.
@@ -149,7 +149,7 @@ struct SafetensorsHostileTests {
     }
 
     @Test func zeroDimensionalAndEmptyTensorsAreAccepted() throws {
-        // Several empty tensors at one offset are harmless (security.md #64); a 0-d tensor holds one element.
+        // Several empty tensors at one offset are harmless (docs/ROBUSTNESS.md #64); a 0-d tensor holds one element.
         let h = "{" + [entry("e1", "F32", [0, 3], 0, 0), entry("s", "I64", [], 0, 8), entry("e2", "F16", [0], 8, 8)]
             .joined(separator: ",") + "}"
         let (dict, _) = try SafetensorsReader.read(crafted(h, data: eight), path: "p")

@@ -5,7 +5,7 @@ import TestSupport
 import TResNetCore
 
 /// Truncation at every header offset (and a sample of data offsets) and every header byte flipped, for each small
-/// checkpoint fixture format (security.md A.0 #1, #2, #11; issue 7 item 2). See `Sweep` for the oracle.
+/// checkpoint fixture format (docs/ROBUSTNESS.md A.0 #1, #2, #11; issue 7 item 2). See `Sweep` for the oracle.
 @Suite("Truncation and flip sweeps: checkpoints")
 struct CheckpointSweepTests {
     static func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }

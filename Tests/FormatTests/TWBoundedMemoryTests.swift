@@ -5,7 +5,7 @@ import TResNetCore
 @testable import TResNetFormat
 
 /// A `.tw` file under 1 KiB whose index declares a 4 TiB tensor (resealed, so the index checks run) is refused
-/// in bounded memory and time (security.md C.1 item 5; issue 7 item 3).
+/// in bounded memory and time (docs/ROBUSTNESS.md, "Bounded memory"; issue 7 item 3).
 @Suite struct TWBoundedMemoryTests {
     @Test func indexDeclaringFourTiB() throws {
         let dir = FixturePaths.temporaryDirectory("tw-bomb")

@@ -4,7 +4,7 @@ import TestSupport
 import TResNetCore
 @testable import TResNetFormat
 
-/// Truncation at every header/index offset and every header byte flipped, for a `.tw` file (security.md A.0 #1,
+/// Truncation at every header/index offset and every header byte flipped, for a `.tw` file (docs/ROBUSTNESS.md A.0 #1,
 /// #2; A.7 #90–#93). With checksums verified, a flip anywhere is refused (header checksum or tensor checksum).
 @Suite("Truncation and flip sweeps: .tw")
 struct TWSweepTests {

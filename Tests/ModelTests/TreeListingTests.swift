@@ -50,7 +50,7 @@ func parseKeyLine(_ line: String) -> (name: String, shape: [Int], dtype: DType) 
     }
 
     /// Params and MACs from timm 1.0.31 / torch 2.15: `sum(p.numel())` and
-    /// `FlopCounterMode` (aten.convolution + aten.addmm) / 2 at 224×224 (tresnet.md §1.2, §9).
+    /// `FlopCounterMode` (aten.convolution + aten.addmm) / 2 at 224×224 (docs/TRESNET.md, §9).
     @Test(arguments: [
         ("tresnet_m", 31_389_032, 5_734_497_792 + 2_048_000),
         ("tresnet_l", 55_989_256, 10_875_134_880 + 2_432_000),
@@ -63,7 +63,7 @@ func parseKeyLine(_ line: String) -> (name: String, shape: [Int], dtype: DType) 
         #expect(cost.macs == macs)
     }
 
-    /// 11221-class head parameter counts (tresnet.md §1.2, timm).
+    /// 11221-class head parameter counts (docs/TRESNET.md, timm).
     @Test func costWith21kHead() throws {
         #expect(ArchitectureCost.of(try #require(TResNetConfiguration.variant("tresnet_m", numClasses: 11221))).parameters == 52_331_861)
         #expect(ArchitectureCost.of(try #require(TResNetConfiguration.variant("tresnet_v2_l", numClasses: 11221))).parameters == 67_117_653)

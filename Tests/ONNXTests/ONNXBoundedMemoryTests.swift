@@ -5,7 +5,7 @@ import TResNetCore
 @testable import TResNetONNX
 
 /// ONNX models under 1 KiB whose initializer declares 4 TiB (dims [2^20, 2^20] float) are refused in bounded memory and
-/// time, for each storage form: raw_data, typed float_data, external data (security.md A.5 #71, #75; C.1 item 5).
+/// time, for each storage form: raw_data, typed float_data, external data (docs/ROBUSTNESS.md A.5 #71, #75; C.1 item 5).
 @Suite("ONNX declared-size bombs", .serialized)
 struct ONNXBoundedMemoryTests {
     typealias Build = (inout ProtobufEncoder) -> Void
@@ -62,7 +62,7 @@ struct ONNXBoundedMemoryTests {
     }
 }
 
-/// security.md A.0 #10 / A.5 #67, #69: the project's onnx.proto leaves out the subgraph fields (AttributeProto.g
+/// docs/ROBUSTNESS.md A.0 #10 / A.5 #67, #69: the project's onnx.proto leaves out the subgraph fields (AttributeProto.g
 /// and .graphs), so no message can nest itself; a file nesting 3,000 levels in those fields is read without
 /// recursion (libprotobuf-c keeps unknown fields as opaque bytes) and refused for what it lacks.
 struct ONNXNestingTests {

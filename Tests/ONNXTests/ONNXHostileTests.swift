@@ -4,7 +4,7 @@ import TestSupport
 import TResNetCore
 import TResNetONNX
 
-/// Hostile and broken ONNX inputs (security.md A.5), made from the real exports by same-length byte patches so
+/// Hostile and broken ONNX inputs (docs/ROBUSTNESS.md A.5), made from the real exports by same-length byte patches so
 /// that every protobuf length stays valid and only the targeted field changes.
 struct ONNXHostileTests {
     static let dataName = "tiny_v1.dynamo.onnx.data"

@@ -5,7 +5,7 @@ import TResNetCore
 import TResNetONNX
 
 /// Seeded random corruption of real exports: every outcome must be a model or a `TResNetError`, never a trap
-/// (security.md A.0: bad input never traps). A trap would kill the test process.
+/// (docs/ROBUSTNESS.md A.0: bad input never traps). A trap would kill the test process.
 struct ONNXMutationTests {
     @Test(arguments: ["tiny_v1.ts.onnx", "tiny_v1.dynamo.onnx", "tiny_v1.variant.onnx"])
     func corruptedModelsAreRefusedOrRead(_ file: String) throws {

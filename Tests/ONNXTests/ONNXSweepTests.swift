@@ -4,7 +4,7 @@ import TestSupport
 import TResNetCore
 import TResNetONNX
 
-/// Truncation and flip sweeps over a self-contained ONNX export (security.md A.0 #1, #2; A.5 #66). Protobuf has
+/// Truncation and flip sweeps over a self-contained ONNX export (docs/ROBUSTNESS.md A.0 #1, #2; A.5 #66). Protobuf has
 /// no header region, so the "header" here is the first 512 bytes (model fields and the first nodes) and the last
 /// 256 bytes (graph inputs, outputs, opset import); the middle (initializer payloads) is sampled.
 @Suite("Truncation and flip sweeps: ONNX")

@@ -169,7 +169,7 @@ struct TensorStorageTests {
         #expect(error.code == code, "\(entries): \(error)")
     }
 
-    /// security.md A.5 #78: two tensors reading overlapping bytes of one external file are refused, naming both;
+    /// docs/ROBUSTNESS.md A.5 #78: two tensors reading overlapping bytes of one external file are refused, naming both;
     /// adjacent ranges are fine.
     @Test func refusesOverlappingExternalRanges() throws {
         let dir = FixturePaths.temporaryDirectory("onnx-overlap")

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Measures the peak memory and the time one call takes (security.md C.1 item 5: a small file declaring a huge
+/// Measures the peak memory and the time one call takes (docs/ROBUSTNESS.md, "Bounded memory": a small file declaring a huge
 /// tensor must be refused in bounded memory and time).
 ///
 /// On Linux the process's peak RSS (`VmHWM`) is reset through `/proc/self/clear_refs` before the call and read

@@ -1,6 +1,6 @@
 import TResNetKit
 
-/// Truncation and byte-flip sweeps over one small valid file (security.md A.0 #1–#2, #11; C.1 item 3).
+/// Truncation and byte-flip sweeps over one small valid file (docs/ROBUSTNESS.md A.0 #1–#2, #11; C.1 item 3).
 ///
 /// Every case must end in a `TResNetError` or a complete load: a cut file must never load, and a file with one
 /// flipped byte either is refused or loads with every tensor of the original (a flip inside tensor data changes

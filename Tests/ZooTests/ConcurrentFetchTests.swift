@@ -5,7 +5,7 @@ import TResNetCore
 @testable import TResNetZoo
 @testable import TResNetZooFetch
 
-/// security.md A.9 #111: two fetches of one file at once (two downloaders sharing a cache) both end with the
+/// docs/ROBUSTNESS.md A.9 #111: two fetches of one file at once (two downloaders sharing a cache) both end with the
 /// verified file and leave no temporary behind.
 @Suite struct ConcurrentFetchTests {
     @Test func twoFetchesAtOnceBothVerifyAndLeaveNothing() throws {

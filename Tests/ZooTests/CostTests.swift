@@ -3,7 +3,7 @@ import TResNetModel
 @testable import TResNetZoo
 
 /// Parameters and MACs from the Swift layer tree (`ArchitectureCost.of`) against timm 1.0.31's counts
-/// (tresnet.md §1.2: `sum(p.numel())` and torch FlopCounterMode conv+linear / 2, measured with timm).
+/// (docs/TRESNET.md: `sum(p.numel())` and torch FlopCounterMode conv+linear / 2, measured with timm).
 ///
 /// On a branch where `ArchitectureCost.of` is still the stub returning (0, 0) (the layer tree lands from the
 /// model branch), the suite is reported as skipped rather than run; once the tree is in, it runs.

@@ -2,7 +2,7 @@ import TResNetCore
 
 /// NumPy `.npy` arrays (format versions 1.0, 2.0 and 3.0): a strict reader and a writer.
 ///
-/// Reading follows security.md A.6: the magic and version are checked, the header length is bounded (10,000
+/// Reading follows docs/ROBUSTNESS.md A.6: the magic and version are checked, the header length is bounded (10,000
 /// bytes, numpy's `max_header_size`) before the header is touched, the header dictionary is parsed with a
 /// literal grammar (never evaluated) and must hold exactly `descr`, `fortran_order` and `shape`, object and
 /// structured dtypes are refused, and the data must be exactly Π(shape) × itemsize bytes — no fewer, no

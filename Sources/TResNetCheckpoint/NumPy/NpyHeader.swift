@@ -7,7 +7,7 @@ import TResNetCore
 ///     value   := string | 'True' | 'False' | tuple | list
 ///     tuple   := '(' ws ( int ws ',' ws )* ( int ws )? ')'        (ints: digits, optional Python 2 'L')
 ///
-/// Exactly the keys `descr`, `fortran_order` and `shape` must be present (security.md #83).
+/// Exactly the keys `descr`, `fortran_order` and `shape` must be present (docs/ROBUSTNESS.md #83).
 struct NpyHeader {
     var descr: String
     var fortranOrder: Bool

@@ -1,7 +1,7 @@
 import TResNetCore
 
 /// NumPy `.npz` archives: a zip (stored or deflated, read through `ZipArchive` with all its checks) whose members
-/// are `.npy` arrays. Strict (security.md #89): every member must end in `.npy`, names must be unique, and each
+/// are `.npy` arrays. Strict (docs/ROBUSTNESS.md #89): every member must end in `.npy`, names must be unique, and each
 /// member is read with `NpyArray`'s full validation; one bad member fails the whole archive.
 public enum NpzArchive {
     /// Reads every array, in archive order, named by the member name minus `.npy` (as `numpy.load` does).

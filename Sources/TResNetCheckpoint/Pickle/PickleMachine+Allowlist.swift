@@ -1,6 +1,6 @@
 import TResNetCore
 
-/// The allowlist: what REDUCE, NEWOBJ, BUILD and BINPERSID may do (formats.md §1.5–§1.7, mirroring the rebuild
+/// The allowlist: what REDUCE, NEWOBJ, BUILD and BINPERSID may do (docs/READERS.md, mirroring the rebuild
 /// functions of torch/_utils.py and the persistent_load of torch/serialization.py). Everything else is refused
 /// naming the global.
 extension PickleMachine {
@@ -34,7 +34,7 @@ extension PickleMachine {
         return try items.map { try intValue($0, what) }
     }
 
-    /// REDUCE: only the rebuild functions and containers of formats.md §1.6.
+    /// REDUCE: only the rebuild functions and containers of docs/READERS.md.
     mutating func call(_ callable: Int, _ argsNode: Int, _ op: PickleOpcode) throws -> Int {
         guard let (module, name) = globalName(callable) else { throw disallowed(op, callable) }
         let args = try tupleItems(argsNode, "\(op.name) arguments")
@@ -249,7 +249,7 @@ extension PickleMachine {
         return ref
     }
 
-    /// Typed storage classes (formats.md §1.7).
+    /// Typed storage classes (docs/READERS.md).
     static let storageClasses: [String: DType] = [
         "FloatStorage": .float32, "DoubleStorage": .float64, "HalfStorage": .float16, "BFloat16Storage": .bfloat16,
         "LongStorage": .int64, "IntStorage": .int32, "ShortStorage": .int16, "CharStorage": .int8,

@@ -1,7 +1,7 @@
 import TResNetCore
 
 /// Reads a `.safetensors` file, validated the way the reference implementation validates it
-/// (`safetensors/src/tensor.rs`; formats.md §5.1, security.md #54–#64), and stricter where the reference is
+/// (`safetensors/src/tensor.rs`; docs/READERS.md, docs/ROBUSTNESS.md #54–#64), and stricter where the reference is
 /// lenient (duplicate keys, unknown fields in a tensor entry).
 ///
 /// Layout: `u64 LE N` | `N` bytes of UTF-8 JSON (begins with `{`, may be padded with trailing whitespace) |

@@ -1,6 +1,6 @@
 import TResNetCore
 
-/// The legacy stream format (`_use_new_zipfile_serialization=False`, formats.md §2): five pickles — magic,
+/// The legacy stream format (`_use_new_zipfile_serialization=False`, docs/READERS.md): five pickles — magic,
 /// protocol 1001, sys_info, the object, the storage-key list — then each storage as an int64 LE element count
 /// followed by its bytes. Everything is bounds-checked; nothing is allocated from a declared size (a record is
 /// copied only after its bytes are known to be present, when its offset is unaligned).

@@ -1,7 +1,7 @@
 import TResNetCore
 
 /// Turns a pickle `TensorRef` into a dense `Tensor` over its storage bytes, after validating the view
-/// (formats.md §1.8): every addressed element, `offset + Σ(size−1)·stride`, must lie inside the storage,
+/// (docs/READERS.md): every addressed element, `offset + Σ(size−1)·stride`, must lie inside the storage,
 /// checked with overflow-safe math before any byte is touched. Contiguous views are slices (no copy);
 /// non-contiguous ones (transposes, channels_last, stride-0 expands) are gathered exactly.
 enum TensorMaterializer {

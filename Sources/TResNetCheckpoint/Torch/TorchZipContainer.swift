@@ -1,6 +1,6 @@
 import TResNetCore
 
-/// The PyTorch zip container (torch.save ≥ 1.6, formats.md §1): `<top>/data.pkl` + `<top>/data/<key>` records.
+/// The PyTorch zip container (torch.save ≥ 1.6, docs/READERS.md): `<top>/data.pkl` + `<top>/data/<key>` records.
 enum TorchZipContainer {
     static let format = "pytorch-zip"
 

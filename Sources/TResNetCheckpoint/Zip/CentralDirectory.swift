@@ -24,7 +24,7 @@ public struct ZipEntry: Sendable, Equatable {
 /// runs to the end of the file, zip64 locator/record consistency, single disk, entry count against directory
 /// size, zip64 extras for sentinel fields, no encryption, stored/deflate only, unique non-empty UTF-8 names,
 /// local headers matching their central record (signature, name, method), data before the central directory,
-/// and no two members sharing bytes (security.md A.3).
+/// and no two members sharing bytes (docs/ROBUSTNESS.md A.3).
 enum CentralDirectory {
     static let eocdSignature: UInt32 = 0x0605_4b50
     static let zip64LocatorSignature: UInt32 = 0x0706_4b50

@@ -7,7 +7,7 @@ import TResNetCore
 ///
 /// libzip has no public API for a member's local-header offset, so the central directory is also parsed here with
 /// a bounded `ByteReader` (zip64 included); the two views must agree, and every local header must match its
-/// central record (signature, name, method) — the classic parser-differential checks (security.md A.3).
+/// central record (signature, name, method) — the classic parser-differential checks (docs/ROBUSTNESS.md A.3).
 public struct ZipArchive: Sendable {
     public static let format = "zip"
 

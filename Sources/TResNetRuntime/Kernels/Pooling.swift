@@ -2,7 +2,7 @@ import TResNetCore
 
 /// TResNet's space-to-depth (block 4) from an NCHW image batch straight into NHWC:
 /// out[n, y, x, (i·4 + j)·C + c] = in[n, c, 4y + i, 4x + j] — TensorFlow/ONNX `SpaceToDepth` order
-/// (offset-major, channel-minor), not PyTorch's pixel_unshuffle (tresnet.md §2.1).
+/// (offset-major, channel-minor), not PyTorch's pixel_unshuffle (docs/TRESNET.md).
 func spaceToDepth(_ input: UnsafeBufferPointer<Float>, n: Int, c: Int, h: Int, w: Int) -> FeatureMap {
     let ho = h / 4, wo = w / 4, co = 16 * c
     var out = FeatureMap(n: n, h: ho, w: wo, c: co)
