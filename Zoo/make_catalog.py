@@ -36,7 +36,7 @@ SRC_MIIL_USI = "Alibaba-MIIL/Solving_ImageNet README.md (USI teacher weights lin
 SRC_MIIL_HELPER = ("Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: "
                    "squish Resize((448,448)), no crop, ToTensor only)")
 SRC_MIIL_21K_PIPE = "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only"
-SRC_DEAD = ("users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 "
+SRC_DEAD = ("the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 "
             "(TResNet#57, ML_Decoder#87, TResNet#33, #28)")
 SRC_MIIL_TREE = ("Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained "
                  "with; the README's training section links the same file name under resources/)")
@@ -196,7 +196,7 @@ def timm_entry(tag, default_for):
             status="unverified", sha256=None, sha256_source=None, sha256_prefix=prefix,
             sha256_prefix_source=SRC_TIMM_HISTORY + " (torch.hub convention: 8-hex sha256 prefix in the file name)",
             size=None, approx_size=None, approx_size_source=None,
-            status_source="tresnet.md §7.1: timm GitHub release v0.1-tresnet; not fetched here"))
+            status_source="timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"))
     for path, src in facts.get("miil", []):
         files.append(dict(
             name=path.rsplit("/", 1)[1], url=MIIL.format(path=path), format="pytorch-zip", naming="miil",
@@ -229,7 +229,7 @@ def timm_entry(tag, default_for):
             top1=SRC_TIMM_RESULTS if facts.get("top1") is not None else None,
             reported_top1=facts.get("reported_src") if facts.get("reported") is not None else None,
             semantic_top1=SRC_MIIL_21K if facts.get("semantic") is not None else None,
-            dataset="tresnet.md §7.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+            dataset="timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
             aliases=SRC_TIMM_DEPRECATIONS + "; " + SRC_TIMM_HISTORY,
             label_set="timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"))
     return entry
@@ -260,12 +260,12 @@ def miil_entry(row):
             else SRC_MIIL_TRESNET,
             num_classes=SRC_MIIL_21K if classes == 11221 else SRC_MIIL_TRESNET,
             input_size=SRC_MIIL_TRESNET if classes == 1000 else SRC_MIIL_21K,
-            preprocessing=official_source(kind, size, dataset) + "; mean/std: none (tresnet.md §2.11)",
+            preprocessing=official_source(kind, size, dataset) + "; mean/std: none (docs/TRESNET.md, Preprocessing)",
             official_resize=official_source(kind, size, dataset),
             reported_top1=rsrc if reported is not None else None,
             semantic_top1=rsrc if semantic is not None else None,
-            same_weights_as="tresnet.md §7.1/§7.4 (timm tags were converted from these originals)",
-            wrapper="tresnet.md §4.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"))
+            same_weights_as="timm's pretrained_cfg history (timm tags were converted from these originals)",
+            wrapper="the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"))
 
 
 def paper_table():

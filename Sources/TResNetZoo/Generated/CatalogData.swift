@@ -116,7 +116,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     },
     {
      "name": "tresnet_m_1k_miil_83_1.pth",
@@ -132,7 +132,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "timm (pre-0.9) default_cfgs url; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "timm (pre-0.9) default_cfgs url; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [],
@@ -146,7 +146,7 @@ enum CatalogData {
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "semantic_top1": null,
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -253,7 +253,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     },
     {
      "name": "tresnet_m_miil_in21k.pth",
@@ -269,7 +269,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "timm (pre-0.9) default_cfgs url; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "timm (pre-0.9) default_cfgs url; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [
@@ -287,7 +287,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "sources": {
@@ -300,7 +300,7 @@ enum CatalogData {
     "top1": null,
     "reported_top1": null,
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -406,7 +406,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     }
    ],
    "resources": [],
@@ -420,7 +420,7 @@ enum CatalogData {
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py (README; paper v1 Table 3 says 80.7)",
     "semantic_top1": null,
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -526,7 +526,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     }
    ],
    "resources": [],
@@ -540,7 +540,7 @@ enum CatalogData {
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
     "semantic_top1": null,
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -647,7 +647,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     }
    ],
    "resources": [],
@@ -661,7 +661,7 @@ enum CatalogData {
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py (README; paper Table 1 says 81.4)",
     "semantic_top1": null,
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -767,7 +767,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     }
    ],
    "resources": [],
@@ -781,7 +781,7 @@ enum CatalogData {
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
     "semantic_top1": null,
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -888,7 +888,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     }
    ],
    "resources": [],
@@ -902,7 +902,7 @@ enum CatalogData {
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "semantic_top1": null,
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -1008,7 +1008,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     }
    ],
    "resources": [],
@@ -1022,7 +1022,7 @@ enum CatalogData {
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
     "semantic_top1": null,
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -1131,7 +1131,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "tresnet.md \u00a77.1: timm GitHub release v0.1-tresnet; not fetched here"
+     "status_source": "timm's pretrained_cfg: GitHub release v0.1-tresnet; not fetched here"
     },
     {
      "name": "tresnet_l_v2_83_9.pth",
@@ -1147,7 +1147,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/Solving_ImageNet README.md (USI teacher weights link tresnet_l_v2_83_9.pth); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/Solving_ImageNet README.md (USI teacher weights link tresnet_l_v2_83_9.pth); the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [],
@@ -1161,7 +1161,7 @@ enum CatalogData {
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "semantic_top1": null,
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -1266,7 +1266,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "sources": {
@@ -1279,7 +1279,7 @@ enum CatalogData {
     "top1": null,
     "reported_top1": null,
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "dataset": "tresnet.md \u00a77.1 (timm tag naming: miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
+    "dataset": "timm's tag naming (miil_in1k / miil_in21k / miil_in21k_ft_in1k)",
     "aliases": "timm 1.0.31 timm/models/tresnet.py register_model_deprecations; huggingface/pytorch-image-models timm/models/tresnet.py history (commits 6209146, 0004f37, 80c9d9c, a08e5ae): old default_cfgs url / release file name",
     "label_set": "timm ImageNetInfo: 1000 -> imagenet-1k, 11221 -> imagenet-21k-miil"
    }
@@ -1352,7 +1352,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [],
@@ -1360,12 +1360,12 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
+    "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "semantic_top1": null,
-    "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
-    "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+    "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
+    "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
   },
   {
@@ -1436,7 +1436,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [],
@@ -1444,12 +1444,12 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
+    "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "semantic_top1": null,
-    "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
-    "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+    "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
+    "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
   },
   {
@@ -1520,7 +1520,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [],
@@ -1528,12 +1528,12 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
+    "preprocessing": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
     "official_resize": "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only",
     "reported_top1": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "semantic_top1": null,
-    "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
-    "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+    "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
+    "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
   },
   {
@@ -1604,7 +1604,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [],
@@ -1612,12 +1612,12 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (tresnet.md \u00a72.11)",
+    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
     "semantic_top1": null,
-    "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
-    "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+    "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
+    "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
   },
   {
@@ -1688,7 +1688,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [],
@@ -1696,12 +1696,12 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (tresnet.md \u00a72.11)",
+    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
     "semantic_top1": null,
-    "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
-    "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+    "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
+    "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
   },
   {
@@ -1772,7 +1772,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [],
@@ -1780,12 +1780,12 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (tresnet.md \u00a72.11)",
+    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
     "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
     "semantic_top1": null,
-    "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
-    "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+    "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
+    "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
   },
   {
@@ -1856,7 +1856,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [
@@ -1874,19 +1874,19 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "sources": {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "input_size": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
+    "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
     "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
     "reported_top1": null,
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
-    "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+    "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
+    "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
   },
   {
@@ -1957,7 +1957,7 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md; users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md; the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "resources": [
@@ -1975,19 +1975,19 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); users.md item 5: the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
+     "status_source": "Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained with; the README's training section links the same file name under resources/); the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 (TResNet#57, ML_Decoder#87, TResNet#33, #28)"
     }
    ],
    "sources": {
     "architecture": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md (tresnet_l in that repo builds the v2 layout)",
     "num_classes": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "input_size": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only; mean/std: none (tresnet.md \u00a72.11)",
+    "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
     "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
     "reported_top1": null,
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "same_weights_as": "tresnet.md \u00a77.1/\u00a77.4 (timm tags were converted from these originals)",
-    "wrapper": "tresnet.md \u00a74.1 (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+    "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
+    "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
    }
   }
  ]
