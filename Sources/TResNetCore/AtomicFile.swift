@@ -58,7 +58,7 @@ public final class AtomicFile {
         guard var p = bytes.baseAddress else { return }
         var left = bytes.count
         while left > 0 {
-            let n = Glibc.write(fd, p, min(left, 1 << 30))
+            let n = SystemCall.write(fd, p, min(left, 1 << 30))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw TResNetError.io(destination, "write failed: \(errnoText())")

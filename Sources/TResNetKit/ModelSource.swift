@@ -20,7 +20,7 @@ public enum ModelSource {
         guard fd >= 0 else { return [] }
         defer { close(fd) }
         var head = [UInt8](repeating: 0, count: count)
-        let n = head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
+        let n = head.withUnsafeMutableBytes { SystemCall.read(fd, $0.baseAddress, count) }
         return n > 0 ? Array(head.prefix(n)) : []
     }
 
