@@ -98,6 +98,7 @@ let package = Package(
         .testTarget(
             name: "ImageTests", dependencies: ["TResNetImage", "TResNetCheckpoint", "TResNetRuntime", "TestSupport"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "KitTests", dependencies: ["TResNetKit", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
 )
