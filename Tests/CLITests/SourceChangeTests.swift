@@ -4,6 +4,7 @@ import TestSupport
 @testable import TResNetKit
 #if canImport(Glibc)
 import Glibc
+import TResNetCore
 #endif
 
 /// A source that changes while it is converted (issue 20 #3): truncated by a helper thread at a chosen byte,
@@ -12,6 +13,10 @@ import Glibc
 /// the process (MappingGuard).
 @Suite("source changed during conversion", .serialized)
 struct SourceChangeTests {
+    /// The hooks are process-wide and other suites convert files at the same time: each hook acts only on the
+    /// copies this suite makes (in its own temporary folders), never on a committed fixture.
+    static func ours(_ path: String) -> Bool { path.contains("tresnet-kit-tests-source-change") }
+
     func copyOfTiny(_ dir: String, _ name: String = "tiny_v1.pth") throws -> String {
         let path = dir + "/" + name
         try FileManager.default.copyItem(atPath: FixturePaths.tiny(name), toPath: path)
@@ -48,7 +53,7 @@ struct SourceChangeTests {
     @Test("truncated after it was read, before its tensors are copied: refused, nothing written",
           arguments: [100_000, 150_000, 235_000])
     func truncatedAfterReading(at size: Int) throws {
-        Conversion.sourceReadHook = { path in Self.truncateFromHelperThread(path, to: size) }
+        Conversion.sourceReadHook = { path in if Self.ours(path) { Self.truncateFromHelperThread(path, to: size) } }
         defer { Conversion.sourceReadHook = nil }
         for output in ["/out.tw", "/out.safetensors", "/out.onnx"] {
             let dir = FixturePaths.temporaryDirectory("source-change")
@@ -66,9 +71,11 @@ struct SourceChangeTests {
         // fixed order: the main thread reads the whole source; the hashing thread, having hashed 64 KiB, then has
         // it truncated to 235,000 bytes; only then does the main thread go on
         BackgroundSHA256.progressHook = { path, n in
-            if n == 64 << 10 { read.wait(); Self.truncateFromHelperThread(path, to: 235_000); truncated.signal() }
+            if Self.ours(path), n == 64 << 10 {
+                read.wait(); Self.truncateFromHelperThread(path, to: 235_000); truncated.signal()
+            }
         }
-        Conversion.sourceReadHook = { _ in read.signal(); truncated.wait() }
+        Conversion.sourceReadHook = { path in if Self.ours(path) { read.signal(); truncated.wait() } }
         defer { BackgroundSHA256.progressHook = nil; Conversion.sourceReadHook = nil }
         expectRefused(source, dir + "/out.tw")
     }
@@ -78,6 +85,7 @@ struct SourceChangeTests {
         let dir = FixturePaths.temporaryDirectory("source-change")
         let source = try copyOfTiny(dir)
         Conversion.sourceReadHook = { path in
+            guard Self.ours(path) else { return }
             let h = FileHandle(forWritingAtPath: path)!
             h.seekToEndOfFile()
             h.write(Data([0]))
