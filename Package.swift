@@ -8,6 +8,17 @@ let package = Package(
     name: "tresnet-kit",
     platforms: [.macOS(.v13)],
     products: [
+        // Each library module is a product of its own: a Swift user imports the ones they use (no umbrella
+        // re-exports). TResNetKit holds the pipelines the tools share (open any file, convert, load a model).
+        .library(name: "TResNetCore", targets: ["TResNetCore"]),
+        .library(name: "TResNetCheckpoint", targets: ["TResNetCheckpoint"]),
+        .library(name: "TResNetFormat", targets: ["TResNetFormat"]),
+        .library(name: "TResNetModel", targets: ["TResNetModel"]),
+        .library(name: "TResNetRuntime", targets: ["TResNetRuntime"]),
+        .library(name: "TResNetONNX", targets: ["TResNetONNX"]),
+        .library(name: "TResNetImage", targets: ["TResNetImage"]),
+        .library(name: "TResNetZoo", targets: ["TResNetZoo"]),
+        .library(name: "TResNetZooFetch", targets: ["TResNetZooFetch"]),
         .library(name: "TResNetKit", targets: ["TResNetKit"]),
         .executable(name: "tresnet-inspect", targets: ["tresnet-inspect"]),
         .executable(name: "tresnet-convert", targets: ["tresnet-convert"]),

@@ -1,6 +1,7 @@
 import TResNetCore
 import TResNetFormat
 import TResNetModel
+import TResNetCheckpoint
 
 /// The typed metadata of a TResNet `.tw` file (docs/FORMAT.md §4), to and from the file's key/value map.
 public struct ModelFileMetadata: Sendable, Hashable {

@@ -1,6 +1,7 @@
 import TResNetCore
 import TResNetImage
 import TResNetModel
+import TResNetZoo
 
 // `ModelPreprocessing` (what a `.tw` file records, TResNetModel) and `PreprocessingConfig` (what the image
 // pipeline runs, TResNetImage) describe the same settings. They are kept apart for now and bridged here.

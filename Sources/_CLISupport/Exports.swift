@@ -1,3 +1,4 @@
+import TResNetRuntime
 @_exported import ArgumentParser
 @_exported import TResNetKit
 

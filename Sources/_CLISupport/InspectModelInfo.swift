@@ -1,3 +1,6 @@
+import TResNetCheckpoint
+import TResNetCore
+import TResNetModel
 /// What `tresnet-inspect` adds for model files: a `.tw` file's typed metadata, an ONNX graph's summary.
 public struct InspectModelInfo: Codable, Sendable {
     public struct Provenance: Codable, Sendable {

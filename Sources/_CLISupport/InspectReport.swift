@@ -1,3 +1,5 @@
+import TResNetCheckpoint
+import TResNetCore
 /// What `tresnet-inspect` prints, as a value (text or JSON).
 public struct InspectReport: Codable, Sendable {
     public struct TensorRow: Codable, Sendable {

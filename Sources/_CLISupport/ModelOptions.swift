@@ -1,3 +1,4 @@
+import TResNetRuntime
 /// Options of the CLIs that load weights to run them (`tresnet-predict`, `tresnet-verify`, `tresnet-validate`).
 public struct ModelOptions: ParsableArguments {
     @Option(help: "Force a zoo variant: tresnet_m, tresnet_l, tresnet_xl, tresnet_v2_l.")

@@ -1,3 +1,4 @@
+import TResNetImage
 /// The preprocessing overrides of the CLIs that read images (`tresnet-predict`, `tresnet-validate`); without
 /// them the weights' own settings apply.
 public struct PreprocessingOptions: ParsableArguments {

@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TResNetCore
+import TResNetRuntime
 
 /// Runs a CLI command body: a `TResNetError` becomes one line on stderr, `TOOL: <error.description>`, and the
 /// process exits with the error code's exit code (docs/ERRORS.md). Other errors pass through to ArgumentParser.

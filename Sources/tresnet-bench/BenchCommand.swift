@@ -1,5 +1,6 @@
 import Foundation
 import _CLISupport
+import TResNetRuntime
 
 /// `tresnet-bench WEIGHTS [--batch B] [--size S] [--iterations N] [--threads T] [--json]`: forward-pass latency,
 /// throughput, achieved GFLOP/s and peak memory; `--open-only` times opening a `.tw` instead.

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import _CLISupport
+import TResNetModel
 
 @main
 struct ConvertCommand: ParsableCommand {

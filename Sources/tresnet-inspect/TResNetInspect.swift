@@ -1,5 +1,7 @@
 import Foundation
 import _CLISupport
+import TResNetCheckpoint
+import TResNetCore
 
 /// `tresnet-inspect FILE [--json] [--tree] [--key K | --ema] [--prefix P] [--strict-pickle]`: what a checkpoint holds, without loading a model.
 @main

@@ -1,5 +1,10 @@
 import Foundation
 import _CLISupport
+import TResNetCheckpoint
+import TResNetCore
+import TResNetImage
+import TResNetModel
+import TResNetRuntime
 
 @main
 struct PredictCommand: ParsableCommand {

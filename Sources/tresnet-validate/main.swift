@@ -5,6 +5,9 @@ import Darwin
 #endif
 import Foundation
 import _CLISupport
+import TResNetCore
+import TResNetImage
+import TResNetModel
 
 /// `tresnet-validate WEIGHTS --val-dir DIR [--batch B] [--limit N] [--json PATH]`: top-1/top-5 on an ImageFolder
 /// with the weight's preprocessing (overridable), a progress bar on stderr, unreadable images listed.

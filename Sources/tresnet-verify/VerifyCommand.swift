@@ -1,5 +1,8 @@
 import Foundation
 import _CLISupport
+import TResNetCheckpoint
+import TResNetCore
+import TResNetRuntime
 
 @main
 struct VerifyCommand: ParsableCommand {

@@ -6,6 +6,8 @@ import Darwin
 import Foundation
 import TResNetZooFetch
 import _CLISupport
+import TResNetZoo
+import TResNetCore
 
 @main
 struct ZooCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import _CLISupport
+import TResNetZoo
 
 /// `fetch --convert`: the downloaded file converted to `.tw` beside it (`TResNetKit.ZooConversion`), with the
 /// catalog's architecture, classes, key spelling, wrapper, label set and preprocessing.

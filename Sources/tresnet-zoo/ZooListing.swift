@@ -1,6 +1,7 @@
 import Foundation
 import TResNetZooFetch
 import _CLISupport
+import TResNetZoo
 
 /// The text and JSON renderings of the catalog.
 enum ZooListing {

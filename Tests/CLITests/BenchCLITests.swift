@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import TResNetKit
 import TResNetRuntime
+import TResNetModel
 
 @Suite("tresnet-bench", .serialized)
 struct BenchCLITests {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetCheckpoint
+import TResNetCore
+import TResNetModel
 
 extension ImageManifest.Policy {
     /// The `tresnet-predict` / `tresnet-validate` flags for this policy.

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetFormat
+import TResNetModel
 
 /// Runs a built executable of this package; returns exit status, stdout and stderr.
 func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {

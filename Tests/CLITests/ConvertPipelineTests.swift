@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetCheckpoint
+import TResNetCore
+import TResNetFormat
+import TResNetModel
 
 /// A state dict with the fixture's names, shapes and dtypes, holding the manifest's sampled values (exactly
 /// as PyTorch wrote them) at their indices and a deterministic filler elsewhere. Integer tensors

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetModel
 
 @Suite("tresnet-inspect on model files", .serialized)
 struct InspectModelCLITests {

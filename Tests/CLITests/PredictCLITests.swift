@@ -2,6 +2,9 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetCheckpoint
+import TResNetCore
+import TResNetImage
 
 @Suite("tresnet-predict", .serialized)
 struct PredictCLITests {

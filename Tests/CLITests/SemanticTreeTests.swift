@@ -2,6 +2,9 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetCheckpoint
+import TResNetCore
+import TResNetModel
 
 /// Fixtures/tiny/semantic/expected.json (Fixtures/gen_semantic.py): the generator's own implementation of the
 /// semantic-softmax rules applied to the tiny model's PyTorch logits.

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import TResNetKit
+import TResNetModel
 
 /// Runs the built `tresnet-zoo`.
 enum ZooCLI {

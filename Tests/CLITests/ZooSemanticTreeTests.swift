@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetZoo
 
 @Suite("tresnet-zoo: the semantic tree resource (issue 21)", .serialized)
 struct ZooSemanticTreeTests {

@@ -2,6 +2,11 @@ import Foundation
 import Testing
 import TestSupport
 import TResNetKit
+import TResNetCheckpoint
+import TResNetCore
+import TResNetImage
+import TResNetModel
+import TResNetZoo
 
 /// The small library pieces the CLIs are thin over: the preprocessing bridge, the zoo conversion options,
 /// array-mode prediction, the loaded model's label names.

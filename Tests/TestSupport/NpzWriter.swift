@@ -1,5 +1,7 @@
 import Foundation
 import TResNetKit
+import TResNetCheckpoint
+import TResNetCore
 
 /// A minimal `.npz` writer for tests: a stored (uncompressed) zip of `.npy` members, each the bytes
 /// `NpyArray.write` produces (byte-identical to `numpy.save`), with real CRC-32s. What `numpy.savez` writes,

@@ -1,4 +1,6 @@
 import TResNetKit
+import TResNetCheckpoint
+import TResNetCore
 
 /// Truncation and byte-flip sweeps over one small valid file (docs/ROBUSTNESS.md A.0 #1–#2, #11; C.1 item 3).
 ///
