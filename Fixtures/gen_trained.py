@@ -22,7 +22,7 @@ import sys
 import numpy as np
 import torch
 from safetensors.torch import save_file
-from timm.models.tresnet import TResNet, BasicBlock, Bottleneck
+from timm.models.tresnet import TResNet
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate  # noqa: E402
@@ -56,12 +56,7 @@ def trained_like(cfg, seed, calib_size, calib_batches=4, batch=8, end_gamma=(0.5
     image-like batches in train mode."""
     torch.manual_seed(seed)
     model = TResNet(**cfg)
-    ends = set()
-    for m in model.modules():
-        if isinstance(m, Bottleneck):
-            ends.add(id(m.conv3.bn))
-        if isinstance(m, BasicBlock):
-            ends.add(id(m.conv2.bn))
+    ends = generate.branch_end_norms(model)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):

@@ -48,6 +48,18 @@ FULL = {
 }
 
 
+def branch_end_norms(model):
+    """ids of the BatchNorms that end a residual branch: BasicBlock conv2's, Bottleneck conv3's."""
+    from timm.models.tresnet import BasicBlock, Bottleneck
+    ends = set()
+    for m in model.modules():
+        if isinstance(m, Bottleneck):
+            ends.add(id(m.conv3.bn))
+        if isinstance(m, BasicBlock):
+            ends.add(id(m.conv2.bn))
+    return ends
+
+
 def make_model(cfg, seed, calib_size=64, calib_batches=4, residual_gamma=(0.5, 1.5)):
     """A random TResNet with BN statistics measured on random images.
 
@@ -59,15 +71,9 @@ def make_model(cfg, seed, calib_size=64, calib_batches=4, residual_gamma=(0.5, 1
     another at 1e-4. With U(0.1, 0.3) PyTorch's f32-vs-f64 difference is below 1e-5 and the logits still spread
     (std ≈ 1.2). The tiny models keep U(0.5, 1.5) everywhere (harsher, and shallow enough to stay conditioned).
     """
-    from timm.models.tresnet import BasicBlock, Bottleneck
     torch.manual_seed(seed)
     model = TResNet(**cfg)
-    branch_ends = set()
-    for m in model.modules():
-        if isinstance(m, Bottleneck):
-            branch_ends.add(id(m.conv3.bn))
-        if isinstance(m, BasicBlock):
-            branch_ends.add(id(m.conv2.bn))
+    branch_ends = branch_end_norms(model)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
