@@ -1,5 +1,6 @@
 import Foundation
 import TResNetKit
+import TResNetCheckpoint
 
 /// Locates the committed fixtures (Fixtures/ at the package root) from the test sources, so tests run from any
 /// working directory.
@@ -11,8 +12,13 @@ public enum FixturePaths {
         return url.path
     }()
 
-    /// `Fixtures/<relative>`.
-    public static func path(_ relative: String) -> String { root + "/Fixtures/" + relative }
+    /// `Fixtures/<relative>`. A reference whose input tensor another committed reference holds (listed in
+    /// Fixtures/shared_inputs.json, made by Fixtures/compress_references.py to keep the committed bytes under
+    /// budget) comes back as a temporary copy with its `input` member restored, so every test and tool sees a
+    /// complete reference.
+    public static func path(_ relative: String) -> String {
+        SharedInputs.keeper[relative] == nil ? root + "/Fixtures/" + relative : SharedInputs.complete(relative)
+    }
 
     /// `Fixtures/tiny/<name>`.
     public static func tiny(_ name: String) -> String { path("tiny/" + name) }
@@ -73,5 +79,39 @@ public struct FixtureManifest: Decodable, Sendable {
     public static func load() throws -> FixtureManifest {
         let data = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("manifest.json")))
         return try JSONDecoder().decode(FixtureManifest.self, from: data)
+    }
+}
+
+/// References stored without their input (Fixtures/shared_inputs.json: reference → the reference holding it).
+enum SharedInputs {
+    static let keeper: [String: String] = {
+        guard let data = FileManager.default.contents(atPath: FixturePaths.root + "/Fixtures/shared_inputs.json"),
+              let table = try? JSONDecoder().decode([String: String].self, from: data) else { return [:] }
+        return table
+    }()
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var completed: [String: String] = [:]
+    private static let folder = FixturePaths.temporaryDirectory("shared-inputs")
+
+    /// The reference with the keeper's `input` first (as numpy.savez wrote it), written once per process.
+    static func complete(_ relative: String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let done = completed[relative] { return done }
+        let base = FixturePaths.root + "/Fixtures/"
+        let out = folder + "/" + relative.replacingOccurrences(of: "/", with: "__")
+        do {
+            let arrays = try NpzArchive.read(path: base + relative)
+            let keeperArrays = try NpzArchive.read(path: base + keeper[relative]!)
+            guard let input = keeperArrays.first(where: { $0.name == "input" }) else {
+                fatalError("Fixtures/shared_inputs.json: \(keeper[relative]!) has no input member")
+            }
+            try NpzWriter.write([input] + arrays.filter { $0.name != "input" }, to: out)
+        } catch {
+            fatalError("cannot complete the shared-input reference \(relative): \(error)")
+        }
+        completed[relative] = out
+        return out
     }
 }
