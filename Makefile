@@ -95,6 +95,7 @@ fixtures: venv
 	$(PY) Fixtures/gen_trained.py
 	$(PY) Fixtures/gen_semantic.py
 	$(PY) Fixtures/gen_containers.py
+	$(PY) Fixtures/gen_modules.py
 	$(PY) Fixtures/gen_bombs.py
 	$(PY) Fixtures/compress_references.py  # deflated references, image references packed: committed fixtures < 8 MB
 

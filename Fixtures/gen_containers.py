@@ -14,7 +14,8 @@ or tresnet_m with --full):
 * lightning.ckpt: Lightning's layout for a LightningModule-like nn.Module holding `self.model` (keys
   `model.body…`), `optimizer_states` (a real AdamW after one step), `lr_schedulers`, `callbacks`, `loops`,
   `hyper_parameters`, `pytorch-lightning_version`.
-* module_timm.pth / module_dataparallel.pth: torch.save(model), torch.save(nn.DataParallel(model)).
+* module_timm.pth / module_dataparallel.pth: torch.save(model), torch.save(nn.DataParallel(model)) (full size
+  here; the micro ones, with DDP and torch.compile, are written by gen_modules.py from the micro weights).
 * module_miil.pth: torch.save of a TResNet built from classes named as the official MIIL code names them
   (`src.models.tresnet.tresnet.TResNet`, `BasicBlock`, `Bottleneck`, … with `inplace_abn.abn.InPlaceABN` layers;
   defined here and registered in sys.modules, so pickle writes those globals). Its IABN weights are raw (some

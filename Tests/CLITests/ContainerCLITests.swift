@@ -13,6 +13,10 @@ struct ContainerCLITests {
         ("timm_train.pth.tar", "weights.reference.npz"),
         ("lightning.ckpt", "weights.reference.npz"),
         ("module_miil.pth", "miil.reference.npz"),
+        ("module_timm.pth", "weights.reference.npz"),
+        ("module_dataparallel.pth", "weights.reference.npz"),
+        ("module_ddp.pth", "weights.reference.npz"),
+        ("compiled_state_dict.pth", "weights.reference.npz"),
         ("hub", "weights.reference.npz"),
     ]
 

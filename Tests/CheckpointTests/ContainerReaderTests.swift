@@ -113,6 +113,29 @@ struct ContainerReaderTests {
         #expect(loaded.stateDict.contains("head.fc.weight"))
     }
 
+    /// Fixtures/gen_modules.py's module pickles and compiled state dict: the container and prefix the manifest
+    /// records, the state_dict() names bound, the weights those of timm_train.pth.tar's `state_dict`.
+    @Test("timm, DataParallel and DDP module pickles and a torch.compile state dict: container, prefix, weights",
+          arguments: ["module_timm.pth", "module_dataparallel.pth", "module_ddp.pth", "compiled_state_dict.pth"])
+    func modulePickles(_ file: String) throws {
+        let record = try #require(try Containers.manifest()[file])
+        let loaded = try CheckpointReader.read(path: Containers.path(file))
+        #expect(loaded.containerKind == record["container"] as? String)
+        #expect(loaded.strippedPrefix == record["prefix"] as? String)
+        #expect(loaded.stateDict.names.first == "body.conv1.conv.weight")
+        try expectSamples(loaded, try samples("state_dict"))
+    }
+
+    /// torch.save(torch.compile(model)) pickles the compiler's state, a bound method among it (rebuilt through
+    /// getattr): refused as any getattr is, naming it and its offset — the file's weights are the same model's.
+    @Test("a pickled torch.compile module is refused at its getattr, naming it and the offset")
+    func compiledModule() throws {
+        let e = #expect(throws: TResNetError.self) { try CheckpointReader.read(path: Containers.path("module_compiled.pth")) }
+        #expect(e?.code == .disallowedGlobal)
+        #expect(e?.description.contains("'__builtin__.getattr'") == true, "\(e?.description ?? "")")
+        if case .offset(let o)? = e?.location { #expect(o > 0) } else { Issue.record("no offset") }
+    }
+
     @Test("every planted code-execution primitive is refused naming it, at an offset, in both modes",
           arguments: Containers.planted)
     func planted(_ file: String, _ global: String) throws {

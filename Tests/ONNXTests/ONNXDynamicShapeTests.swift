@@ -30,7 +30,8 @@ struct ONNXDynamicShapeTests {
     /// The whole matrix (opsets 11/13/17/20 × BN folded/kept/preserved × batch/batch+H+W, dynamo), git-ignored.
     static let matrix = table(FixturePaths.full("onnx_dynamic/onnx_dynamic.json"))
 
-    static let files = ["micro.ts11_bn.dyn_bhw.onnx", "micro.ts20.dyn_b.onnx"]
+    static let files = ["micro.ts11_bn.dyn_bhw.onnx", "micro.ts13.dyn_bhw.onnx", "micro.ts17_bn.dyn_b.onnx",
+                        "micro.ts20.dyn_b.onnx"]
 
     /// Reads, binds the micro configuration and passes parity on every tap at a batch size and image size the
     /// export was not made at.
@@ -62,6 +63,7 @@ struct ONNXDynamicShapeTests {
     @Test func committedExportsCoverBothDynamicKinds() {
         #expect(Set(Self.files.compactMap { Self.committed[$0]?.dynamic }) == [["batch"], ["batch", "height", "width"]])
         #expect(Set(Self.files.compactMap { Self.committed[$0]?.folded }) == [true, false])
+        #expect(Set(Self.files.compactMap { Self.committed[$0]?.opset }) == [11, 13, 17, 20])
     }
 
     /// Every export of the generated matrix (skipped when `python Fixtures/gen_onnx_dynamic.py` has not run).
