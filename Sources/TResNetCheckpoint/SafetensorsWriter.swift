@@ -7,10 +7,12 @@ import TResNetCore
 public enum SafetensorsWriter {
     /// Writes `entries` (name, tensor) with string `metadata` to `path` atomically (temporary file, fsync,
     /// rename). Tensors are dense little-endian row-major already, so their bytes are written as they are.
+    /// `beforeCommit` runs after every byte is written and before the rename: when it throws, nothing replaces
+    /// `path` (an existing file stays as it was).
     /// - Throws: `.outputExists` when `path` exists and `overwrite` is false; `.malformed` for a duplicate or
     ///   reserved (`__metadata__`) name; `.unsupported` for a dtype safetensors cannot hold (complex128).
     public static func write(_ entries: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
-                             to path: String, overwrite: Bool) throws {
+                             to path: String, overwrite: Bool, beforeCommit: () throws -> Void = {}) throws {
         let (header, order) = try encodeHeader(entries, metadata: metadata)
         try TResNetError.naming(path) {
             let file = try AtomicFile(destination: path, overwrite: overwrite)
@@ -19,6 +21,7 @@ public enum SafetensorsWriter {
                 try withUnsafeBytes(of: &length) { try file.write($0) }
                 try file.write(header)
                 for i in order { try file.write(entries[i].tensor.data.bytes) }
+                try beforeCommit()
                 try file.commit()
             } catch {
                 file.abandon()

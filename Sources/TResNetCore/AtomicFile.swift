@@ -213,10 +213,12 @@ public final class AtomicFile {
 }
 
 /// Convenience: writes `bytes` to `path` atomically.
-public func writeFileAtomically(_ path: String, _ bytes: [UInt8], overwrite: Bool = true) throws {
+public func writeFileAtomically(_ path: String, _ bytes: [UInt8], overwrite: Bool = true,
+                                beforeCommit: () throws -> Void = {}) throws {
     let f = try AtomicFile(destination: path, overwrite: overwrite)
     do {
         try f.write(bytes)
+        try beforeCommit()
         try f.commit()
     } catch {
         f.abandon()

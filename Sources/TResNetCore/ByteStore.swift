@@ -11,23 +11,52 @@ import Darwin
 /// `MappingGuard` turns that into a page of zeros and a counted fault, which the readers' callers check
 /// (`FileIdentity.checkUnchanged`) before trusting what they read.
 public final class ByteStore: @unchecked Sendable {
-    public let base: UnsafeRawPointer?
+    /// The first byte. For a lazily aligned copy (`alignedCopy(of:)`), the copy is made on first use.
+    public var base: UnsafeRawPointer? {
+        guard let pending else { return eagerBase }
+        return lazy!.withLock {
+            if lazyBase == nil {
+                let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+                if let src = pending.bytes.baseAddress, count > 0 { raw.copyMemory(from: src, byteCount: count) }
+                lazyBase = raw
+            }
+            return UnsafeRawPointer(lazyBase)
+        }
+    }
     public let count: Int
+    private let eagerBase: UnsafeRawPointer?
+    /// For a lazily aligned copy: the bytes to copy, the lock and the copy once made.
+    private let pending: ByteSlice?
+    private let lazy: PthreadLock?
+    private var lazyBase: UnsafeMutableRawPointer?
     /// For a map of a file: the file's path and a descriptor kept open while the store lives.
     private let file: (path: String, descriptor: Int32)?
     private let release: @Sendable (UnsafeMutableRawPointer?, Int) -> Void
 
     private init(base: UnsafeRawPointer?, count: Int, file: (path: String, descriptor: Int32)? = nil,
+                 pending: ByteSlice? = nil,
                  release: @escaping @Sendable (UnsafeMutableRawPointer?, Int) -> Void) {
-        self.base = base
+        self.eagerBase = base
         self.count = count
         self.file = file
+        self.pending = pending
+        self.lazy = pending == nil ? nil : PthreadLock()
         self.release = release
     }
 
     deinit {
-        release(UnsafeMutableRawPointer(mutating: base), count)
+        release(UnsafeMutableRawPointer(mutating: eagerBase), count)
+        lazyBase?.deallocate()
         if let file { close(file.descriptor) }
+    }
+
+    /// False for a lazily aligned copy whose bytes nobody has used yet; true for every other store.
+    public var isMaterialized: Bool { pending == nil || lazy!.withLock { lazyBase != nil } }
+
+    /// A 64-byte-aligned copy of `slice`, made only when its bytes are first used (a reader can hand out aligned
+    /// tensors over unaligned records without copying the ones nobody reads: inspection copies nothing).
+    public static func alignedCopy(of slice: ByteSlice) -> ByteStore {
+        ByteStore(base: nil, count: slice.count, pending: slice) { _, _ in }
     }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }

@@ -242,14 +242,18 @@ public enum Conversion {
         } else if onnx {
             // ONNX Runtime computes in f32: the writer widens to f32 initializers (BatchNorm folded in).
             let bytes = try ONNXWriter.serialize(converted.tree)
-            try beforeCommit()  // every tensor has been read (serialized above)
-            try TResNetError.naming(output) { try writeFileAtomically(output, bytes, overwrite: options.overwrite) }
+            // every tensor has been read (serialized above); checked again before the rename replaces anything
+            try beforeCommit()
+            try TResNetError.naming(output) {
+                try writeFileAtomically(output, bytes, overwrite: options.overwrite, beforeCommit: beforeCommit)
+            }
             bytesOut = try ByteStore.map(path: output).count
         } else if safetensors {
             var text: [String: String] = ["format": "pt"]
             for (k, v) in metadata.entries where !k.hasPrefix("semantic.") { text[k] = v.stringValue ?? v.description }
-            try SafetensorsWriter.write(tensors, metadata: text, to: output, overwrite: options.overwrite)
-            do { try beforeCommit() } catch { unlink(output); throw error }  // the tensors were read while writing
+            // the tensors are read while writing: the source is checked after the last byte, before the rename
+            try SafetensorsWriter.write(tensors, metadata: text, to: output, overwrite: options.overwrite,
+                                        beforeCommit: beforeCommit)
             bytesOut = try ByteStore.map(path: output).count
         } else {
             bytesOut = try TWWriter.write(tensors, metadata: metadata.entries, to: output, overwrite: options.overwrite,

@@ -61,6 +61,28 @@ struct SourceChangeTests {
         }
     }
 
+    /// With overwrite (`--force`), the output that was there stays byte for byte when the source changes: the
+    /// check runs after the last byte is written and before the rename, for .tw, .safetensors and .onnx alike
+    /// (before, a .safetensors output was renamed into place and then removed).
+    @Test("overwrite of an existing output: a changed source leaves the old output as it was")
+    func overwriteKeepsTheOldOutput() throws {
+        Conversion.sourceReadHook = { path in if Self.ours(path) { Self.truncateFromHelperThread(path, to: 150_000) } }
+        defer { Conversion.sourceReadHook = nil }
+        for output in ["/out.tw", "/out.safetensors", "/out.onnx"] {
+            let dir = FixturePaths.temporaryDirectory("source-change")
+            let old = Array("the previous output".utf8)
+            try Data(old).write(to: URL(fileURLWithPath: dir + output))
+            var options = Conversion.Options()
+            options.overwrite = true
+            #expect(throws: TResNetError.self, "\(output)") {
+                try Conversion.convert(source: try copyOfTiny(dir), output: dir + output, options: options)
+            }
+            #expect(FileManager.default.contents(atPath: dir + output).map(Array.init) == old, "\(output) was replaced")
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".tmp-") } ?? []
+            #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+        }
+    }
+
     /// 235,000 of 235,503 bytes: only the end of the zip's central directory (already parsed) goes, so every
     /// tensor still reads; before, the conversion succeeded and recorded the digest of the prefix.
     @Test("truncated while it is hashed (after the first 64 KiB): the digest never covers a prefix")

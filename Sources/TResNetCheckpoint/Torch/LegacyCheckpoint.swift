@@ -3,7 +3,7 @@ import TResNetCore
 /// The legacy stream format (`_use_new_zipfile_serialization=False`, docs/READERS.md): five pickles — magic,
 /// protocol 1001, sys_info, the object, the storage-key list — then each storage as an int64 LE element count
 /// followed by its bytes. Everything is bounds-checked; nothing is allocated from a declared size (a record is
-/// copied only after its bytes are known to be present, when its offset is unaligned).
+/// copied only after its bytes are known to be present, when its offset is unaligned, and only when first used).
 enum LegacyCheckpoint {
     static let format = "pytorch-legacy"
     /// LONG1 magic 0x1950a86a20f9469cfc6c, little-endian.
@@ -71,9 +71,10 @@ enum LegacyCheckpoint {
             let start = reader.position
             try reader.skip(storage.byteCount, "storage '\(displaySafe(key))' data (\(storage.byteCount) bytes)")
             let record = ByteSlice(store: store, offset: start, count: storage.byteCount)
-            // The raw section has no padding: a record at an offset that is not a multiple of 16 is copied into
-            // an aligned heap store, so every tensor handed out is aligned for its element type.
-            records[key] = start % 16 == 0 ? record : ByteSlice(store: ByteStore.copying(record.bytes))
+            // The raw section has no padding: a record at an offset that is not a multiple of 16 gets an aligned
+            // heap copy, made when its bytes are first used, so every tensor handed out is aligned for its element
+            // type and inspection (which reads no tensor data) copies nothing.
+            records[key] = start % 16 == 0 ? record : ByteSlice(store: ByteStore.alignedCopy(of: record))
         }
         guard reader.isAtEnd else { throw fail(at: reader.offset, "\(reader.remaining) unexpected bytes after the last storage") }
         return TorchObject(arena: object.arena, root: object.root, records: records, format: format,
