@@ -3,7 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-@_exported import TResNetKit
+// The harnesses are a development tool, not part of the library: one import for all the parsers they reach.
+@_exported import TResNetCheckpoint
+@_exported import TResNetCore
+@_exported import TResNetFormat
+@_exported import TResNetImage
+@_exported import TResNetONNX
 import FuzzDriver
 
 /// The oracle every harness shares (NumPy's OSS-Fuzz rule): parsing arbitrary bytes may succeed or throw a
