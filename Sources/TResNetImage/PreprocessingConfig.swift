@@ -23,6 +23,11 @@ public struct PreprocessingConfig: Codable, Sendable, Equatable, CustomStringCon
     public var mean: [Float]
     public var std: [Float]
 
+    /// timm's `pretrained_cfg` key names, in JSON as in metadata (docs/JSON.md).
+    enum CodingKeys: String, CodingKey {
+        case inputSize = "input_size", cropPct = "crop_pct", cropMode = "crop_mode", interpolation, mean, std
+    }
+
     public init(inputSize: Int = 224, cropPct: Double = 0.875, cropMode: CropMode = .center,
                 interpolation: Interpolation = .bilinear, mean: [Float] = [0, 0, 0], std: [Float] = [1, 1, 1]) {
         self.inputSize = inputSize

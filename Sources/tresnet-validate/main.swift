@@ -145,7 +145,8 @@ struct Validate: ParsableCommand {
             do {
                 return try JSONDecoder().decode(ValidationReport.self, from: data)
             } catch {
-                throw TResNetError(.malformed, format: "json", "not a tresnet-validate report", file: path)
+                throw TResNetError(.malformed, format: "json", "not a tresnet-validate report",
+                                   file: path, cause: displaySafe("\(error)", limit: 160))
             }
         }
         return try ValidationReport.merge(reports)
