@@ -82,7 +82,7 @@ public struct ValidationReport: Codable, Sendable {
     }
 }
 
-/// Progress of a running validation, for a progress bar.
+/// Progress of a running validation (the CLI draws it with `ProgressReporter`).
 public struct ValidationProgress: Sendable {
     public let done: Int
     public let total: Int
@@ -90,17 +90,6 @@ public struct ValidationProgress: Sendable {
     public let classified: Int
     public let unreadable: Int
     public let elapsed: Double
-
-    /// One line: `[#########-----------]  450/1000  57.3 img/s  top-1 71.2%  1 unreadable`.
-    public func bar(width: Int = 30) -> String {
-        let filled = total == 0 ? width : min(width, done * width / total)
-        let rate = elapsed > 0 ? Double(classified) / elapsed : 0
-        var line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
-        line += "\(done)/\(total)  " + String(format: "%.1f img/s", rate)
-        if classified > 0 { line += String(format: "  top-1 %.1f%%", 100 * Double(correctTop1) / Double(classified)) }
-        if unreadable > 0 { line += "  \(unreadable) unreadable" }
-        return line
-    }
 }
 
 /// Validation on an `ImageFolder` (the seed's `infer.py` loop): batches of decoded, preprocessed images through

@@ -163,6 +163,7 @@ struct PredictCommand: ParsableCommand {
         if tree == nil, SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
             result.notes.append(SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
         }
+        if tree != nil { result.notes.append(SemanticTree.plainTopNote) }
         try report?.write(result)
         // refusals go to stderr, one line each naming the file; predictions to stdout
         for p in predictions where !p.isReadable {

@@ -172,6 +172,8 @@ struct SemanticTreeTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let items = try #require(report["predictions"] as? [[String: Any]])
         #expect(items.count == paths.count)
+        // `top` stays a plain softmax; the report says it is not calibrated for this head
+        #expect((report["notes"] as? [String])?.contains { $0.contains("not calibrated") } == true, "\(report)")
         for (item, image) in zip(items, expected.per_image) {
             let semantic = try #require(item["semantic"] as? [[String: Any]], "\(image.path)")
             #expect(semantic.count == image.semantic.count, "\(image.path)")
@@ -235,5 +237,13 @@ struct SemanticTreeTests {
                                                            "--img-size", "64", "--topk", "1"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("11221 classes") && run.stdout.contains("--semantic-tree"), "\(run.stdout)")
+        #expect(run.stdout.contains("semantic softmax") && run.stdout.contains("not calibrated"), "\(run.stdout)")
+        // --json carries the same caveat in `notes`
+        let json = try runTool(try tool("tresnet-predict"), [path, FixturePaths.tiny("images/yuv444_70x50.jpg"),
+                                                            "--img-size", "64", "--topk", "1", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let notes = try #require(object["notes"] as? [String])
+        #expect(notes.count == 1 && notes[0].contains("semantic softmax") && notes[0].contains("not calibrated"))
     }
 }
