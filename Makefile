@@ -8,7 +8,7 @@ PY := .venv/bin/python
 BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 FIX := Fixtures/tiny
 
-.PHONY: all deps build release test test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean
+.PHONY: all deps build release test readme-check test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean
 
 all: build
 
@@ -26,10 +26,17 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## The test suite: unit, fixture, parity and CLI tests, and the C kernels' own test. Needs no Python.
+## The test suite: unit, fixture, parity and CLI tests (the README's examples among them: readme-check), and the
+## C kernels' own test. Needs no Python.
 test: deps test-kernels
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## The README's examples, run on the committed tiny fixtures and compared with what the README shows
+## (Tests/CLITests/ReadmeCheckTests.swift; also part of `make test`).
+readme-check: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter ReadmeCheckTests
 
 ## The C kernels (Sources/CTResNetKernels) at every ISA this CPU runs against the naive reference
 ## (Tests/CKernelTests), then the default-ISA choice under each TRESNET_MAX_ISA cap. A few seconds.
@@ -75,7 +82,7 @@ demo: release
 	$(BIN)/tresnet-inspect out/tiny_v1_miil.tw
 	@echo
 	@echo "== 4. classify a test image (the tiny model has 10 unnamed classes; 64-pixel input)"
-	$(BIN)/tresnet-predict out/tiny_v1_miil.tw $(FIX)/images/baseline_97x75.jpg --input-size 64
+	$(BIN)/tresnet-predict out/tiny_v1_miil.tw $(FIX)/images/baseline_97x75.jpg --img-size 64
 	@echo
 	@echo "== 5. parity: every activation against PyTorch's, tap by tap"
 	$(BIN)/tresnet-verify out/tiny_v1_miil.tw --reference $(FIX)/tiny_v1_miil.reference.npz

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from ours_json import bench_result, open_result
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -88,8 +90,8 @@ def peer_main(args):
         t = time.perf_counter()
         run()
         latencies.append(time.perf_counter() - t)
-    print(json.dumps({"loadSeconds": load, "latencies": latencies, "peakRSSBytes": peak_rss_bytes(),
-                      "versions": versions}))
+    print(json.dumps({"load_ms": load * 1e3, "latencies_ms": [x * 1e3 for x in latencies],
+                      "peak_rss_bytes": peak_rss_bytes(), "versions": versions}))
 
 
 def export_onnx(variant, weights, path):
@@ -159,7 +161,7 @@ class Bench:
 
     # -- forward passes -------------------------------------------------------------------------------------
     def ours_cmd(self, weights, batch, iterations, backend="automatic"):
-        return [self.tool("tresnet-bench"), weights, "--batch", str(batch), "--size", "224", "--warmup",
+        return [self.tool("tresnet-bench"), weights, "--batch-size", str(batch), "--img-size", "224", "--warmup",
                 str(self.a.warmup), "--iterations", str(iterations), "--threads", "2", "--backend", backend, "--json"]
 
     def peer_cmd(self, peer, variant, weights, batch, iterations):
@@ -203,12 +205,12 @@ class Bench:
                     cmd = self.peer_cmd("ort", variant, onnx, batch, per_round)
                 cmds[t] = cmd
                 log(f"[{variant} b{batch} round {r + 1}/{self.a.rounds}] {t}")
-                out = json.loads(sh(cmd).stdout)
+                out = bench_result(json.loads(sh(cmd).stdout))
                 if tools[t] is None:
                     tools[t] = out
                 else:
                     tools[t]["latencies"] += out["latencies"]
-                    tools[t]["peakRSSBytes"] = max(tools[t]["peakRSSBytes"], out["peakRSSBytes"])
+                    tools[t]["peak_rss_bytes"] = max(tools[t]["peak_rss_bytes"], out["peak_rss_bytes"])
         for t, out in tools.items():
             out["median"] = statistics.median(out["latencies"])
             out["min"] = min(out["latencies"])
@@ -287,21 +289,21 @@ class Bench:
     def open_tw(self):
         tw = os.path.join(self.a.scratch, "tresnet_m.tw")
         cmd = [self.tool("tresnet-bench"), tw, "--open-only", "--iterations", "20", "--json"]
-        out = json.loads(sh(cmd).stdout)
+        out = open_result(json.loads(sh(cmd).stdout))
         out["command"] = quote(cmd)
         return out
 
     def profile(self, batch=1):
         weights = os.path.join(self.a.full, "tresnet_m.pth")
-        cmd = [self.tool("tresnet-bench"), weights, "--batch", str(batch), "--warmup", "1", "--iterations", "2",
+        cmd = [self.tool("tresnet-bench"), weights, "--batch-size", str(batch), "--warmup", "1", "--iterations", "2",
                "--threads", "2", "--profile", "--json"]
-        out = json.loads(sh(cmd).stdout)
+        out = bench_result(json.loads(sh(cmd).stdout))
         out["command"] = quote(cmd)
         return out
 
 
 def report_count(report):
-    for key in ("tensorCount", "tensors"):
+    for key in ("tensor_count", "tensors"):
         v = report.get(key)
         if isinstance(v, int):
             return v
@@ -311,7 +313,7 @@ def report_count(report):
 
 
 def report_parameters(report):
-    for key in ("parameters", "totalParameters", "parameterCount"):
+    for key in ("parameters",):
         if isinstance(report.get(key), int):
             return report[key]
     return None
@@ -401,9 +403,9 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
         for t, out in f["tools"].items():
             ratio = "—" if t == "ours" else f"{ours / out['median']:.2f}"
             ratio_min = "—" if t == "ours" else f"{f['tools']['ours']['min'] / out['min']:.2f}"
-            gflops = f["tools"]["ours"]["gflopPerImage"] * f["batch"] / out["median"]
+            gflops = f["tools"]["ours"]["gflop_per_image"] * f["batch"] / out["median"]
             w(f"| {f['variant']} | {f['batch']} | {t} | {ms(out['median'])} | {ms(out['min'])} | "
-              f"{f['batch'] / out['median']:.2f} | {gflops:.1f} | {mib(out['peakRSSBytes'])} | {ratio} | {ratio_min} |")
+              f"{f['batch'] / out['median']:.2f} | {gflops:.1f} | {mib(out['peak_rss_bytes'])} | {ratio} | {ratio_min} |")
     w("")
     w("GFLOP/s for every tool is ours-counted work (2 × MACs of convs and the linear head, "
       "`ArchitectureCost`) divided by that tool's median. Our load (read + bind) and compile (BN folding, "
@@ -413,7 +415,7 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
     w("|---|---|---|---|")
     for f in fwd:
         o = f["tools"]["ours"]
-        w(f"| {f['variant']} | {f['batch']} | {ms(o['loadSeconds'])} | {ms(o['compileSeconds'])} |")
+        w(f"| {f['variant']} | {f['batch']} | {ms(o['load_s'])} | {ms(o['compile_s'])} |")
     w("")
     w("### Against the targets")
     w("")
@@ -505,12 +507,12 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
     w("")
     w("| open | median ms | min ms | target (issue 8) |")
     w("|---|---|---|---|")
-    w(f"| mmap + full validation (`TWFile.open`) | {o['validateMedianSeconds'] * 1000:.3f} | "
-      f"{o['validateMinimumSeconds'] * 1000:.3f} | < 5 ms: {verdict(o['validateMedianSeconds'] < 0.005)} |")
-    w(f"| + XXH64 checksum of every tensor | {o['checksumMedianSeconds'] * 1000:.3f} | "
-      f"{o['checksumMinimumSeconds'] * 1000:.3f} | measured separately (no target) |")
-    w(f"| `TWModel.open` (validation, metadata, binding) | {o['modelMedianSeconds'] * 1000:.3f} | "
-      f"{o['modelMinimumSeconds'] * 1000:.3f} | — |")
+    w(f"| mmap + full validation (`TWFile.open`) | {o['validate_median_s'] * 1000:.3f} | "
+      f"{o['validate_min_s'] * 1000:.3f} | < 5 ms: {verdict(o['validate_median_s'] < 0.005)} |")
+    w(f"| + XXH64 checksum of every tensor | {o['checksum_median_s'] * 1000:.3f} | "
+      f"{o['checksum_min_s'] * 1000:.3f} | measured separately (no target) |")
+    w(f"| `TWModel.open` (validation, metadata, binding) | {o['model_median_s'] * 1000:.3f} | "
+      f"{o['model_min_s'] * 1000:.3f} | — |")
     w("")
     w("```")
     w(i["command"])
@@ -556,8 +558,8 @@ def render_profile(w, prof):
     w("### Where our time goes (tresnet_m)")
     w("")
     w(f"From `tresnet-bench --profile`: {p['forwards']} extra forwards with every operation timed "
-      f"({ms(p['profiledSeconds'])} ms per forward in timed operations; the plain median of that run was "
-      f"{ms(prof['medianSeconds'])} ms), {prof.get('backend', '?')} kernels. "
+      f"({ms(p['profiled_s'])} ms per forward in timed operations; the plain median of that run was "
+      f"{ms(prof['median_s'])} ms), {prof.get('backend', '?')} kernels. "
       + ("Each 1×1 convolution is one call of the direct kernel (Sources/CTResNetKernels/conv.c): NHWC, an "
          "indirect GEMM over 8-pixel × 32-channel AVX-512 register tiles, weights packed once at load, "
          "bias/residual/activation fused into the store, tiles split over 2 threads; each 3×3 one is Winograd "
@@ -574,7 +576,7 @@ def render_profile(w, prof):
     w("| operation | ms / forward | share | calls |")
     w("|---|---|---|---|")
     for k in p["kinds"]:
-        w(f"| {k['kind']} | {ms(k['seconds'])} | {100 * k['seconds'] / p['profiledSeconds']:.1f} % | {k['calls']} |")
+        w(f"| {k['kind']} | {ms(k['seconds'])} | {100 * k['seconds'] / p['profiled_s']:.1f} % | {k['calls']} |")
     w("")
     w("Convolutions as GEMM shapes (C[m×n] = A[m×k]·B[k×n]; m pixels, n output channels, k = taps × input "
       "channels) by time: GFLOP/s achieved inside the network against OpenBLAS sgemm alone on the same shape "
@@ -583,20 +585,20 @@ def render_profile(w, prof):
     w("| m × n × k | calls | ms / forward | GFLOP/s in network | OpenBLAS alone: median | best |")
     w("|---|---|---|---|---|---|")
     for g in p["gemms"][:10]:
-        alone = f"{g['standaloneGFLOPS']:.1f}" if g.get("standaloneGFLOPS") else "—"
-        best = f"{g['standaloneBestGFLOPS']:.1f}" if g.get("standaloneBestGFLOPS") else "—"
-        w(f"| {g['m']} × {g['n']} × {g['k']} | {g['calls']} | {ms(g['seconds'])} | {g['gflops']:.1f} | {alone} | "
+        alone = f"{g['standalone_gflop_per_s']:.1f}" if g.get("standalone_gflop_per_s") else "—"
+        best = f"{g['standalone_best_gflop_per_s']:.1f}" if g.get("standalone_best_gflop_per_s") else "—"
+        w(f"| {g['m']} × {g['n']} × {g['k']} | {g['calls']} | {ms(g['seconds'])} | {g['gflop_per_s']:.1f} | {alone} | "
           f"{best} |")
     w("")
     gemm = sum(k["seconds"] for k in p["kinds"] if k["kind"].split()[-1] in ("gemm", "direct", "winograd"))
     flops = sum(2 * g["m"] * g["n"] * g["k"] * g["calls"] for g in p["gemms"])
-    best = [g["standaloneBestGFLOPS"] for g in p["gemms"] if g.get("standaloneBestGFLOPS")]
-    w(f"Reading: the convolutions take {100 * gemm / p['profiledSeconds']:.0f} % of the timed operations and "
+    best = [g["standalone_best_gflop_per_s"] for g in p["gemms"] if g.get("standalone_best_gflop_per_s")]
+    w(f"Reading: the convolutions take {100 * gemm / p['profiled_s']:.0f} % of the timed operations and "
       f"run at {flops / gemm / 1e9:.1f} GFLOP/s overall; everything else (SE, pools, blur, head"
       f"{', im2col, epilogues' if prof.get('backend') not in ('direct', 'winograd') else ''}) is the remaining "
-      f"{100 * (1 - gemm / p['profiledSeconds']):.0f} %. OpenBLAS sgemm alone reaches up to "
+      f"{100 * (1 - gemm / p['profiled_s']):.0f} %. OpenBLAS sgemm alone reaches up to "
       f"{max(best) if best else float('nan'):.0f} GFLOP/s on these shapes here (its best call; its median calls are "
-      f"far lower on the small-m shapes); tresnet_m needs {prof['gflopPerImage']:.2f} GFLOP per image. "
+      f"far lower on the small-m shapes); tresnet_m needs {prof['gflop_per_image']:.2f} GFLOP per image. "
       f"In-network convolutions run at {100 * flops / gemm / 1e9 / max(best):.0f} % of that best standalone rate"
       + (" (above 100 %: Winograd does 2.25× fewer multiplications than the direct 3×3 work counted here)."
          if prof.get("backend") == "winograd" else "."))
@@ -608,13 +610,13 @@ def render_profile(w, prof):
     p8 = prof.get("batch8")
     if p8:
         k8 = p8["profile"]
-        w(f"The same at batch 8 (plain median {ms(p8['medianSeconds'])} ms per forward, "
-          f"{ms(k8['profiledSeconds'])} ms in timed operations):")
+        w(f"The same at batch 8 (plain median {ms(p8['median_s'])} ms per forward, "
+          f"{ms(k8['profiled_s'])} ms in timed operations):")
         w("")
         w("| operation | ms / forward | share |")
         w("|---|---|---|")
         for k in k8["kinds"]:
-            w(f"| {k['kind']} | {ms(k['seconds'])} | {100 * k['seconds'] / k8['profiledSeconds']:.1f} % |")
+            w(f"| {k['kind']} | {ms(k['seconds'])} | {100 * k['seconds'] / k8['profiled_s']:.1f} % |")
         w("")
         w("```")
         w(p8["command"])

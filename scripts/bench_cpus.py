@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from ours_json import bench_result
+
 TOOLS = [  # name, kind, precision, environment
     ("ours bf16", "ours", "bf16", {}),
     ("OpenVINO default (bf16)", "ov", "default", {}),
@@ -66,14 +68,14 @@ def forward(bench, log, batch, iterations):
         for name, kind, precision, env in TOOLS:
             cmd = cmd_for(bench, kind, precision, weights, onnx, batch, per_round)
             log(f"[cpus b{batch} round {r + 1}/{a.rounds}] {name}")
-            result = json.loads(run_env(cmd, env).stdout)
+            result = bench_result(json.loads(run_env(cmd, env).stdout))
             if name not in out:
                 result["command"] = " ".join(f"{k}={v}" for k, v in env.items()) + (" " if env else "") + \
                     " ".join(cmd)
                 out[name] = result
             else:
                 out[name]["latencies"] += result["latencies"]
-                out[name]["peakRSSBytes"] = max(out[name]["peakRSSBytes"], result["peakRSSBytes"])
+                out[name]["peak_rss_bytes"] = max(out[name]["peak_rss_bytes"], result["peak_rss_bytes"])
     for t in out.values():
         t["median"] = statistics.median(t["latencies"])
     return {"batch": batch, "iterations": per_round * a.rounds, "tools": out}
@@ -138,7 +140,7 @@ def render(w, result, ms, mib):
     w("|---|" + "---|" * (len(fwd) + 1))
     for name, *_ in TOOLS:
         w(f"| {name} | " + " | ".join(ms(f["tools"][name]["median"]) for f in fwd)
-          + f" | {mib(fwd[0]['tools'][name]['peakRSSBytes'])} |")
+          + f" | {mib(fwd[0]['tools'][name]['peak_rss_bytes'])} |")
     w("")
     w("Ratios (ours ÷ peer; below 1 = ours faster):")
     w("")

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+from ours_json import bench_result
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -63,21 +65,20 @@ def main():
     images = (images * a.batch)[:a.batch]
     predict = os.path.join(a.bin, "tresnet-predict")
     cmds = {
-        "plain": [predict, plain_tw, *images, "--batch", str(a.batch)],
-        "tree": [predict, plain_tw, *images, "--batch", str(a.batch), "--semantic-tree", tree],
-        "embedded": [predict, tree_tw, *images, "--batch", str(a.batch)],
+        "plain": [predict, plain_tw, *images, "--batch-size", str(a.batch)],
+        "tree": [predict, plain_tw, *images, "--batch-size", str(a.batch), "--semantic-tree", tree],
+        "embedded": [predict, tree_tw, *images, "--batch-size", str(a.batch)],
     }
     warm = {k: run(c)[1] for k, c in cmds.items()}  # warm-up (page cache); the semantic runs print levels
     for k in ("tree", "embedded"):
         assert "  level " in warm[k] or "  semantic: " in warm[k], warm[k][:500]
     # In-process (tresnet-bench): plain forwards alternating with forward + labels, the labels step alone,
     # and reading the tree file.
-    bench = run([os.path.join(a.bin, "tresnet-bench"), plain_tw, "--batch", str(a.batch), "--iterations", "10",
+    bench = run([os.path.join(a.bin, "tresnet-bench"), plain_tw, "--batch-size", str(a.batch), "--iterations", "10",
                  "--warmup", "2", "--threads", "2", "--semantic-tree", tree, "--json"])[1]
-    b = json.loads(bench)
-    key = lambda name: b.get(name, b.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)))
-    fwd, sem = key("medianSeconds"), key("semanticMedianSeconds")
-    lab, read = key("semanticLabelsMedianSeconds"), key("semanticTreeReadSeconds")
+    b = bench_result(json.loads(bench))
+    fwd, sem = b["median_s"], b["semantic_median_s"]
+    lab, read = b["semantic_labels_median_s"], b["semantic_tree_read_s"]
     times = {k: [] for k in cmds}
     cpu = {k: [] for k in cmds}
     start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

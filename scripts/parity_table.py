@@ -33,7 +33,7 @@ def scaled(x, truth):
 
 def verify(bin_dir, weights, reference, backend, out):
     cmd = [os.path.join(bin_dir, "tresnet-verify"), weights, "--reference", reference, "--backend", backend,
-           "--oracle", "--json", out]
+           "--oracle", "--report", out, "--force"]
     run = subprocess.run(cmd, capture_output=True, text=True)
     with open(out) as f:
         report = json.load(f)
@@ -80,8 +80,8 @@ def main():
                 vals["ORT↔f64"] = scaled(ort[tap], f64)
                 vals["ORT↔PyTorch"] = scaled(ort[tap], ref[tap])
             for b in backends:
-                vals[f"ours ({b})↔f64"] = ours[b][tap]["oracle"]["oursToFloat64"]
-                vals[f"ours ({b})↔PyTorch"] = ours[b][tap]["scaledError"]
+                vals[f"ours ({b})↔f64"] = ours[b][tap]["oracle"]["ours_to_float64"]
+                vals[f"ours ({b})↔PyTorch"] = ours[b][tap]["scaled_error"]
             for k, v in vals.items():
                 key = k if not k.startswith("ours") else ("ours↔f64" if k.endswith("f64") else "ours↔PyTorch")
                 worst[key] = max(worst.get(key, (0, "")), (v / unit, f"{case} {tap}"))

@@ -15,8 +15,9 @@ public struct TResNetError: Error, Sendable, CustomStringConvertible {
         }
         public var description: String { name }
 
-        // Usage and I/O: exit 1
-        public static let usage = Code("usage", exitCode: 1)
+        // Usage: exit 64 (EX_USAGE, as for a command line ArgumentParser rejects)
+        public static let usage = Code("usage", exitCode: 64)
+        // I/O: exit 1
         public static let io = Code("io", exitCode: 1)
         public static let outputExists = Code("output-exists", exitCode: 1)
         public static let network = Code("network", exitCode: 1)

@@ -23,8 +23,16 @@ public struct PreprocessingConfig: Codable, Sendable, Equatable, CustomStringCon
     public var mean: [Float]
     public var std: [Float]
 
-    public init(inputSize: Int = 224, cropPct: Double = 0.875, cropMode: CropMode = .center,
-                interpolation: Interpolation = .bilinear, mean: [Float] = [0, 0, 0], std: [Float] = [1, 1, 1]) {
+    /// timm's `pretrained_cfg` key names, in JSON as in metadata (docs/JSON.md).
+    enum CodingKeys: String, CodingKey {
+        case inputSize = "input_size", cropPct = "crop_pct", cropMode = "crop_mode", interpolation, mean, std
+    }
+
+    public init(inputSize: Int = PreprocessingDefaults.inputSide, cropPct: Double = PreprocessingDefaults.cropPct,
+                cropMode: CropMode = CropMode(rawValue: PreprocessingDefaults.cropMode)!,
+                interpolation: Interpolation = Interpolation(rawValue: PreprocessingDefaults.interpolation)!,
+                mean: [Float] = PreprocessingDefaults.mean.map(Float.init),
+                std: [Float] = PreprocessingDefaults.std.map(Float.init)) {
         self.inputSize = inputSize
         self.cropPct = cropPct
         self.cropMode = cropMode
@@ -34,7 +42,7 @@ public struct PreprocessingConfig: Codable, Sendable, Equatable, CustomStringCon
     }
 
     /// timm's cfg for every published TResNet weight (docs/IMAGES.md): bilinear, crop 0.875, no mean/std.
-    public static func timm(inputSize: Int = 224) -> PreprocessingConfig {
+    public static func timm(inputSize: Int = PreprocessingDefaults.inputSide) -> PreprocessingConfig {
         PreprocessingConfig(inputSize: inputSize)
     }
 
@@ -46,19 +54,15 @@ public struct PreprocessingConfig: Codable, Sendable, Equatable, CustomStringCon
     }
 
     /// timm's resize target: `math.floor(inputSize / cropPct)`.
-    public var scaleSize: Int { Int((Double(inputSize) / cropPct).rounded(.down)) }
+    public var scaleSize: Int { Int((Double(inputSize) / cropPct).rounded(.down)) }  // after validate(): in range
 
-    /// Throws `.usage` unless the settings make sense (sizes 1…8192, crop in (0, 4], 3 means, 3 positive stds).
+    /// Throws `.usage` naming the timm key unless the settings are within `PreprocessingBounds` (the one set of
+    /// bounds of `.tw` headers, hub configs and the command line).
     public func validate() throws {
-        guard (1...8192).contains(inputSize) else {
-            throw TResNetError(.usage, at: .field("input_size"), "input size \(inputSize) is not in 1…8192")
-        }
-        guard cropPct.isFinite, cropPct > 0, cropPct <= 4, (1...16384).contains(scaleSize) else {
-            throw TResNetError(.usage, at: .field("crop_pct"), "crop fraction \(cropPct) is not in (0, 4]")
-        }
-        guard mean.count == 3, std.count == 3, mean.allSatisfy(\.isFinite),
-              std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw TResNetError(.usage, at: .field("mean/std"), "mean and std need 3 finite values, std positive")
+        if let (key, message) = PreprocessingBounds.problem(
+            inputSize: [3, inputSize, inputSize], cropPct: cropPct, cropMode: cropMode.rawValue,
+            interpolation: interpolation.rawValue, mean: mean.map(Double.init), std: std.map(Double.init)) {
+            throw TResNetError(.usage, at: .field(key), message)
         }
     }
 

@@ -30,7 +30,6 @@ public struct ValidationReport: Codable, Sendable {
     public let top1: Double
     public let top5: Double
     public let unreadable: [Unreadable]
-    public let seconds: Double
     public let imagesPerSecond: Double
     public let batchSize: Int
     public let perImage: [PerImage]
@@ -39,19 +38,28 @@ public struct ValidationReport: Codable, Sendable {
     public var semanticCorrect: Int?
     public var semanticValid: Int?
     public var semanticAccuracy: Double?
+    /// Which shard of the samples this report covers (`tresnet-validate --shard K/N`); nil for all of them.
+    public var shard: ValidationShard?
+    /// The shards a merged report was combined from (`--merge`), in order.
+    public var mergedShards: [ValidationShard]?
 
     enum CodingKeys: String, CodingKey {
-        case root, classes, preprocessing, samples, images, unreadable, seconds, top1, top5
+        case root, classes, preprocessing, samples, images, unreadable, top1, top5, shard
+        case elapsedSeconds = "elapsed_s"
         case semanticCorrect = "semantic_correct", semanticValid = "semantic_valid"
         case semanticAccuracy = "semantic_accuracy"
-        case top1Correct = "top1_correct", top5Correct = "top5_correct", imagesPerSecond = "images_per_second"
-        case batchSize = "batch_size", perImage = "per_image"
+        case top1Correct = "top1_correct", top5Correct = "top5_correct", imagesPerSecond = "images_per_s"
+        case batchSize = "batch_size", perImage = "per_image", mergedShards = "merged_shards"
     }
 
-    /// The JSON report (sorted keys, pretty printed).
+    /// Seconds the run took (`elapsed_s`).
+    public var seconds: Double { elapsedSeconds }
+    let elapsedSeconds: Double
+
+    /// The JSON report (snake_case keys, sorted, pretty printed; docs/JSON.md).
     public func json() throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
     }
 
@@ -63,6 +71,8 @@ public struct ValidationReport: Codable, Sendable {
             lines.append(String(format: "semantic top-1 %.3f%% (%d/%d level checks)", semanticAccuracy ?? 0,
                                 semanticCorrect, semanticValid))
         }
+        if let shard { lines.append("shard \(shard): \(samples) samples (sample i of the folder when i mod \(shard.count) = \(shard.index - 1))") }
+        if let mergedShards { lines.append("merged from \(mergedShards.count) shard reports") }
         lines += [String(format: "%.1f images/s (%.2f s, batch %d)", imagesPerSecond, seconds, batchSize)]
         if !unreadable.isEmpty {
             lines.append("\(unreadable.count) unreadable image(s):")
@@ -72,7 +82,7 @@ public struct ValidationReport: Codable, Sendable {
     }
 }
 
-/// Progress of a running validation, for a progress bar.
+/// Progress of a running validation (the CLI draws it with `ProgressReporter`).
 public struct ValidationProgress: Sendable {
     public let done: Int
     public let total: Int
@@ -80,17 +90,6 @@ public struct ValidationProgress: Sendable {
     public let classified: Int
     public let unreadable: Int
     public let elapsed: Double
-
-    /// One line: `[#########-----------]  450/1000  57.3 img/s  top-1 71.2%  1 unreadable`.
-    public func bar(width: Int = 30) -> String {
-        let filled = total == 0 ? width : min(width, done * width / total)
-        let rate = elapsed > 0 ? Double(classified) / elapsed : 0
-        var line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
-        line += "\(done)/\(total)  " + String(format: "%.1f img/s", rate)
-        if classified > 0 { line += String(format: "  top-1 %.1f%%", 100 * Double(correctTop1) / Double(classified)) }
-        if unreadable > 0 { line += "  \(unreadable) unreadable" }
-        return line
-    }
 }
 
 /// Validation on an `ImageFolder` (the seed's `infer.py` loop): batches of decoded, preprocessed images through
@@ -103,7 +102,10 @@ public enum Validation {
     ///   - targets: the head's class index of each folder class (by folder position), when it is not the
     ///     position itself (synset-named folders mapped through a semantic tree).
     ///   - observe: called with each classified image's target and logits.
+    ///   - shard: only this deterministic share of the samples (after `limit`): sample i (0-based, folder order)
+    ///     belongs to shard `i % count + 1`.
     public static func run(folder: ImageFolder, classifier: ImageClassifier, batchSize: Int = 32, limit: Int? = nil,
+                           shard: ValidationShard? = nil,
                            progress: ((ValidationProgress) -> Void)? = nil, targets: [Int]? = nil,
                            observe: ((_ target: Int, _ logits: [Float]) -> Void)? = nil) throws -> ValidationReport {
         if let targets, targets.count != folder.classes.count {
@@ -111,7 +113,8 @@ public enum Validation {
         }
         guard batchSize >= 1 else { throw TResNetError(.usage, "batch size must be at least 1") }
         if let limit, limit < 0 { throw TResNetError(.usage, "limit must not be negative") }
-        let samples = Array(folder.samples.prefix(limit ?? folder.samples.count))
+        let all = Array(folder.samples.prefix(limit ?? folder.samples.count))
+        let samples = shard.map { $0.select(all) } ?? all
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Double {
@@ -165,7 +168,7 @@ public enum Validation {
             root: folder.root, classes: folder.classes, preprocessing: classifier.preprocessing.config,
             samples: samples.count, images: n, top1Correct: top1, top5Correct: top5,
             top1: n == 0 ? 0 : 100 * Double(top1) / Double(n), top5: n == 0 ? 0 : 100 * Double(top5) / Double(n),
-            unreadable: unreadable, seconds: seconds, imagesPerSecond: seconds > 0 ? Double(n) / seconds : 0,
-            batchSize: batchSize, perImage: perImage)
+            unreadable: unreadable, imagesPerSecond: seconds > 0 ? Double(n) / seconds : 0,
+            batchSize: batchSize, perImage: perImage, shard: shard, elapsedSeconds: seconds)
     }
 }

@@ -31,7 +31,7 @@ public enum Benchmark {
     }
 
     /// One forward-pass benchmark: timings in seconds.
-    public struct Result: Sendable, Codable {
+    public struct Result: Sendable, Encodable {
         public var weights: String
         public var configuration: String
         public var batch: Int
@@ -73,14 +73,14 @@ public enum Benchmark {
     }
 
     /// Where the time of profiled forwards went.
-    public struct Profile: Sendable, Codable {
-        public struct Kind: Sendable, Codable {
+    public struct Profile: Sendable, Encodable {
+        public struct Kind: Sendable, Encodable {
             public var kind: String
             public var calls: Int
             /// Per forward.
             public var seconds: Double
         }
-        public struct GEMM: Sendable, Codable {
+        public struct GEMM: Sendable, Encodable {
             public var m: Int
             public var n: Int
             public var k: Int
@@ -195,7 +195,7 @@ public enum Benchmark {
 
     /// Opening a `.tw` file: mmap + full validation, with or without checksum verification, and the whole
     /// `TWModel.open` (validation, metadata, binding to the layer tree).
-    public struct OpenResult: Sendable, Codable {
+    public struct OpenResult: Sendable, Encodable {
         public var path: String
         public var bytes: Int
         public var iterations: Int

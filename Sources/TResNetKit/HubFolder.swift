@@ -63,7 +63,7 @@ public struct HubFolder: Sendable {
                 return d
             }
             if let v = try doubles("input_size") {
-                guard v.allSatisfy({ $0 == $0.rounded() && $0 >= 1 && $0 <= 65536 }) else { throw fail("pretrained_cfg.input_size", "must hold integers") }
+                guard v.allSatisfy({ $0 == $0.rounded() && $0 >= 1 && $0 <= 1e9 }) else { throw fail("pretrained_cfg.input_size", "must hold integers") }
                 p.inputSize = v.map { Int($0) }
             }
             if let v = try doubles("mean") { p.mean = v }
@@ -71,11 +71,10 @@ public struct HubFolder: Sendable {
             if let v = cfg["crop_pct"]?.doubleValue { p.cropPct = v }
             if let v = cfg["crop_mode"]?.stringValue { p.cropMode = v }
             if let v = cfg["interpolation"]?.stringValue { p.interpolation = v }
-            guard p.inputSize.count == 3, p.mean.count == p.inputSize[0], p.std.count == p.inputSize[0],
-                  p.std.allSatisfy({ $0 > 0 && $0.isFinite }), p.cropPct > 0, p.cropPct <= 1,
-                  ["center", "squash"].contains(p.cropMode) else {
-                throw fail("pretrained_cfg", "preprocessing does not fit: input_size [C, H, W], one mean/std per channel "
-                           + "(std > 0), crop_pct in (0, 1], crop_mode center or squash")
+            if let (key, message) = PreprocessingBounds.problem(
+                inputSize: p.inputSize, cropPct: p.cropPct, cropMode: p.cropMode, interpolation: p.interpolation,
+                mean: p.mean, std: p.std, channels: p.inputSize.first ?? 3) {
+                throw fail("pretrained_cfg.\(key)", message)
             }
         }
         var labels: [String] = []

@@ -118,12 +118,11 @@ public struct ModelFileMetadata: Sendable, Hashable {
         if let v = file[metadata: "preprocess.crop_pct"]?.doubleValue { p.cropPct = v }
         if let v = file[metadata: "preprocess.interpolation"]?.stringValue { p.interpolation = v }
         if let v = file[metadata: "preprocess.crop_mode"]?.stringValue { p.cropMode = v }
-        guard ["center", "squash"].contains(p.cropMode) else { throw fail("preprocess.crop_mode", "must be center or squash") }
-        guard p.inputSize.count == 3, p.inputSize[0] == c.inChannels, p.inputSize.dropFirst().allSatisfy({ (4...65536).contains($0) })
-        else { throw fail("preprocess.input_size", "must be [\(c.inChannels), H, W] with 4 ≤ H, W ≤ 65536") }
-        guard p.mean.count == c.inChannels, p.std.count == c.inChannels, p.std.allSatisfy({ $0 > 0 && $0.isFinite }),
-              p.mean.allSatisfy(\.isFinite), p.cropPct > 0, p.cropPct <= 1
-        else { throw fail("preprocess.mean", "mean/std must have one finite value per channel (std > 0), crop_pct in (0, 1]") }
+        if let (key, message) = PreprocessingBounds.problem(
+            inputSize: p.inputSize, cropPct: p.cropPct, cropMode: p.cropMode, interpolation: p.interpolation,
+            mean: p.mean, std: p.std, channels: c.inChannels) {
+            throw fail("preprocess.\(key)", message)
+        }
         self.init(configuration: c, variant: try string("arch.variant"), preprocessing: p, labelSet: try string("labels.set"),
                   sourceFile: try string("source.file"), sourceSHA256: try string("source.sha256"),
                   sourceFormat: try string("source.format"), sourceWrapper: try string("source.wrapper"),

@@ -54,11 +54,15 @@ extension SemanticTree {
     /// were trained with the semantic softmax.
     public static func isImageNet21KHead(numClasses: Int) -> Bool { numClasses == 11221 || numClasses == 10450 }
 
+    /// What `tresnet-predict --json` says about `top` when a tree gives the semantic labels.
+    public static let plainTopNote = "`top` is a plain softmax over all classes, which this semantic-softmax head "
+        + "was not trained with: its probabilities are not calibrated; `semantic` holds the per-level probabilities"
+
     /// What to tell a user who runs a 21K head without a tree.
     public static func missingTreeNote(numClasses: Int) -> String {
-        "this is an ImageNet-21K-P head (\(numClasses) classes) trained with a semantic softmax: a plain softmax "
-            + "over all \(numClasses) classes is not what it was trained for, so these scores are low and the top "
-            + "class arbitrary among related ones. Pass --semantic-tree imagenet21k_miil_tree.pth for its labels "
+        "this is an ImageNet-21K-P head (\(numClasses) classes) trained with a semantic softmax (one softmax per "
+            + "hierarchy level): a plain softmax over all \(numClasses) classes is not what it was trained for, so "
+            + "these scores are not calibrated (low, and the top class arbitrary among related ones). Pass --semantic-tree imagenet21k_miil_tree.pth for its labels "
             + "level by level (get it with `tresnet-zoo fetch tresnet_m.miil_in21k --file imagenet21k_miil_tree.pth`, "
             + "or convert with `tresnet-zoo fetch TAG --convert` to embed it in the .tw)"
     }

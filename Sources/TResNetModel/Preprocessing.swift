@@ -1,3 +1,5 @@
+import TResNetCore
+
 /// The preprocessing a model file records (docs/FORMAT.md §4, `preprocess.*`): resize (shorter side to
 /// `floor(size / cropPct)` for `center`, both sides for `squash`), centre-crop to `inputSize`, scale to [0, 1],
 /// then `(x - mean) / std` per channel. The image pipeline (`TResNetImage.PreprocessingConfig`) is built from it.
@@ -12,8 +14,10 @@ public struct ModelPreprocessing: Sendable, Hashable, Codable {
     /// `bilinear`, `bicubic`, … (PIL filter names as timm spells them).
     public var interpolation: String
 
-    public init(inputSize: [Int] = [3, 224, 224], mean: [Double] = [0, 0, 0], std: [Double] = [1, 1, 1],
-                cropPct: Double = 0.875, cropMode: String = "center", interpolation: String = "bilinear") {
+    public init(inputSize: [Int] = [3, PreprocessingDefaults.inputSide, PreprocessingDefaults.inputSide],
+                mean: [Double] = PreprocessingDefaults.mean, std: [Double] = PreprocessingDefaults.std,
+                cropPct: Double = PreprocessingDefaults.cropPct, cropMode: String = PreprocessingDefaults.cropMode,
+                interpolation: String = PreprocessingDefaults.interpolation) {
         self.inputSize = inputSize
         self.mean = mean
         self.std = std

@@ -66,6 +66,16 @@ public struct TapComparison: Sendable, Codable {
     /// Within the tolerance, or (with `--oracle`) ours as close to float64 as the reference (× 1.5).
     public var passed: Bool
 
+    /// The JSON keys (docs/JSON.md): numpy's abbreviations for the error columns.
+    enum CodingKeys: String, CodingKey {
+        case name, shape, depth, budget, oracle, passed
+        case maxAbsoluteError = "max_abs_error", maxRelativeError = "max_rel_error"
+        case meanAbsoluteError = "mean_abs_error", referenceRMS = "reference_rms", scaledError = "scaled_error"
+        case cosineSimilarity = "cosine_similarity", worstIndex = "worst_index", worstActual = "worst_actual"
+        case worstExpected = "worst_expected", failingElements = "failing_elements", nonFinite = "non_finite"
+        case withinTolerance = "within_tolerance"
+    }
+
     /// Compares `actual` with `expected` under `tolerance`; the shapes must be equal (else `.malformed`).
     public init(name: String, actual: Tensor, expected: Tensor, tolerance: Tolerance, depth: Int = 0) throws {
         guard actual.shape == expected.shape else {

@@ -1,3 +1,5 @@
+import TResNetCore
+import TResNetModel
 import TResNetRuntime
 /// Options of the CLIs that load weights to run them (`tresnet-predict`, `tresnet-verify`, `tresnet-validate`).
 public struct ModelOptions: ParsableArguments {
@@ -24,6 +26,22 @@ public struct ModelOptions: ParsableArguments {
     public var precision: Precision = .f32
 
     public init() {}
+
+    /// `--variant` and `--dialect` name known things (checked before any file is read: exit 64).
+    public func validate() throws {
+        try ModelOptions.check(variant: variant, dialect: dialect)
+    }
+
+    public static func check(variant: String?, dialect: String?) throws {
+        if let variant, TResNetConfiguration.variant(variant) == nil {
+            throw ValidationError("unknown --variant '\(displaySafe(variant))' (known: "
+                                  + TResNetConfiguration.variants.map(\.name).joined(separator: ", ") + ")")
+        }
+        if let dialect, Dialect.named(dialect) == nil {
+            throw ValidationError("unknown --dialect '\(displaySafe(dialect))' (known: "
+                                  + Dialect.all.map(\.id).joined(separator: ", ") + ")")
+        }
+    }
 
     /// Loads `path` (a `.tw` or any source `tresnet-convert` reads) with these options.
     public func load(_ path: String) throws -> LoadedModel {

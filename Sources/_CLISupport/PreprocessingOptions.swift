@@ -1,21 +1,32 @@
+import TResNetCore
 import TResNetImage
-/// The preprocessing overrides of the CLIs that read images (`tresnet-predict`, `tresnet-validate`); without
-/// them the weights' own settings apply.
+
+extension PreprocessingConfig.CropMode: ExpressibleByArgument {}
+extension Interpolation: ExpressibleByArgument {}
+
+/// The preprocessing overrides of the CLIs that read images (`tresnet-predict`, `tresnet-validate`), named as
+/// timm's validate.py names them (docs/CLI.md); without them the weights' own settings apply. Every value is
+/// checked before any file is read (exit 64).
 public struct PreprocessingOptions: ParsableArguments {
-    @Option(name: .customLong("input-size"), help: "Override the network input side.")
-    public var inputSize: Int?
+    @Option(name: .customLong("img-size"), help: ArgumentHelp(
+        "Override the network input side (a multiple of 32, 32…8192).", valueName: "n"))
+    public var imgSize: Int?
+
+    @Option(name: .customLong("input-size"), help: .hidden)
+    var inputSizeAlias: Int?
 
     @Option(name: .customLong("crop-pct"), help: "Override the crop fraction (resize to floor(size / crop_pct)).")
     public var cropPct: Double?
 
     @Option(name: .customLong("crop-mode"), help: "Override: center or squash.")
-    public var cropMode: String?
+    public var cropMode: PreprocessingConfig.CropMode?
 
     @Option(help: "Override: bilinear or bicubic.")
-    public var interpolation: String?
+    public var interpolation: Interpolation?
 
-    @Flag(help: "The official MIIL 448 policy: squash to size × size, no crop (crop_pct 1, squash).")
-    public var squish = false
+    @Flag(name: [.customLong("squash"), .customLong("squish")],
+          help: "The official MIIL 448 policy: squash to size × size, no crop (--crop-mode squash --crop-pct 1).")
+    public var squash = false
 
     @Option(name: .customLong("max-pixels"),
             help: ArgumentHelp("Refuse images with more pixels than this (PIL's MAX_IMAGE_PIXELS; PIL only warns "
@@ -24,15 +35,33 @@ public struct PreprocessingOptions: ParsableArguments {
 
     public init() {}
 
+    /// `--img-size` (or its old spelling `--input-size`).
+    public var inputSize: Int? { imgSize ?? inputSizeAlias }
+
     public mutating func validate() throws {
         guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1") }
+        if imgSize != nil, inputSizeAlias != nil { throw ValidationError("give --img-size once") }
+        if let size = inputSize {
+            guard size >= 32, size <= 8192, size % 32 == 0 else {
+                throw ValidationError("--img-size must be a multiple of 32 in 32…8192 (TResNet halves the input "
+                                      + "five times), not \(size)")
+            }
+        }
+        if let cropPct, !(cropPct.isFinite && cropPct > 0 && cropPct <= 4) {
+            throw ValidationError("--crop-pct must be in (0, 4], not \(cropPct)")
+        }
+        do {
+            _ = try overrides.applied(to: .timm())
+        } catch let error as TResNetError {
+            throw ValidationError(error.message)
+        }
     }
 
     /// The image limits: `--max-pixels` and the documented memory budget (docs/IMAGES.md).
     public var limits: ImageLimits { ImageLimits(maxPixels: maxPixels) }
 
     public var overrides: PreprocessingOverrides {
-        PreprocessingOverrides(inputSize: inputSize, cropPct: cropPct, cropMode: cropMode, interpolation: interpolation,
-                               squish: squish)
+        PreprocessingOverrides(inputSize: inputSize, cropPct: cropPct, cropMode: cropMode?.rawValue,
+                               interpolation: interpolation?.rawValue, squish: squash)
     }
 }

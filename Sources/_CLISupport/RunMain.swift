@@ -10,10 +10,11 @@ import TResNetRuntime
 /// Runs a CLI command body: a `TResNetError` becomes one line on stderr, `TOOL: <error.description>`, and the
 /// process exits with the error code's exit code (docs/ERRORS.md). Other errors pass through to ArgumentParser.
 /// `keepingNewlines`: print the description as it is, for the tools whose reports list one problem per line
-/// (`tresnet-convert`'s binding report).
+/// (`tresnet-convert`'s binding report). `json`: the tool is in `--json` mode, so standard output also gets the
+/// error as a JSON object (`JSONError`, docs/JSON.md).
 /// SIGINT and SIGTERM remove the temporary files of unfinished outputs, print one line (`TOOL: interrupted by
 /// SIGINT while ACTIVITY…`) and exit 130 or 143 (`Interrupts`).
-public func runMain(_ tool: String, keepingNewlines: Bool = false, activity: String? = nil,
+public func runMain(_ tool: String, keepingNewlines: Bool = false, activity: String? = nil, json: Bool = false,
                     _ body: () throws -> Void) throws {
     Interrupts.install(tool: tool, activity: activity ?? defaultActivity[tool] ?? "running")
     // OpenBLAS's workers spin from load time on; most tools never call it (the direct kernels do not), and on a
@@ -24,6 +25,7 @@ public func runMain(_ tool: String, keepingNewlines: Bool = false, activity: Str
     } catch let error as TResNetError {
         let text = "\(tool): \(error.description)"
         writeStderr((keepingNewlines ? text : text.replacingNewlines()) + "\n")
+        if json { try? printJSON(JSONError(error)) }
         throw ExitCode(error.code.exitCode)
     }
 }
@@ -38,13 +40,6 @@ let defaultActivity = [
 /// Writes `text` to standard error on one line.
 public func printError(_ text: String) {
     writeStderr(text.replacingNewlines() + "\n")
-}
-
-/// Prints `value` as JSON on standard output: pretty, keys sorted, slashes unescaped (the tools' `--json`).
-public func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 /// Writes `text` to standard error as it is.

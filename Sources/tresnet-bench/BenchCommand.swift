@@ -2,10 +2,12 @@ import Foundation
 import _CLISupport
 import TResNetRuntime
 
-/// `tresnet-bench WEIGHTS [--batch B] [--size S] [--iterations N] [--threads T] [--json]`: forward-pass latency,
+/// `tresnet-bench WEIGHTS [--batch-size B] [--img-size S] [--iterations N] [--threads T] [--json]`: forward-pass latency,
 /// throughput, achieved GFLOP/s and peak memory; `--open-only` times opening a `.tw` instead.
 @main
 struct BenchCommand: ParsableCommand {
+    static func main() { mainReportingJSON() }
+
     static let configuration = CommandConfiguration(
         commandName: "tresnet-bench",
         abstract: "Time forward passes (or opening a .tw file) on this machine.",
@@ -14,17 +16,34 @@ struct BenchCommand: ParsableCommand {
             untimed and --iterations timed forwards on a fixed pseudo-random input, and prints the median and \
             minimum latency, images/s, achieved GFLOP/s (2 × MACs per image × batch / median), peak RSS and the \
             load and compile times. --profile adds per-operation timings and OpenBLAS-alone GFLOP/s for the main \
-            GEMM shapes. --open-only times opening a .tw: mmap + validation, with checksums, and the bound model.
-            """)
+            GEMM shapes. --open-only times opening a .tw: mmap + validation, with checksums, and the bound model. \
+            The default batch size is 1 (latency); pass --batch-size for throughput.
+
+            EXAMPLES:
+              tresnet-bench model.tw
+              tresnet-bench model.tw --img-size 448 --batch-size 8 --threads 2 --json
+              tresnet-bench model.tw --profile
+              tresnet-bench model.tw --open-only --iterations 50
+            """,
+        version: toolkitVersion)
 
     @Argument(help: "The weights: a .tw file or any source tresnet-convert reads.")
     var weights: String
 
-    @Option(help: "Images per forward.")
-    var batch = 1
+    @Option(name: .customLong("batch-size"), help: "Images per forward.")
+    var batchSize: Int?
 
-    @Option(help: "Input side (a multiple of 32).")
-    var size = 224
+    @Option(name: .customLong("batch"), help: .hidden)
+    var batchAlias: Int?
+
+    @Option(name: .customLong("img-size"), help: "Input side (a multiple of 32, 32…8192).")
+    var imgSize: Int?
+
+    @Option(name: .customLong("size"), help: .hidden)
+    var sizeAlias: Int?
+
+    var batch: Int { batchSize ?? batchAlias ?? 1 }
+    var size: Int { imgSize ?? sizeAlias ?? 224 }
 
     @Option(help: "Timed iterations.")
     var iterations = 20
@@ -48,15 +67,31 @@ struct BenchCommand: ParsableCommand {
             help: "Also time semantic prediction with this ImageNet-21K tree (forward + per-level labels), alternating with plain forwards.")
     var semanticTree: String?
 
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup var output: ReportOptions
+
+    @Flag(help: "Replace an existing --report file.")
+    var force = false
 
     @OptionGroup var model: ModelOptions
 
+    var json: Bool { output.json }
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard size >= 32, size <= 8192, size % 32 == 0 else {
+            throw ValidationError("--img-size must be a multiple of 32 in 32…8192, not \(size)")
+        }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
     func run() throws {
-        try runMain("tresnet-bench") {
+        try runMain("tresnet-bench", json: json) {
+            let report = try output.reportFile(force: force)
             if openOnly {
                 let result = try Benchmark.open(path: weights, iterations: iterations)
+                try report?.write(result)
                 if json { try printJSON(result) } else { printText(result) }
                 return
             }
@@ -75,6 +110,7 @@ struct BenchCommand: ParsableCommand {
             conversion.dialect = model.dialect
             conversion.key = model.key
             let result = try Benchmark.run(path: weights, options: options, conversion: conversion)
+            try report?.write(result)
             if json { try printJSON(result) } else { printText(result) }
         }
     }

@@ -1,13 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import _CLISupport
+import TResNetCore
 import TResNetModel
 
 @main
 struct ConvertCommand: ParsableCommand {
+    static func main() { mainReportingJSON() }
+
     static let configuration = CommandConfiguration(
         commandName: "tresnet-convert",
         abstract: "Convert a TResNet checkpoint to the native .tw format (or to a clean timm .safetensors).",
@@ -15,8 +13,18 @@ struct ConvertCommand: ParsableCommand {
             The dialect (current timm or official MIIL spelling) and the architecture are detected from the \
             tensors and explained. Binding is strict: every missing, unexpected or mis-shaped tensor is reported \
             at once (exit 2). Writing is atomic: on any failure nothing appears at OUTPUT. An OUTPUT ending in \
-            .safetensors gets the canonical timm state dict, loadable by timm as it is.
-            """)
+            .safetensors gets the canonical timm state dict, loadable by timm as it is, and one ending in .onnx an \
+            ONNX graph (docs/ONNX.md); OUTPUT's extension decides \
+            the format, and any other extension is refused (exit 64). Progress (bytes written, rate, ETA) goes to \
+            stderr for outputs of 32 MiB or more: redrawn on a terminal, a line every 5 s elsewhere.
+
+            EXAMPLES:
+              tresnet-convert tresnet_m.pth tresnet_m.tw
+              tresnet-convert tresnet_m_miil_in21k.pth model.tw --dtype f16 --force
+              tresnet-convert model.tw model.safetensors
+              tresnet-convert checkpoint.pth model.tw --dry-run --show-mapping
+            """,
+        version: toolkitVersion)
 
     @Argument(help: "The checkpoint to read (.pth, .pt, .ckpt, .bin, .safetensors, .onnx, .tw) or a Hugging Face hub folder (config.json + weights).")
     var source: String
@@ -57,10 +65,20 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Print only errors.")
     var quiet = false
 
-    func run() throws {
-        guard let dtype = OutputDType(rawValue: dtype) else {
+    func validate() throws {
+        guard OutputDType(rawValue: dtype) != nil else {
             throw ValidationError("--dtype must be one of keep, f32, f16, bf16")
         }
+        guard [".tw", ".safetensors", ".onnx"].contains(where: { output.hasSuffix($0) }) else {
+            throw ValidationError("OUTPUT must end in .tw (native), .safetensors (timm state dict) or .onnx: the "
+                                  + "extension decides the format, not '\(displaySafe(output))'")
+        }
+        if let numClasses, numClasses < 1 { throw ValidationError("--num-classes must be at least 1") }
+        try ModelOptions.check(variant: variant, dialect: dialect)
+    }
+
+    func run() throws {
+        let dtype = OutputDType(rawValue: dtype)!
         var options = Conversion.Options()
         options.dtype = dtype
         options.variant = variant
@@ -70,12 +88,11 @@ struct ConvertCommand: ParsableCommand {
         options.binding = BindingOptions(allowUnexpected: allowUnexpected)
         options.overwrite = force
         options.dryRun = dryRun
-        if !quiet, isatty(2) == 1 {
-            options.progress = { done, total in
-                guard total >= 32 << 20 else { return }
-                let line = "\rwriting \(done * 100 / max(total, 1))% (\(done >> 20) / \(total >> 20) MiB)"
-                writeStderr(done == total ? line + "\n" : line)
-            }
+        let progress = ProgressReporter(label: "writing \(output)", unit: .bytes, mode: .automatic(quiet: quiet))
+        options.progress = { done, total in
+            guard total >= 32 << 20 else { return }
+            progress.update(done, total: total)
+            if done >= total { progress.finish() }
         }
         // Binding reports list one tensor per line: keep their newlines.
         try runMain("tresnet-convert", keepingNewlines: true) {

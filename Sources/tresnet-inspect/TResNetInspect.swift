@@ -6,6 +6,8 @@ import TResNetCore
 /// `tresnet-inspect FILE [--json] [--tree] [--key K | --ema] [--prefix P] [--strict-pickle]`: what a checkpoint holds, without loading a model.
 @main
 struct TResNetInspect: ParsableCommand {
+    static func main() { mainReportingJSON() }
+
     static let configuration = CommandConfiguration(
         commandName: "tresnet-inspect",
         abstract: "List the tensors in a checkpoint (.pth/.pt zip or legacy, .safetensors, .npz, .onnx, .tw): "
@@ -14,13 +16,22 @@ struct TResNetInspect: ParsableCommand {
             A .tw file also shows its typed metadata (configuration, preprocessing, label set, provenance); an \
             ONNX model its opset, producer and whether BatchNorm was folded. The format is recognised by its \
             first bytes, never by the extension.
-            """)
+
+            EXAMPLES:
+              tresnet-inspect tresnet_m.pth
+              tresnet-inspect model.tw --json
+              tresnet-inspect checkpoint.pth --tree
+              tresnet-inspect train_state.pth --ema --report tensors.json
+            """,
+        version: toolkitVersion)
 
     @Argument(help: "The file.")
     var file: String
 
-    @Flag(name: .long, help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup var output: ReportOptions
+
+    @Flag(help: "Replace an existing --report file.")
+    var force = false
 
     @Flag(name: .long, help: "Print the object tree of the file's pickle (containers, opaque classes with their module paths, tensors with dtype and shape) instead of the tensor list.")
     var tree = false
@@ -28,7 +39,8 @@ struct TResNetInspect: ParsableCommand {
     @OptionGroup var checkpoint: CheckpointOptions
 
     func run() throws {
-        try runMain("tresnet-inspect") {
+        try runMain("tresnet-inspect", json: output.json) {
+            let reportFile = try output.reportFile(force: force)
             if tree {
                 guard let text = try CheckpointReader.objectTree(path: try ModelSource.weightsPath(file),
                                                                  strictPickle: checkpoint.strictPickle) else {
@@ -40,7 +52,8 @@ struct TResNetInspect: ParsableCommand {
             }
             let opened = try ModelSource.openSource(path: file, options: checkpoint.reading)
             let report = InspectReport(opened.checkpoint, tw: opened.tw, hub: opened.hub)
-            if json {
+            try reportFile?.write(report)
+            if output.json {
                 try printJSON(report)
             } else {
                 print(report.text, terminator: "")

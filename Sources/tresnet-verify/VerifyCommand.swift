@@ -6,6 +6,8 @@ import TResNetRuntime
 
 @main
 struct VerifyCommand: ParsableCommand {
+    static func main() { mainReportingJSON() }
+
     static let configuration = CommandConfiguration(
         commandName: "tresnet-verify",
         abstract: "Prove that weights compute what PyTorch computes, activation by activation.",
@@ -17,8 +19,14 @@ struct VerifyCommand: ParsableCommand {
             default a tap passes when every element has |ours − ref| ≤ budget·(rms(ref) + |ref|), the budget \
             growing with the products accumulated behind the tap (docs/PARITY.md); --atol/--rtol switch to \
             numpy's allclose rule. --oracle also runs our forward pass in float64 and reports ours↔float64 and \
-            ref↔float64 per tap. Exit 0: all pass; 3: a tap fails; 2: bad input; 1: usage or I/O.
-            """)
+            ref↔float64 per tap. Exit 0: all pass; 3: a tap fails; 2: bad input; 1: I/O; 64: usage.
+
+            EXAMPLES:
+              tresnet-verify model.tw --reference reference.npz
+              tresnet-verify tresnet_m.pth --reference reference.npz --oracle --json
+              tresnet-verify model.tw --reference reference.npz --atol 1e-4 --rtol 1e-4 --report parity.json
+            """,
+        version: toolkitVersion)
 
     @Argument(help: "The weights: a .tw file or any source tresnet-convert reads (.pth, .safetensors, .onnx).")
     var weights: String
@@ -38,33 +46,40 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm).")
     var backend: ConvolutionBackend = .automatic
 
-    @Option(help: "Also write the report as JSON to this path.")
-    var json: String?
+    @OptionGroup var output: ReportOptions
+
+    @Flag(help: "Replace an existing --report file.")
+    var force = false
 
     @OptionGroup var model: ModelOptions
 
+    func validate() throws {
+        if atol != nil || rtol != nil {
+            let a = atol ?? 0, r = rtol ?? 0
+            guard a >= 0, r >= 0, a.isFinite, r.isFinite else {
+                throw ValidationError("--atol and --rtol must be finite and non-negative")
+            }
+        }
+    }
+
     func run() throws {
-        try runMain("tresnet-verify") {
+        try runMain("tresnet-verify", json: output.json) {
+            let report = try output.reportFile(force: force)
             do {
-                try verify()
-            } catch let error as TResNetError where json != nil && error.code != .parity {
-                // the JSON report path gets an error object instead of a report (nothing partial)
-                try? writeJSON(VerifyErrorJSON(weights: weights, reference: reference,
-                                               error: .init(code: error.code.name, exitCode: error.code.exitCode,
-                                                            message: error.description)))
+                try verify(report: report)
+            } catch let error as TResNetError where report != nil && error.code != .parity {
+                // the report file gets the error object instead of a report (nothing partial)
+                try? report?.write(VerifyErrorJSON(weights: weights, reference: reference, error: JSONError(error).error))
                 throw error
             }
         }
     }
 
-    func verify() throws {
+    func verify(report file: ReportFile?) throws {
         // bf16 products are judged elementwise at bf16's own rounding (docs/PARITY.md), f32 by the error model.
         var tolerance = model.precision == .bf16 ? Tolerance.bfloat16 : Tolerance.float32
         if atol != nil || rtol != nil {
             let a = atol ?? 0, r = rtol ?? 0
-            guard a >= 0, r >= 0, a.isFinite, r.isFinite else {
-                throw TResNetError(.usage, "--atol and --rtol must be finite and non-negative")
-            }
             tolerance = Tolerance(absolute: a, relative: r)
         }
         let loaded = try model.load(weights)
@@ -81,28 +96,26 @@ struct VerifyCommand: ParsableCommand {
         let report = try TResNetError.naming(reference) {
             try ParityReport.run(network, reference: ref, tolerance: tolerance, oracle: float64)
         }
-        print("weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels"
-              + (network.precision == .f32 ? "" : ", \(network.precision.rawValue)"))
-        print("reference: \(reference) — input \(formatShape(ref["input"]?.shape ?? []))")
-        print(report.render())
-        if json != nil {
-            try writeJSON(VerifyJSON(weights: weights, reference: reference, passed: report.passed,
-                                     firstFailure: report.firstFailure, report: report))
+        let result = VerifyJSON(weights: weights, reference: reference, passed: report.passed,
+                                firstFailure: report.firstFailure, report: report)
+        try file?.write(result)
+        if output.json {
+            try printJSON(result)
+        } else {
+            print("weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels"
+                  + (network.precision == .f32 ? "" : ", \(network.precision.rawValue)"))
+            print("reference: \(reference) — input \(formatShape(ref["input"]?.shape ?? []))")
+            print(report.render())
         }
         if !report.passed {
-            throw TResNetError(.parity, "parity failed: first failing tap is \(report.firstFailure ?? "?")")
+            let failure = TResNetError(.parity, "parity failed: first failing tap is \(report.firstFailure ?? "?")")
+            // in --json mode the report (passed: false) is the JSON; the error line goes to stderr only
+            if output.json {
+                printError("tresnet-verify: \(failure.description)")
+                throw ExitCode(failure.code.exitCode)
+            }
+            throw failure
         }
-    }
-
-    /// Writes `value` to the --json path. Non-finite numbers (none are expected) become the strings "inf",
-    /// "-inf" and "nan" instead of failing the encoding (docs/PARITY.md).
-    func writeJSON(_ value: some Encodable) throws {
-        guard let json else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                      nan: "nan")
-        try writeFileAtomically(json, Array(try encoder.encode(value)) + [0x0A])
     }
 }
 
@@ -114,15 +127,10 @@ struct VerifyJSON: Encodable {
     var report: ParityReport
 }
 
-/// What the --json path holds when the verification could not run (bad input, I/O).
+/// What the --report file holds when the verification could not run (bad input, I/O).
 struct VerifyErrorJSON: Encodable {
-    struct Failure: Encodable {
-        var code: String
-        var exitCode: Int32
-        var message: String
-    }
     var weights: String
     var reference: String
     var passed = false
-    var error: Failure
+    var error: JSONError.Body
 }

@@ -11,6 +11,8 @@ import TResNetCore
 
 @main
 struct ZooCommand: ParsableCommand {
+    static func main() { mainReportingJSON() }
+
     static let configuration = CommandConfiguration(
         commandName: "tresnet-zoo",
         abstract: "Every published TResNet weight: list, show a card, fetch with full sha256 verification.",
@@ -19,13 +21,20 @@ struct ZooCommand: ParsableCommand {
             (miil/tresnet_m, …; their links are dead). Old names work too: timm's deprecated names \
             (tresnet_m_448), bare architecture names (the timm default tag) and original file names \
             (tresnet_l_v2_miil_21k.pth).
+
+            EXAMPLES:
+              tresnet-zoo list
+              tresnet-zoo list --arch m --dataset in21k --json
+              tresnet-zoo show tresnet_m.miil_in21k_ft_in1k
+              tresnet-zoo fetch tresnet_m.miil_in1k --convert
             """,
+        version: toolkitVersion,
         subcommands: [List.self, Show.self, Fetch.self])
 }
 
 /// Runs `body` through `runMain`, printing a `TResNetError`'s description as it is.
-func reportingErrors(_ body: () throws -> Void) throws {
-    try runMain("tresnet-zoo", keepingNewlines: true, body)
+func reportingErrors(json: Bool = false, _ body: () throws -> Void) throws {
+    try runMain("tresnet-zoo", keepingNewlines: true, json: json, body)
 }
 
 extension ZooCommand {
@@ -65,7 +74,7 @@ extension ZooCommand {
         var cache: String?
 
         func run() throws {
-            try reportingErrors {
+            try reportingErrors(json: json) {
                 let entry = try ZooCatalog.shared.require(tag)
                 if json {
                     print(try ZooListing.entryJSON(entry))
@@ -84,7 +93,8 @@ extension ZooCommand {
                 The file goes to CACHE/TAG/FILE only after its sha256 matched the catalog's published digest, or \
                 the digest pinned by an earlier fetch (CACHE/pins.json). A file with neither is pinned on this \
                 first fetch (trust on first use; --require-pin refuses it). A cut transfer is resumed with Range. \
-                A cached file is re-verified before it is reused, so --offline works from the cache alone.
+                A cached file is re-verified before it is reused, so --offline works from the cache alone. Progress \
+                (MiB, rate, ETA) goes to stderr: redrawn on a terminal, a line every 5 s elsewhere, none with --quiet.
                 """)
 
         @Argument(help: "A tag, alias or original file name.")
@@ -120,7 +130,12 @@ extension ZooCommand {
                 var fetcher = ZooFetcher(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory)
                 fetcher.offline = offline
                 fetcher.requirePin = requirePin
-                if !quiet, isatty(2) == 1 { fetcher.progress = ProgressBar.make() }
+                let progress = ProgressReporter(label: "fetching \(entry.tag)", unit: .bytes,
+                                                mode: .automatic(quiet: quiet))
+                fetcher.progress = { received, total in
+                    progress.update(received, total: total)
+                    if let total, received >= total { progress.finish() }
+                }
                 func mirrored(_ file: ZooFile) -> ZooFile {
                     guard let mirror else { return file }
                     var file = file
@@ -163,44 +178,6 @@ extension ZooCommand {
                     if !quiet { print("  .tw     \(out)") } else { print(out) }
                 }
             }
-        }
-    }
-}
-
-/// A one-line progress bar on stderr.
-enum ProgressBar {
-    static func make() -> ZooFetcher.Progress {
-        let state = State()
-        return { received, total in state.update(received, total) }
-    }
-
-    final class State: @unchecked Sendable {
-        private let lock = NSLock()
-        private var lastDraw = 0.0
-        private var finished = false
-
-        func update(_ received: Int, _ total: Int?) {
-            lock.lock(); defer { lock.unlock() }
-            let now = Date().timeIntervalSince1970
-            let done = total.map { received >= $0 } ?? false
-            guard done || now - lastDraw >= 0.1, !finished else { return }
-            lastDraw = now
-            let mib = Double(received) / 1_048_576
-            var line: String
-            if let total, total > 0 {
-                let fraction = min(1, Double(received) / Double(total))
-                let width = 30
-                let filled = Int(fraction * Double(width))
-                line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-                    + "] " + String(format: "%5.1f%% %.1f / %.1f MiB", fraction * 100, mib, Double(total) / 1_048_576)
-            } else {
-                line = String(format: "\r%.1f MiB", mib)
-            }
-            if done {
-                line += "\n"
-                finished = true
-            }
-            writeStderr(line)
         }
     }
 }

@@ -58,7 +58,7 @@ enum ZooListing {
     static func top1Label(_ e: ZooEntry) -> String {
         if let t = e.top1 { return String(format: "%.2f", t) }
         if let r = e.reportedTop1 { return String(format: "%.1f*", r) }
-        if let s = e.semanticTop1 { return String(format: "%.1f s", s) }
+        if let s = e.semanticTop1 { return String(format: "%.1f sem", s) }
         return "-"
     }
 
@@ -86,7 +86,7 @@ enum ZooListing {
         out += """
 
             top-1: ImageNet-1K val, timm's evaluation with the timm cfg (results-imagenet.csv); * = the authors' \
-            number; s = ImageNet-21K-P semantic top-1 (MIIL). params / GMACs: computed from the layer tree at the \
+            number; sem = ImageNet-21K-P semantic top-1 (MIIL; a different measure, not comparable with the others). params / GMACs: computed from the layer tree at the \
             entry's resolution. miil/* links are dead (HTTP 403): fetch the timm tag with the same weights.
 
             """

@@ -11,28 +11,28 @@ struct BenchCLITests {
     func forwardJSON() throws {
         let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
         let weights = FixturePaths.tiny("tiny_v1.pth")
-        let run = try runTool(tool, [weights, "--batch", "2", "--size", "64", "--warmup", "1", "--iterations", "3",
+        let run = try runTool(tool, [weights, "--batch-size", "2", "--img-size", "64", "--warmup", "1", "--iterations", "3",
                                      "--threads", "1", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-        let latencies = try #require(json["latencies"] as? [Double])
+        let latencies = try #require(json["latencies_ms"] as? [Double])
         #expect(latencies.count == 3)
-        let median = try #require(json["medianSeconds"] as? Double)
+        let median = try #require(json["median_ms"] as? Double)
         #expect(median == Benchmark.median(latencies))
-        #expect(json["minimumSeconds"] as? Double == latencies.min())
-        #expect(json["batch"] as? Int == 2 && json["height"] as? Int == 64 && json["threads"] as? Int == 1)
+        #expect(json["min_ms"] as? Double == latencies.min())
+        #expect(json["batch_size"] as? Int == 2 && json["height"] as? Int == 64 && json["threads"] as? Int == 1)
         let configuration = try ModelLoader.load(path: weights).configuration
         let macs = ArchitectureCost.of(configuration, height: 64, width: 64).macs
-        let gflop = try #require(json["gflopPerImage"] as? Double)
+        let gflop = try #require(json["gflop_per_image"] as? Double)
         #expect(abs(gflop - 2 * Double(macs) / 1e9) <= 1e-12)
-        #expect(try #require(json["peakRSSBytes"] as? Int) > 0)
+        #expect(try #require(json["peak_rss_bytes"] as? Int) > 0)
     }
 
     @Test("TRESNET_MAX_ISA caps the kernels' ISA and --json reports the ISA and precision that ran",
           arguments: KernelISA.supported)
     func isaCap(_ isa: KernelISA) throws {
         let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
-        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--size", "64", "--warmup", "0",
+        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--img-size", "64", "--warmup", "0",
                                      "--iterations", "1", "--threads", "1", "--json"],
                               environment: [KernelISA.capVariable: isa.rawValue])
         #expect(run.status == 0, "\(run.stderr)")
@@ -42,12 +42,12 @@ struct BenchCLITests {
         #expect(json["backend"] as? String == (isa == .portable ? "blas" : "winograd"))
     }
 
-    @Test("a TRESNET_MAX_ISA that names no ISA is a usage error (exit 1, docs/ERRORS.md) naming the variable")
+    @Test("a TRESNET_MAX_ISA that names no ISA is a usage error (exit 64, docs/ERRORS.md) naming the variable")
     func badISACap() throws {
         let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
-        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--size", "64", "--iterations", "1"],
+        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--img-size", "64", "--iterations", "1"],
                               environment: [KernelISA.capVariable: "sse9"])
-        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.status == 64, "\(run.stdout)\(run.stderr)")
         #expect(run.stderr.contains("TRESNET_MAX_ISA=sse9") && run.stderr.contains("avx2"), "\(run.stderr)")
     }
 
@@ -64,7 +64,7 @@ struct BenchCLITests {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let size = try #require(try FileManager.default.attributesOfItem(atPath: tw)[.size] as? Int)
         #expect(json["bytes"] as? Int == size)
-        for key in ["validateMedianSeconds", "checksumMedianSeconds", "modelMedianSeconds"] {
+        for key in ["validate_median_ms", "checksum_median_ms", "model_median_ms"] {
             #expect((json[key] as? Double).map { $0 >= 0 } == true, "\(key)")
         }
     }
@@ -72,8 +72,8 @@ struct BenchCLITests {
     @Test("a size that is not a multiple of 32 is a usage error")
     func badSize() throws {
         let tool = try #require(builtTool("tresnet-bench"))
-        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--size", "50"])
-        #expect(run.status != 0)
+        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--img-size", "50"])
+        #expect(run.status == 64)
         #expect(run.stderr.contains("multiple of 32"))
     }
 }

@@ -9,7 +9,7 @@ import TResNetModel
 extension ImageManifest.Policy {
     /// The `tresnet-predict` / `tresnet-validate` flags for this policy.
     var flags: [String] {
-        ["--input-size", String(img_size), "--crop-pct", String(crop_pct), "--crop-mode", crop_mode,
+        ["--img-size", String(img_size), "--crop-pct", String(crop_pct), "--crop-mode", crop_mode,
          "--interpolation", interpolation]
     }
 

@@ -106,7 +106,7 @@ struct ContainerCLITests {
         let module = try runTool(try tool("tresnet-inspect"), [Self.path("module_miil.pth"), "--tree"])
         #expect(module.stdout.contains("object inplace_abn.abn.InPlaceABN"))
         let st = try runTool(try tool("tresnet-inspect"), [Self.path("hub/model.safetensors"), "--tree"])
-        #expect(st.status == 1, "\(st.stderr)")  // usage (docs/ERRORS.md)
+        #expect(st.status == 64, "\(st.stderr)")  // usage (docs/ERRORS.md)
         #expect(st.stderr.contains("holds none"))
     }
 
@@ -118,7 +118,7 @@ struct ContainerCLITests {
         #expect(run.stdout.contains("opaque:     8 classes kept inert, never constructed: inplace_abn.abn.InPlaceABN"), "\(run.stdout)")
         let json = try runTool(try tool("tresnet-inspect"), [Self.path("lightning.ckpt"), "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect(object["strippedPrefix"] as? String == "model.")
+        #expect(object["stripped_prefix"] as? String == "model.")
         let reading = try #require(object["reading"] as? [String: Any])
         #expect(reading["container"] as? String == "Lightning checkpoint")
     }

@@ -14,7 +14,7 @@ struct InspectCLITests {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(json["container"] as? String == record.container)
         #expect(json["wrapper"] as? String == record.wrapper)
-        #expect(json["strippedPrefix"] as? String == record.prefix)
+        #expect(json["stripped_prefix"] as? String == record.prefix)
         let rows = try #require(json["tensors"] as? [[String: Any]])
         let expected = try #require(record.tensors)
         #expect(rows.map { $0["name"] as? String ?? "" } == expected.map(\.name))
@@ -25,7 +25,7 @@ struct InspectCLITests {
             .reduce(0) { $0 + $1.shape.reduce(1, *) }
         #expect(json["elements"] as? Int == elements)
         #expect(json["parameters"] as? Int == parameters)
-        let entries = try #require(json["nonTensorEntries"] as? [[String: Any]])
+        let entries = try #require(json["non_tensor_entries"] as? [[String: Any]])
         #expect(entries.map { $0["name"] as? String ?? "" } == record.non_tensor_entries)
     }
 
@@ -60,7 +60,7 @@ struct InspectCLITests {
         let run = try runTool(tool, [path, "--json"])  // its time is measured by `make bench` (docs/BENCHMARKS.md)
         #expect(run.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-        #expect(json["tensorCount"] as? Int == 434)
+        #expect(json["tensor_count"] as? Int == 434)
         #expect(json["parameters"] as? Int == 31_389_032)
     }
 
@@ -72,7 +72,7 @@ struct InspectCLITests {
         #expect(run.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(json["wrapper"] as? String == "state_dict")
-        #expect(json["strippedPrefix"] is NSNull)
+        #expect(json["stripped_prefix"] is NSNull)
         let bad = try runTool(tool, [path, "--key", "nope"])
         #expect(bad.status == 2)
         #expect(bad.stderr.split(separator: "\n").count == 1)

@@ -24,18 +24,18 @@ struct InspectModelCLITests {
         let expectedNames = try Set(#require(manifest.files["tiny_v1.pth"]?.tensors).map(\.name))
         #expect(names == expectedNames.filter { !$0.hasSuffix("num_batches_tracked") })
         let model = try #require(json["model"] as? [String: Any])
-        #expect(model["numClasses"] as? Int == arch.num_classes)
+        #expect(model["num_classes"] as? Int == arch.num_classes)
         #expect((model["configuration"] as? String)?.contains("layers \(arch.layers)") == true)
-        #expect(model["labelSet"] as? String == "")  // 10 classes: no known label set
+        #expect(model["label_set"] as? String == "")  // 10 classes: no known label set
         let p = try #require(model["preprocessing"] as? [String: Any])
         let d = ModelPreprocessing.tresnetDefault
-        #expect(p["inputSize"] as? [Int] == d.inputSize && p["cropPct"] as? Double == d.cropPct)
-        #expect(p["cropMode"] as? String == d.cropMode && p["interpolation"] as? String == d.interpolation)
+        #expect(p["input_size"] as? [Int] == d.inputSize && p["crop_pct"] as? Double == d.cropPct)
+        #expect(p["crop_mode"] as? String == d.cropMode && p["interpolation"] as? String == d.interpolation)
         let s = try #require(model["provenance"] as? [String: Any])
         #expect(s["file"] as? String == "tiny_v1_miil.pth")
         #expect(s["sha256"] as? String == record.sha256)
         #expect(s["dialect"] as? String == "miil")
-        #expect(s["bnWeightTransform"] as? String == "abs_plus_eps")
+        #expect(s["bn_weight_transform"] as? String == "abs_plus_eps")
         #expect(json["onnx"] is NSNull)
 
         let text = try runTool(try tool("tresnet-inspect"), [tw])

@@ -77,14 +77,14 @@ struct RobustCLITests {
         expectOneSafeLine(run, ["evil\\x1b[2J\\x07.safetensors: safetensors"])
     }
 
-    @Test("exit codes: 1 usage and I/O, 2 bad input, 3 parity (docs/ERRORS.md)")
+    @Test("exit codes: 64 usage, 1 I/O, 2 bad input, 3 parity (docs/ERRORS.md)")
     func exitCodes() throws {
         let dir = FixturePaths.temporaryDirectory("cli-exit")
         let inspect = try tool("tresnet-inspect"), convert = try tool("tresnet-convert"), verify = try tool("tresnet-verify")
-        // A command line ArgumentParser rejects: EX_USAGE (docs/ERRORS.md); usage errors the tools find: 1.
+        // A command line ArgumentParser rejects and usage errors the tools find: EX_USAGE (docs/ERRORS.md).
         #expect(try runTool(convert, ["--no-such-flag"]).status == 64)
         let usage = try runTool(verify, [FixturePaths.tiny("tiny_v1.pth"), "--reference", "r.npz", "--atol=-1"])
-        #expect(usage.status == 1, "\(usage.stderr)")
+        #expect(usage.status == 64, "\(usage.stderr)")
         #expect(usage.stderr.contains("--atol") && usage.stderr.split(separator: "\n").count == 1)
         let missing = try runTool(inspect, [dir + "/missing.pth"])
         #expect(missing.status == 1)

@@ -167,10 +167,13 @@ struct SemanticTreeTests {
         let paths = expected.per_image.map(\.path) + expected.unreadable.map(\.path)
         let run = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny(expected.model)]
                               + paths.map { SemanticExpectation.folder + "/" + $0 }
-                              + ["--semantic-tree", SemanticExpectation.treePath, "--json", "--batch", "3"] + policy.flags)
+                              + ["--semantic-tree", SemanticExpectation.treePath, "--json", "--batch-size", "3"] + policy.flags)
         #expect(run.status == 2, "\(run.stderr)")  // the broken image
-        let items = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let items = try #require(report["predictions"] as? [[String: Any]])
         #expect(items.count == paths.count)
+        // `top` stays a plain softmax; the report says it is not calibrated for this head
+        #expect((report["notes"] as? [String])?.contains { $0.contains("not calibrated") } == true, "\(report)")
         for (item, image) in zip(items, expected.per_image) {
             let semantic = try #require(item["semantic"] as? [[String: Any]], "\(image.path)")
             #expect(semantic.count == image.semantic.count, "\(image.path)")
@@ -192,9 +195,9 @@ struct SemanticTreeTests {
         let json = FixturePaths.temporaryDirectory("semantic") + "/report.json"
         let run = try runTool(try tool("tresnet-validate"), [
             FixturePaths.tiny(expected.model), "--val-dir", SemanticExpectation.folder, "--semantic-tree",
-            SemanticExpectation.treePath, "--quiet", "--batch", "4", "--json", json,
+            SemanticExpectation.treePath, "--quiet", "--batch-size", "4", "--report", json,
         ] + policy.flags)
-        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.status == (expected.unreadable.isEmpty ? 0 : 2), "\(run.stderr)")  // an unreadable image: exit 2
         #expect(run.stdout.contains(String(format: "semantic top-1 %.3f%% (%d/%d level checks)", expected.semantic_accuracy,
                                            expected.semantic_correct, expected.semantic_valid)), "\(run.stdout)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
@@ -231,8 +234,16 @@ struct SemanticTreeTests {
         let path = FixturePaths.temporaryDirectory("semantic") + "/head21k.safetensors"
         try SafetensorsWriter.write(tensors, metadata: [:], to: path, overwrite: true)
         let run = try runTool(try tool("tresnet-predict"), [path, FixturePaths.tiny("images/yuv444_70x50.jpg"),
-                                                           "--input-size", "64", "--top", "1"])
+                                                           "--img-size", "64", "--topk", "1"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("11221 classes") && run.stdout.contains("--semantic-tree"), "\(run.stdout)")
+        #expect(run.stdout.contains("semantic softmax") && run.stdout.contains("not calibrated"), "\(run.stdout)")
+        // --json carries the same caveat in `notes`
+        let json = try runTool(try tool("tresnet-predict"), [path, FixturePaths.tiny("images/yuv444_70x50.jpg"),
+                                                            "--img-size", "64", "--topk", "1", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let notes = try #require(object["notes"] as? [String])
+        #expect(notes.count == 1 && notes[0].contains("semantic softmax") && notes[0].contains("not calibrated"))
     }
 }

@@ -34,10 +34,10 @@ struct VerifyCLITests {
         let args = [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz"),
                     "--precision", "bf16"]
         let blas = try runTool(try tool("tresnet-verify"), args + ["--backend", "blas"])
-        #expect(blas.status == 1 && blas.stderr.contains("bf16"), "\(blas.stderr)")
+        #expect(blas.status == 64 && blas.stderr.contains("bf16"), "\(blas.stderr)")
         let run = try runTool(try tool("tresnet-verify"), args)
         guard Precision.bf16Available else {
-            #expect(run.status == 1 && run.stderr.contains("AVX512-BF16"), "\(run.stderr)")
+            #expect(run.status == 64 && run.stderr.contains("AVX512-BF16"), "\(run.stderr)")
             return
         }
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
@@ -58,7 +58,7 @@ struct VerifyCLITests {
         try NpzWriter.write(arrays, to: perturbed)
         let report = dir + "/report.json"
         let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny("tiny_v1.pth"), "--reference", perturbed, "--json", report])
+                              [FixturePaths.tiny("tiny_v1.pth"), "--reference", perturbed, "--report", report])
         #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("FAILED: first failing tap is body.layer2"))
         #expect(run.stderr.contains("first failing tap is body.layer2"))
@@ -69,7 +69,7 @@ struct VerifyCLITests {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))
             as? [String: Any])
         #expect(json["passed"] as? Bool == false)
-        #expect(json["firstFailure"] as? String == "body.layer2")
+        #expect(json["first_failure"] as? String == "body.layer2")
     }
 
     @Test("a missing reference exits 1; a corrupt one exits 2; one line on stderr each")
@@ -91,11 +91,11 @@ struct VerifyCLITests {
         #expect(bad.stderr.contains("corrupt.npz"))
     }
 
-    @Test("--json writes the report: passed, every tap with its errors")
+    @Test("--report writes the report: passed, every tap with its errors")
     func jsonReport() throws {
         let path = FixturePaths.temporaryDirectory("verify") + "/report.json"
         let run = try runTool(try tool("tresnet-verify"), [FixturePaths.tiny("tiny_v1.pth"), "--reference",
-                                                          FixturePaths.tiny("tiny_v1.reference.npz"), "--json", path])
+                                                          FixturePaths.tiny("tiny_v1.reference.npz"), "--report", path])
         #expect(run.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
             as? [String: Any])
@@ -146,7 +146,7 @@ struct VerifyCLITests {
         #expect(plain.status == 0, "\(plain.stdout)\(plain.stderr)")
         #expect(plain.stdout.contains("err/scale") && plain.stdout.contains("budget"))
         let path = FixturePaths.temporaryDirectory("verify") + "/oracle.json"
-        let run = try runTool(verify, args + ["--oracle", "--json", path])
+        let run = try runTool(verify, args + ["--oracle", "--report", path])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("ours↔f64") && run.stdout.contains("ref↔f64"))
         #expect(!run.stdout.contains("inf"))
@@ -155,7 +155,7 @@ struct VerifyCLITests {
         let rows = try #require((json["report"] as? [String: Any])?["rows"] as? [[String: Any]])
         for row in rows {
             let oracle = try #require(row["oracle"] as? [String: Any], "\(row["name"] ?? "")")
-            for key in ["oursToReference", "oursToFloat64", "referenceToFloat64"] { #expect(oracle[key] is Double, "\(key)") }
+            for key in ["ours_to_reference", "ours_to_float64", "reference_to_float64"] { #expect(oracle[key] is Double, "\(key)") }
         }
     }
 
@@ -172,7 +172,7 @@ struct VerifyCLITests {
         #expect(run.stdout.contains("FAILED: first failing tap is body.layer3"))
     }
 
-    @Test("a reference tap of the wrong shape: exit 2, one line on stderr; --json gets an error object")
+    @Test("a reference tap of the wrong shape: exit 2, one line on stderr; --report gets an error object")
     func shapeMismatchJSON() throws {
         var arrays = try NpzArchive.read(path: FixturePaths.tiny(Self.micro.reference))
         let i = try #require(arrays.firstIndex { $0.name == "body.layer2" })
@@ -181,7 +181,7 @@ struct VerifyCLITests {
         let bad = dir + "/badshape.npz", path = dir + "/error.json"
         try NpzWriter.write(arrays, to: bad)
         let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny(Self.micro.weights), "--reference", bad, "--json", path])
+                              [FixturePaths.tiny(Self.micro.weights), "--reference", bad, "--report", path])
         #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1)
         #expect(run.stderr.contains("badshape.npz") && run.stderr.contains("body.layer2"), "\(run.stderr)")
@@ -190,7 +190,7 @@ struct VerifyCLITests {
         #expect(json["passed"] as? Bool == false)
         let error = try #require(json["error"] as? [String: Any])
         #expect(error["code"] as? String == "malformed")
-        #expect(error["exitCode"] as? Int == 2)
+        #expect(error["exit_code"] as? Int == 2)
         #expect((error["message"] as? String)?.contains("body.layer2") == true)
     }
 
@@ -204,7 +204,7 @@ struct VerifyCLITests {
         let zeros = dir + "/zeros.npz", path = dir + "/zeros.json"
         try NpzWriter.write(arrays, to: zeros)
         let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny(Self.micro.weights), "--reference", zeros, "--json", path])
+                              [FixturePaths.tiny(Self.micro.weights), "--reference", zeros, "--report", path])
         #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
         #expect(!run.stdout.contains("inf") && !run.stdout.lowercased().contains("nan"), "\(run.stdout)")
         let text = try String(contentsOfFile: path, encoding: .utf8)

@@ -37,7 +37,7 @@ enum ZooCLI {
         #expect(entry["num_classes"] as? Int == 11221)
 
         let missing = try ZooCLI.run(["show", "tresnet_q"])
-        #expect(missing.status == 1 && missing.stderr.contains("no zoo entry named 'tresnet_q'"))
+        #expect(missing.status == 64 && missing.stderr.contains("no zoo entry named 'tresnet_q'"))
     }
 
     @Test func fetchFromALocalMirror() throws {
