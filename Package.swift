@@ -84,7 +84,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "_CLISupport",
-            dependencies: ["TResNetKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TResNetKit", "TResNetZoo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
 
         // MARK: - Executables (thin over the library)
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "ImageTests", dependencies: ["TResNetImage", "TResNetCheckpoint", "TResNetRuntime", "TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KitTests", dependencies: ["TResNetKit", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KitTests", dependencies: ["TResNetKit", "TResNetZooFetch", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
 )

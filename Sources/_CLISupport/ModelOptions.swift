@@ -23,6 +23,9 @@ public struct ModelOptions: ParsableArguments {
                                + "or bf16 (bfloat16 products, f32 sums; CPUs with AVX512-BF16; faster; docs/PARITY.md)."))
     public var precision: Precision = .f32
 
+    /// `--allow-download`, `--cache`: WEIGHTS may be a zoo tag.
+    @OptionGroup public var zoo: ZooSourceOptions
+
     public init() {}
 
     /// Loads `path` (a `.tw` or any source `tresnet-convert` reads) with these options.
@@ -34,7 +37,7 @@ public struct ModelOptions: ParsableArguments {
         options.ema = ema
         options.prefix = prefix
         options.strictPickle = strictPickle
-        var loaded = try ModelLoader.load(path: path, options: options)
+        var loaded = try ModelLoader.load(path: try zoo.resolve(path), options: options)
         loaded.precision = precision
         return loaded
     }

@@ -55,6 +55,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try runMain("tresnet-bench") {
+            let weights = try model.zoo.resolve(weights)
             if openOnly {
                 let result = try Benchmark.open(path: weights, iterations: iterations)
                 if json { try printJSON(result) } else { printText(result) }
