@@ -149,6 +149,7 @@ enum ZooListing {
                 } else {
                     out += "    sha256  unknown (no public source states it; the first fetch pins it)\n"
                 }
+                if f.sha256 == nil, let note = f.sha256Note { out += "    note    \(note)\n" }
                 if let prefix = f.sha256Prefix {
                     out += "    prefix  \(prefix) (8-hex sha256 prefix in the file name; \(f.sha256PrefixSource ?? ""))\n"
                 }
