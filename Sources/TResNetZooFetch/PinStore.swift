@@ -72,6 +72,8 @@ final class FileLock {
     private var fd: Int32
     private let path: String
     private let removeOnRelease: Bool
+    /// The lock file's entry in the interrupt clean-up table, while it is held (`removeOnRelease` only).
+    private var slot: Int?
 
     init(path: String, removeOnRelease: Bool = false) throws {
         self.path = path
@@ -89,6 +91,7 @@ final class FileLock {
             guard removeOnRelease else { return }
             var held = stat(), named = stat()
             if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
+                slot = Interrupts.registerCleanup(path)
                 return
             }
             close(fd)  // unlinked by its previous holder: lock the file now at the path
@@ -98,6 +101,8 @@ final class FileLock {
     func release() {
         if fd >= 0 {
             if removeOnRelease { unlink(path) }
+            if let slot { Interrupts.unregisterCleanup(slot) }
+            slot = nil
             _ = flock(fd, LOCK_UN)
             close(fd)
             fd = -1

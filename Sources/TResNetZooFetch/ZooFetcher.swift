@@ -140,7 +140,10 @@ public struct ZooFetcher: Sendable {
             let lock = try FileLock(path: "\(blobs)/.\(file.name).lock", removeOnRelease: true)
             defer { lock.release() }
             // Another process may have fetched it while this one waited for the lock.
-            if let cached = try reuse() { return cached }
+            if let cached = try reuse() {
+                trail.keep()
+                return cached
+            }
             AtomicFile.removeStaleTemporaries(directory: blobs)
             let temp = try AtomicFile(destination: "\(blobs)/\(expectedDigest ?? file.name + ".unverified")",
                                       overwrite: true)
@@ -174,6 +177,7 @@ public struct ZooFetcher: Sendable {
                 if expectedDigest == nil {
                     try pins.record(.init(sha256: digest, size: size, url: file.url, recordedAt: PinStore.now()), for: key)
                 }
+                trail.keep()
                 return Result(path: "\(snapshot)/\(file.name)", sha256: digest, size: size, fromCache: false,
                               verification: verification, revision: folderName)
             } catch {
@@ -387,11 +391,14 @@ public struct ZooFetcher: Sendable {
 /// The folders one fetch created, removed again (deepest first, only when empty) when it fails.
 struct FolderTrail {
     private var created: [String] = []
+    /// The created folders' entries in the interrupt clean-up table (`Interrupts`), until kept or removed.
+    private var slots: [Int] = []
 
     /// Creates `path` (its parent must exist) unless it exists; remembers it when this call created it.
     mutating func create(_ path: String) throws {
         if mkdir(path, 0o755) == 0 {
             created.append(path)
+            if let slot = Interrupts.registerCleanup(path) { slots.append(slot) }
             return
         }
         if errno == EEXIST {
@@ -410,8 +417,15 @@ struct FolderTrail {
     }
 
     /// Removes the created folders that are empty, deepest first.
-    func removeEmpty() {
+    mutating func removeEmpty() {
         for path in created.reversed() { rmdir(path) }
+        keep()
+    }
+
+    /// The fetch succeeded: the folders stay (also on a later interrupt).
+    mutating func keep() {
+        for slot in slots { Interrupts.unregisterCleanup(slot) }
+        slots.removeAll()
     }
 }
 

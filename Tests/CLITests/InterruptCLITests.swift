@@ -77,6 +77,9 @@ struct InterruptCLITests {
         #expect(stderr.split(separator: "\n").count == 1, "\(stderr)")
         #expect(Self.temporaries(folder).isEmpty, "left: \(Self.temporaries(folder))")
         #expect(!FileManager.default.fileExists(atPath: ZooCLI.cached(cache, "timm/tresnet_m.miil_in1k", "model.safetensors")))
+        // and the folders and the lock the fetch had made are gone too: the cache is as it was
+        #expect(ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k").isEmpty, "\(ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k"))")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).isEmpty)
     }
 
     @Test("a stale temporary of ours (dead pid) for another output in the folder is swept by the next write there")
