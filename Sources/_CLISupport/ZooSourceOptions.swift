@@ -29,9 +29,8 @@ public struct ZooSourceOptions: ParsableArguments {
 
     /// Runs `tresnet-zoo fetch TAG --convert --quiet --cache CACHE` (the executable beside this one).
     static func fetch(_ entry: ZooEntry, cache: String) throws {
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let dir = me.hasPrefix("/proc") ? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-            : URL(fileURLWithPath: me).deletingLastPathComponent().path
+        let me = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let dir = me.resolvingSymlinksInPath().deletingLastPathComponent().path
         let zoo = dir + "/tresnet-zoo"
         guard FileManager.default.isExecutableFile(atPath: zoo) else {
             throw TResNetError(.network, format: "zoo", "cannot download \(entry.tag): tresnet-zoo is not installed "
