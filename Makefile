@@ -2,13 +2,13 @@
 # Both install the Debian packages they need when missing (apt-get update first).
 
 SWIFT ?= swift
-DEB_PACKAGES := libzip-dev libprotobuf-c-dev libopenblas-dev protobuf-c-compiler pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev
+DEB_PACKAGES := libzip-dev libprotobuf-c-dev libopenblas-dev protobuf-c-compiler pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev libssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PY := .venv/bin/python
 BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 FIX := Fixtures/tiny
 
-.PHONY: all deps build release test readme-check test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean
+.PHONY: all deps build release test readme-check test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean example docs
 
 all: build
 
@@ -26,9 +26,9 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## The test suite: unit, fixture, parity and CLI tests (the README's examples among them: readme-check), and the
-## C kernels' own test. Needs no Python.
-test: deps test-kernels
+## The test suite: unit, fixture, parity and CLI tests (the README's examples among them: readme-check), the
+## C kernels' own test and the example package (Examples/). Needs no Python.
+test: deps test-kernels example
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -138,3 +138,14 @@ fuzz: fuzz-build
 
 clean:
 	rm -rf .build out Fuzz/.build .fuzz
+
+# The consumer example (Examples/ClassifyImage: depends on this package by path, as a user's package does):
+# built cold in its own .build, then run on a committed fixture.
+example: deps
+	$(SWIFT) build --package-path Examples/ClassifyImage
+	Examples/ClassifyImage/.build/debug/ClassifyImage Fixtures/tiny/tiny_v1.pth Fixtures/tiny/images/baseline_97x75.jpg
+
+# The DocC catalog of the library (Sources/TResNetKit/TResNetKit.docc) as a static site in .build/docs.
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target TResNetKit \
+	  --output-path .build/docs --transform-for-static-hosting

@@ -8,18 +8,19 @@ let package = Package(
     name: "tresnet-kit",
     platforms: [.macOS(.v13)],
     products: [
-        // Each library module is a product of its own: a Swift user imports the ones they use (no umbrella
-        // re-exports). TResNetKit holds the pipelines the tools share (open any file, convert, load a model).
-        .library(name: "TResNetCore", targets: ["TResNetCore"]),
-        .library(name: "TResNetCheckpoint", targets: ["TResNetCheckpoint"]),
-        .library(name: "TResNetFormat", targets: ["TResNetFormat"]),
-        .library(name: "TResNetModel", targets: ["TResNetModel"]),
-        .library(name: "TResNetRuntime", targets: ["TResNetRuntime"]),
-        .library(name: "TResNetONNX", targets: ["TResNetONNX"]),
-        .library(name: "TResNetImage", targets: ["TResNetImage"]),
-        .library(name: "TResNetZoo", targets: ["TResNetZoo"]),
-        .library(name: "TResNetZooFetch", targets: ["TResNetZooFetch"]),
+        // Explicit library products, by what a Swift user does; each is a set of modules imported by name (no
+        // umbrella re-exports). TResNetKit holds the one-call classifier and the pipelines the tools share.
         .library(name: "TResNetKit", targets: ["TResNetKit"]),
+        // Reading and converting: checkpoints (PyTorch, safetensors, NumPy), the .tw format, ONNX, the layer tree.
+        .library(
+            name: "TResNetReading",
+            targets: ["TResNetCore", "TResNetCheckpoint", "TResNetFormat", "TResNetONNX", "TResNetModel"]),
+        // Running: the CPU forward pass on a bound layer tree.
+        .library(name: "TResNetRunning", targets: ["TResNetModel", "TResNetRuntime"]),
+        // Images: decoding and timm-exact preprocessing, classification and ImageFolder validation.
+        .library(name: "TResNetImages", targets: ["TResNetImage"]),
+        // The zoo: catalog, label sets, the Hugging Face hub cache and verified downloads.
+        .library(name: "TResNetModelZoo", targets: ["TResNetZoo", "TResNetZooFetch"]),
         .executable(name: "tresnet-inspect", targets: ["tresnet-inspect"]),
         .executable(name: "tresnet-convert", targets: ["tresnet-convert"]),
         .executable(name: "tresnet-predict", targets: ["tresnet-predict"]),
@@ -30,13 +31,16 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        // `make docs` only (swift package generate-documentation); nothing links it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // MARK: - C libraries (system, found with pkg-config; each called from one funnel file)
         .systemLibrary(name: "CLibZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // SHA-256 from the system's libcrypto (OpenSSL), called from Sources/TResNetCore/Hashing.swift only.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // protoc-c output for the project's minimal onnx.proto (regenerate with Sources/CONNXProto/regenerate.sh).
         .target(name: "CONNXProto", dependencies: ["CProtobufC"], exclude: ["onnx.proto", "regenerate.sh"]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
@@ -46,11 +50,8 @@ let package = Package(
         .target(name: "CTResNetKernels"),
 
         // MARK: - Library modules
-        // Vocabulary: tensors, dtypes, bounded byte cursors, errors, hashing, file I/O. No C.
-        .target(
-            name: "TResNetCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: swiftSettings),
+        // Vocabulary: tensors, dtypes, bounded byte cursors, errors, hashing (libcrypto behind one funnel), file I/O.
+        .target(name: "TResNetCore", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Checkpoint readers: PyTorch zip + legacy (inert pickle), safetensors, NumPy. libzip behind one funnel.
         .target(name: "TResNetCheckpoint", dependencies: ["TResNetCore", "CLibZip"], swiftSettings: swiftSettings),
         // The native `.tw` format: spec in docs/FORMAT.md; mmap reader and streaming atomic writer.
@@ -84,7 +85,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "_CLISupport",
-            dependencies: ["TResNetKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TResNetKit", "TResNetZoo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
 
         // MARK: - Executables (thin over the library)
@@ -109,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "ImageTests", dependencies: ["TResNetImage", "TResNetCheckpoint", "TResNetRuntime", "TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KitTests", dependencies: ["TResNetKit", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KitTests", dependencies: ["TResNetKit", "TResNetZooFetch", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -58,6 +58,11 @@ HF_SHA256 = {
     ("timm/tresnet_m.miil_in21k_ft_in1k", "pytorch_model.bin"):
         "5122e23986895cf7dfbd05fc41ae431f2c7026e9bd4f7532c38ede454681e20a",
 }
+# Where no public page or repository quoting a file's LFS pointer (`oid sha256:`) was found, the catalog says so per
+# file (`sha256_note`) and the digest stays null: the first fetch pins it (trust on first use), never this catalog.
+SHA256_NOT_FOUND = ("no published SHA-256 found: the LFS pointer of {hub}/{file} is not quoted by any public page or "
+                    "repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, "
+                    "file name and 'oid sha256'); pinned on first fetch")
 # Approximate sizes as the HF "Files and versions" pages show them (https://huggingface.co/<hub>/tree/main).
 HF_APPROX_SIZE = {
     "timm/tresnet_m.miil_in21k_ft_in1k": ("126 MB", "126 MB"),
@@ -190,6 +195,8 @@ def timm_entry(tag, default_for):
             sha256_prefix=None, sha256_prefix_source=None, size=None, approx_size=approx[i],
             approx_size_source=f"https://huggingface.co/{hub}/tree/main" if approx[i] else None,
             status_source=SRC_TIMM_CFG + " (hf_hub_id)"))
+        if not sha:
+            files[-1]["sha256_note"] = SHA256_NOT_FOUND.format(hub=hub, file=name)
     for name, prefix in facts.get("old", []):
         files.append(dict(
             name=name, url=RELEASE.format(file=name), format="pytorch-zip", naming="miil", wrapper=None,

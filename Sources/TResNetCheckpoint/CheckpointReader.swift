@@ -28,9 +28,9 @@ public enum CheckpointReader {
     public static func read(_ store: ByteStore, path: String, options: CheckpointReadOptions) throws -> LoadedCheckpoint {
         let key = options.key
         return try TResNetError.naming(path) {
-            let kind = try ContainerSniffer.sniff(store.bytes)
+            let kind = try FileFormat.require(store.bytes)
             switch kind {
-            case .pytorchZip:
+            case .zip:
                 let archive = try ZipArchive.open(store, path: path)
                 if !archive.entries.isEmpty, archive.entries.allSatisfy({ $0.name.hasSuffix(".npy") }) {
                     var arrays = StateDict()
@@ -68,9 +68,8 @@ public enum CheckpointReader {
                 var arrays = StateDict()
                 try arrays.insert("array", try NpyArray.read(ByteSlice(store: store), name: path))
                 return LoadedCheckpoint(path: path, container: .numpy, stateDict: arrays)
-            // These two belong to modules above this one; `ModelSource.read` (TResNetKit) reads every format.
-            case .onnx: throw notHere("ONNX model")
-            case .tw: throw notHere(".tw file")
+            // Not checkpoint containers (models are read by the modules above this one; images are not weights).
+            case .onnx, .tw, .jpeg, .png: throw notACheckpoint(kind)
             }
         }
     }
@@ -81,8 +80,8 @@ public enum CheckpointReader {
         try TResNetError.naming(path) {
             let store = try ByteStore.map(path: path)
             let object: TorchObject
-            switch try ContainerSniffer.sniff(store.bytes) {
-            case .pytorchZip:
+            switch try FileFormat.require(store.bytes) {
+            case .zip:
                 let archive = try ZipArchive.open(store, path: path)
                 if archive.entries.allSatisfy({ $0.name.hasSuffix(".npy") }) { return nil }
                 object = try TorchZipContainer.read(archive, strict: strictPickle)
@@ -96,8 +95,8 @@ public enum CheckpointReader {
         }
     }
 
-    private static func notHere(_ what: String) -> TResNetError {
-        TResNetError(.unsupported, "\(what): recognised; read it with ModelSource.read (TResNetKit)")
+    private static func notACheckpoint(_ format: FileFormat) -> TResNetError {
+        TResNetError(.unsupported, "\(format.description): recognised, but it is not a checkpoint container")
     }
 
     private static func unwrap(_ object: TorchObject, container: ContainerFormat, path: String,

@@ -1,16 +1,33 @@
-import Crypto
+import COpenSSL
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// SHA-256 helpers (swift-crypto; BoringSSL's assembly on Linux).
+/// SHA-256 helpers: the system's libcrypto (OpenSSL; its SHA-NI / AVX2 code is picked at run time). This file is
+/// the only one that calls it (the `COpenSSL` funnel).
 public enum SHA256Hex {
     public static func of(_ bytes: UnsafeRawBufferPointer) -> String {
-        var h = SHA256()
-        h.update(bufferPointer: bytes)
+        var h = Context()
+        h.update(bytes)
         return hex(h.finalize())
+    }
+
+    /// A SHA-256 context: a plain C struct, so copies are independent (finalizing one leaves the other going).
+    struct Context {
+        private var ctx = SHA256_CTX()
+        init() { SHA256_Init(&ctx) }
+        mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            SHA256_Update(&ctx, base, bytes.count)
+        }
+        func finalize() -> [UInt8] {
+            var copy = ctx
+            var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+            SHA256_Final(&digest, &copy)
+            return digest
+        }
     }
 
     /// Streams `path` through a 256 KiB buffer (not a memory map, so hashing a file another part of the process
@@ -19,7 +36,7 @@ public enum SHA256Hex {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TResNetError.io(path, "cannot open: \(errnoText())") }
         defer { close(fd) }
-        var h = SHA256()
+        var h = Context()
         let size = 256 << 10
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
         defer { buffer.deallocate() }
@@ -30,16 +47,16 @@ public enum SHA256Hex {
                 throw TResNetError.io(path, "read failed: \(errnoText())")
             }
             if n == 0 { break }
-            h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            h.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
         return hex(h.finalize())
     }
 
     /// Incremental hashing for streamed downloads.
     public struct Stream {
-        private var h = SHA256()
+        private var h = Context()
         public init() {}
-        public mutating func update(_ bytes: UnsafeRawBufferPointer) { h.update(bufferPointer: bytes) }
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) { h.update(bytes) }
         public func finalize() -> String { SHA256Hex.hex(h.finalize()) }
     }
 

@@ -52,11 +52,19 @@ public enum Interrupts {
         }
     }
 
+    /// Registers something else to remove on an interrupt: a lock file, or a folder created for an output (removed
+    /// only if empty by then). Entries are removed newest first, so a folder goes after what was made in it.
+    /// Returns the slot to pass to `unregister` once the path is to be kept (nil when the table is full).
+    public static func registerCleanup(_ path: String) -> Int? { register(temporary: path, destination: nil) }
+
+    /// Forgets a slot of `registerCleanup` (the path is kept).
+    public static func unregisterCleanup(_ slot: Int) { unregister(slot) }
+
     /// Registers a temporary file to remove on an interrupt; returns its slot (nil when the table is full).
-    static func register(temporary: String, destination: String) -> Int? {
+    static func register(temporary: String, destination: String?) -> Int? {
         lock.withLock {
             for slot in 0..<slotCount where temporaries[2 * slot] == nil {
-                temporaries[2 * slot + 1] = strdup(destination)
+                temporaries[2 * slot + 1] = destination.flatMap { strdup($0) }
                 temporaries[2 * slot] = strdup(temporary)
                 return slot
             }
@@ -80,9 +88,12 @@ public enum Interrupts {
             _ = write(2, s, strlen(s))
         }
         var removed: UnsafeMutablePointer<CChar>?
-        for slot in 0..<Interrupts.slotCount {
+        // newest first: a temporary file or a lock before the folder it is in
+        var slot = Interrupts.slotCount
+        while slot > 0 {
+            slot -= 1
             guard let t = Interrupts.temporaries[2 * slot] else { continue }
-            unlink(t)
+            if unlink(t) != 0 { rmdir(t) }  // a registered folder: removed when empty
             if removed == nil { removed = Interrupts.temporaries[2 * slot + 1] }
         }
         put(Interrupts.prefix)

@@ -2,8 +2,8 @@ import TResNetCore
 
 /// Constants of the `.tw` format, version 1 (docs/FORMAT.md §2).
 public enum TWLayout {
-    /// `\x89TWF\r\n\x1a\n`
-    public static let magic: [UInt8] = [0x89, 0x54, 0x57, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+    /// `\x89TWF\r\n\x1a\n` (defined once, in `FileFormat`, which recognises every format).
+    public static let magic = FileFormat.twMagic
     public static let version: UInt32 = 1
     public static let headerLength = 64
     public static let alignment = 64

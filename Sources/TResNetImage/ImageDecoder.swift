@@ -9,12 +9,13 @@ public enum ImageDecoder {
         case jpeg, png
     }
 
-    /// The format of `bytes` from its signature; nil when neither JPEG nor PNG.
-    public static func sniff(_ bytes: UnsafeRawBufferPointer) -> Format? {
-        if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
-        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        if bytes.count >= 8, Array(bytes[0..<8]) == png { return .png }
-        return nil
+    /// The format of `bytes` from its signature (`FileFormat.recognise`); nil when neither JPEG nor PNG.
+    public static func format(of bytes: UnsafeRawBufferPointer) -> Format? {
+        switch FileFormat.recognise(bytes) {
+        case .jpeg: .jpeg
+        case .png: .png
+        default: nil
+        }
     }
 
     /// Decodes the file at `path`.
@@ -34,7 +35,7 @@ public enum ImageDecoder {
     /// Decodes an in-memory file.
     public static func decode(_ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true,
                               limits: ImageLimits = .default) throws -> RGBImage {
-        switch sniff(bytes) {
+        switch format(of: bytes) {
         case .jpeg:
             let orientation = applyOrientation ? ExifReader.jpegOrientation(bytes) : .normal
             let image = try JPEGDecoder.decode(bytes, limits: limits, oriented: orientation != .normal)

@@ -62,6 +62,8 @@ public struct ConversionSummary: Sendable {
     public var renamed: [(source: String, canonical: String)] = []
     /// How the weights were found (container kind, other candidates, prefix, opaque classes): `ReadingReport`.
     public var reading: ReadingReport?
+    /// What forced the architecture, when it was forced (`--variant`, or the zoo catalog).
+    public var variantSource = "--variant"
 
     /// The renames, one per line (`--show-mapping`).
     public var mappingLines: [String] {
@@ -77,7 +79,7 @@ public struct ConversionSummary: Sendable {
         out += reading?.lines ?? []
         out.append("dialect:      \(dialect) (\(dialectDetected ? "detected" : "forced"))"
                    + (transformedWeights > 0 ? "; \(transformedWeights) InPlaceABN weights → BatchNorm (|w| + 1e-5)" : ""))
-        out.append("architecture: \(architecture.configuration)\(architecture.forced ? " (forced by --variant)" : "")")
+        out.append("architecture: \(architecture.configuration)\(architecture.forced ? " (forced by \(variantSource))" : "")")
         for why in architecture.explanation { out.append("              - \(why)") }
         if !dropped.isEmpty { out.append("dropped:      \(dropped.count) derived tensors (\(dropped.prefix(3).map { displaySafe($0) }.joined(separator: ", "))…)") }
         if !ignored.isEmpty { out.append("ignored:      \(ignored.count) unexpected tensors (--allow-unexpected): " + ignored.map { displaySafe($0) }.joined(separator: ", ")) }
@@ -145,6 +147,10 @@ public enum Conversion {
         public var dryRun = false
         /// The ImageNet-21K semantic hierarchy to embed (`.tw` only); nil → the source `.tw`'s, if any.
         public var semanticTree: SemanticTree?
+        /// The zoo entry the source was fetched for, recorded in the `.tw`; nil → the source `.tw`'s, if any.
+        public var zoo: ZooOrigin?
+        /// What forces `variant`, for the summary: `--variant` (the flag), or the zoo catalog.
+        public var variantSource = "--variant"
 
         public init() {}
     }
@@ -177,6 +183,7 @@ public enum Conversion {
             options.preprocessing = options.preprocessing ?? tw.preprocessing
             options.labelSet = options.labelSet ?? tw.labelSet
             options.semanticTree = options.semanticTree ?? tw.semanticTree
+            options.zoo = options.zoo ?? tw.zoo
         }
         if let hub = opened.hub {
             options.preprocessing = options.preprocessing ?? hub.preprocessing
@@ -235,6 +242,7 @@ public enum Conversion {
             bnKeptF32: keptF32, semanticTree: options.semanticTree)
         try options.semanticTree?.check(numClasses: c.numClasses)
         metadata.labelNames = options.labelNames ?? []
+        metadata.zoo = options.zoo
         let bytesOut: Int
         if options.dryRun {
             try beforeCommit()
@@ -268,7 +276,7 @@ public enum Conversion {
             parameters: prepared.bound.tensors.filter { $0.spec.role == .parameter }.reduce(0) { $0 + $1.spec.elementCount },
             transformedWeights: prepared.transformedWeights, dropped: prepared.mapping.dropped, ignored: prepared.bound.ignored,
             bytesIn: 0, bytesOut: bytesOut, seconds: (clock.now - start).seconds, dryRun: options.dryRun,
-            renamed: prepared.mapping.renamed.filter { $0.source != $0.canonical })
+            renamed: prepared.mapping.renamed.filter { $0.source != $0.canonical }, variantSource: options.variantSource)
     }
 
     /// Detects (or applies the forced) dialect, maps names, applies the InPlaceABN transform once, infers (or
@@ -326,7 +334,7 @@ public enum Conversion {
             let fromFile = try? ArchitectureInference.infer(mapped.entries.map { ($0.name, $0.tensor.shape) })
             c.numClasses = options.numClasses ?? fromFile?.configuration.numClasses ?? c.numClasses
             architecture = InferredArchitecture(configuration: c, variantName: name,
-                                                explanation: ["--variant \(name) forces the architecture"], forced: true)
+                                                explanation: ["\(options.variantSource) forces the architecture \(name)"], forced: true)
         } else {
             architecture = try TResNetError.naming(checkpoint.path) {
                 try ArchitectureInference.infer(mapped.entries.map { ($0.name, $0.tensor.shape) })

@@ -23,6 +23,8 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public var converterVersion: String
     /// The ImageNet-21K semantic hierarchy of the head (`semantic.*` keys), nil when the file carries none.
     public var semanticTree: SemanticTree?
+    /// Where a zoo fetch got the weights (`zoo.tag`, `zoo.hub_id`, `zoo.revision`); nil for other conversions.
+    public var zoo: ZooOrigin?
 
     public static let converterName = "tresnet-kit"
     public static let currentConverterVersion = "0.1.0"
@@ -80,6 +82,11 @@ public struct ModelFileMetadata: Sendable, Hashable {
         ]
         if let semanticTree { out.merge(semanticTree.entries) { a, _ in a } }
         if !labelNames.isEmpty { out["labels.names"] = .strings(labelNames) }
+        if let zoo {
+            out["zoo.tag"] = .string(zoo.tag)
+            out["zoo.hub_id"] = .string(zoo.hubID)
+            out["zoo.revision"] = .string(zoo.revision)
+        }
         return out
     }
 
@@ -138,6 +145,23 @@ public struct ModelFileMetadata: Sendable, Hashable {
             }
             labelNames = names
         }
+        if let tag = file[metadata: "zoo.tag"]?.stringValue {
+            zoo = ZooOrigin(tag: tag, hubID: try string("zoo.hub_id"), revision: try string("zoo.revision"))
+        }
+    }
+}
+
+/// The zoo entry a `.tw` was converted from: its tag, the hub repository and the revision (the commit when the hub
+/// named one) the weights were fetched at.
+public struct ZooOrigin: Sendable, Hashable {
+    public var tag: String
+    public var hubID: String
+    public var revision: String
+
+    public init(tag: String, hubID: String, revision: String) {
+        self.tag = tag
+        self.hubID = hubID
+        self.revision = revision
     }
 }
 

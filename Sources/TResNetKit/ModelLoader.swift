@@ -41,7 +41,7 @@ public struct LoadedModel: Sendable {
 /// detected by magic bytes, mapped from its dialect and bound strictly to the layer tree.
 public enum ModelLoader {
     public static func load(path: String, options: Conversion.Options = Conversion.Options()) throws -> LoadedModel {
-        if ModelSource.isTW(path: path) {
+        if FileFormat.recognise(path: path) == .tw {
             let model = try TWModel.open(path: path)
             return LoadedModel(path: path, bound: model.bound, configuration: model.bound.configuration,
                                metadata: model.metadata,

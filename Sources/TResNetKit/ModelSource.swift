@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TResNetCheckpoint
 import TResNetCore
 import TResNetFormat
@@ -13,23 +8,6 @@ import TResNetONNX
 /// ONNX model (mapped onto the canonical names by graph structure), or any checkpoint `CheckpointReader`
 /// reads (PyTorch zip or legacy, safetensors, NumPy).
 public enum ModelSource {
-    /// The first `count` bytes of `path` (fewer for a shorter file; empty when it cannot be opened — the
-    /// reader that follows reports the error).
-    static func head(_ path: String, _ count: Int = 16) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: count)
-        let n = head.withUnsafeMutableBytes { SystemCall.read(fd, $0.baseAddress, count) }
-        return n > 0 ? Array(head.prefix(n)) : []
-    }
-
-    /// True when the file starts with the `.tw` magic.
-    public static func isTW(path: String) -> Bool { head(path, 8) == TWLayout.magic }
-
-    /// True when the file looks like a serialized ONNX `ModelProto`.
-    public static func isONNX(path: String) -> Bool { ONNXModel.sniff(head(path)) }
-
     /// What `open` found: the checkpoint, and what came with it (a `.tw` file's metadata, a hub folder's config).
     public struct Opened: Sendable {
         public var checkpoint: LoadedCheckpoint
@@ -66,11 +44,12 @@ public enum ModelSource {
     }
 
     static func read(path: String, options: CheckpointReadOptions) throws -> (checkpoint: LoadedCheckpoint, tw: ModelFileMetadata?) {
-        if isTW(path: path) {
+        let format = FileFormat.recognise(path: path)
+        if format == .tw {
             let file = try TWFile.open(path: path, verifyChecksums: true)
             return (try file.loadedCheckpoint(), try ModelFileMetadata(file))
         }
-        if isONNX(path: path) {
+        if format == .onnx {
             let model = try ONNXModel.read(path: path)
             var metadata = model.tensors.metadata
             metadata["onnx.producer"] = [model.summary.producerName, model.summary.producerVersion]

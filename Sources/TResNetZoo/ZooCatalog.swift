@@ -20,6 +20,8 @@ public struct ZooFile: Codable, Sendable, Hashable {
     /// Full sha256, only where a public page states it (`sha256Source`); nil = unknown.
     public var sha256: String?
     public var sha256Source: String?
+    /// Why `sha256` is nil for a hub file whose LFS pointer would publish one: what was searched, and when.
+    public var sha256Note: String?
     /// The 8-hex sha256 prefix carried in a torch.hub-style file name (weak: 32 bits), with its source.
     public var sha256Prefix: String?
     public var sha256PrefixSource: String?

@@ -16,16 +16,18 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     private let request: URLRequest
     private let policy: DownloadPolicy
     private let onResponse: ResponseHandler
+    private let onRedirect: (HTTPURLResponse) -> Void
     private let onChunk: ChunkHandler
     private let finished = DispatchSemaphore(value: 0)
     // Mutated only on the session's serial delegate queue; read after `finished` is signalled.
     private var failure: Error?
     private(set) var response: HTTPURLResponse?
 
-    init(request: URLRequest, policy: DownloadPolicy, onResponse: @escaping ResponseHandler,
-         onChunk: @escaping ChunkHandler) {
+    init(request: URLRequest, policy: DownloadPolicy, onRedirect: @escaping (HTTPURLResponse) -> Void = { _ in },
+         onResponse: @escaping ResponseHandler, onChunk: @escaping ChunkHandler) {
         self.request = request
         self.policy = policy
+        self.onRedirect = onRedirect
         self.onResponse = onResponse
         self.onChunk = onChunk
     }
@@ -59,6 +61,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
 
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
                     newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        onRedirect(response)
         guard let url = request.url else {
             record(TResNetError(.network, format: "http", "redirect without a location"))
             completionHandler(nil)

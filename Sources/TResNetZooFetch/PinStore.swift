@@ -45,7 +45,7 @@ public struct PinStore: Sendable {
 
     /// Records `pin` under `key` (read-modify-write under an exclusive lock, written atomically).
     public func record(_ pin: Pin, for key: String) throws {
-        let lock = try FileLock(path: path + ".lock")
+        let lock = try FileLock(path: path + ".lock", removeOnRelease: true)
         defer { lock.release() }
         var pins = try load()
         pins[key] = pin
@@ -64,23 +64,45 @@ public struct PinStore: Sendable {
 /// An exclusive advisory lock on a file (`flock`), so two processes do not download the same file at once
 /// (docs/ROBUSTNESS.md A.9 #111; on file systems where flock is a no-op this only costs bandwidth: temp names are
 /// process-unique anyway).
+///
+/// With `removeOnRelease`, the lock file is unlinked before it is unlocked, so no `.lock` is left behind; a
+/// process that opened the file before the unlink finds, once it holds the lock, that the path no longer names
+/// the file it locked, and starts again on a new one.
 final class FileLock {
     private var fd: Int32
+    private let path: String
+    private let removeOnRelease: Bool
+    /// The lock file's entry in the interrupt clean-up table, while it is held (`removeOnRelease` only).
+    private var slot: Int?
 
-    init(path: String) throws {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw TResNetError.io(path, "cannot open lock file: \(String(cString: strerror(errno)))") }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            let text = String(cString: strerror(errno))
-            close(fd)
-            fd = -1
-            throw TResNetError.io(path, "cannot lock: \(text)")
+    init(path: String, removeOnRelease: Bool = false) throws {
+        self.path = path
+        self.removeOnRelease = removeOnRelease
+        while true {
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            guard fd >= 0 else { throw TResNetError.io(path, "cannot open lock file: \(String(cString: strerror(errno)))") }
+            while flock(fd, LOCK_EX) != 0 {
+                if errno == EINTR { continue }
+                let text = String(cString: strerror(errno))
+                close(fd)
+                fd = -1
+                throw TResNetError.io(path, "cannot lock: \(text)")
+            }
+            guard removeOnRelease else { return }
+            var held = stat(), named = stat()
+            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
+                slot = Interrupts.registerCleanup(path)
+                return
+            }
+            close(fd)  // unlinked by its previous holder: lock the file now at the path
         }
     }
 
     func release() {
         if fd >= 0 {
+            if removeOnRelease { unlink(path) }
+            if let slot { Interrupts.unregisterCleanup(slot) }
+            slot = nil
             _ = flock(fd, LOCK_UN)
             close(fd)
             fd = -1

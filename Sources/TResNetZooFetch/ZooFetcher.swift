@@ -10,9 +10,9 @@ import Foundation
 import TResNetCore
 import TResNetZoo
 
-/// Downloads zoo files into a cache folder and proves them (docs/ROBUSTNESS.md A.9).
+/// Downloads zoo files into the Hugging Face hub cache layout (`HubCache`) and proves them (docs/ROBUSTNESS.md A.9).
 ///
-/// - The body streams into a process-unique temporary file in `<cache>/<tag>/` (`O_CREAT|O_EXCL|O_NOFOLLOW`),
+/// - The body streams into a process-unique temporary file in `<repo>/blobs/` (`O_CREAT|O_EXCL|O_NOFOLLOW`),
 ///   hashed with SHA-256 as it arrives; `Accept-Encoding: identity` is requested and any other encoding refused.
 /// - A cut transfer is resumed with `Range` (and `If-Range` when the server gave a validator) — only a `206`
 ///   whose `Content-Range` starts exactly where the temp file ends is appended; a `200` restarts from zero.
@@ -20,8 +20,10 @@ import TResNetZoo
 ///   longer than that is cut at the first extra byte.
 /// - The digest is checked against the catalog's published sha256, else against the cache's pin; with neither,
 ///   the first complete download is pinned (trust on first use) unless `requirePin` is set.
-/// - Only then is the file renamed into `<cache>/<tag>/<file>`. Every failure removes the temp file; the final
-///   path is never touched by a failed fetch.
+/// - Only then does the file become `blobs/<sha256>`, linked from `snapshots/<revision>/<file>` (the revision is
+///   the commit the server names in `X-Repo-Commit`, recorded in `refs/main`; else the revision asked for).
+/// - Every failure removes the temporary file, the lock and every folder this fetch created: a failed fetch
+///   leaves nothing behind.
 /// - A cached file is re-verified (size and full sha256) before it is reused, online or offline.
 public struct ZooFetcher: Sendable {
     /// How a fetched file was proven.
@@ -35,21 +37,25 @@ public struct ZooFetcher: Sendable {
     }
 
     public struct Result: Sendable {
+        /// `snapshots/<revision>/<file>` (a symlink to the blob).
         public var path: String
         public var sha256: String
         public var size: Int
         /// True when the cached copy was reused without a download.
         public var fromCache: Bool
         public var verification: Verification
+        /// The snapshot folder's name: the commit when the server named one, else the revision asked for.
+        public var revision: String
     }
 
     /// Progress callback: bytes received so far, total when known.
     public typealias Progress = @Sendable (_ received: Int, _ total: Int?) -> Void
 
+    /// The hub cache root (`HubCache.defaultRoot`: `$HF_HUB_CACHE`, `$HF_HOME/hub`, `~/.cache/huggingface/hub`).
     public var cacheDirectory: String
     public var policy: DownloadPolicy = .standard
-    /// Never touch the network; only verified cached files are returned.
-    public var offline = false
+    /// Never touch the network; only verified cached files are returned. Defaults to `$HF_HUB_OFFLINE`.
+    public var offline = HubCache.offline()
     /// Refuse files without a published or pinned sha256 (all-or-nothing pinning, A.9 #116).
     public var requirePin = false
     /// Transfers attempted per fetch (the first plus resumes / restarts).
@@ -61,40 +67,26 @@ public struct ZooFetcher: Sendable {
         self.cacheDirectory = cacheDirectory
     }
 
-    /// `$TRESNET_KIT_CACHE`, else `$XDG_CACHE_HOME/tresnet-kit`, else `~/.cache/tresnet-kit`.
-    public static var defaultCacheDirectory: String {
-        let env = ProcessInfo.processInfo.environment
-        if let d = env["TRESNET_KIT_CACHE"], !d.isEmpty { return d }
-        if let x = env["XDG_CACHE_HOME"], !x.isEmpty { return x + "/tresnet-kit" }
-        return NSHomeDirectory() + "/.cache/tresnet-kit"
+    /// The hub cache root (`HubCache.defaultRoot`).
+    public static var defaultCacheDirectory: String { HubCache.defaultRoot }
+
+    var layout: HubCache { HubCache(root: cacheDirectory) }
+
+    /// Where `file` of `repository` lives in the cache (whether or not it is there).
+    public func cachedPath(repository: String, file: String, revision: String = "main") throws -> String {
+        try Self.checkComponents(repository: repository, file: file)
+        return layout.snapshotPath(repository: repository, file: file, revision: revision)
     }
 
-    /// Where `file` of the entry `tag` lives in the cache.
-    public func cachedPath(tag: String, file: String) throws -> String {
-        try Self.checkComponents(tag: tag, file: file)
-        return "\(cacheDirectory)/\(tag)/\(file)"
-    }
-
-    /// Fetches `fileName` (default: the entry's first live file) of `entry`.
+    /// Fetches `fileName` (default: the entry's first live file) of `entry` from its hub repository.
     public func fetch(_ entry: ZooEntry, fileName: String? = nil) throws -> Result {
-        try fetch(tag: entry.tag, file: entry.downloadFile(named: fileName))
+        try fetch(repository: HubCache.repository(of: entry), file: entry.downloadFile(named: fileName))
     }
 
-    /// Fetches `file` into `<cache>/<tag>/<file.name>`.
-    public func fetch(tag: String, file: ZooFile) throws -> Result {
-        try Self.checkComponents(tag: tag, file: file.name)
-        let key = "\(tag)/\(file.name)"
-        let dir = "\(cacheDirectory)/\(tag)"
-        let destination = "\(dir)/\(file.name)"
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        } catch {
-            throw TResNetError.io(dir, "cannot create the cache folder: \(error.localizedDescription)")
-        }
-        let lock = try FileLock(path: "\(dir)/.\(file.name).lock")
-        defer { lock.release() }
-        AtomicFile.removeStaleTemporaries(directory: dir, base: file.name)
-
+    /// Fetches `file` (from `file.url`) into `snapshots/<revision>/<file.name>` of `repository`.
+    public func fetch(repository: String, file: ZooFile, revision: String = "main") throws -> Result {
+        try Self.checkComponents(repository: repository, file: file.name)
+        let key = "\(repository)/\(file.name)"
         let pins = PinStore(cacheDirectory: cacheDirectory)
         let pin = try pins.pin(for: key)
         if let published = file.sha256, let pin, pin.sha256 != published {
@@ -102,22 +94,28 @@ public struct ZooFetcher: Sendable {
                                "the pins file records \(pin.sha256) for \(key) but the catalog publishes \(published)",
                                file: pins.path)
         }
-        let expectedDigest = file.sha256 ?? pin?.sha256
+        let expectedDigest = file.sha256?.lowercased() ?? pin?.sha256
         let expectedSize = file.size ?? pin?.size
         let verification: Verification = file.sha256 != nil ? .catalog : (pin != nil ? .pinned : .firstUse)
 
         // Reuse: presence proves nothing, so re-verify.
-        if access(destination, F_OK) == 0 {
-            let (digest, size) = try Self.digest(of: destination)
+        func reuse() throws -> Result? {
+            guard let cached = layout.cachedFile(repository: repository, file: file.name, revision: revision) else {
+                return nil
+            }
+            let (digest, size) = try Self.digest(of: cached)
             try check(key: key, digest: digest, size: size, expectedDigest: expectedDigest,
-                      expectedSize: expectedSize, prefix: file.sha256Prefix, path: destination,
-                      hint: "the cached copy differs; remove \(destination) to download it again")
+                      expectedSize: expectedSize, prefix: file.sha256Prefix, path: cached,
+                      hint: "the cached copy differs; remove \(cached) to download it again")
             if expectedDigest == nil {
                 if requirePin { throw unpinned(key) }
                 try pins.record(.init(sha256: digest, size: size, url: file.url, recordedAt: PinStore.now()), for: key)
             }
-            return Result(path: destination, sha256: digest, size: size, fromCache: true, verification: verification)
+            return Result(path: cached, sha256: digest, size: size, fromCache: true, verification: verification,
+                          revision: layout.resolvedRevision(repository: repository, revision: revision))
         }
+        if let cached = try reuse() { return cached }
+        // Everything that can be refused without the network is refused before any folder is created.
         if offline {
             throw TResNetError(.network, format: "zoo", "offline and \(key) is not in the cache \(cacheDirectory)")
         }
@@ -132,26 +130,76 @@ public struct ZooFetcher: Sendable {
         }
         try policy.check(url)
 
-        let temp = try AtomicFile(destination: destination, overwrite: true)
+        let repoFolder = layout.repositoryFolder(repository)
+        let blobs = repoFolder + "/blobs"
+        var trail = FolderTrail()
         do {
-            let (digest, size, sizeKnown) = try download(url: url, into: temp, expectedSize: expectedSize)
-            if expectedDigest == nil && !sizeKnown {
-                // Nothing proves this body complete: a cut connection without Content-Length looks like the end.
-                throw TResNetError(.network, format: "http",
-                                   "\(key): the server sent no Content-Length and no digest or size is known, so the "
-                                   + "download cannot be proven complete; nothing was cached or pinned")
+            try trail.create(cacheDirectory)
+            try trail.create(repoFolder)
+            try trail.create(blobs)
+            let lock = try FileLock(path: "\(blobs)/.\(file.name).lock", removeOnRelease: true)
+            defer { lock.release() }
+            // Another process may have fetched it while this one waited for the lock.
+            if let cached = try reuse() {
+                trail.keep()
+                return cached
             }
-            try check(key: key, digest: digest, size: size, expectedDigest: expectedDigest,
-                      expectedSize: expectedSize, prefix: file.sha256Prefix, path: url.absoluteString,
-                      hint: "nothing was written to the cache")
-            try temp.commit()
-            if expectedDigest == nil {
-                try pins.record(.init(sha256: digest, size: size, url: file.url, recordedAt: PinStore.now()), for: key)
+            AtomicFile.removeStaleTemporaries(directory: blobs)
+            let temp = try AtomicFile(destination: "\(blobs)/\(expectedDigest ?? file.name + ".unverified")",
+                                      overwrite: true)
+            do {
+                let (digest, size, sizeKnown, commit) = try download(url: url, into: temp, expectedSize: expectedSize)
+                if expectedDigest == nil && !sizeKnown {
+                    // Nothing proves this body complete: a cut connection without Content-Length looks like the end.
+                    throw TResNetError(.network, format: "http",
+                                       "\(key): the server sent no Content-Length and no digest or size is known, so "
+                                       + "the download cannot be proven complete; nothing was cached or pinned")
+                }
+                try check(key: key, digest: digest, size: size, expectedDigest: expectedDigest,
+                          expectedSize: expectedSize, prefix: file.sha256Prefix, path: url.absoluteString,
+                          hint: "nothing was written to the cache")
+                try temp.commit()
+                let blob = "\(blobs)/\(digest)"
+                if temp.destination != blob, rename(temp.destination, blob) != 0 {
+                    let text = String(cString: strerror(errno))
+                    unlink(temp.destination)
+                    throw TResNetError.io(blob, "cannot rename the verified download into place: \(text)")
+                }
+                let folderName = commit ?? revision
+                let snapshot = "\(repoFolder)/snapshots/\(folderName)"
+                try trail.create(repoFolder + "/snapshots")
+                try trail.create(snapshot)
+                try Self.link("../../blobs/\(digest)", at: "\(snapshot)/\(file.name)")
+                if let commit {
+                    try trail.create(repoFolder + "/refs")
+                    try writeFileAtomically("\(repoFolder)/refs/\(revision)", Array(commit.utf8))
+                }
+                if expectedDigest == nil {
+                    try pins.record(.init(sha256: digest, size: size, url: file.url, recordedAt: PinStore.now()), for: key)
+                }
+                trail.keep()
+                return Result(path: "\(snapshot)/\(file.name)", sha256: digest, size: size, fromCache: false,
+                              verification: verification, revision: folderName)
+            } catch {
+                temp.abandon()
+                throw error
             }
-            return Result(path: destination, sha256: digest, size: size, fromCache: false, verification: verification)
         } catch {
-            temp.abandon()
+            trail.removeEmpty()
             throw error
+        }
+    }
+
+    /// Creates (or replaces) the symlink `path` → `target` atomically (a temporary link renamed over it).
+    static func link(_ target: String, at path: String) throws {
+        let temp = "\(path).link-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard symlink(target, temp) == 0 else {
+            throw TResNetError.io(path, "cannot create a symlink: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temp, path) == 0 else {
+            let text = String(cString: strerror(errno))
+            unlink(temp)
+            throw TResNetError.io(path, "cannot link the snapshot file: \(text)")
         }
     }
 
@@ -188,10 +236,13 @@ public struct ZooFetcher: Sendable {
         var total: Int?
         var validator: String?
         var restart = false
+        /// The commit the hub named (`X-Repo-Commit`, on the response or on a redirect before it).
+        var commit: String?
     }
 
-    /// Returns the digest, the size, and whether the size was known (catalog, pin or Content-Length).
-    private func download(url: URL, into temp: AtomicFile, expectedSize: Int?) throws -> (String, Int, Bool) {
+    /// Returns the digest, the size, whether the size was known (catalog, pin or Content-Length), and the commit
+    /// the server named.
+    private func download(url: URL, into temp: AtomicFile, expectedSize: Int?) throws -> (String, Int, Bool, String?) {
         let state = State()
         state.total = expectedSize
         var lastError: Error?
@@ -216,6 +267,7 @@ public struct ZooFetcher: Sendable {
             let progress = self.progress
             let transfer = HTTPTransfer(
                 request: request, policy: policy,
+                onRedirect: { response in Self.noteCommit(Headers(response), state: state) },
                 onResponse: { response in
                     try Self.accept(response, state: state, resumeFrom: resumeFrom, temp: temp, display: display)
                 },
@@ -237,7 +289,7 @@ public struct ZooFetcher: Sendable {
                                              "\(display) ended after \(state.written) of \(total) bytes")
                     continue
                 }
-                return (state.hasher.finalize(), state.written, state.total != nil)
+                return (state.hasher.finalize(), state.written, state.total != nil, state.commit)
             } catch let e as TResNetError {
                 if e.code == .network, state.restart || (state.written > resumeFrom) { lastError = e; continue }
                 throw e
@@ -255,6 +307,7 @@ public struct ZooFetcher: Sendable {
     private static func accept(_ r: HTTPURLResponse, state: State, resumeFrom: Int, temp: AtomicFile,
                                display: String) throws {
         let headers = Headers(r)
+        noteCommit(headers, state: state)
         if let enc = headers["content-encoding"], enc.lowercased() != "identity" {
             throw TResNetError(.network, format: "http", "\(display) answered with Content-Encoding '\(displaySafe(enc))'"
                                + " although identity was requested")
@@ -291,20 +344,25 @@ public struct ZooFetcher: Sendable {
         }
     }
 
+    /// Records the `X-Repo-Commit` the hub sends (40 hex digits; anything else is ignored).
+    private static func noteCommit(_ headers: Headers, state: State) {
+        if let c = headers["x-repo-commit"]?.lowercased(), HubCache.isCommit(c) { state.commit = c }
+    }
+
     // MARK: Helpers
 
-    /// Cache path components come from the catalog, but are still checked: no `..`, no absolute paths, no
-    /// separators in file names, only `[A-Za-z0-9._-]` (A.9 #110).
-    static func checkComponents(tag: String, file: String) throws {
+    /// Cache path components come from the catalog, but are still checked: a repository is `name` or `org/name`, a
+    /// file one name; no `..`, no absolute paths, no separators in file names, only `[A-Za-z0-9._-]` (A.9 #110).
+    static func checkComponents(repository: String, file: String) throws {
         func ok(_ s: Substring) -> Bool {
-            !s.isEmpty && s != "." && s != ".." && !s.hasPrefix(".")
+            !s.isEmpty && s != "." && s != ".." && !s.hasPrefix(".") && !s.contains("--")
                 && s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII
                     || $0 == "." || $0 == "_" || $0 == "-" }
         }
-        let parts = tag.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = repository.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, parts.allSatisfy(ok), ok(Substring(file)) else {
             throw TResNetError(.pathEscape, format: "zoo",
-                               "unsafe cache name '\(displaySafe(tag))/\(displaySafe(file))'")
+                               "unsafe cache name '\(displaySafe(repository))/\(displaySafe(file))'")
         }
     }
 
@@ -327,6 +385,47 @@ public struct ZooFetcher: Sendable {
             size += n
         }
         return (hasher.finalize(), size)
+    }
+}
+
+/// The folders one fetch created, removed again (deepest first, only when empty) when it fails.
+struct FolderTrail {
+    private var created: [String] = []
+    /// The created folders' entries in the interrupt clean-up table (`Interrupts`), until kept or removed.
+    private var slots: [Int] = []
+
+    /// Creates `path` (its parent must exist) unless it exists; remembers it when this call created it.
+    mutating func create(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 {
+            created.append(path)
+            if let slot = Interrupts.registerCleanup(path) { slots.append(slot) }
+            return
+        }
+        if errno == EEXIST {
+            var st = stat()
+            if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { return }
+        }
+        if errno == ENOENT {
+            // A parent is missing (a cache root several levels deep): create the chain, remembering each level.
+            let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            if !parent.isEmpty, parent != path {
+                try create(parent)
+                return try create(path)
+            }
+        }
+        throw TResNetError.io(path, "cannot create the cache folder: \(String(cString: strerror(errno)))")
+    }
+
+    /// Removes the created folders that are empty, deepest first.
+    mutating func removeEmpty() {
+        for path in created.reversed() { rmdir(path) }
+        keep()
+    }
+
+    /// The fetch succeeded: the folders stay (also on a later interrupt).
+    mutating func keep() {
+        for slot in slots { Interrupts.unregisterCleanup(slot) }
+        slots.removeAll()
     }
 }
 

@@ -25,6 +25,9 @@ public struct ModelOptions: ParsableArguments {
                                + "or bf16 (bfloat16 products, f32 sums; CPUs with AVX512-BF16; faster; docs/PARITY.md)."))
     public var precision: Precision = .f32
 
+    /// `--allow-download`, `--cache`: WEIGHTS may be a zoo tag.
+    @OptionGroup public var zoo: ZooSourceOptions
+
     public init() {}
 
     /// `--variant` and `--dialect` name known things (checked before any file is read: exit 64).
@@ -52,7 +55,7 @@ public struct ModelOptions: ParsableArguments {
         options.ema = ema
         options.prefix = prefix
         options.strictPickle = strictPickle
-        var loaded = try ModelLoader.load(path: path, options: options)
+        var loaded = try ModelLoader.load(path: try zoo.resolve(path), options: options)
         loaded.precision = precision
         return loaded
     }

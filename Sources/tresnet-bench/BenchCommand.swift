@@ -89,6 +89,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try runMain("tresnet-bench", json: json) {
             let report = try output.reportFile(force: force)
+            let weights = try model.zoo.resolve(weights)
             if openOnly {
                 let result = try Benchmark.open(path: weights, iterations: iterations)
                 try report?.write(result)

@@ -65,6 +65,8 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Print only errors.")
     var quiet = false
 
+    @OptionGroup var zoo: ZooSourceOptions
+
     func validate() throws {
         guard OutputDType(rawValue: dtype) != nil else {
             throw ValidationError("--dtype must be one of keep, f32, f16, bf16")
@@ -97,6 +99,7 @@ struct ConvertCommand: ParsableCommand {
         // Binding reports list one tensor per line: keep their newlines.
         try runMain("tresnet-convert", keepingNewlines: true) {
             var options = options
+            let source = try zoo.resolve(source)
             if let semanticTree { options.semanticTree = try SemanticTreeFile.read(path: semanticTree) }
             let summary = try Conversion.convert(source: source, output: output, options: options)
             if !quiet { for line in summary.lines { print(line) } }

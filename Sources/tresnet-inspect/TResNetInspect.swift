@@ -38,9 +38,12 @@ struct TResNetInspect: ParsableCommand {
 
     @OptionGroup var checkpoint: CheckpointOptions
 
+    @OptionGroup var zoo: ZooSourceOptions
+
     func run() throws {
         try runMain("tresnet-inspect", json: output.json) {
             let reportFile = try output.reportFile(force: force)
+            let file = try zoo.resolve(file)
             if tree {
                 guard let text = try CheckpointReader.objectTree(path: try ModelSource.weightsPath(file),
                                                                  strictPickle: checkpoint.strictPickle) else {

@@ -70,7 +70,7 @@ extension ZooCommand {
         @Flag(help: "Print the catalog entry as JSON.")
         var json = false
 
-        @Option(help: "Cache folder whose pins to show (default: $TRESNET_KIT_CACHE or ~/.cache/tresnet-kit).")
+        @Option(help: "Hub cache whose pins to show (default: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub).")
         var cache: String?
 
         func run() throws {
@@ -90,26 +90,29 @@ extension ZooCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download one entry's file into the cache, verified by size and full sha256.",
             discussion: """
-                The file goes to CACHE/TAG/FILE only after its sha256 matched the catalog's published digest, or \
-                the digest pinned by an earlier fetch (CACHE/pins.json). A file with neither is pinned on this \
-                first fetch (trust on first use; --require-pin refuses it). A cut transfer is resumed with Range. \
-                A cached file is re-verified before it is reused, so --offline works from the cache alone. Progress \
-                (MiB, rate, ETA) goes to stderr: redrawn on a terminal, a line every 5 s elsewhere, none with --quiet.
+                The cache is the Hugging Face hub cache (CACHE/models--ORG--NAME/blobs, snapshots/REVISION/FILE, \
+                refs/main), shared with huggingface_hub. A file is linked there only after its sha256 matched the \
+                catalog's published digest, or the digest pinned by an earlier fetch (CACHE/pins.json). A file with \
+                neither is pinned on this first fetch (trust on first use; --require-pin refuses it). A cut transfer \
+                is resumed with Range. A cached file is re-verified before it is reused, so --offline (or \
+                HF_HUB_OFFLINE=1) works from the cache alone. HF_ENDPOINT points the hub's files at a mirror. A \
+                failed fetch leaves nothing behind. Progress (MiB, rate, ETA) goes to stderr: redrawn on a \
+                terminal, a line every 5 s elsewhere, none with --quiet.
                 """)
 
         @Argument(help: "A tag, alias or original file name.")
         var tag: String
 
-        @Option(help: "Cache folder (default: $TRESNET_KIT_CACHE, $XDG_CACHE_HOME/tresnet-kit or ~/.cache/tresnet-kit).")
+        @Option(help: "Hub cache (default: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub).")
         var cache: String?
 
         @Option(help: "Which of the entry's files (default: the first live one, model.safetensors).")
         var file: String?
 
-        @Option(help: "Fetch from MIRROR/TAG/FILE instead of the catalog URL (HTTPS, or HTTP on loopback).")
+        @Option(help: "Fetch from a mirror of the hub: MIRROR/REPO/resolve/main/FILE (HTTPS, or HTTP on loopback); also $HF_ENDPOINT.")
         var mirror: String?
 
-        @Flag(help: "Never use the network; succeed only from a verified cached copy.")
+        @Flag(help: "Never use the network; succeed only from a verified cached copy (also HF_HUB_OFFLINE=1).")
         var offline = false
 
         @Flag(help: "Refuse files with no published or pinned sha256 instead of pinning them on first use.")
@@ -128,7 +131,7 @@ extension ZooCommand {
             try reportingErrors {
                 let entry = try (catalog.map(ZooCatalog.load(path:)) ?? ZooCatalog.shared).require(tag)
                 var fetcher = ZooFetcher(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory)
-                fetcher.offline = offline
+                fetcher.offline = offline || HubCache.offline()
                 fetcher.requirePin = requirePin
                 let progress = ProgressReporter(label: "fetching \(entry.tag)", unit: .bytes,
                                                 mode: .automatic(quiet: quiet))
@@ -136,17 +139,13 @@ extension ZooCommand {
                     progress.update(received, total: total)
                     if let total, received >= total { progress.finish() }
                 }
-                func mirrored(_ file: ZooFile) -> ZooFile {
-                    guard let mirror else { return file }
-                    var file = file
-                    let base = mirror.hasSuffix("/") ? String(mirror.dropLast()) : mirror
-                    file.url = "\(base)/\(entry.tag)/\(file.name)"
-                    file.status = .live
-                    return file
+                let repository = HubCache.repository(of: entry)
+                func mirrored(_ file: ZooFile) -> ZooFile { HubCache.source(of: file, in: entry, mirror: mirror) }
+                for base in [mirror, HubCache.endpoint()].compactMap({ $0 }) {
+                    if let host = URL(string: base)?.host { fetcher.policy.allowedHostSuffixes.append(host) }
                 }
-                if let mirror, let host = URL(string: mirror)?.host { fetcher.policy.allowedHostSuffixes.append(host) }
                 let target = mirrored(try entry.downloadFile(named: file))
-                let result = try fetcher.fetch(tag: entry.tag, file: target)
+                let result = try fetcher.fetch(repository: repository, file: target)
                 if quiet {
                     print(result.path)
                 } else {
@@ -157,7 +156,7 @@ extension ZooCommand {
                     case .firstUse:
                         how = "no published sha256: pinned now (trust on first use) in \(fetcher.cacheDirectory)/pins.json"
                     }
-                    print("\(result.fromCache ? "cached" : "fetched") \(entry.tag)/\(target.name)")
+                    print("\(result.fromCache ? "cached" : "fetched") \(entry.tag)/\(target.name) (\(repository) at \(result.revision))")
                     print("  path    \(result.path)")
                     print("  size    \(result.size) bytes")
                     print("  sha256  \(result.sha256) (\(how))")
@@ -167,14 +166,14 @@ extension ZooCommand {
                     var tree: String?
                     if let treeFile = entry.semanticTreeFile, treeFile.name != target.name {
                         do {
-                            tree = try fetcher.fetch(tag: entry.tag, file: mirrored(treeFile)).path
+                            tree = try fetcher.fetch(repository: repository, file: mirrored(treeFile)).path
                         } catch let e as TResNetError {
                             printError("tresnet-zoo: note: the semantic tree \(treeFile.name) was not fetched, the .tw "
                                        + "carries none (predict with --semantic-tree later): \(e.description)")
                         }
                     }
                     let out = try ZooConvert.convert(entry: entry, file: target, path: result.path, semanticTree: tree,
-                                                     quiet: quiet)
+                                                     revision: result.revision, quiet: quiet)
                     if !quiet { print("  .tw     \(out)") } else { print(out) }
                 }
             }

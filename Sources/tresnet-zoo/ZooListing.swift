@@ -144,11 +144,12 @@ enum ZooListing {
                 out += "    url     \(f.url)\n"
                 if let s = f.sha256 {
                     out += "    sha256  \(s)\n    source  \(f.sha256Source ?? "")\n"
-                } else if let pin = pins["\(e.tag)/\(f.name)"] {
+                } else if let pin = pins["\(HubCache.repository(of: e))/\(f.name)"] {
                     out += "    sha256  \(pin.sha256) (pinned in this cache on first fetch, \(pin.recordedAt); not published)\n"
                 } else {
                     out += "    sha256  unknown (no public source states it; the first fetch pins it)\n"
                 }
+                if f.sha256 == nil, let note = f.sha256Note { out += "    note    \(note)\n" }
                 if let prefix = f.sha256Prefix {
                     out += "    prefix  \(prefix) (8-hex sha256 prefix in the file name; \(f.sha256PrefixSource ?? ""))\n"
                 }

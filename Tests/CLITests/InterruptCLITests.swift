@@ -60,9 +60,10 @@ struct InterruptCLITests {
     func interruptedFetch() throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
-        server.set("/tresnet_m.miil_in1k/model.safetensors", .init(body: [UInt8](repeating: 7, count: 1_000_000)))
+        server.set(ZooCLI.route("timm/tresnet_m.miil_in1k", "model.safetensors"),
+                   .init(body: [UInt8](repeating: 7, count: 1_000_000)))
         let cache = FixturePaths.temporaryDirectory("cli-interrupt-fetch")
-        let folder = cache + "/tresnet_m.miil_in1k"
+        let folder = cache + "/models--timm--tresnet_m.miil_in1k/blobs"
         let (process, err, paused) = try startPaused(
             "tresnet-zoo", ["fetch", "tresnet_m.miil_in1k", "--cache", cache, "--mirror", "http://127.0.0.1:\(server.port)"],
             watching: folder)
@@ -72,10 +73,13 @@ struct InterruptCLITests {
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 143)
         #expect(stderr.hasPrefix("tresnet-zoo: interrupted by SIGTERM while fetching or converting (writing ")
-                && stderr.hasSuffix("model.safetensors; its temporary file was removed)\n"), "\(stderr)")
+                && stderr.hasSuffix("model.safetensors.unverified; its temporary file was removed)\n"), "\(stderr)")
         #expect(stderr.split(separator: "\n").count == 1, "\(stderr)")
         #expect(Self.temporaries(folder).isEmpty, "left: \(Self.temporaries(folder))")
-        #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
+        #expect(!FileManager.default.fileExists(atPath: ZooCLI.cached(cache, "timm/tresnet_m.miil_in1k", "model.safetensors")))
+        // and the folders and the lock the fetch had made are gone too: the cache is as it was
+        #expect(ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k").isEmpty, "\(ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k"))")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).isEmpty)
     }
 
     @Test("a stale temporary of ours (dead pid) for another output in the folder is swept by the next write there")

@@ -3,10 +3,25 @@ import TestSupport
 import Testing
 import TResNetKit
 import TResNetModel
+import TResNetZoo
 
 /// Runs the built `tresnet-zoo`.
 enum ZooCLI {
     static func run(_ arguments: [String]) throws -> ToolRun { try runBuiltTool("tresnet-zoo", arguments) }
+
+    /// The mirror route of `file` in `repository` (the hub's `/<repo>/resolve/main/<file>` layout).
+    static func route(_ repository: String, _ file: String) -> String { "/\(repository)/resolve/main/\(file)" }
+
+    /// Where a fetched `file` of `repository` is in the hub cache `cache`.
+    static func cached(_ cache: String, _ repository: String, _ file: String) -> String {
+        HubCache(root: cache).snapshotPath(repository: repository, file: file)
+    }
+
+    /// Everything under `repository`'s folder in `cache` (locks and temporaries included), sorted.
+    static func leftovers(_ cache: String, _ repository: String) -> [String] {
+        let folder = HubCache(root: cache).repositoryFolder(repository)
+        return ((FileManager.default.enumerator(atPath: folder)?.allObjects as? [String]) ?? []).sorted()
+    }
 }
 
 @Suite(.serialized) struct ZooCLITests {
@@ -44,8 +59,8 @@ enum ZooCLI {
         let server = try LocalHTTPServer()
         defer { server.stop() }
         let body = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        server.set("/tresnet_m.miil_in1k/model.safetensors", .init(body: body))
-        server.set("/tresnet_l.miil_in1k/model.safetensors", .init(body: body))
+        server.set(ZooCLI.route("timm/tresnet_m.miil_in1k", "model.safetensors"), .init(body: body))
+        server.set(ZooCLI.route("timm/tresnet_l.miil_in1k", "model.safetensors"), .init(body: body))
         let cache = FixturePaths.temporaryDirectory("zoo-cli")
         let mirror = "http://127.0.0.1:\(server.port)"
 
@@ -53,7 +68,8 @@ enum ZooCLI {
         let first = try ZooCLI.run(["fetch", "tresnet_m.miil_in1k", "--cache", cache, "--mirror", mirror])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("trust on first use"))
-        let path = "\(cache)/tresnet_m.miil_in1k/model.safetensors"
+        let path = ZooCLI.cached(cache, "timm/tresnet_m.miil_in1k", "model.safetensors")
+        #expect(path.hasSuffix("/models--timm--tresnet_m.miil_in1k/snapshots/main/model.safetensors"))
         #expect(FileManager.default.contents(atPath: path) == Data(body))
 
         // Reused offline from the cache, verified against the pin.
@@ -65,9 +81,19 @@ enum ZooCLI {
         // The catalog publishes a sha256 for tresnet_l.miil_in1k: the mirror's bytes are refused.
         let refused = try ZooCLI.run(["fetch", "tresnet_l", "--cache", cache, "--mirror", mirror])
         #expect(refused.status == 2)
-        #expect(refused.stderr.contains("checksum mismatch for tresnet_l.miil_in1k/model.safetensors"))
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "\(cache)/tresnet_l.miil_in1k")) ?? []
-        #expect(leftovers.filter { !$0.hasSuffix(".lock") }.isEmpty)
+        #expect(refused.stderr.contains("checksum mismatch for timm/tresnet_l.miil_in1k/model.safetensors"))
+        #expect(ZooCLI.leftovers(cache, "timm/tresnet_l.miil_in1k").isEmpty, "a failed fetch leaves no folder, no lock")
+
+        // HF_HUB_OFFLINE=1 is --offline; HF_ENDPOINT points the hub's files at the mirror (no --mirror).
+        let hubOffline = try runBuiltTool("tresnet-zoo", ["fetch", "tresnet_xl.miil_in1k", "--cache", cache],
+                                          environment: ["HF_HUB_OFFLINE": "1"])
+        #expect(hubOffline.status == 1 && hubOffline.stderr.contains("offline"), "\(hubOffline.stderr)")
+        #expect(ZooCLI.leftovers(cache, "timm/tresnet_xl.miil_in1k").isEmpty)
+        server.set(ZooCLI.route("timm/tresnet_xl.miil_in1k", "model.safetensors"), .init(body: body))
+        let endpoint = try runBuiltTool("tresnet-zoo", ["fetch", "tresnet_xl.miil_in1k", "--cache", cache, "--quiet"],
+                                        environment: ["HF_ENDPOINT": mirror])
+        #expect(endpoint.status == 0, "\(endpoint.stderr)")
+        #expect(endpoint.stdout == ZooCLI.cached(cache, "timm/tresnet_xl.miil_in1k", "model.safetensors") + "\n")
     }
 
     /// docs/ROBUSTNESS.md A.9 #111 across processes: two `tresnet-zoo fetch` processes share one cache; the file lock
@@ -76,14 +102,14 @@ enum ZooCLI {
         let server = try LocalHTTPServer()
         defer { server.stop() }
         let body = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
-        server.set("/tresnet_m.miil_in1k/model.safetensors", .init(body: body))
+        server.set(ZooCLI.route("timm/tresnet_m.miil_in1k", "model.safetensors"), .init(body: body))
         let cache = FixturePaths.temporaryDirectory("zoo-cli-two")
         let mirror = "http://127.0.0.1:\(server.port)"
         let runs = Runs()
         DispatchQueue.concurrentPerform(iterations: 2) { _ in
             runs.add(Result { try ZooCLI.run(["fetch", "tresnet_m.miil_in1k", "--cache", cache, "--mirror", mirror]) })
         }
-        let path = "\(cache)/tresnet_m.miil_in1k/model.safetensors"
+        let path = ZooCLI.cached(cache, "timm/tresnet_m.miil_in1k", "model.safetensors")
         let finished = try runs.values.map { try $0.get() }
         #expect(finished.count == 2)
         for run in finished {
@@ -94,9 +120,9 @@ enum ZooCLI {
         #expect(finished.map { $0.stdout.split(separator: " ").first ?? "" }.sorted() == ["cached", "fetched"],
                 "\(finished.map(\.stdout))")
         #expect(FileManager.default.contents(atPath: path) == Data(body))
-        let left = ((try? FileManager.default.contentsOfDirectory(atPath: "\(cache)/tresnet_m.miil_in1k")) ?? [])
-            .filter { !$0.hasSuffix(".lock") }
-        #expect(left == ["model.safetensors"], "\(left)")
+        let left = ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k").filter { !$0.hasPrefix("blobs/") }
+        #expect(left == ["blobs", "snapshots", "snapshots/main", "snapshots/main/model.safetensors"], "\(left)")
+        #expect(ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k").filter { $0.hasPrefix("blobs/") }.count == 1)
     }
 
     /// docs/ROBUSTNESS.md A.9 #112 for downloads: the cache's file system refuses a write midway (`ulimit -f`, the
@@ -104,7 +130,8 @@ enum ZooCLI {
     @Test func downloadWhoseWriteFailsLeavesNothing() throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
-        server.set("/tresnet_m.miil_in1k/model.safetensors", .init(body: [UInt8](repeating: 7, count: 1_000_000)))
+        server.set(ZooCLI.route("timm/tresnet_m.miil_in1k", "model.safetensors"),
+                   .init(body: [UInt8](repeating: 7, count: 1_000_000)))
         let cache = FixturePaths.temporaryDirectory("zoo-cli-efbig")
         let tool = try #require(builtTool("tresnet-zoo"))
         // SIGXFSZ ignored, so the write past 64 KiB fails with EFBIG instead of killing the process.
@@ -114,8 +141,7 @@ enum ZooCLI {
         #expect(run.stderr.contains("File too large"), "\(run.stderr)")
         #expect(run.stderr.contains("model.safetensors"), "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
-        let left = ((try? FileManager.default.contentsOfDirectory(atPath: "\(cache)/tresnet_m.miil_in1k")) ?? [])
-            .filter { !$0.hasSuffix(".lock") }
+        let left = ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k")
         #expect(left.isEmpty, "\(left)")
     }
 
@@ -150,6 +176,7 @@ enum ZooCLI {
         files = [f]
         entry["files"] = files
         entry["tag"] = tag
+        entry["hub_id"] = "test/" + tag
         entry["aliases"] = [String]()
         entry["architecture"] = architecture
         entry["num_classes"] = 10
@@ -168,8 +195,8 @@ enum ZooCLI {
         let server = try LocalHTTPServer()
         defer { server.stop() }
         let body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1_miil.pth"))))
-        server.set("/test.tiny_v1_miil/tiny_v1_miil.pth", .init(body: body))
-        server.set("/test.tiny_as_m/tiny_v1_miil.pth", .init(body: body))
+        server.set(ZooCLI.route("test/test.tiny_v1_miil", "tiny_v1_miil.pth"), .init(body: body))
+        server.set(ZooCLI.route("test/test.tiny_as_m", "tiny_v1_miil.pth"), .init(body: body))
         let preprocessing: [String: Any] = ["crop_pct": 1.0, "crop_mode": "squash", "interpolation": "bicubic",
                                             "mean": [0.25, 0.5, 0.75], "std": [0.5, 1.0, 2.0]]
         let catalog = try Self.testCatalog(tag: "test.tiny_v1_miil", architecture: "tiny_v1", file: "tiny_v1_miil.pth",
@@ -180,8 +207,9 @@ enum ZooCLI {
         let run = try ZooCLI.run(["fetch", "test.tiny_v1_miil", "--catalog", catalog, "--cache", cache, "--mirror", mirror,
                                   "--convert"])
         #expect(run.status == 0, "\(run.stderr)")
-        let tw = "\(cache)/test.tiny_v1_miil/tiny_v1_miil.tw"
+        let tw = ZooCLI.cached(cache, "test/test.tiny_v1_miil", "tiny_v1_miil.tw")
         #expect(run.stdout.contains(tw))
+        #expect(!run.stdout.contains("forced by --variant"), "no --variant was given: \(run.stdout)")
         let model = try TWModel.open(path: tw, verifyChecksums: true)
         #expect(model.metadata.labelSet == "tiny-test-10")
         #expect(model.metadata.preprocessing == ModelPreprocessing(inputSize: [3, 64, 64], mean: [0.25, 0.5, 0.75],
@@ -190,6 +218,7 @@ enum ZooCLI {
         #expect(model.metadata.sourceDialect == "miil" && model.metadata.bnWeightTransform == "abs_plus_eps")
         #expect(model.metadata.sourceSHA256 == (try FixtureManifest.load().files["tiny_v1_miil.pth"]?.sha256))
         #expect(model.metadata.configuration.numClasses == 10)
+        #expect(model.metadata.zoo == ZooOrigin(tag: "test.tiny_v1_miil", hubID: "test/test.tiny_v1_miil", revision: "main"))
         // and the converted file computes what PyTorch computed
         let verify = try runTool(try tool("tresnet-verify"), [tw, "--reference", FixturePaths.tiny("tiny_v1_miil.reference.npz")])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
@@ -201,6 +230,6 @@ enum ZooCLI {
         let refused = try ZooCLI.run(["fetch", "test.tiny_as_m", "--catalog", wrong, "--cache", cache, "--mirror", mirror,
                                       "--convert"])
         #expect(refused.status == 2, "\(refused.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: "\(cache)/test.tiny_as_m/tiny_v1_miil.tw"))
+        #expect(!FileManager.default.fileExists(atPath: ZooCLI.cached(cache, "test/test.tiny_as_m", "tiny_v1_miil.tw")))
     }
 }

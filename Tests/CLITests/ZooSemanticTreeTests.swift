@@ -42,9 +42,9 @@ struct ZooSemanticTreeTests {
         defer { server.stop() }
         let weights = [UInt8](try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1.pth"))))
         let tree = [UInt8](try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("semantic/tree10.pth"))))
-        server.set("/test.tree/tiny_v1.pth", .init(body: weights))
-        server.set("/test.tree/tree10.pth", .init(body: tree))
-        server.set("/test.notree/tiny_v1.pth", .init(body: weights))
+        server.set(ZooCLI.route("test/test.tree", "tiny_v1.pth"), .init(body: weights))
+        server.set(ZooCLI.route("test/test.tree", "tree10.pth"), .init(body: tree))
+        server.set(ZooCLI.route("test/test.notree", "tiny_v1.pth"), .init(body: weights))
         let cache = FixturePaths.temporaryDirectory("zoo-tree")
         let mirror = "http://127.0.0.1:\(server.port)"
 
@@ -52,14 +52,14 @@ struct ZooSemanticTreeTests {
                                   "--mirror", mirror, "--convert"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("semantic tree embedded"))
-        let model = try TWModel.open(path: "\(cache)/test.tree/tiny_v1.tw", verifyChecksums: true)
+        let model = try TWModel.open(path: ZooCLI.cached(cache, "test/test.tree", "tiny_v1.tw"), verifyChecksums: true)
         #expect(model.metadata.semanticTree == (try SemanticTreeFile.read(path: FixturePaths.tiny("semantic/tree10.pth"))))
-        #expect(FileManager.default.fileExists(atPath: "\(cache)/test.tree/tree10.pth"))
+        #expect(FileManager.default.fileExists(atPath: ZooCLI.cached(cache, "test/test.tree", "tree10.pth")))
 
         let missing = try ZooCLI.run(["fetch", "test.notree", "--catalog", try Self.catalog(tag: "test.notree"), "--cache",
                                       cache, "--mirror", mirror, "--convert"])
         #expect(missing.status == 0, "\(missing.stderr)")
         #expect(missing.stderr.contains("tree10.pth was not fetched"), "\(missing.stderr)")
-        #expect(try TWModel.open(path: "\(cache)/test.notree/tiny_v1.tw").metadata.semanticTree == nil)
+        #expect(try TWModel.open(path: ZooCLI.cached(cache, "test/test.notree", "tiny_v1.tw")).metadata.semanticTree == nil)
     }
 }

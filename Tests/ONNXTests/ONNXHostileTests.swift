@@ -183,12 +183,12 @@ struct ONNXDetectionTests {
     @Test func sniffsONNXFilesAndNotOthers() throws {
         for file in ["tiny_v1.ts.onnx", "tiny_v1.ts_bn.onnx", "tiny_v1.dynamo.onnx", "tiny_v2.dynamo.onnx"] {
             let bytes = try #require(FileManager.default.contents(atPath: FixturePaths.tiny(file))).prefix(16)
-            #expect(ONNXModel.sniff(Array(bytes)), "\(file)")
+            #expect(FileFormat.recognise(Array(bytes), fileSize: 1 << 20) == .onnx, "\(file)")
         }
         for file in ["tiny_v1.pth", "tiny_v1_legacy.pth", "tiny_v1.safetensors", "tiny_v1.reference.npz",
                      "tiny_v1.dynamo.onnx.data", "manifest.json"] {
             let bytes = try #require(FileManager.default.contents(atPath: FixturePaths.tiny(file))).prefix(16)
-            #expect(!ONNXModel.sniff(Array(bytes)), "\(file)")
+            #expect(FileFormat.recognise(Array(bytes), fileSize: 1 << 20) != .onnx, "\(file)")
         }
     }
 }

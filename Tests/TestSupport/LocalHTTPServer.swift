@@ -155,7 +155,8 @@ public final class LocalHTTPServer: @unchecked Sendable {
             return
         }
         if let location = route.redirect {
-            send(c, head: "302 Found", headers: [("Location", location), ("Content-Length", "0")], body: [])
+            send(c, head: "302 Found", headers: [("Location", location), ("Content-Length", "0")] + route.extraHeaders,
+                 body: [])
             return
         }
         var extra = route.extraHeaders

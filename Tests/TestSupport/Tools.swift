@@ -45,9 +45,9 @@ public func runTool(_ path: String, _ arguments: [String], environment: [String:
 }
 
 /// Runs the package's executable `name` (built by `swift build`).
-public func runBuiltTool(_ name: String, _ arguments: [String]) throws -> ToolRun {
+public func runBuiltTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolRun {
     guard let path = builtTool(name) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "build \(name) first"])
     }
-    return try runTool(path, arguments)
+    return try runTool(path, arguments, environment: environment)
 }

@@ -99,6 +99,23 @@ import TResNetModel
         #expect(published == 4)
     }
 
+    /// Every file of every timm tag on the hub either has its full sha256 (with its source) or says per file that
+    /// none was found (`sha256_note`); never both, never neither.
+    @Test func everyHubFileHasItsSHA256OrSaysNoneWasFound() {
+        var notes = 0
+        for e in catalog.entries where e.publisher == "timm" {
+            for f in e.files where f.url.hasPrefix("https://huggingface.co/") {
+                #expect((f.sha256 == nil) == (f.sha256Note != nil), "\(e.tag)/\(f.name)")
+                if let note = f.sha256Note {
+                    notes += 1
+                    #expect(note.contains("\(e.hubId ?? "?")/\(f.name)"), "\(note)")
+                }
+            }
+            #expect(e.defaultFile?.sha256 != nil || e.defaultFile?.sha256Note != nil, "\(e.tag)")
+        }
+        #expect(notes == 16)  // 20 hub files (10 tags × model.safetensors, pytorch_model.bin), 4 published
+    }
+
     @Test func lookupByTagAliasAndFileName() {
         #expect(catalog.entry(named: "tresnet_m")?.tag == "tresnet_m.miil_in21k_ft_in1k")
         #expect(catalog.entry(named: "tresnet_v2_l")?.tag == "tresnet_v2_l.miil_in21k_ft_in1k")

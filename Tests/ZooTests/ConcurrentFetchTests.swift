@@ -19,17 +19,17 @@ import TResNetCore
             var fetcher = ZooFetcher(cacheDirectory: cache)
             fetcher.timeout = 20
             do {
-                let r = try fetcher.fetch(tag: "test.concurrent", file: file)
+                let r = try fetcher.fetch(repository: "test.concurrent", file: file)
                 results.add(r.sha256)
             } catch {
                 results.add("error: \(error)")
             }
         }
         #expect(results.values == [FetchTests.digest, FetchTests.digest], "\(results.values)")
-        let left = ((try? FileManager.default.contentsOfDirectory(atPath: cache + "/test.concurrent")) ?? [])
-            .filter { !$0.hasSuffix(".lock") }
-        #expect(left == ["model.safetensors"], "\(left)")
-        #expect(try ZooFetcher.digest(of: cache + "/test.concurrent/model.safetensors").0 == FetchTests.digest)
+        let left = FetchTests.leftovers(cache, "test.concurrent")
+        #expect(left == FetchTests.fetched(), "\(left)")
+        #expect(try ZooFetcher.digest(of: cache + "/models--test.concurrent/snapshots/main/model.safetensors").0
+                == FetchTests.digest)
     }
 
     final class Results: @unchecked Sendable {

@@ -23,9 +23,18 @@ import TResNetCore
         return f
     }
 
-    func leftovers(_ cache: String, _ tag: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "\(cache)/\(tag)")) ?? [])
-            .filter { !$0.hasSuffix(".lock") }
+    /// Everything under the repository's folder in the hub cache (`models--<repo>`), sorted; empty when the folder
+    /// does not exist. Locks and temporaries count: a fetch must leave none.
+    static func leftovers(_ cache: String, _ repository: String) -> [String] {
+        let folder = HubCache(root: cache).repositoryFolder(repository)
+        return ((FileManager.default.enumerator(atPath: folder)?.allObjects as? [String]) ?? []).sorted()
+    }
+
+    func leftovers(_ cache: String, _ repository: String) -> [String] { Self.leftovers(cache, repository) }
+
+    /// What a successful fetch of `model.safetensors` at revision `revision` leaves: the blob and the snapshot link.
+    static func fetched(_ digest: String = FetchTests.digest, revision: String = "main") -> [String] {
+        ["blobs", "blobs/\(digest)", "snapshots", "snapshots/\(revision)", "snapshots/\(revision)/model.safetensors"]
     }
 
     @Test func fullDownloadVerifiedAndCached() throws {
@@ -33,12 +42,13 @@ import TResNetCore
         defer { server.stop() }
         server.set("/m", .init(body: Self.body))
         let cache = FixturePaths.temporaryDirectory("zoo-full")
-        let result = try fetcher(cache).fetch(tag: "test.full", file: file(server, "/m"))
+        let result = try fetcher(cache).fetch(repository: "test.full", file: file(server, "/m"))
         #expect(result.sha256 == Self.digest && result.size == Self.body.count && !result.fromCache)
         #expect(result.verification == .catalog)
-        #expect(result.path == "\(cache)/test.full/model.safetensors")
+        #expect(result.path == "\(cache)/models--test.full/snapshots/main/model.safetensors")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: result.path) == "../../blobs/\(Self.digest)")
         #expect(try ZooFetcher.digest(of: result.path).0 == Self.digest)
-        #expect(leftovers(cache, "test.full") == ["model.safetensors"])
+        #expect(leftovers(cache, "test.full") == Self.fetched())
         #expect(server.requests.first?.headers["accept-encoding"] == "identity")
         #expect(server.requests.first?.headers["range"] == nil)
     }
@@ -49,7 +59,7 @@ import TResNetCore
         let cutAt = 1_000_000
         server.set("/m", .init(body: Self.body, cutFirstAfter: cutAt))
         let cache = FixturePaths.temporaryDirectory("zoo-resume")
-        let result = try fetcher(cache).fetch(tag: "test.resume", file: file(server, "/m"))
+        let result = try fetcher(cache).fetch(repository: "test.resume", file: file(server, "/m"))
         #expect(result.sha256 == Self.digest && result.size == Self.body.count)
         let requests = server.requests
         #expect(requests.count == 2)
@@ -59,7 +69,7 @@ import TResNetCore
         let from = try #require(Int(range.dropFirst(6).dropLast()))
         #expect(from > 0 && from <= cutAt)
         #expect(requests.last?.headers["if-range"] == "\"v1\"")
-        #expect(leftovers(cache, "test.resume") == ["model.safetensors"])
+        #expect(leftovers(cache, "test.resume") == Self.fetched())
     }
 
     @Test func restartsWhenTheServerIgnoresRange() throws {
@@ -67,7 +77,7 @@ import TResNetCore
         defer { server.stop() }
         server.set("/m", .init(body: Self.body, cutFirstAfter: 700_000, honorRange: false))
         let cache = FixturePaths.temporaryDirectory("zoo-restart")
-        let result = try fetcher(cache).fetch(tag: "test.restart", file: file(server, "/m"))
+        let result = try fetcher(cache).fetch(repository: "test.restart", file: file(server, "/m"))
         #expect(result.sha256 == Self.digest && result.size == Self.body.count)
         #expect(server.requests.count == 2)
     }
@@ -80,7 +90,7 @@ import TResNetCore
         server.set("/m", .init(body: corrupted))
         let cache = FixturePaths.temporaryDirectory("zoo-corrupt")
         let error = try #require(throws: TResNetError.self) {
-            try fetcher(cache).fetch(tag: "test.corrupt", file: file(server, "/m"))
+            try fetcher(cache).fetch(repository: "test.corrupt", file: file(server, "/m"))
         }
         #expect(error.code == .checksumMismatch)
         #expect(error.message.contains("expected \(Self.digest)"))
@@ -94,7 +104,7 @@ import TResNetCore
         server.set("/m", .init(body: Self.body))
         let cache = FixturePaths.temporaryDirectory("zoo-size")
         let error = try #require(throws: TResNetError.self) {
-            try fetcher(cache).fetch(tag: "test.size", file: file(server, "/m", sha256: nil, size: Self.body.count - 1))
+            try fetcher(cache).fetch(repository: "test.size", file: file(server, "/m", sha256: nil, size: Self.body.count - 1))
         }
         #expect(error.code == .checksumMismatch)
         #expect(leftovers(cache, "test.size").isEmpty)
@@ -108,16 +118,16 @@ import TResNetCore
         server.set("/m", route)
         let cache = FixturePaths.temporaryDirectory("zoo-endless")
         let e = try #require(throws: TResNetError.self) {
-            try fetcher(cache).fetch(tag: "test.endless", file: file(server, "/m", sha256: nil, size: 1_000_000))
+            try fetcher(cache).fetch(repository: "test.endless", file: file(server, "/m", sha256: nil, size: 1_000_000))
         }
         #expect(e.code == .checksumMismatch && e.message.contains("more than the expected 1000000 bytes"))
         #expect(leftovers(cache, "test.endless").isEmpty)
         // With a digest, a body without Content-Length is taken whole and proven by the digest.
-        let ok = try fetcher(cache).fetch(tag: "test.nolength", file: file(server, "/m"))
+        let ok = try fetcher(cache).fetch(repository: "test.nolength", file: file(server, "/m"))
         #expect(ok.sha256 == Self.digest && ok.verification == .catalog)
         // With neither digest nor size, completeness cannot be proven: refused, nothing pinned.
         let unproven = try #require(throws: TResNetError.self) {
-            try fetcher(cache).fetch(tag: "test.unproven", file: file(server, "/m", sha256: nil))
+            try fetcher(cache).fetch(repository: "test.unproven", file: file(server, "/m", sha256: nil))
         }
         #expect(unproven.code == .network && unproven.message.contains("cannot be proven complete"))
         #expect(leftovers(cache, "test.unproven").isEmpty)
@@ -129,14 +139,14 @@ import TResNetCore
         defer { server.stop() }
         server.set("/m", .init(body: Self.body))
         let cache = FixturePaths.temporaryDirectory("zoo-stale")
-        let dir = "\(cache)/test.stale"
+        let dir = "\(cache)/models--test.stale/blobs"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it.
         let stale = "\(dir)/.model.safetensors.tmp-4194305-1"
         let live = "\(dir)/.model.safetensors.tmp-\(getpid())-7"
         #expect(FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3])))
         #expect(FileManager.default.createFile(atPath: live, contents: Data([1, 2, 3])))
-        _ = try fetcher(cache).fetch(tag: "test.stale", file: file(server, "/m"))
+        _ = try fetcher(cache).fetch(repository: "test.stale", file: file(server, "/m"))
         #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(FileManager.default.fileExists(atPath: live))
     }
@@ -147,7 +157,7 @@ import TResNetCore
         server.set("/m", .init(body: Self.body, extraHeaders: [("Content-Encoding", "br")]))
         let cache = FixturePaths.temporaryDirectory("zoo-encoding")
         let e = try #require(throws: TResNetError.self) {
-            try fetcher(cache).fetch(tag: "test.encoding", file: file(server, "/m"))
+            try fetcher(cache).fetch(repository: "test.encoding", file: file(server, "/m"))
         }
         #expect(e.code == .network && e.message.contains("Content-Encoding"), "\(e)")
         #expect(leftovers(cache, "test.encoding").isEmpty)
@@ -158,7 +168,7 @@ import TResNetCore
         defer { server.stop() }
         let cache = FixturePaths.temporaryDirectory("zoo-404")
         let error = try #require(throws: TResNetError.self) {
-            try fetcher(cache).fetch(tag: "test.missing", file: file(server, "/nothing-here"))
+            try fetcher(cache).fetch(repository: "test.missing", file: file(server, "/nothing-here"))
         }
         #expect(error.code == .network)
         #expect(error.message.contains("HTTP 404"))
@@ -171,30 +181,30 @@ import TResNetCore
         server.set("/m", .init(body: Self.body))
         let cache = FixturePaths.temporaryDirectory("zoo-offline")
         let unpinned = file(server, "/m", sha256: nil)
-        let first = try fetcher(cache).fetch(tag: "test.offline", file: unpinned)
+        let first = try fetcher(cache).fetch(repository: "test.offline", file: unpinned)
         #expect(first.verification == .firstUse && first.sha256 == Self.digest)
         let pin = try #require(try PinStore(cacheDirectory: cache).pin(for: "test.offline/model.safetensors"))
         #expect(pin.sha256 == Self.digest && pin.size == Self.body.count)
         server.stop()
 
         // Server gone: the cached copy is re-verified against the pin and reused, online or offline.
-        let again = try fetcher(cache).fetch(tag: "test.offline", file: unpinned)
+        let again = try fetcher(cache).fetch(repository: "test.offline", file: unpinned)
         #expect(again.fromCache && again.verification == .pinned && again.sha256 == Self.digest)
         var offline = fetcher(cache)
         offline.offline = true
-        #expect(try offline.fetch(tag: "test.offline", file: unpinned).fromCache)
+        #expect(try offline.fetch(repository: "test.offline", file: unpinned).fromCache)
 
         // A tampered cached file is refused, not reused.
         let handle = try #require(FileHandle(forUpdatingAtPath: again.path))
         try handle.seek(toOffset: 10)
         try handle.write(contentsOf: Data([0xff, 0xee]))
         try handle.close()
-        let error = try #require(throws: TResNetError.self) { try offline.fetch(tag: "test.offline", file: unpinned) }
+        let error = try #require(throws: TResNetError.self) { try offline.fetch(repository: "test.offline", file: unpinned) }
         #expect(error.code == .checksumMismatch)
 
         // Offline with nothing cached.
         let missing = try #require(throws: TResNetError.self) {
-            try offline.fetch(tag: "test.other", file: unpinned)
+            try offline.fetch(repository: "test.other", file: unpinned)
         }
         #expect(missing.code == .network)
     }
@@ -205,7 +215,7 @@ import TResNetCore
         server.set("/m", .init(body: Self.body))
         var f = fetcher(FixturePaths.temporaryDirectory("zoo-requirepin"))
         f.requirePin = true
-        #expect(throws: TResNetError.self) { try f.fetch(tag: "test.pin", file: file(server, "/m", sha256: nil)) }
+        #expect(throws: TResNetError.self) { try f.fetch(repository: "test.pin", file: file(server, "/m", sha256: nil)) }
         #expect(server.requests.isEmpty)
     }
 
@@ -214,13 +224,13 @@ import TResNetCore
         for url in ["http://huggingface.co/x", "https://evil.example.com/x", "ftp://127.0.0.1/x",
                     "https://user:pw@huggingface.co/x"] {
             let e = try #require(throws: TResNetError.self) {
-                try fetcher(cache).fetch(tag: "test.policy", file: ZooFile(name: "f.bin", url: url))
+                try fetcher(cache).fetch(repository: "test.policy", file: ZooFile(name: "f.bin", url: url))
             }
             #expect(e.code == .network, "\(url)")
         }
-        for (tag, name) in [("../x", "f"), ("a", "../f"), ("a/b/c", "f"), ("a", ".hidden"), ("/abs", "f")] {
+        for (tag, name) in [("../x", "f"), ("a", "../f"), ("a/b/c", "f"), ("a", ".hidden"), ("/abs", "f"), ("a--b", "f")] {
             let e = try #require(throws: TResNetError.self) {
-                try fetcher(cache).fetch(tag: tag, file: ZooFile(name: name, url: "https://huggingface.co/x"))
+                try fetcher(cache).fetch(repository: tag, file: ZooFile(name: name, url: "https://huggingface.co/x"))
             }
             #expect(e.code == .pathEscape, "\(tag)/\(name)")
         }
@@ -234,15 +244,48 @@ import TResNetCore
         server.set("/away", .init(body: [], redirect: "https://evil.example.com/model.safetensors"))
         server.set("/plain", .init(body: [], redirect: "http://huggingface.co/model.safetensors"))
         let cache = FixturePaths.temporaryDirectory("zoo-redirect")
-        let ok = try fetcher(cache).fetch(tag: "test.hop", file: file(server, "/hop"))
+        let ok = try fetcher(cache).fetch(repository: "test.hop", file: file(server, "/hop"))
         #expect(ok.sha256 == Self.digest)
         for path in ["/away", "/plain"] {
             let e = try #require(throws: TResNetError.self) {
-                try fetcher(cache).fetch(tag: "test.away", file: file(server, path))
+                try fetcher(cache).fetch(repository: "test.away", file: file(server, path))
             }
             #expect(e.code == .network && e.message.contains("refusing"), "\(path): \(e)")
         }
         #expect(leftovers(cache, "test.away").isEmpty)
+    }
+
+    /// The hub names the commit (`X-Repo-Commit`, here on a redirect as huggingface.co sends it): the snapshot is
+    /// `snapshots/<commit>`, `refs/main` records it, and a later fetch of `main` finds the file through the ref.
+    @Test func theHubsCommitNamesTheSnapshot() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        let commit = "0123456789abcdef0123456789abcdef01234567"
+        server.set("/real", .init(body: Self.body))
+        server.set("/hop", .init(body: [], extraHeaders: [("X-Repo-Commit", commit)], redirect: server.url("/real")))
+        let cache = FixturePaths.temporaryDirectory("zoo-commit")
+        let result = try fetcher(cache).fetch(repository: "org/test.commit", file: file(server, "/hop"))
+        #expect(result.revision == commit && !result.fromCache)
+        #expect(result.path == "\(cache)/models--org--test.commit/snapshots/\(commit)/model.safetensors")
+        #expect(leftovers(cache, "org/test.commit") == ["blobs", "blobs/\(Self.digest)", "refs", "refs/main", "snapshots",
+                                                         "snapshots/\(commit)", "snapshots/\(commit)/model.safetensors"])
+        #expect(HubCache(root: cache).commit(repository: "org/test.commit") == commit)
+        var offline = fetcher(cache)
+        offline.offline = true
+        let again = try offline.fetch(repository: "org/test.commit", file: file(server, "/hop"))
+        #expect(again.fromCache && again.path == result.path && again.revision == commit)
+    }
+
+    /// A failed fetch into a fresh cache leaves no folder at all: no repository folder, no lock, no cache root.
+    @Test func aFailedFetchLeavesNothingBehind() throws {
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        let cache = FixturePaths.temporaryDirectory("zoo-nothing") + "/deep/hub"
+        _ = try #require(throws: TResNetError.self) {
+            try fetcher(cache).fetch(repository: "org/test.none", file: file(server, "/nothing-here"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: cache), "\(leftovers(cache, "org/test.none"))")
+        #expect(!FileManager.default.fileExists(atPath: (cache as NSString).deletingLastPathComponent))
     }
 
     @Test func deadLinksAreNotContacted() throws {

@@ -11,7 +11,7 @@ public enum NpyArray {
     /// numpy's `max_header_size` default.
     public static let maxHeaderSize = 10_000
 
-    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+    static let magic = FileFormat.numpyMagic  // \x93NUMPY
 
     /// Reads the array in `slice` (a whole `.npy` file or an `.npz` member). Errors name `name` as the file
     /// and give offsets relative to the start of `slice`. Little-endian C-order data is not copied.

@@ -6,14 +6,8 @@ import TResNetCore
 /// copied only after its bytes are known to be present, when its offset is unaligned, and only when first used).
 enum LegacyCheckpoint {
     static let format = "pytorch-legacy"
-    /// LONG1 magic 0x1950a86a20f9469cfc6c, little-endian.
-    static let magic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
-
-    /// True when `bytes` starts with the legacy magic pickle (`80 0N 8A 0A <magic> 2E`).
-    static func matches(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count >= 15, bytes[0] == 0x80, bytes[2] == 0x8A, bytes[3] == 0x0A, bytes[14] == 0x2E else { return false }
-        return bytes[4..<14].elementsEqual(magic)
-    }
+    /// LONG1 magic 0x1950a86a20f9469cfc6c, little-endian (recognised by `FileFormat`).
+    static let magic = FileFormat.legacyMagic
 
     static func fail(_ code: TResNetError.Code = .malformed, at offset: Int, _ message: String) -> TResNetError {
         TResNetError(code, format: format, at: .offset(offset), message)
@@ -21,9 +15,6 @@ enum LegacyCheckpoint {
 
     static func read(_ store: ByteStore, strict: Bool = false) throws -> TorchObject {
         let bytes = store.bytes
-        if bytes.count >= 262, bytes[257..<262].elementsEqual(Array("ustar".utf8)) {
-            throw fail(.unsupported, at: 257, "the torch ≤ 0.1 tar format is not supported")
-        }
         let magicPickle = try PickleMachine.parse(bytes, style: .legacy)
         guard case .bigInt(let raw) = magicPickle.arena[magicPickle.root], raw == magic else {
             throw fail(at: 0, "not a legacy torch stream (magic number missing)")

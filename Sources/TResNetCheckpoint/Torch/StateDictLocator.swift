@@ -6,7 +6,7 @@ import TResNetCore
 /// `state_dict` unless asked for the EMA weights); `--key` / `--ema` choose explicitly. Then `module.`
 /// (DataParallel) and `_orig_mod.` (torch.compile) are stripped when every name carries them; any other prefix
 /// (Lightning's `model.`, `net.`, `backbone.`) is detected against the layer tree one level up
-/// (`PrefixDetection`, TResNetKit). Every other entry is reported as a non-tensor entry, never fatal.
+/// (`PrefixDetection`, a layer above). Every other entry is reported as a non-tensor entry, never fatal.
 enum StateDictLocator {
     static let preferredKeys = ["state_dict", "model", "state_dict_ema", "model_ema"]
     static let emaKeys = ["state_dict_ema", "model_ema"]

@@ -9,8 +9,8 @@ public enum TorchPickleFile {
         try TResNetError.naming(path) {
             let store = try ByteStore.map(path: path)
             let result: (arena: PickleArena, root: Int)
-            switch try ContainerSniffer.sniff(store.bytes) {
-            case .pytorchZip:
+            switch try FileFormat.require(store.bytes) {
+            case .zip:
                 let object = try TorchZipContainer.read(try ZipArchive.open(store, path: path))
                 result = (object.arena, object.root)
             case .pytorchLegacy:
@@ -24,7 +24,7 @@ public enum TorchPickleFile {
                 }
                 result = (parsed.arena, parsed.root)
             case let other:
-                throw TResNetError(.unsupported, "expected a torch.save or pickle file, found \(other)")
+                throw TResNetError(.unsupported, "expected a torch.save or pickle file, found a \(other.description)")
             }
             for node in result.arena.nodes {
                 switch node {

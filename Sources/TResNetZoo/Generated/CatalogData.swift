@@ -84,7 +84,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "126 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_m.miil_in21k_ft_in1k/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_m.miil_in21k_ft_in1k/model.safetensors is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "pytorch_model.bin",
@@ -237,7 +238,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "210 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_m.miil_in21k/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_m.miil_in21k/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "tresnet_m_miil_in21k-901b6ed4.pth",
@@ -374,7 +376,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "126 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_m.miil_in1k/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_m.miil_in1k/model.safetensors is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "pytorch_model.bin",
@@ -390,7 +393,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "126 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_m.miil_in1k/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_m.miil_in1k/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "tresnet_m_80_8-dbc13962.pth",
@@ -494,7 +498,8 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_m.miil_in1k_448/model.safetensors is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "pytorch_model.bin",
@@ -510,7 +515,8 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_m.miil_in1k_448/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "tresnet_m_448-bc359d10.pth",
@@ -631,7 +637,8 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_l.miil_in1k/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "tresnet_l_81_5-235b486c.pth",
@@ -735,7 +742,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "224 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_l.miil_in1k_448/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_l.miil_in1k_448/model.safetensors is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "pytorch_model.bin",
@@ -751,7 +759,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "225 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_l.miil_in1k_448/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_l.miil_in1k_448/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "tresnet_l_448-940d0cd1.pth",
@@ -856,7 +865,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "314 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_xl.miil_in1k/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_xl.miil_in1k/model.safetensors is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "pytorch_model.bin",
@@ -872,7 +882,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "315 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_xl.miil_in1k/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_xl.miil_in1k/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "tresnet_xl_82_0-a2d51b00.pth",
@@ -976,7 +987,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "314 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_xl.miil_in1k_448/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_xl.miil_in1k_448/model.safetensors is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "pytorch_model.bin",
@@ -992,7 +1004,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "315 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_xl.miil_in1k_448/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_xl.miil_in1k_448/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "tresnet_xl_448-8c1815de.pth",
@@ -1115,7 +1128,8 @@ enum CatalogData {
      "size": null,
      "approx_size": "185 MB",
      "approx_size_source": "https://huggingface.co/timm/tresnet_v2_l.miil_in21k_ft_in1k/tree/main",
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_v2_l.miil_in21k_ft_in1k/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "tresnet_l_v2_83_9-f36e4445.pth",
@@ -1232,7 +1246,8 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_v2_l.miil_in21k/model.safetensors is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     },
     {
      "name": "pytorch_model.bin",
@@ -1248,7 +1263,8 @@ enum CatalogData {
      "size": null,
      "approx_size": null,
      "approx_size_source": null,
-     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)"
+     "status_source": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py) (hf_hub_id)",
+     "sha256_note": "no published SHA-256 found: the LFS pointer of timm/tresnet_v2_l.miil_in21k/pytorch_model.bin is not quoted by any public page or repository searched (2026-12-04: HF file pages, model cards, code and issue search for the hub id, file name and 'oid sha256'); pinned on first fetch"
     }
    ],
    "resources": [
