@@ -21,13 +21,14 @@ size_t tk_packed_count(int k, int n) { return (size_t)((n + NR - 1) / NR) * (siz
 void tk_pack(const float *w, int k, int n, float *packed) {
     int panels = (n + NR - 1) / NR;
     for (int p = 0; p < panels; p++)
-        for (int row = 0; row < k; row++) {
-            float *dst = packed + ((size_t)p * k + row) * NR;
-            for (int j = 0; j < NR; j++) {
-                int column = p * NR + j;
-                dst[j] = column < n ? w[(size_t)row * n + column] : 0.0f;
+        for (int half = 0; half < 2; half++)
+            for (int row = 0; row < k; row++) {
+                float *dst = packed + (((size_t)p * 2 + half) * k + row) * TK_HALF;
+                for (int j = 0; j < TK_HALF; j++) {
+                    int column = p * NR + half * TK_HALF + j;
+                    dst[j] = column < n ? w[(size_t)row * n + column] : 0.0f;
+                }
             }
-        }
 }
 
 typedef struct { const tk_conv_args *args; const tk_kernels *kernels; int tiles; long items; } tk_conv_job;

@@ -50,7 +50,7 @@ int tk_winograd_pack_bf16(const float *w, int cin, int cout, unsigned short *pac
     for (int e = 0; e < 16; e++) {
         const float *src = u + e * one;
         for (int c = 0; c < cin; c++)
-            for (int o = 0; o < cout; o++) plain[(size_t)c * cout + o] = src[((size_t)(o / NR) * cin + c) * NR + o % NR];
+            for (int o = 0; o < cout; o++) plain[(size_t)c * cout + o] = src[(((size_t)(o / NR) * 2 + (o % NR) / TK_HALF) * cin + c) * TK_HALF + o % TK_HALF];
         tk_pack_bf16(plain, 1, cin, cout, packed + e * one16);
     }
     free(u);

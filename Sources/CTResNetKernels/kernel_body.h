@@ -36,7 +36,11 @@ TK_TARGET static inline __attribute__((always_inline)) void TK_FN(tk_conv_tile)(
     tk_v acc[TK_MR][TK_NV], sum[TK_MR][TK_NV];  // only [.][0 ..< nv] used
     for (int r = 0; r < TK_MR; r++) for (int v = 0; v < nv; v++) acc[r][v] = sum[r][v] = V_ZERO();
     const int column = block * TK_BC;
-    const float *bp = a->packed + (size_t)(column / NR) * K * NR + column % NR;
+    const float *bp[TK_NV];  // vector v of the block: its half panel (tk_pack) and column within it
+    for (int v = 0; v < nv; v++) {
+        const int col = column + TK_VL * v;
+        bp[v] = a->packed + ((size_t)(col / NR) * 2 + (col % NR) / TK_HALF) * K * TK_HALF + col % TK_HALF;
+    }
     for (int ky = 0; ky < ks; ky++)
         for (int kx = 0; kx < ks; kx++) {
             const float *rowp[TK_MR];
@@ -49,8 +53,10 @@ TK_TARGET static inline __attribute__((always_inline)) void TK_FN(tk_conv_tile)(
                 const int c1 = C - c0 < TK_CHUNK ? C : c0 + TK_CHUNK;
                 for (int c = c0; c < c1; c++) {
                     tk_v b[TK_NV];
-                    for (int v = 0; v < nv; v++) b[v] = V_LOAD(bp + TK_VL * v);
-                    bp += NR;
+                    for (int v = 0; v < nv; v++) {
+                        b[v] = V_LOAD(bp[v]);
+                        bp[v] += TK_HALF;
+                    }
                     for (int r = 0; r < TK_MR; r++) {
                         tk_v x = V_SET1(rowp[r][c]);
                         for (int v = 0; v < nv; v++) acc[r][v] = V_FMA(x, b[v], acc[r][v]);

@@ -9,8 +9,14 @@
 #include <string.h>
 
 /// The blocked schedule is used from this many blocks per thread on.
+#ifndef TK_WINO_WEIGHTS_IN_L2
+#define TK_WINO_WEIGHTS_IN_L2 (512L << 10)
+#endif
+#ifndef TK_WINO_MIN_BLOCK
+#define TK_WINO_MIN_BLOCK 64L
+#endif
 #ifndef TK_WINO_BLOCKED_FROM
-#define TK_WINO_BLOCKED_FROM 4L
+#define TK_WINO_BLOCKED_FROM 2L
 #endif
 
 size_t tk_winograd_packed_count(int cin, int cout) { return 16 * tk_packed_count(cin, cout); }
@@ -142,6 +148,20 @@ int tk_winograd_conv(const tk_conv_args *a) {
     const long rows = kernels->rows;
     long block = (768L << 10) / (64L * (C + N)) / rows * rows;
     if (block < rows) block = rows;
+    // Every block reads all 16 weight matrices; when they cannot stay in L2 beside the scratch, a block must be
+    // long enough that reading them (from L3 or memory) is cheap next to its arithmetic.
+    const size_t weight_bytes = 16 * (size_t)C * N * (a->precision == TK_BF16 ? 2 : 4);
+    if (weight_bytes > TK_WINO_WEIGHTS_IN_L2 && block < TK_WINO_MIN_BLOCK) block = (TK_WINO_MIN_BLOCK + rows - 1) / rows * rows;
+    if (threads > 1) {  // the block length in [block/2, block] that shares the tiles most evenly among the threads
+        long best = block, lo = block / 2 / rows * rows;
+        double best_share = 0;
+        for (long b = block; b >= (lo > rows ? lo : rows); b -= rows) {
+            const long n = (job.tiles + b - 1) / b, rounds = (n + threads - 1) / threads;
+            const double share = (double)job.tiles / ((double)rounds * threads * b);
+            if (share > best_share + 1e-9) { best_share = share; best = b; }
+        }
+        block = best;
+    }
     const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block;
     job.block = block;
     // Sized for this call and freed at its end: no buffer outlives the convolution.
