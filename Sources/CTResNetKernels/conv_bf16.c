@@ -209,6 +209,11 @@ TK_BF16 static void tk_bf16_convert(void *context, int index, int count) {
                           cp - c0);
 }
 
+void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst) {
+    tk_bf16_convert_job job = { src, dst, rows, C };
+    tk_bf16_convert(&job, 0, 1);
+}
+
 /// The input of a direct bf16 convolution: `a->input` converted once to bf16 (freed by the caller), or NULL.
 unsigned short *tk_bf16_input(const tk_conv_args *a) {
     const long pixels = (long)a->batch * a->height * a->width;
@@ -226,5 +231,6 @@ unsigned short *tk_bf16_input(const tk_conv_args *a) {
 
 int tk_bf16_supported(void) { return 0; }
 unsigned short *tk_bf16_input(const tk_conv_args *a) { (void)a; return NULL; }
+void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst) { (void)src; (void)rows; (void)C; (void)dst; }
 
 #endif

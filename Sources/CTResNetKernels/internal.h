@@ -57,6 +57,9 @@ extern const tk_kernels tk_kernels_avx512bf16;
 /// `a->input` converted to bf16 with cp channels per pixel (aligned_alloc; the caller frees), or NULL.
 unsigned short *tk_bf16_input(const tk_conv_args *a);
 
+/// Converts `rows` pixels of C f32 channels (contiguous) to bf16 with cp = C + C % 2 channels each (the pad zero).
+void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst);
+
 /// The kernels of a convolution's ISA and precision (conv.c), or NULL when this CPU does not run them.
 const tk_kernels *tk_kernels_of(const tk_conv_args *a);
 
