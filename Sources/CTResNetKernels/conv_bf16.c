@@ -167,7 +167,7 @@ TK_BF16 static void tk_bf16_wino_input(const tk_wino_geometry *g, long t0, long 
         const int y0 = 2 * (r / g->tw) - 1, x0 = 2 * (r % g->tw) - 1;
         for (int c0 = 0; c0 < cp; c0 += 16) {
             const __mmask16 mask = tk_mask16(C - c0);
-            __m512 d[4][4], u[4][4];
+            __m512 d[4][4];
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++) {
                     const int yy = y0 + i, x = x0 + j;
@@ -180,14 +180,14 @@ TK_BF16 static void tk_bf16_wino_input(const tk_wino_geometry *g, long t0, long 
                 __m512 r2 = _mm512_sub_ps(d[i][2], d[i][1]), r3 = _mm512_sub_ps(d[i][1], d[i][3]);
                 d[i][0] = r0; d[i][1] = r1; d[i][2] = r2; d[i][3] = r3;
             }
-            for (int j = 0; j < 4; j++) {
-                u[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
-                u[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
-                u[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
-                u[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+            uint16_t *out = v + (size_t)(t - base) * cp + c0;
+            const size_t step = (size_t)stride * cp;  // from matrix e to e + 1
+            for (int j = 0; j < 4; j++) {  // each column stored as soon as it is made
+                tk_store_bf16(out + (size_t)j * step, _mm512_sub_ps(d[0][j], d[2][j]), cp - c0);
+                tk_store_bf16(out + (size_t)(4 + j) * step, _mm512_add_ps(d[1][j], d[2][j]), cp - c0);
+                tk_store_bf16(out + (size_t)(8 + j) * step, _mm512_sub_ps(d[2][j], d[1][j]), cp - c0);
+                tk_store_bf16(out + (size_t)(12 + j) * step, _mm512_sub_ps(d[1][j], d[3][j]), cp - c0);
             }
-            for (int e = 0; e < 16; e++)
-                tk_store_bf16(v + ((size_t)e * stride + (t - base)) * cp + c0, u[e / 4][e % 4], cp - c0);
         }
     }
 }

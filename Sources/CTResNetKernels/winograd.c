@@ -5,6 +5,8 @@
 #include "tresnet_kernels.h"
 #include "internal.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,9 @@ typedef struct {
     float *v, *m;
     const float *zeros;
     tk_conv_args gemm[16];
+    /// Blocked schedule: scratch slots (one per thread) in use, one bit each.
+    _Atomic unsigned long long slots;
+    int slot_count;
 } tk_wino_job;
 
 static void tk_wino_input(void *context, int index, int count) {
@@ -111,7 +116,18 @@ static void tk_wino_blocks(void *context, int index, int count) {
     tk_wino_job *job = context;
     const tk_conv_args *a = job->g.a;
     const long block = job->block, blocks = (job->tiles + block - 1) / block;
-    float *v = job->v + (size_t)index * 16 * block * (a->in_channels + a->out_channels);
+    // A free slot of scratch: at most one part per thread runs at a time, so one is always free soon.
+    int slot = -1;
+    while (slot < 0) {
+        unsigned long long used = atomic_load(&job->slots);
+        for (int i = 0; i < job->slot_count; i++)
+            if (!(used & (1ull << i))) {
+                if (atomic_compare_exchange_weak(&job->slots, &used, used | (1ull << i))) slot = i;
+                break;
+            }
+        if (slot < 0) sched_yield();
+    }
+    float *v = job->v + (size_t)slot * 16 * block * (a->in_channels + a->out_channels);
     float *m = v + (size_t)16 * block * a->in_channels;
     for (long b = blocks * index / count; b < blocks * (index + 1) / count; b++) {
         const long t0 = b * block, t1 = t0 + block < job->tiles ? t0 + block : job->tiles;
@@ -124,6 +140,7 @@ static void tk_wino_blocks(void *context, int index, int count) {
                 for (int mt = 0; mt < mtiles; mt++) job->k->tile(&g[e], mt * job->k->rows, column);
         job->output(&job->g, t0, t1, m, t0, block);
     }
+    atomic_fetch_and(&job->slots, ~(1ull << slot));
 }
 
 int tk_winograd_conv(const tk_conv_args *a) {
@@ -165,11 +182,15 @@ int tk_winograd_conv(const tk_conv_args *a) {
     const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block;
     job.block = block;
     // Sized for this call and freed at its end: no buffer outlives the convolution.
-    // Blocked: a few parts per thread, each with its own slice of scratch (parts are claimed as threads come
-    // free, so a part is never run by two threads at once).
+    // Blocked: one slot of scratch per thread (a part takes a free slot for as long as it runs).
     const long blocks = (job.tiles + block - 1) / block;
-    const long parts = blocks < (threads == 1 ? 1 : 4L * threads) ? blocks : (threads == 1 ? 1 : 4L * threads);
-    const size_t need = (blocked ? (size_t)parts * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
+    // One part per block (claimed as threads come free, so the threads finish together), one slot of scratch
+    // per thread.
+    const long parts = threads == 1 ? 1 : blocks < 4096 ? blocks : 4096;
+    job.slot_count = threads < 64 ? threads : 64;
+    if (job.slot_count > parts) job.slot_count = (int)parts;
+    atomic_init(&job.slots, 0);
+    const size_t need = (blocked ? (size_t)job.slot_count * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
         + (size_t)N + 64;
     float *scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
     if (!scratch) return -1;
