@@ -18,7 +18,7 @@
 #define TK_WINO_MIN_BLOCK 64L
 #endif
 #ifndef TK_WINO_BLOCKED_FROM
-#define TK_WINO_BLOCKED_FROM 2L
+#define TK_WINO_BLOCKED_FROM 4L
 #endif
 
 size_t tk_winograd_packed_count(int cin, int cout) { return 16 * tk_packed_count(cin, cout); }
@@ -169,9 +169,10 @@ int tk_winograd_conv(const tk_conv_args *a) {
     // long enough that reading them (from L3 or memory) is cheap next to its arithmetic.
     const size_t weight_bytes = 16 * (size_t)C * N * (a->precision == TK_BF16 ? 2 : 4);
     if (weight_bytes > TK_WINO_WEIGHTS_IN_L2 && block < TK_WINO_MIN_BLOCK) block = (TK_WINO_MIN_BLOCK + rows - 1) / rows * rows;
+    double best_share = 1;
     if (threads > 1) {  // the block length in [block/2, block] that shares the tiles most evenly among the threads
         long best = block, lo = block / 2 / rows * rows;
-        double best_share = 0;
+        best_share = 0;
         for (long b = block; b >= (lo > rows ? lo : rows); b -= rows) {
             const long n = (job.tiles + b - 1) / b, rounds = (n + threads - 1) / threads;
             const double share = (double)job.tiles / ((double)rounds * threads * b);
@@ -179,7 +180,10 @@ int tk_winograd_conv(const tk_conv_args *a) {
         }
         block = best;
     }
-    const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block;
+    // Blocked when there are enough blocks for every thread: at least TK_WINO_BLOCKED_FROM each, or half as many
+    // when they share out evenly (≥ 90 % of the threads' time busy).
+    const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block
+        || (threads > 1 && best_share >= 0.9 && job.tiles >= TK_WINO_BLOCKED_FROM / 2 * threads * block);
     job.block = block;
     // Sized for this call and freed at its end: no buffer outlives the convolution.
     // Blocked: one slot of scratch per thread (a part takes a free slot for as long as it runs).
