@@ -120,6 +120,9 @@ int tk_conv(const tk_conv_args *a) {
     job.group = (int)(TK_GROUP_BYTES / block_bytes);
     if (job.group < 1) job.group = 1;
     if (job.group > job.blocks) job.group = job.blocks;
+    // Few pixel tiles (batch 1, the last layers): smaller groups, so that the items share out evenly.
+    while (job.group > 1 && (long)job.tiles * ((job.blocks + job.group - 1) / job.group) < 32L * tk_threads())
+        job.group = (job.group + 1) / 2;
     job.items = (long)job.tiles * ((job.blocks + job.group - 1) / job.group);
     // A few parts per thread: the pool hands them out as threads come free, so one late thread does not hold
     // up the rest.
