@@ -153,6 +153,28 @@ def render(w, result, ms, mib):
         w(f"| {ours} ÷ {peer} | " + " | ".join(f"{f['tools'][ours]['median'] / f['tools'][peer]['median']:.2f}"
                                                 for f in fwd) + " |")
     w("")
+    w("Against the targets of issue 18 (ratios to three places; met when ≤ 1, and for bf16's accuracy when ours' max "
+      "|Δlogit| ≤ 1.5 × OpenVINO bf16's and top-1 equals PyTorch f32 on every image):")
+    w("")
+    w("| target | " + " | ".join(f"batch {f['batch']}" for f in fwd) + " |")
+    w("|---|" + "---|" * len(fwd))
+    for ours, peer in pairs[:3]:
+        cells = []
+        for f in fwd:
+            r = f["tools"][ours]["median"] / f["tools"][peer]["median"]
+            cells.append(f"{r:.3f} **{'met' if r <= 1 else 'missed'}**")
+        w(f"| {ours} ≤ {peer} | " + " | ".join(cells) + " |")
+    rows = acc["rows"]
+    ours_bf16, ov_bf16 = rows["ours bf16"], rows["OpenVINO default (bf16)"]
+    bound = 1.5 * ov_bf16["maxAbs"]
+    ok = ours_bf16["maxAbs"] <= bound and ours_bf16["top1"] == acc["images"]
+    w(f"| ours bf16: max \\|Δlogit\\| ≤ 1.5 × OpenVINO bf16's ({bound:.3g}), top-1 = PyTorch f32 | "
+      f"{ours_bf16['maxAbs']:.3g}, {ours_bf16['top1']}/{acc['images']} **{'met' if ok else 'missed'}** |"
+      + " |" * (len(fwd) - 1))
+    rss_ours, rss_ort = fwd[0]["tools"]["ours f32"]["peakRSSBytes"], fwd[0]["tools"]["ONNX Runtime f32"]["peakRSSBytes"]
+    w(f"| peak RSS at batch 1, ours f32 ≤ ONNX Runtime | {mib(rss_ours)} / {mib(rss_ort)} MiB "
+      f"**{'met' if rss_ours <= rss_ort else 'missed'}** |" + " |" * (len(fwd) - 1))
+    w("")
     w(f"Logits of {acc['images']} random images (uniform in [0, 1)) against PyTorch's float64 forward of the same "
       f".pth (logit standard deviation {acc['logitSpread']:.3f}); top-1/top-5 agreement with PyTorch f32:")
     w("")

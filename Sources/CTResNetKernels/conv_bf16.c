@@ -50,7 +50,7 @@ int tk_winograd_pack_bf16(const float *w, int cin, int cout, unsigned short *pac
     for (int e = 0; e < 16; e++) {
         const float *src = u + e * one;
         for (int c = 0; c < cin; c++)
-            for (int o = 0; o < cout; o++) plain[(size_t)c * cout + o] = src[((size_t)(o / NR) * cin + c) * NR + o % NR];
+            for (int o = 0; o < cout; o++) plain[(size_t)c * cout + o] = src[(((size_t)(o / NR) * 2 + (o % NR) / TK_HALF) * cin + c) * TK_HALF + o % TK_HALF];
         tk_pack_bf16(plain, 1, cin, cout, packed + e * one16);
     }
     free(u);
@@ -63,6 +63,12 @@ int tk_winograd_pack_bf16(const float *w, int cin, int cout, unsigned short *pac
 
 #define TK_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define TK_MR 8
+/// Channel pairs summed in registers before they are folded into a tile's running sum: f32's TK_CHUNK products
+/// would fold (16 spilled sums: loads, adds, stores) every 64 pairs; bf16's own rounding (2⁻⁹ per operand)
+/// dwarfs f32 summation over 512 products (512 · 2⁻²⁴ ≈ 2⁻¹⁵), so bf16 folds 4× less often.
+#ifndef TK_BF16_CHUNK_PAIRS
+#define TK_BF16_CHUNK_PAIRS 256
+#endif
 
 int tk_bf16_supported(void) {
     __builtin_cpu_init();
@@ -113,8 +119,8 @@ TK_BF16 static inline __attribute__((always_inline)) void tk_bf16_tile(const tk_
                 rowp[r] = (const int32_t *)(const void *)((r < rows && sy >= 0 && sy < H && sx >= 0 && sx < W)
                     ? input + (size_t)(image[r] + (long)sy * W + sx) * cp : (const uint16_t *)(const void *)tk_zeros);
             }
-            for (int q0 = 0; q0 < cp / 2; q0 += TK_CHUNK / 2) {
-                const int q1 = cp / 2 - q0 < TK_CHUNK / 2 ? cp / 2 : q0 + TK_CHUNK / 2;
+            for (int q0 = 0; q0 < cp / 2; q0 += TK_BF16_CHUNK_PAIRS) {
+                const int q1 = cp / 2 - q0 < TK_BF16_CHUNK_PAIRS ? cp / 2 : q0 + TK_BF16_CHUNK_PAIRS;
                 for (int q = q0; q < q1; q++) {
                     __m512i b[2];
                     for (int v = 0; v < nv; v++) b[v] = _mm512_load_si512((const void *)(bp + 32 * v));
@@ -167,7 +173,7 @@ TK_BF16 static void tk_bf16_wino_input(const tk_wino_geometry *g, long t0, long 
         const int y0 = 2 * (r / g->tw) - 1, x0 = 2 * (r % g->tw) - 1;
         for (int c0 = 0; c0 < cp; c0 += 16) {
             const __mmask16 mask = tk_mask16(C - c0);
-            __m512 d[4][4], u[4][4];
+            __m512 d[4][4];
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++) {
                     const int yy = y0 + i, x = x0 + j;
@@ -180,14 +186,14 @@ TK_BF16 static void tk_bf16_wino_input(const tk_wino_geometry *g, long t0, long 
                 __m512 r2 = _mm512_sub_ps(d[i][2], d[i][1]), r3 = _mm512_sub_ps(d[i][1], d[i][3]);
                 d[i][0] = r0; d[i][1] = r1; d[i][2] = r2; d[i][3] = r3;
             }
-            for (int j = 0; j < 4; j++) {
-                u[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
-                u[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
-                u[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
-                u[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+            uint16_t *out = v + (size_t)(t - base) * cp + c0;
+            const size_t step = (size_t)stride * cp;  // from matrix e to e + 1
+            for (int j = 0; j < 4; j++) {  // each column stored as soon as it is made
+                tk_store_bf16(out + (size_t)j * step, _mm512_sub_ps(d[0][j], d[2][j]), cp - c0);
+                tk_store_bf16(out + (size_t)(4 + j) * step, _mm512_add_ps(d[1][j], d[2][j]), cp - c0);
+                tk_store_bf16(out + (size_t)(8 + j) * step, _mm512_sub_ps(d[2][j], d[1][j]), cp - c0);
+                tk_store_bf16(out + (size_t)(12 + j) * step, _mm512_sub_ps(d[1][j], d[3][j]), cp - c0);
             }
-            for (int e = 0; e < 16; e++)
-                tk_store_bf16(v + ((size_t)e * stride + (t - base)) * cp + c0, u[e / 4][e % 4], cp - c0);
         }
     }
 }
@@ -209,6 +215,11 @@ TK_BF16 static void tk_bf16_convert(void *context, int index, int count) {
                           cp - c0);
 }
 
+void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst) {
+    tk_bf16_convert_job job = { src, dst, rows, C };
+    tk_bf16_convert(&job, 0, 1);
+}
+
 /// The input of a direct bf16 convolution: `a->input` converted once to bf16 (freed by the caller), or NULL.
 unsigned short *tk_bf16_input(const tk_conv_args *a) {
     const long pixels = (long)a->batch * a->height * a->width;
@@ -226,5 +237,6 @@ unsigned short *tk_bf16_input(const tk_conv_args *a) {
 
 int tk_bf16_supported(void) { return 0; }
 unsigned short *tk_bf16_input(const tk_conv_args *a) { (void)a; return NULL; }
+void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst) { (void)src; (void)rows; (void)C; (void)dst; }
 
 #endif

@@ -6,6 +6,10 @@
 
 /// Columns of one packed weight panel (tk_pack); the same for every ISA, so packing never depends on the CPU.
 #define NR 32
+/// A panel is stored as two halves of TK_HALF columns, each [k][TK_HALF]: a 16-column register tile (AVX2, NEON,
+/// portable) then reads one contiguous stream (64 bytes per k) instead of every other cache line of a
+/// [k][32] panel, which used only half of the L1 cache's sets; a 32-column tile reads both halves.
+#define TK_HALF 16
 /// Channels of the shared zero row that stands for the padding of a 3×3 direct convolution.
 #define TK_MAX_PADDED_CHANNELS 16384
 /// Products summed in registers before they are folded into a tile's running sum.
@@ -52,6 +56,9 @@ extern const tk_kernels tk_kernels_avx512bf16;
 #endif
 /// `a->input` converted to bf16 with cp channels per pixel (aligned_alloc; the caller frees), or NULL.
 unsigned short *tk_bf16_input(const tk_conv_args *a);
+
+/// Converts `rows` pixels of C f32 channels (contiguous) to bf16 with cp = C + C % 2 channels each (the pad zero).
+void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst);
 
 /// The kernels of a convolution's ISA and precision (conv.c), or NULL when this CPU does not run them.
 const tk_kernels *tk_kernels_of(const tk_conv_args *a);

@@ -36,7 +36,11 @@ TK_TARGET static inline __attribute__((always_inline)) void TK_FN(tk_conv_tile)(
     tk_v acc[TK_MR][TK_NV], sum[TK_MR][TK_NV];  // only [.][0 ..< nv] used
     for (int r = 0; r < TK_MR; r++) for (int v = 0; v < nv; v++) acc[r][v] = sum[r][v] = V_ZERO();
     const int column = block * TK_BC;
-    const float *bp = a->packed + (size_t)(column / NR) * K * NR + column % NR;
+    const float *bp[TK_NV];  // vector v of the block: its half panel (tk_pack) and column within it
+    for (int v = 0; v < nv; v++) {
+        const int col = column + TK_VL * v;
+        bp[v] = a->packed + ((size_t)(col / NR) * 2 + (col % NR) / TK_HALF) * K * TK_HALF + col % TK_HALF;
+    }
     for (int ky = 0; ky < ks; ky++)
         for (int kx = 0; kx < ks; kx++) {
             const float *rowp[TK_MR];
@@ -49,8 +53,10 @@ TK_TARGET static inline __attribute__((always_inline)) void TK_FN(tk_conv_tile)(
                 const int c1 = C - c0 < TK_CHUNK ? C : c0 + TK_CHUNK;
                 for (int c = c0; c < c1; c++) {
                     tk_v b[TK_NV];
-                    for (int v = 0; v < nv; v++) b[v] = V_LOAD(bp + TK_VL * v);
-                    bp += NR;
+                    for (int v = 0; v < nv; v++) {
+                        b[v] = V_LOAD(bp[v]);
+                        bp[v] += TK_HALF;
+                    }
                     for (int r = 0; r < TK_MR; r++) {
                         tk_v x = V_SET1(rowp[r][c]);
                         for (int v = 0; v < nv; v++) acc[r][v] = V_FMA(x, b[v], acc[r][v]);
@@ -98,7 +104,7 @@ TK_TARGET static void TK_FN(tk_wino_input_tiles)(const tk_wino_geometry *g, long
         const int y0 = 2 * (r / g->tw) - 1, x0 = 2 * (r % g->tw) - 1;
         for (int c0 = 0; c0 < C; c0 += TK_VL) {
             const int valid = C - c0;
-            tk_v d[4][4], u[4][4];
+            tk_v d[4][4];
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++) {
                     const int y = y0 + i, x = x0 + j;
@@ -110,14 +116,14 @@ TK_TARGET static void TK_FN(tk_wino_input_tiles)(const tk_wino_geometry *g, long
                 tk_v r2 = V_SUB(d[i][2], d[i][1]), r3 = V_SUB(d[i][1], d[i][3]);
                 d[i][0] = r0; d[i][1] = r1; d[i][2] = r2; d[i][3] = r3;
             }
-            for (int j = 0; j < 4; j++) {  // Bᵀ·(d·B), column by column
-                u[0][j] = V_SUB(d[0][j], d[2][j]);
-                u[1][j] = V_ADD(d[1][j], d[2][j]);
-                u[2][j] = V_SUB(d[2][j], d[1][j]);
-                u[3][j] = V_SUB(d[1][j], d[3][j]);
+            float *out = v + (size_t)(t - base) * C + c0;
+            const size_t step = (size_t)stride * C;  // from matrix e to e + 1
+            for (int j = 0; j < 4; j++) {  // Bᵀ·(d·B), column by column, each stored as soon as it is made
+                V_STOREN(out + (size_t)j * step, V_SUB(d[0][j], d[2][j]), valid);
+                V_STOREN(out + (size_t)(4 + j) * step, V_ADD(d[1][j], d[2][j]), valid);
+                V_STOREN(out + (size_t)(8 + j) * step, V_SUB(d[2][j], d[1][j]), valid);
+                V_STOREN(out + (size_t)(12 + j) * step, V_SUB(d[1][j], d[3][j]), valid);
             }
-            for (int e = 0; e < 16; e++)
-                V_STOREN(v + ((size_t)e * stride + (t - base)) * C + c0, u[e / 4][e % 4], valid);
         }
     }
 }

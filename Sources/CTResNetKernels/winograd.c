@@ -5,10 +5,18 @@
 #include "tresnet_kernels.h"
 #include "internal.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 /// The blocked schedule is used from this many blocks per thread on.
+#ifndef TK_WINO_WEIGHTS_IN_L2
+#define TK_WINO_WEIGHTS_IN_L2 (512L << 10)
+#endif
+#ifndef TK_WINO_MIN_BLOCK
+#define TK_WINO_MIN_BLOCK 64L
+#endif
 #ifndef TK_WINO_BLOCKED_FROM
 #define TK_WINO_BLOCKED_FROM 4L
 #endif
@@ -47,6 +55,9 @@ typedef struct {
     float *v, *m;
     const float *zeros;
     tk_conv_args gemm[16];
+    /// Blocked schedule: scratch slots (one per thread) in use, one bit each.
+    _Atomic unsigned long long slots;
+    int slot_count;
 } tk_wino_job;
 
 static void tk_wino_input(void *context, int index, int count) {
@@ -105,7 +116,18 @@ static void tk_wino_blocks(void *context, int index, int count) {
     tk_wino_job *job = context;
     const tk_conv_args *a = job->g.a;
     const long block = job->block, blocks = (job->tiles + block - 1) / block;
-    float *v = job->v + (size_t)index * 16 * block * (a->in_channels + a->out_channels);
+    // A free slot of scratch: at most one part per thread runs at a time, so one is always free soon.
+    int slot = -1;
+    while (slot < 0) {
+        unsigned long long used = atomic_load(&job->slots);
+        for (int i = 0; i < job->slot_count; i++)
+            if (!(used & (1ull << i))) {
+                if (atomic_compare_exchange_weak(&job->slots, &used, used | (1ull << i))) slot = i;
+                break;
+            }
+        if (slot < 0) sched_yield();
+    }
+    float *v = job->v + (size_t)slot * 16 * block * (a->in_channels + a->out_channels);
     float *m = v + (size_t)16 * block * a->in_channels;
     for (long b = blocks * index / count; b < blocks * (index + 1) / count; b++) {
         const long t0 = b * block, t1 = t0 + block < job->tiles ? t0 + block : job->tiles;
@@ -118,6 +140,7 @@ static void tk_wino_blocks(void *context, int index, int count) {
                 for (int mt = 0; mt < mtiles; mt++) job->k->tile(&g[e], mt * job->k->rows, column);
         job->output(&job->g, t0, t1, m, t0, block);
     }
+    atomic_fetch_and(&job->slots, ~(1ull << slot));
 }
 
 int tk_winograd_conv(const tk_conv_args *a) {
@@ -142,14 +165,36 @@ int tk_winograd_conv(const tk_conv_args *a) {
     const long rows = kernels->rows;
     long block = (768L << 10) / (64L * (C + N)) / rows * rows;
     if (block < rows) block = rows;
-    const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block;
+    // Every block reads all 16 weight matrices; when they cannot stay in L2 beside the scratch, a block must be
+    // long enough that reading them (from L3 or memory) is cheap next to its arithmetic.
+    const size_t weight_bytes = 16 * (size_t)C * N * (a->precision == TK_BF16 ? 2 : 4);
+    if (weight_bytes > TK_WINO_WEIGHTS_IN_L2 && block < TK_WINO_MIN_BLOCK) block = (TK_WINO_MIN_BLOCK + rows - 1) / rows * rows;
+    double best_share = 1;
+    if (threads > 1) {  // the block length in [block/2, block] that shares the tiles most evenly among the threads
+        long best = block, lo = block / 2 / rows * rows;
+        best_share = 0;
+        for (long b = block; b >= (lo > rows ? lo : rows); b -= rows) {
+            const long n = (job.tiles + b - 1) / b, rounds = (n + threads - 1) / threads;
+            const double share = (double)job.tiles / ((double)rounds * threads * b);
+            if (share > best_share + 1e-9) { best_share = share; best = b; }
+        }
+        block = best;
+    }
+    // Blocked when there are enough blocks for every thread: at least TK_WINO_BLOCKED_FROM each, or half as many
+    // when they share out evenly (≥ 90 % of the threads' time busy).
+    const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block
+        || (threads > 1 && best_share >= 0.9 && job.tiles >= TK_WINO_BLOCKED_FROM / 2 * threads * block);
     job.block = block;
     // Sized for this call and freed at its end: no buffer outlives the convolution.
-    // Blocked: a few parts per thread, each with its own slice of scratch (parts are claimed as threads come
-    // free, so a part is never run by two threads at once).
+    // Blocked: one slot of scratch per thread (a part takes a free slot for as long as it runs).
     const long blocks = (job.tiles + block - 1) / block;
-    const long parts = blocks < (threads == 1 ? 1 : 4L * threads) ? blocks : (threads == 1 ? 1 : 4L * threads);
-    const size_t need = (blocked ? (size_t)parts * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
+    // One part per block (claimed as threads come free, so the threads finish together), one slot of scratch
+    // per thread.
+    const long parts = threads == 1 ? 1 : blocks < 4096 ? blocks : 4096;
+    job.slot_count = threads < 64 ? threads : 64;
+    if (job.slot_count > parts) job.slot_count = (int)parts;
+    atomic_init(&job.slots, 0);
+    const size_t need = (blocked ? (size_t)job.slot_count * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
         + (size_t)N + 64;
     float *scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
     if (!scratch) return -1;

@@ -117,6 +117,11 @@ int main(void) {
         // Winograd's blocked schedule (many 2×2 tiles) on 2 threads.
         check(isa, 1, 1, 222, 222, 8, 8, 3, 1, 2);
         check(isa, 1, 3, 57, 61, 13, 21, 3, 0, 1);
+        // Weights past one work item's column group (tk_conv: ≤ 512 KiB per group), the last group partial.
+        check(isa, 0, 3, 5, 4, 1030, 200, 1, 1, 2);
+        check(isa, 0, 1, 5, 4, 130, 100, 3, 0, 1);
+        // Weights too large for L2 (16·97·95 floats): the blocked schedule's longer, evenly shared blocks.
+        check(isa, 1, 1, 34, 34, 97, 95, 3, 1, 1);
         printf("%-8s %d cases, %d failed\n", tk_isa_name(isa), cases - start, failures - before);
         tested++;
     }
@@ -137,7 +142,10 @@ int main(void) {
         }
         check_precision(TK_ISA_AVX512, TK_BF16, 1, 1, 222, 222, 8, 8, 3, 1, 2);
         check_precision(TK_ISA_AVX512, TK_BF16, 1, 3, 57, 61, 13, 21, 3, 0, 1);
-        check_precision(TK_ISA_AVX512, TK_BF16, 0, 1, 9, 9, 300, 40, 3, 1, 0);  // K past one summation chunk
+        check_precision(TK_ISA_AVX512, TK_BF16, 1, 1, 34, 34, 131, 129, 3, 1, 1);  // weights past L2, blocked
+        check_precision(TK_ISA_AVX512, TK_BF16, 0, 3, 5, 4, 2051, 300, 1, 1, 2);   // several column groups
+        check_precision(TK_ISA_AVX512, TK_BF16, 0, 1, 5, 4, 261, 100, 3, 0, 1);
+        check_precision(TK_ISA_AVX512, TK_BF16, 0, 1, 9, 9, 600, 40, 3, 1, 0);  // K past one summation chunk
         printf("%-8s %d cases, %d failed\n", "avx512-bf16", cases - start, failures - before);
         tested++;
     }

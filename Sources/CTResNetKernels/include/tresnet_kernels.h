@@ -30,7 +30,8 @@ int tk_available(void);
 /// Floats needed to pack a GEMM right-hand side of k rows and n columns (32-column panels, zero padded).
 size_t tk_packed_count(int k, int n);
 
-/// Packs the row-major matrix w[k][n] into panels [ceil(n/32)][k][32]; `packed` holds tk_packed_count floats
+/// Packs the row-major matrix w[k][n] into panels [ceil(n/32)][2][k][16] (each 32-column panel as two 16-column
+/// halves, so a 16-column register tile reads one contiguous stream); `packed` holds tk_packed_count floats
 /// and should be 64-byte aligned.
 void tk_pack(const float *w, int k, int n, float *packed);
 
