@@ -60,7 +60,7 @@ struct ShapeEvaluator {
         } catch let e as SymExprError {
             throw fail(node, e.description)
         }
-        guard t.count <= SymTensor.maxElements, t.shape.count <= 8, t.shape.reduce(1, *) == t.count else {
+        guard t.count <= SymTensor.maxElements, t.shape.count <= 8, Checked.product(t.shape) == t.count else {
             throw fail(node, "the shape computation produces a tensor larger than a shape")
         }
         cache[v] = t
@@ -226,12 +226,13 @@ struct ShapeEvaluator {
             guard known.allSatisfy({ $0 >= 0 }), target.count - known.count <= 1, target.count <= 8 else {
                 throw fail(node, "reshape to \(target)")
             }
-            let product = known.reduce(1) { $0 * $1 }
+            // file-supplied extents: an overflowing product is a refusal, not a trap (found by FuzzONNX)
+            guard let product = Checked.product(known) else { throw fail(node, "reshape to \(target) overflows") }
             if known.count < target.count {
                 guard product > 0, data.count % product == 0 else { throw fail(node, "reshape to \(target)") }
                 target = target.map { $0 == -1 ? data.count / product : $0 }
             }
-            guard target.reduce(1, *) == data.count else {
+            guard Checked.product(target) == data.count else {
                 throw fail(node, "reshape of \(data.count) values to \(target)")
             }
             return SymTensor(shape: target, values: data.values, floating: data.floating)
