@@ -321,7 +321,7 @@ def onnx_runtime_reference(folder, name, model, x):
 MICRO = {
     # name: (layers, planes, v2, classes, groups, embed, ff, heads, seed)
     "mld_v1_full": ([1, 1, 1, 1], 1, False, 5, -1, 16, 24, 8, 37),
-    "mld_v2_grouped": ([1, 1, 1, 1], 1, True, 7, 3, 16, 20, 4, 32),
+    "mld_v2_grouped": ([1, 1, 1, 1], 1, True, 7, 3, 16, 20, 8, 32),
 }
 
 
