@@ -145,6 +145,8 @@ public enum Conversion {
         public var dryRun = false
         /// The ImageNet-21K semantic hierarchy to embed (`.tw` only); nil → the source `.tw`'s, if any.
         public var semanticTree: SemanticTree?
+        /// Multi-label scoring to record; nil → the source `.tw`'s, else on for an ML-Decoder head.
+        public var multiLabel: MultiLabelCard?
 
         public init() {}
     }
@@ -177,6 +179,8 @@ public enum Conversion {
             options.preprocessing = options.preprocessing ?? tw.preprocessing
             options.labelSet = options.labelSet ?? tw.labelSet
             options.semanticTree = options.semanticTree ?? tw.semanticTree
+            options.multiLabel = options.multiLabel ?? tw.multiLabel
+            options.labelNames = options.labelNames ?? (tw.labelNames.isEmpty ? nil : tw.labelNames)
         }
         if let hub = opened.hub {
             options.preprocessing = options.preprocessing ?? hub.preprocessing
@@ -227,14 +231,15 @@ public enum Conversion {
         }
         var metadata = ModelFileMetadata(
             configuration: c, variant: prepared.architecture.variantName ?? "custom",
-            preprocessing: options.preprocessing ?? .tresnetDefault,
+            preprocessing: options.preprocessing ?? (c.isMLDecoder ? MultiLabelCard.preprocessing() : .tresnetDefault),
             labelSet: options.labelSet ?? LabelSet.id(numClasses: c.numClasses),
             sourceFile: baseName(checkpoint.path), sourceSHA256: writesTW ? "" : try sha256(), sourceFormat: checkpoint.container.rawValue,
             sourceWrapper: checkpoint.wrapper ?? "", sourceDialect: prepared.dialect.id,
             bnWeightTransform: prepared.transformedWeights > 0 ? "abs_plus_eps" : "none", dtype: options.dtype.rawValue,
             bnKeptF32: keptF32, semanticTree: options.semanticTree)
         try options.semanticTree?.check(numClasses: c.numClasses)
-        metadata.labelNames = options.labelNames ?? []
+        metadata.labelNames = options.labelNames ?? checkpoint.classNames.flatMap { $0.count == c.numClasses ? $0 : nil } ?? []
+        metadata.multiLabel = options.multiLabel ?? (c.isMLDecoder ? MultiLabelCard() : nil)
         let bytesOut: Int
         if options.dryRun {
             try beforeCommit()

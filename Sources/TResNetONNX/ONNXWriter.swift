@@ -19,6 +19,9 @@ public enum ONNXWriter {
     /// paths, every conv has its BatchNorm folded by `ConvNormAct.folded()`. Weights are written as f32.
     public static func serialize(_ tree: TResNet) throws -> [UInt8] {
         try tree.configuration.validate()
+        guard tree.mlDecoder == nil else {
+            throw TResNetError(.unsupported, format: "onnx", "the ONNX writer does not emit ML-Decoder heads yet")
+        }
         let c = tree.configuration
         var g = GraphBuilder()
         let s2d = tree.body.s2d.path
