@@ -30,7 +30,17 @@ struct Validate: ParsableCommand {
     var weights: String
 
     @Option(name: .customLong("val-dir"), help: "The ImageFolder root.")
-    var valDir: String
+    var valDir: String?
+
+    @Flag(name: .customLong("multi-label"),
+          help: "Multi-label mAP over a COCO-format annotation file (--annotations, --images) instead of top-1/top-5.")
+    var multiLabel = false
+
+    @Option(help: "With --multi-label: a COCO-format annotation file (instances_*.json); class k is its k-th category.")
+    var annotations: String?
+
+    @Option(name: .customLong("images"), help: "With --multi-label: the folder the annotation file's file_name values are in.")
+    var imagesDir: String?
 
     @Option(help: "Images per forward pass.")
     var batch = 32
@@ -55,10 +65,18 @@ struct Validate: ParsableCommand {
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if multiLabel {
+            guard annotations != nil, imagesDir != nil else { throw ValidationError("--multi-label needs --annotations and --images") }
+            guard valDir == nil, semanticTree == nil else { throw ValidationError("--multi-label takes no --val-dir or --semantic-tree") }
+        } else {
+            guard valDir != nil else { throw ValidationError("give --val-dir (or --multi-label with --annotations and --images)") }
+        }
     }
 
     func run() throws {
         try runMain("tresnet-validate") {
+            if multiLabel { return try runMultiLabel() }
+            guard let valDir else { return }
             let loaded = try model.load(weights)
             let config = try loaded.preprocessingConfig(preprocessing.overrides)
             let labels = try loaded.labelNames()?.names
