@@ -4,6 +4,8 @@ of the published ML-Decoder definition (docs/MULTILABEL.md restates it).
 
     python Fixtures/gen_mldecoder.py          # micro fixtures -> Fixtures/tiny/mldecoder/ (committed, < 150 kB)
     python Fixtures/gen_mldecoder.py --full   # full-size heads -> Fixtures/full/mldecoder/ (git-ignored)
+    python Fixtures/gen_mldecoder.py --check-onnx OUT.onnx REFERENCE.npz
+        # ONNX Runtime on the toolkit's own export (tresnet-convert X.pth OUT.onnx): logits vs PyTorch's, batch 2
 
 Micro fixtures (body timm TResNet blocks at width 1, layers [1,1,1,1]; BN statistics measured on random images
 after perturbing the affine parameters, as generate.make_model does):
@@ -389,11 +391,29 @@ def full(folder):
         print(f"{name}: PyTorch forward median {np.median(times[1:]) * 1000:.1f} ms (2 threads)")
 
 
+def check_onnx(path, reference):
+    """ONNX Runtime on an export of the toolkit (any batch: the reference image and its mirror); exits non-zero
+    when the logits of the reference image differ from PyTorch's by more than 1e-5 (scaled)."""
+    import onnx
+    import onnxruntime as ort
+    onnx.checker.check_model(onnx.load(path))
+    ref = np.load(reference)
+    x = ref["input"]
+    y = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
+        None, {"input": np.concatenate([x, x[:, :, ::-1, :].copy()])})[0]
+    err = np.abs(y[:len(x)] - ref["head"]).max() / (np.sqrt((ref["head"] ** 2).mean()) + 1e-12)
+    print(f"{path}: ONNX Runtime logits {tuple(y.shape)}, max |ORT - PyTorch| / rms = {err:.2e}")
+    sys.exit(0 if err < 1e-5 else 3)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--check-onnx", nargs=2, metavar=("ONNX", "REFERENCE"))
     a = ap.parse_args()
-    if a.full:
+    if a.check_onnx:
+        check_onnx(*a.check_onnx)
+    elif a.full:
         full(os.path.join(HERE, "full", "mldecoder"))
     else:
         micro(os.path.join(HERE, "tiny", "mldecoder"))
