@@ -4,8 +4,12 @@ of the published ML-Decoder definition (docs/MULTILABEL.md restates it).
 
     python Fixtures/gen_mldecoder.py          # micro fixtures -> Fixtures/tiny/mldecoder/ (committed, < 150 kB)
     python Fixtures/gen_mldecoder.py --full   # full-size heads -> Fixtures/full/mldecoder/ (git-ignored)
-    python Fixtures/gen_mldecoder.py --check-onnx OUT.onnx REFERENCE.npz
+    python Fixtures/gen_mldecoder.py --check-onnx OUT.onnx REFERENCE.npz [--save ORT.npz]
         # ONNX Runtime on the toolkit's own export (tresnet-convert X.pth OUT.onnx): logits vs PyTorch's, batch 2
+        # (the image and its vertical mirror). The committed mld_v2_grouped.toolkit_onnx.ort.npz was made so:
+        #   tresnet-convert Fixtures/tiny/mldecoder/mld_v2_grouped.pth /tmp/m.onnx
+        #   python Fixtures/gen_mldecoder.py --check-onnx /tmp/m.onnx Fixtures/tiny/mldecoder/mld_v2_grouped.reference.npz \
+        #       --save Fixtures/tiny/mldecoder/mld_v2_grouped.toolkit_onnx.ort.npz
 
 Micro fixtures (body timm TResNet blocks at width 1, layers [1,1,1,1]; BN statistics measured on random images
 after perturbing the affine parameters, as generate.make_model does):
@@ -391,7 +395,7 @@ def full(folder):
         print(f"{name}: PyTorch forward median {np.median(times[1:]) * 1000:.1f} ms (2 threads)")
 
 
-def check_onnx(path, reference):
+def check_onnx(path, reference, save=None):
     """ONNX Runtime on an export of the toolkit (any batch: the reference image and its mirror); exits non-zero
     when the logits of the reference image differ from PyTorch's by more than 1e-5 (scaled)."""
     import onnx
@@ -403,6 +407,10 @@ def check_onnx(path, reference):
         None, {"input": np.concatenate([x, x[:, :, ::-1, :].copy()])})[0]
     err = np.abs(y[:len(x)] - ref["head"]).max() / (np.sqrt((ref["head"] ** 2).mean()) + 1e-12)
     print(f"{path}: ONNX Runtime logits {tuple(y.shape)}, max |ORT - PyTorch| / rms = {err:.2e}")
+    if save and err < 1e-5:  # ORT's logits of this exact export, with the export's SHA-256 (a test checks both)
+        import hashlib
+        digest = np.frombuffer(hashlib.sha256(open(path, "rb").read()).digest(), dtype=np.uint8)
+        np.savez_compressed(save, logits=y, onnx_sha256=digest)
     sys.exit(0 if err < 1e-5 else 3)
 
 
@@ -410,9 +418,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--check-onnx", nargs=2, metavar=("ONNX", "REFERENCE"))
+    ap.add_argument("--save", help="with --check-onnx: write ORT's logits and the export's SHA-256 to this .npz")
     a = ap.parse_args()
     if a.check_onnx:
-        check_onnx(*a.check_onnx)
+        check_onnx(*a.check_onnx, save=a.save)
     elif a.full:
         full(os.path.join(HERE, "full", "mldecoder"))
     else:

@@ -138,3 +138,28 @@ struct MLDecoderTests {
         #expect(throws: TResNetError.self) { try MLDecoderInference.infer(shapes, explanation: &why) }
     }
 }
+
+/// The toolkit's ONNX export of an ML-Decoder TResNet, as ONNX Runtime ran it (Fixtures/gen_mldecoder.py
+/// --check-onnx, which also compared ORT with PyTorch): the export is byte-identical to the one ORT ran, and
+/// ORT's logits of it (the image and its vertical mirror) agree with ours.
+@Suite("ML-Decoder ONNX export") struct MLDecoderONNXTests {
+    @Test func exportAsOnnxRuntimeRanIt() throws {
+        let dir = FixturePaths.temporaryDirectory("mldonnx")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/m.onnx"
+        _ = try Conversion.convert(source: FixturePaths.tiny("mldecoder/mld_v2_grouped.pth"), output: out, options: .init())
+        let ort = try MLDecoderTests.reference("mld_v2_grouped.toolkit_onnx.ort.npz")
+        let digestTensor = ort["onnx_sha256"]!
+        let digest = (0..<digestTensor.elementCount).map { UInt8(digestTensor.scalar(at: $0) ?? -1) }
+        #expect(try SHA256Hex.of(file: out) == digest.map { String(format: "%02x", $0) }.joined(),
+                "the export changed since ONNX Runtime ran it: re-run the --check-onnx command in gen_mldecoder.py")
+        let reference = try MLDecoderTests.reference("mld_v2_grouped.reference.npz")
+        let x = try reference["input"]!.floats()  // [1, 3, 64, 64]; the mirror flips H
+        var mirrored = x
+        for c in 0..<3 { for h in 0..<64 { for w in 0..<64 { mirrored[(c * 64 + h) * 64 + w] = x[(c * 64 + 63 - h) * 64 + w] } } }
+        let network = try TResNetNetwork(try MLDecoderTests.prepared("mld_v2_grouped").bound.tree)
+        let ours = try network.forward(Tensor(shape: [2, 3, 64, 64], floats: x + mirrored)).logits
+        let row = try TapComparison(name: "head", actual: ours, expected: ort["logits"]!, tolerance: .float32, depth: 200)
+        #expect(row.passed, "max abs \(row.maxAbsoluteError)")
+    }
+}
