@@ -14,7 +14,7 @@ public struct MLDecoderConfiguration: Codable, Sendable, Hashable, CustomStringC
     public var heads: Int
     /// Decoder layers (`layers.#`; 1 published).
     public var decoderLayers: Int
-    /// D: logits per group (`duplicate_pooling` [G, E, D]); G·D ≥ classes, the surplus of the last group is cut.
+    /// D: logits per group (`duplicate_pooling` [G, E, D]); G·D ≥ classes, the surplus logits are cut.
     public var duplicateFactor: Int
 
     public static let defaultHeads = 8
@@ -43,9 +43,11 @@ public struct MLDecoderConfiguration: Codable, Sendable, Hashable, CustomStringC
             throw TResNetError(.malformed, "configuration: ML-Decoder head \(self) out of range (the width must be a "
                                + "multiple of the head count)")
         }
-        guard groups * duplicateFactor >= classes, groups * duplicateFactor - classes < duplicateFactor else {
+        // D is the least that covers the classes (G·D ≥ C > G·(D − 1)); the surplus logits are cut. With
+        // D = int(C/G + 0.999) the surplus can span more than the last group (9605 classes, 200 groups: 195).
+        guard groups * duplicateFactor >= classes, groups * (duplicateFactor - 1) < classes else {
             throw TResNetError(.malformed, "configuration: ML-Decoder head: \(groups) groups × \(duplicateFactor) "
-                               + "logits do not cover \(classes) classes with only the last group cut")
+                               + "logits do not fit \(classes) classes (G·D must cover them, G·(D − 1) must not)")
         }
     }
 }
