@@ -68,11 +68,15 @@ def main():
                     model(x)
                     theirs.append(time.perf_counter() - t)
         rows.append((name, size, ours, float(np.median(theirs)) * 1000))
+    import re
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print("| model | input | tresnet-kit median (ms) | PyTorch eager median (ms) | PyTorch / tresnet-kit |")
+    print("|---|---|---|---|---|")
     for name, size, ours, torch_ms in rows:
-        print(f"## {name} {size}px: PyTorch eager median {torch_ms:.1f} ms")
-        print(ours[-1])
+        medians = [float(re.search(r"median ([0-9.]+) ms", o).group(1)) for o in ours]
+        kit = float(np.median(medians))
+        print(f"| {name} | {size}×{size} | {kit:.1f} | {torch_ms:.1f} | {torch_ms / kit:.2f} |")
 
 
 if __name__ == "__main__":
