@@ -66,6 +66,30 @@ struct MultiLabelCLITests {
         #expect(missing.status == 64)
     }
 
+    @Test("predict --multi-label on a plain head (an ASL-style checkpoint): sigmoid of PyTorch's logits")
+    func multiLabelFlagOnALinearHead() throws {
+        let records = try ImageManifest.load()
+        let policy = try #require(records.policies[records.model_policy])
+        let picked = Array(records.images.prefix(2))
+        let run = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny("tiny_v1.pth")]
+                              + picked.map { ImageManifest.folder + "/" + $0.file } + policy.flags
+                              + ["--multi-label", "--threshold", "0.5", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        for (row, record) in zip(rows, picked) {
+            let scores = try #require(row["scores"] as? [Double])
+            let expected = record.tiny_v1.logits.map { 1 / (1 + exp(-$0)) }
+            #expect(failingElements(scores.map(Float.init), expected.map(Float.init), atol: 1e-5, rtol: 1e-5) == 0)
+            let labels = try #require(row["labels"] as? [[String: Any]])
+            #expect(labels.compactMap { $0["index"] as? Int }
+                    == Array(record.tiny_v1.top5.filter { expected[$0] > 0.5 }.prefix(5)))
+        }
+        // without the flag the same file is single-label (softmax top-5)
+        let plain = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny("tiny_v1.pth"),
+                                                               ImageManifest.folder + "/" + picked[0].file] + policy.flags)
+        #expect(plain.status == 0 && !plain.stdout.contains("multi-label"))
+    }
+
     @Test("predict on an ML-Decoder .tw: sigmoid scores as PyTorch's, labels above the threshold within --top")
     func predict() throws {
         let (e, files) = try Self.expected()
