@@ -326,6 +326,7 @@ public enum Conversion {
             }
             let fromFile = try? ArchitectureInference.infer(mapped.entries.map { ($0.name, $0.tensor.shape) })
             c.numClasses = options.numClasses ?? fromFile?.configuration.numClasses ?? c.numClasses
+            c.mlDecoder = fromFile?.configuration.mlDecoder  // --variant forces the body; the head is the file's
             architecture = InferredArchitecture(configuration: c, variantName: name,
                                                 explanation: ["--variant \(name) forces the architecture"], forced: true)
         } else {
