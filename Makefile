@@ -104,6 +104,7 @@ fixtures: venv
 	$(PY) Fixtures/gen_containers.py
 	$(PY) Fixtures/gen_modules.py
 	$(PY) Fixtures/gen_bombs.py
+	$(PY) Fixtures/gen_mldecoder.py  # ML-Decoder micro TResNets + the tiny COCO annotation file (Fixtures/tiny/mldecoder)
 	$(PY) Fixtures/compress_references.py  # deflated references, image references packed: committed fixtures < 8 MB
 
 fixtures-full: venv
@@ -112,6 +113,7 @@ fixtures-full: venv
 	$(PY) Fixtures/gen_trained.py --full
 	$(PY) Fixtures/gen_semantic.py --full
 	$(PY) Fixtures/gen_containers.py --full
+	$(PY) Fixtures/gen_mldecoder.py --full
 
 ## Benchmarks (development): tresnet-bench vs PyTorch eager and ONNX Runtime (2 threads each), conversion vs cp,
 ## inspect and .tw open times, in one run -> docs/BENCHMARKS.md. Needs the venv and `make fixtures-full`.

@@ -34,6 +34,8 @@ public struct LoadedCheckpoint: Sendable {
     public var opaqueClasses: [String] = []
     /// True when the prefix was given (`--prefix`), not detected.
     public var prefixForced = false
+    /// Class names from a top-level `idx_to_class` entry (ML-Decoder / ASL checkpoints), in class order.
+    public var classNames: [String]?
 
     public init(path: String, container: ContainerFormat, stateDict: StateDict, wrapper: String? = nil,
                 strippedPrefix: String? = nil, nonTensorEntries: [(name: String, summary: String)] = [],

@@ -108,6 +108,7 @@ public enum CheckpointReader {
         loaded.otherCandidates = found.otherCandidates
         loaded.opaqueClasses = object.arena.opaqueClasses
         loaded.prefixForced = options.prefix != nil
+        loaded.classNames = object.arena.idxToClass(root: object.root)
         return loaded
     }
 }

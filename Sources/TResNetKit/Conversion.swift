@@ -151,6 +151,8 @@ public enum Conversion {
         public var zoo: ZooOrigin?
         /// What forces `variant`, for the summary: `--variant` (the flag), or the zoo catalog.
         public var variantSource = "--variant"
+        /// Multi-label scoring to record; nil → the source `.tw`'s, else on for an ML-Decoder head.
+        public var multiLabel: MultiLabelCard?
 
         public init() {}
     }
@@ -184,6 +186,8 @@ public enum Conversion {
             options.labelSet = options.labelSet ?? tw.labelSet
             options.semanticTree = options.semanticTree ?? tw.semanticTree
             options.zoo = options.zoo ?? tw.zoo
+            options.multiLabel = options.multiLabel ?? tw.multiLabel
+            options.labelNames = options.labelNames ?? (tw.labelNames.isEmpty ? nil : tw.labelNames)
         }
         if let hub = opened.hub {
             options.preprocessing = options.preprocessing ?? hub.preprocessing
@@ -234,14 +238,15 @@ public enum Conversion {
         }
         var metadata = ModelFileMetadata(
             configuration: c, variant: prepared.architecture.variantName ?? "custom",
-            preprocessing: options.preprocessing ?? .tresnetDefault,
+            preprocessing: options.preprocessing ?? (c.isMLDecoder ? MultiLabelCard.preprocessing() : .tresnetDefault),
             labelSet: options.labelSet ?? LabelSet.id(numClasses: c.numClasses),
             sourceFile: baseName(checkpoint.path), sourceSHA256: writesTW ? "" : try sha256(), sourceFormat: checkpoint.container.rawValue,
             sourceWrapper: checkpoint.wrapper ?? "", sourceDialect: prepared.dialect.id,
             bnWeightTransform: prepared.transformedWeights > 0 ? "abs_plus_eps" : "none", dtype: options.dtype.rawValue,
             bnKeptF32: keptF32, semanticTree: options.semanticTree)
         try options.semanticTree?.check(numClasses: c.numClasses)
-        metadata.labelNames = options.labelNames ?? []
+        metadata.labelNames = options.labelNames ?? checkpoint.classNames.flatMap { $0.count == c.numClasses ? $0 : nil } ?? []
+        metadata.multiLabel = options.multiLabel ?? (c.isMLDecoder ? MultiLabelCard() : nil)
         metadata.zoo = options.zoo
         let bytesOut: Int
         if options.dryRun {
@@ -333,6 +338,7 @@ public enum Conversion {
             }
             let fromFile = try? ArchitectureInference.infer(mapped.entries.map { ($0.name, $0.tensor.shape) })
             c.numClasses = options.numClasses ?? fromFile?.configuration.numClasses ?? c.numClasses
+            c.mlDecoder = fromFile?.configuration.mlDecoder  // --variant forces the body; the head is the file's
             architecture = InferredArchitecture(configuration: c, variantName: name,
                                                 explanation: ["\(options.variantSource) forces the architecture \(name)"], forced: true)
         } else {

@@ -25,6 +25,9 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public var semanticTree: SemanticTree?
     /// Where a zoo fetch got the weights (`zoo.tag`, `zoo.hub_id`, `zoo.revision`); nil for other conversions.
     public var zoo: ZooOrigin?
+    /// Multi-label scoring (`labels.multi_label`, docs/MULTILABEL.md): sigmoid per class, reported above
+    /// `threshold`; nil for a single-label (softmax) head. Always set for an ML-Decoder head.
+    public var multiLabel: MultiLabelCard?
 
     public static let converterName = "tresnet-kit"
     public static let currentConverterVersion = "0.1.0"
@@ -81,6 +84,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
             "converter.version": .string(converterVersion),
         ]
         if let semanticTree { out.merge(semanticTree.entries) { a, _ in a } }
+        out.merge(MultiLabelCard.entries(configuration: c, card: multiLabel)) { a, _ in a }
         if !labelNames.isEmpty { out["labels.names"] = .strings(labelNames) }
         if let zoo {
             out["zoo.tag"] = .string(zoo.tag)
@@ -116,7 +120,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
         }
         let c = TResNetConfiguration(layout: layout, layers: layers, planes: try int("arch.planes"),
                                      numClasses: try int("arch.num_classes"), inChannels: try int("arch.in_channels"),
-                                     normalization: normalization)
+                                     normalization: normalization, mlDecoder: try MultiLabelCard.head(file))
         try TResNetError.naming(file.path) { try c.validate() }
         var p = ModelPreprocessing.tresnetDefault
         if let v = file[metadata: "preprocess.input_size"]?.intsValue { p.inputSize = v.compactMap { Int(exactly: $0) } }
@@ -139,6 +143,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
                   converterVersion: try string("converter.version"),
                   semanticTree: try SemanticTree(file))
         try semanticTree?.check(numClasses: c.numClasses, source: file.path)
+        multiLabel = try MultiLabelCard(file)
         if let v = file[metadata: "labels.names"] {
             guard case .strings(let names) = v, names.count == c.numClasses else {
                 throw fail("labels.names", "must be one string per class (\(c.numClasses))")

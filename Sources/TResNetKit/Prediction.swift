@@ -24,13 +24,14 @@ public enum Prediction {
         }
     }
 
-    /// Runs `network` on `input` and returns the logits `[N, classes]`, or the activation `tap` (one of
-    /// `TResNetNetwork.tapNames`) as PyTorch's forward hook would capture it.
+    /// Runs `network` on `input` and returns the logits `[N, classes]`, or the activation `tap` (one of the
+    /// network's `tapPaths`: `TResNetNetwork.tapNames`, or the body taps and `head` for an ML-Decoder head) as
+    /// PyTorch's forward hook would capture it.
     public static func run(_ network: TResNetNetwork, input: Tensor, tap: String? = nil) throws -> Tensor {
         if let tap {
-            guard TResNetNetwork.tapNames.contains(tap) else {
+            guard network.tapPaths.contains(tap) else {
                 throw TResNetError(.usage, "unknown tap '\(displaySafe(tap))'; taps are "
-                                   + TResNetNetwork.tapNames.joined(separator: ", "))
+                                   + network.tapPaths.joined(separator: ", "))
             }
             let out = try network.forward(input, taps: [tap])
             guard let t = out.taps[tap] else {

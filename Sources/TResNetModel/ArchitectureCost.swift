@@ -4,7 +4,8 @@ import TResNetCore
 ///
 /// MACs count what `torch.utils.flop_counter.FlopCounterMode` counts (divided by 2): every convolution —
 /// including the SE 1×1 convs on the pooled vector and the fixed depthwise blur-pool filter — and the linear
-/// head. Pooling, BatchNorm and activations are not counted.
+/// head (or the ML-Decoder head's matrix products). Pooling, BatchNorm, LayerNorm, softmax and activations are
+/// not counted.
 public enum ArchitectureCost {
     /// - Returns: learnable parameters (BN running statistics excluded) and MACs of convs + linear for one
     ///   `height`×`width` image.
@@ -34,6 +35,15 @@ public enum ArchitectureCost {
                 if let c3 = block.conv3 { total += conv(c3, oh, ow) }
                 (h, w) = (oh, ow)
             }
+        }
+        if let head = model.mlDecoder {
+            // ML-Decoder (matrix products only): token embedding; per layer the Q/K/V and output projections,
+            // QKᵀ and the weighted sum over the tokens, the feed-forward block; then the group FC.
+            let d = head.decoder, c = d.configuration, tokens = h * w, g = c.groups, e = c.embedDim
+            total += tokens * d.embedStandart.inFeatures * e
+            total += c.decoderLayers * (2 * g * e * e + 2 * tokens * e * e + 2 * g * tokens * e + 2 * g * e * c.feedForwardDim)
+            total += g * e * c.duplicateFactor
+            return total
         }
         total += model.head.fc.inFeatures * model.head.fc.outFeatures
         return total

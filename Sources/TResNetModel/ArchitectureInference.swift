@@ -63,16 +63,24 @@ public enum ArchitectureInference {
         why.append("blocks per stage from the indices under body.layer1…4: \(layers.map(String.init).joined(separator: ", "))")
 
         let headName = "head.fc.weight"
-        guard let head = shapes[headName], head.count == 2 else {
-            throw TResNetError(.binding, at: .tensor(headName), "cannot infer the class count: no 2-D '\(headName)'")
+        let numClasses: Int
+        var mlDecoder: MLDecoderConfiguration?
+        if let decoder = try MLDecoderInference.infer(shapes, explanation: &why) {
+            (numClasses, mlDecoder) = (decoder.classes, decoder.configuration)
+        } else {
+            guard let head = shapes[headName], head.count == 2 else {
+                throw TResNetError(.binding, at: .tensor(headName), "cannot infer the class count: no 2-D '\(headName)' "
+                                   + "(nor an ML-Decoder head under head.decoder.)")
+            }
+            why.append("\(headName) \(formatShape(head)) → \(head[0]) classes")
+            numClasses = head[0]
         }
-        why.append("\(headName) \(formatShape(head)) → \(head[0]) classes")
 
         let folded = shapes["body.conv1.conv.bias"] != nil && shapes["body.conv1.bn.weight"] == nil
         if folded { why.append("body.conv1.conv.bias present and no body.conv1.bn → BatchNorm folded into the convs") }
         let configuration = TResNetConfiguration(layout: v2 ? .v2 : .v1, layers: layers, planes: planes,
-                                                 numClasses: head[0], inChannels: inChannels,
-                                                 normalization: folded ? .folded : .batchNorm)
+                                                 numClasses: numClasses, inChannels: inChannels,
+                                                 normalization: folded ? .folded : .batchNorm, mlDecoder: mlDecoder)
         do { try configuration.validate() } catch let e as TResNetError {
             throw TResNetError(.binding, at: .tensor(stemName), "the tensors describe an unbuildable TResNet: \(e.message)")
         }

@@ -54,7 +54,10 @@ public struct Head: Layer {
 public struct TResNet: Layer {
     public var configuration: TResNetConfiguration
     public var body: Body
+    /// The global pool + `head.fc` head; not part of the walk when `mlDecoder` is present.
     public var head: Head
+    /// The ML-Decoder head (`head.decoder.*`), present when the configuration has one: it replaces `head`.
+    public var mlDecoder: MLDecoderHead?
     public var path = ""
     public var kind: String { "TResNet" }
 
@@ -67,6 +70,7 @@ public struct TResNet: Layer {
         configuration = c
         body = Self.body(c)
         head = Head(fc: Linear(inFeatures: c.numFeatures, outFeatures: c.numClasses))
+        mlDecoder = c.mlDecoder.map { MLDecoderHead(classes: c.numClasses, features: c.numFeatures, $0) }
         // Name every module by its path (a walk without a visit closure never throws).
         var w = ParameterWalker()
         do { try walk(&w) } catch { preconditionFailure("a walk without a visit closure threw: \(error)") }
@@ -123,7 +127,7 @@ public struct TResNet: Layer {
 
     public mutating func walk(_ w: inout ParameterWalker) throws {
         try w.child("body", &body)
-        try w.child("head", &head)
+        if mlDecoder != nil { try w.optionalChild("head", &mlDecoder) } else { try w.child("head", &head) }
     }
 
     /// Applies `body` to every `ConvNormAct` of the tree (stem, projections, block convs), in forward order.
@@ -149,8 +153,12 @@ public struct TResNet: Layer {
     /// The activation tap points, in forward order: the space-to-depth, the stem, each stage, the pool and the
     /// head's output — the module paths of this tree.
     public var taps: [String] {
-        [body.s2d.path, body.conv1.path] + body.stages.indices.map(body.stagePath) + [head.globalPool.path, head.fc.path]
+        let heads = mlDecoder.map { [$0.path] } ?? [head.globalPool.path, head.fc.path]
+        return [body.s2d.path, body.conv1.path] + body.stages.indices.map(body.stagePath) + heads
     }
+
+    /// The tap that holds the logits: `head.fc`, or `head` for an ML-Decoder head.
+    public var logitsTap: String { taps.last ?? "" }
 
     /// The tap points of every TResNet (the stage count is fixed at four), in forward order.
     public static let tapPoints = TResNet(TResNetConfiguration(layout: .v1, layers: [1, 1, 1, 1], planes: 1,

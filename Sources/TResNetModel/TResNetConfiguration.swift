@@ -24,9 +24,12 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
     public var inChannels: Int
     /// How every conv's normalisation is stored: BatchNorm (checkpoints) or folded into a conv bias (ONNX).
     public var normalization: Normalization
+    /// The head: nil for timm's global pool + `head.fc`; an ML-Decoder head otherwise (docs/MULTILABEL.md).
+    public var mlDecoder: MLDecoderConfiguration?
 
     public init(layout: Layout, layers: [Int], planes: Int, numClasses: Int, inChannels: Int = 3,
-                normalization: Normalization = .batchNorm) {
+                normalization: Normalization = .batchNorm, mlDecoder: MLDecoderConfiguration? = nil) {
+        self.mlDecoder = mlDecoder
         self.layout = layout
         self.layers = layers
         self.planes = planes
@@ -71,7 +74,8 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
     public var description: String {
         let name = variantName ?? "custom"
         let folded = normalization == .folded ? ", BN folded" : ""
-        return "\(name) (\(layout.rawValue), layers \(layers), planes \(planes), \(numClasses) classes\(folded))"
+        let head = mlDecoder.map { ", \($0)" } ?? ""
+        return "\(name) (\(layout.rawValue), layers \(layers), planes \(planes), \(numClasses) classes\(folded)\(head))"
     }
 
     // MARK: Derived structure
@@ -122,5 +126,9 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
         }
         guard planes >= 1, planes <= 1 << 16, numClasses >= 1, numClasses <= 1 << 24, inChannels >= 1, inChannels <= 64
         else { throw TResNetError(.malformed, "configuration: planes \(planes) / classes \(numClasses) out of range") }
+        try mlDecoder?.validate(classes: numClasses)
     }
+
+    /// Whether the head is multi-label by construction (ML-Decoder: sigmoid scores per class).
+    public var isMLDecoder: Bool { mlDecoder != nil }
 }

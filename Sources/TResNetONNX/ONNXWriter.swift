@@ -25,6 +25,10 @@ public enum ONNXWriter {
         g.node("SpaceToDepth", ["input"], s2d, name: s2d, int: [("blocksize", SpaceToDepth.blockSize)])
         var x = try g.unit(tree.body.conv1, s2d)
         for block in tree.body.stages.joined() { x = try g.block(block, x) }
+        if let head = tree.mlDecoder {
+            _ = try g.mlDecoder(head, x, features: c.numFeatures)
+            return try g.finished(configuration: c)
+        }
         let pool = tree.head.globalPool.path, fc = tree.head.fc
         g.node("GlobalAveragePool", [x], pool + ".pool", name: pool + ".pool")
         g.node("Flatten", [pool + ".pool"], pool, name: pool + ".flatten", int: [("axis", 1)])
@@ -32,12 +36,7 @@ public enum ONNXWriter {
                           [fc.outFeatures, fc.inFeatures])
         try g.initializer(fc.path + ".bias", fc.bias.required(fc.path + ".bias").floats(), [fc.outFeatures])
         g.node("Gemm", [pool, fc.path + ".weight", fc.path + ".bias"], "logits", name: fc.path, int: [("transB", 1)])
-        let model = g.model(configuration: c)
-        guard model.count <= Int(Int32.max) else {
-            throw TResNetError(.limitExceeded, format: "onnx",
-                               "the model would be \(model.count) bytes, over protobuf's 2 GiB limit")
-        }
-        return model
+        return try g.finished(configuration: c)
     }
 
     /// Writes the model to `path` atomically (temp file, fsync, rename).
@@ -48,7 +47,17 @@ public enum ONNXWriter {
 }
 
 /// Accumulates nodes and initializers of the graph `ONNXWriter` emits.
-private struct GraphBuilder {
+struct GraphBuilder {
+    /// The serialized model, refused over protobuf's 2 GiB limit.
+    func finished(configuration c: TResNetConfiguration) throws -> [UInt8] {
+        let model = model(configuration: c)
+        guard model.count <= Int(Int32.max) else {
+            throw TResNetError(.limitExceeded, format: "onnx",
+                               "the model would be \(model.count) bytes, over protobuf's 2 GiB limit")
+        }
+        return model
+    }
+
     var nodes: [[UInt8]] = []
     var initializers: [[UInt8]] = []
     var written: Set<String> = []

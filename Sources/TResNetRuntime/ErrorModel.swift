@@ -86,6 +86,15 @@ public enum AccumulationDepth {
             for b in blocks { depth += k(b.conv1) + k(b.conv2) + (b.conv3.map(k) ?? 0) }
             out[TResNetNetwork.tapNames[2 + s]] = depth
         }
+        if let decoder = configuration.mlDecoder {
+            // token embedding, attention (scores over E, weighted sum over the tokens, out projection),
+            // feed-forward, group FC
+            let tokens = max(1, (height / 32) * (width / 32))
+            depth += tree.configuration.numFeatures + decoder.decoderLayers
+                * (3 * decoder.embedDim + tokens + decoder.feedForwardDim) + decoder.embedDim
+            out["head"] = depth
+            return out
+        }
         depth += max(1, (height / 32) * (width / 32))
         out["head.global_pool"] = depth
         depth += tree.head.fc.inFeatures

@@ -81,6 +81,9 @@ public struct Float64Forward: Sendable {
     /// Reads a bound tree (`Binder.bind`, `BoundModel.tree`).
     public init(_ tree: TResNet) throws {
         try tree.configuration.validate()
+        guard tree.mlDecoder == nil else {
+            throw TResNetError(.unsupported, "the float64 oracle covers the linear head only, not an ML-Decoder head")
+        }
         configuration = tree.configuration
         taps = tree.taps
         stem = try Conv(tree.body.conv1)

@@ -18,8 +18,10 @@ public struct TResNetNetwork: Sendable {
     public let precision: Precision
     let stem: Compiled
     let stages: [[Block]]
-    /// The linear head as a 1×1 convolution over the pooled features.
-    let head: Convolution
+    /// The linear head as a 1×1 convolution over the pooled features (nil with an ML-Decoder head).
+    let head: Convolution?
+    /// The ML-Decoder head, when the tree has one (it reads the last stage's tokens; no global pool).
+    let decoder: MLDecoderKernel?
     let headPath: String
 
     /// A compiled `ConvNormAct`: the convolution with its activation and whether the blur pool follows.
@@ -82,6 +84,13 @@ public struct TResNetNetwork: Sendable {
                       pooledProjection: block.downsample?.pooled ?? false)
             }
         }
+        if let mld = tree.mlDecoder {
+            decoder = try MLDecoderKernel(mld)
+            headPath = mld.path
+            head = nil
+            return
+        }
+        decoder = nil
         let fc = tree.head.fc
         headPath = fc.path
         head = Convolution(weight: try fc.weight.required(fc.path + ".weight").floats(),
@@ -136,6 +145,13 @@ public struct TResNetNetwork: Sendable {
             for block in blocks { x = run(block, x, profile: profile) }
             tap(x.nchw())
         }
+        if let decoder {
+            let final = x
+            let out = Tensor(shape: [n, c.numClasses], floats: timed(profile, "ML-Decoder head") { decoder(final) })
+            tap(out)
+            return (out, captured)
+        }
+        guard let head else { preconditionFailure("a network has a linear or an ML-Decoder head") }
         let pooled = timed(profile, "global pool") { globalAveragePool(x) }
         let features = c.numFeatures
         tap(Tensor(shape: [n, features], floats: pooled))

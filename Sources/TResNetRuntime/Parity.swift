@@ -205,10 +205,10 @@ public struct ParityReport: Sendable, Codable {
         guard let input = reference["input"] else {
             throw TResNetError(.malformed, format: "reference", at: .entry("input"), "the reference has no 'input' array")
         }
-        let present = TResNetNetwork.tapNames.filter { reference[$0] != nil }
+        let present = network.tapPaths.filter { reference[$0] != nil }
         guard !present.isEmpty else {
             throw TResNetError(.malformed, format: "reference",
-                               "the reference holds none of the taps " + TResNetNetwork.tapNames.joined(separator: ", "))
+                               "the reference holds none of the taps " + network.tapPaths.joined(separator: ", "))
         }
         let c = network.configuration
         guard input.rank == 4, input.shape[1] == c.inChannels else {
@@ -234,7 +234,7 @@ public struct ParityReport: Sendable, Codable {
             rows.append(row)
         }
         var agreement: TopKAgreement?
-        if let fc = reference["head.fc"], fc.shape == logits.shape {
+        if let fc = reference[network.tapPaths.last ?? "head.fc"], fc.shape == logits.shape {
             agreement = try TopKAgreement(actual: logits, expected: fc.converted(to: .float32))
         }
         return ParityReport(tolerance: tolerance, rows: rows, topK: agreement, oracle: oracle != nil)

@@ -78,6 +78,13 @@ struct PredictCommand: ParsableCommand {
     var batch: Int { batchSize ?? batchAlias ?? 16 }
     var json: Bool { output_.json }
 
+    @Flag(name: .customLong("multi-label"),
+          help: "Sigmoid scores per class (on by itself for ML-Decoder heads and .tw files whose card says so).")
+    var multiLabel = false
+
+    @Option(help: "Multi-label: report classes whose score passes this (default: the model card's, else 0.75).")
+    var threshold: Double?
+
     @OptionGroup var preprocessing: PreprocessingOptions
 
     @OptionGroup var model: ModelOptions
@@ -150,6 +157,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func predictImages(_ loaded: LoadedModel, tree: SemanticTree?, report: ReportFile?) throws {
+        if multiLabel || loaded.isMultiLabel { return try predictMultiLabel(loaded) }
         let config = try loaded.preprocessingConfig(preprocessing.overrides)
         let labels = try loaded.labelNames()?.names
         let classifier = try ImageClassifier(preprocessing: config, labels: labels, limits: preprocessing.limits,

@@ -21,6 +21,8 @@ enum StateDictLocator {
         var nonTensorEntries: [(name: String, summary: String)]
         var containerKind: String
         var otherCandidates: [String]
+        /// A top-level `idx_to_class` mapping, in class order.
+        var classNames: [String]? = nil
     }
 
     static func fail(_ code: TResNetError.Code, _ message: String) -> TResNetError {

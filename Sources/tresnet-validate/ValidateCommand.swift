@@ -42,6 +42,16 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("val-dir"), help: "The ImageFolder root.")
     var valDir: String?
 
+    @Flag(name: .customLong("multi-label"),
+          help: "Multi-label mAP over a COCO-format annotation file (--annotations, --images) instead of top-1/top-5.")
+    var multiLabel = false
+
+    @Option(help: "With --multi-label: a COCO-format annotation file (instances_*.json); class k is its k-th category.")
+    var annotations: String?
+
+    @Option(name: .customLong("images"), help: "With --multi-label: the folder the annotation file's file_name values are in.")
+    var imagesDir: String?
+
     @Option(name: .customLong("batch-size"), help: "Images per forward pass (default 16).")
     var batchSize: Int?
 
@@ -82,7 +92,14 @@ struct Validate: ParsableCommand {
         if let shard {
             do { _ = try ValidationShard(parsing: shard) } catch let e as TResNetError { throw ValidationError(e.message) }
         }
-        if merge.isEmpty {
+        if multiLabel {
+            guard weights != nil, annotations != nil, imagesDir != nil else {
+                throw ValidationError("--multi-label needs WEIGHTS, --annotations and --images")
+            }
+            guard valDir == nil, semanticTree == nil, shard == nil, merge.isEmpty else {
+                throw ValidationError("--multi-label takes no --val-dir, --semantic-tree, --shard or --merge")
+            }
+        } else if merge.isEmpty {
             guard weights != nil, valDir != nil else {
                 throw ValidationError("give WEIGHTS and --val-dir DIR (or --merge REPORT…)")
             }
@@ -96,6 +113,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         try runMain("tresnet-validate", json: output.json) {
             let reportFile = try output.reportFile(force: force)
+            if multiLabel { return try runMultiLabel(reportFile) }
             let report = merge.isEmpty ? try validation() : try merged()
             try reportFile?.write(report)
             if output.json { try printJSON(report) } else { print(report.summary) }

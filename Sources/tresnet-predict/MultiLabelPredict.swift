@@ -1,0 +1,34 @@
+import Foundation
+import _CLISupport
+import TResNetCore
+import TResNetImage
+import TResNetKit
+
+extension PredictCommand {
+    /// Multi-label images: sigmoid scores, classes above the threshold within `--top`; `--json` adds all scores.
+    func predictMultiLabel(_ loaded: LoadedModel) throws {
+        let t = threshold ?? loaded.multiLabelThreshold
+        guard t.isFinite, t >= 0, t <= 1 else { throw TResNetError(.usage, "--threshold must be in [0, 1]") }
+        let config = try loaded.preprocessingConfig(preprocessing.overrides)
+        let names = try loaded.classNames()
+        let classifier = try ImageClassifier(preprocessing: config, labels: names, limits: preprocessing.limits,
+                                             run: try loaded.batchRunner())
+        var rows: [Int: [Float]] = [:]
+        let plain = try classifier.classify(paths: images, topK: 1, batchSize: batch) { i, logits in rows[i] = logits }
+        let predictions = plain.enumerated().map { i, p in
+            rows[i].map { MultiLabelPrediction(path: p.path, logits: $0, names: names, threshold: t, top: top) }
+                ?? MultiLabelPrediction(unreadable: p.path, error: p.error ?? "unreadable", threshold: t)
+        }
+        if json {
+            try printJSON(predictions)
+        } else {
+            for p in predictions where p.error != nil { printError("tresnet-predict: " + p.lines.joined()) }
+            let lines = predictions.filter { $0.error == nil }.flatMap(\.lines)
+            if !lines.isEmpty { print(lines.joined(separator: "\n")) }
+        }
+        let unreadable = predictions.filter { $0.error != nil }.count
+        if unreadable > 0 {
+            throw TResNetError(.malformed, format: "image", "\(unreadable) of \(predictions.count) images could not be read")
+        }
+    }
+}
