@@ -46,17 +46,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BODY_TAPS = ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4"]
 TAPS = BODY_TAPS + ["head"]
 
-COCO80 = ["person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
-          "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
-          "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
-          "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
-          "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
-          "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
-          "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
-          "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-          "teddy bear", "hair drier", "toothbrush"]
-# COCO's category ids of those 80 names (the dataset skips 12, 26, 29, 30, 45, 66, 68, 69, 71, 83).
-COCO80_IDS = [i for i in range(1, 91) if i not in (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)]
+# The 80 MS-COCO names in category-id order and their ids: one list, Zoo/make_multilabel.py's (the zoo's label set).
+sys.path.insert(0, os.path.join(HERE, "..", "Zoo"))
+from make_multilabel import COCO80, COCO80_IDS  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -174,23 +166,9 @@ def micro_body(layers, planes, v2, seed):
 
 
 def perturb_and_calibrate(model, calib_size, calib_batches=4, residual_gamma=(0.5, 1.5)):
-    """generate.make_model's recipe on any model: BN affine perturbed, running statistics measured."""
-    ends = G.branch_end_norms(model)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                lo, hi = residual_gamma if id(m) in ends else (0.5, 1.5)
-                m.weight.uniform_(lo, hi)
-                m.bias.normal_(0.0, 0.1)
-                m.reset_running_stats()
-                m.momentum = None
-            if isinstance(m, nn.LayerNorm):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0.0, 0.1)
-        model.train()
-        for _ in range(calib_batches):
-            model(torch.rand(4, 3, calib_size, calib_size))
-    model.eval()
+    """generate.make_model's recipe (generate.perturb_and_calibrate): the head's Linear layers keep their own
+    initialisation (make_mld), calibration batches of 4."""
+    G.perturb_and_calibrate(model, calib_size, calib_batches, residual_gamma, linear=False, batch=4)
 
 
 def make_mld(layers, planes, v2, classes, groups, embed, ff, heads, seed, calib_size, residual_gamma=(0.5, 1.5)):

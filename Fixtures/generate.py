@@ -73,6 +73,15 @@ def make_model(cfg, seed, calib_size=64, calib_batches=4, residual_gamma=(0.5, 1
     """
     torch.manual_seed(seed)
     model = TResNet(**cfg)
+    perturb_and_calibrate(model, calib_size, calib_batches, residual_gamma)
+    return model
+
+
+def perturb_and_calibrate(model, calib_size, calib_batches=4, residual_gamma=(0.5, 1.5), linear=True, batch=8):
+    """make_model's recipe on any model, in place: BN affine parameters perturbed (branch-end gammas from
+    `residual_gamma`), LayerNorm's alike, Linear layers N(0, 0.05) when `linear`, then BN running statistics
+    measured over `calib_batches` random batches of `batch` images. One pass over the modules in their order, so
+    the random draws (and so every committed fixture made with it) stay as they were."""
     branch_ends = branch_end_norms(model)
     with torch.no_grad():
         for m in model.modules():
@@ -82,14 +91,16 @@ def make_model(cfg, seed, calib_size=64, calib_batches=4, residual_gamma=(0.5, 1
                 m.bias.normal_(0.0, 0.1)
                 m.reset_running_stats()
                 m.momentum = None  # cumulative moving average over the calibration batches
-            if isinstance(m, torch.nn.Linear):
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0.0, 0.1)
+            if linear and isinstance(m, torch.nn.Linear):
                 m.weight.normal_(0.0, 0.05)
                 m.bias.normal_(0.0, 0.05)
         model.train()
         for _ in range(calib_batches):
-            model(torch.rand(8, 3, calib_size, calib_size))
+            model(torch.rand(batch, 3, calib_size, calib_size))
     model.eval()
-    return model
 
 
 def capture(model, x):
