@@ -110,12 +110,6 @@ public struct MultiLabelReport: Codable, Sendable {
         case imagesPerSecond = "images_per_second"
     }
 
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
-    }
-
     public var summary: String {
         var lines = [String(format: "mAP %.4f%% over %d classes, %d images", meanAveragePrecisionPercent, classes.count, images)]
         lines.append(String(format: "%.1f images/s (%.2f s)", imagesPerSecond, seconds))
