@@ -2,13 +2,14 @@
 # Both install the Debian packages they need when missing (apt-get update first).
 
 SWIFT ?= swift
-DEB_PACKAGES := libzip-dev libprotobuf-c-dev libopenblas-dev protobuf-c-compiler pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev libssl-dev
+DEB_PACKAGES := libzip-dev libprotobuf-c-dev libopenblas-dev protobuf-c-compiler pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev libssl-dev \
+  clang-format
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PY := .venv/bin/python
 BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 FIX := Fixtures/tiny
 
-.PHONY: all deps build release test readme-check test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean example docs
+.PHONY: all deps build release test lint format readme-check test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean example docs
 
 all: build
 
@@ -26,11 +27,28 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## The test suite: unit, fixture, parity and CLI tests (the README's examples among them: readme-check), the
-## C kernels' own test and the example package (Examples/). Needs no Python.
-test: deps test-kernels example
+## The test suite: the style check (lint), unit, fixture, parity and CLI tests (the README's examples among them:
+## readme-check), the C kernels' own test and the example package (Examples/). Needs no Python.
+test: deps lint test-kernels example
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## Style: swift-format (.swift-format; the toolchain's own) over every Swift file but the generated tables, and
+## clang-format (.clang-format; Debian's clang-format 14) over the C kernels and their test. `make format` applies
+## both; `make lint` (part of `make test`) fails on any difference.
+SWIFT_STYLE_FILES = Package.swift $(shell find Sources Tests Examples Fuzz -name '*.swift' -not -path '*/.build*' \
+  -not -path '*/Generated/*' | LC_ALL=C sort)
+C_STYLE_FILES := $(wildcard Sources/CTResNetKernels/*.c Sources/CTResNetKernels/*.h Sources/CTResNetKernels/include/*.h) \
+  Tests/CKernelTests/kernel_test.c
+lint: deps
+	@$(SWIFT) format lint --strict --parallel $(SWIFT_STYLE_FILES)
+	@clang-format --dry-run --Werror $(C_STYLE_FILES)
+	@echo "lint: $(words $(SWIFT_STYLE_FILES)) Swift and $(words $(C_STYLE_FILES)) C files in style"
+
+format: deps
+	@$(SWIFT) format format -i --parallel $(SWIFT_STYLE_FILES)
+	@clang-format -i $(C_STYLE_FILES)
+	@echo "format: $(words $(SWIFT_STYLE_FILES)) Swift and $(words $(C_STYLE_FILES)) C files formatted"
 
 ## The README's examples, run on the committed tiny fixtures and compared with what the README shows
 ## (Tests/CLITests/ReadmeCheckTests.swift; also part of `make test`).

@@ -27,12 +27,12 @@ let package = Package(
         .executable(name: "tresnet-verify", targets: ["tresnet-verify"]),
         .executable(name: "tresnet-zoo", targets: ["tresnet-zoo"]),
         .executable(name: "tresnet-validate", targets: ["tresnet-validate"]),
-        .executable(name: "tresnet-bench", targets: ["tresnet-bench"]),
+        .executable(name: "tresnet-bench", targets: ["tresnet-bench"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `make docs` only (swift package generate-documentation); nothing links it.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0")
     ],
     targets: [
         // MARK: - C libraries (system, found with pkg-config; each called from one funnel file)
@@ -80,12 +80,14 @@ let package = Package(
             dependencies: [
                 "TResNetCore", "TResNetCheckpoint", "TResNetFormat", "TResNetModel", "TResNetRuntime", "TResNetZoo",
                 "TResNetONNX",
-                "TResNetImage",
+                "TResNetImage"
             ],
             swiftSettings: swiftSettings),
         .target(
             name: "_CLISupport",
-            dependencies: ["TResNetKit", "TResNetZoo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "TResNetKit", "TResNetZoo", .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ],
             swiftSettings: swiftSettings),
 
         // MARK: - Executables (thin over the library)
@@ -93,24 +95,33 @@ let package = Package(
         .executableTarget(name: "tresnet-convert", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-predict", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-verify", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
-        .executableTarget(name: "tresnet-zoo", dependencies: ["_CLISupport", "TResNetZooFetch"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "tresnet-zoo", dependencies: ["_CLISupport", "TResNetZooFetch"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-validate", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
         .executableTarget(name: "tresnet-bench", dependencies: ["_CLISupport"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["TResNetKit"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "TestSupport", dependencies: ["TResNetKit"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["TResNetCore", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CheckpointTests", dependencies: ["TResNetCheckpoint", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CheckpointTests", dependencies: ["TResNetCheckpoint", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FormatTests", dependencies: ["TResNetFormat", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelTests", dependencies: ["TResNetModel", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "RuntimeTests", dependencies: ["TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ZooTests", dependencies: ["TResNetZoo", "TResNetZooFetch", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "ONNXTests", dependencies: ["TResNetONNX", "TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
+            name: "RuntimeTests", dependencies: ["TResNetRuntime", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ZooTests", dependencies: ["TResNetZoo", "TResNetZooFetch", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ONNXTests", dependencies: ["TResNetONNX", "TResNetRuntime", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ImageTests", dependencies: ["TResNetImage", "TResNetCheckpoint", "TResNetRuntime", "TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KitTests", dependencies: ["TResNetKit", "TResNetZooFetch", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KitTests", dependencies: ["TResNetKit", "TResNetZooFetch", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings)
     ]
 )

@@ -8,7 +8,7 @@ import PackageDescription
 
 let targets = [
     "FuzzPickle", "FuzzZip", "FuzzTorchZip", "FuzzLegacy", "FuzzSafetensors", "FuzzNpy", "FuzzNpz", "FuzzONNX",
-    "FuzzTW", "FuzzJSON", "FuzzImage",
+    "FuzzTW", "FuzzJSON", "FuzzImage"
 ]
 
 let package = Package(
@@ -20,8 +20,9 @@ let package = Package(
         .target(name: "FuzzDriver"),
         .target(
             name: "FuzzSupport", dependencies: ["FuzzDriver", .product(name: "TResNetKit", package: "tresnet-kit")],
-            swiftSettings: [.swiftLanguageMode(.v6)]),
-    ] + targets.map {
-        .executableTarget(name: $0, dependencies: ["FuzzSupport"], swiftSettings: [.swiftLanguageMode(.v6)])
-    }
+            swiftSettings: [.swiftLanguageMode(.v6)])
+    ]
+        + targets.map {
+            .executableTarget(name: $0, dependencies: ["FuzzSupport"], swiftSettings: [.swiftLanguageMode(.v6)])
+        }
 )

@@ -10,6 +10,6 @@ let package = Package(
     dependencies: [.package(name: "tresnet-kit", path: "../..")],
     targets: [
         .executableTarget(
-            name: "ClassifyImage", dependencies: [.product(name: "TResNetKit", package: "tresnet-kit")]),
+            name: "ClassifyImage", dependencies: [.product(name: "TResNetKit", package: "tresnet-kit")])
     ]
 )

@@ -39,11 +39,11 @@ void tk_pack(const float *w, int k, int n, float *packed) {
 typedef struct {
     const tk_conv_args *args;
     const tk_kernels *kernels;
-    int tiles;         ///< pixel tiles (kernels->rows pixels each)
-    int blocks;        ///< column blocks (kernels->block_columns output channels each)
-    int group;         ///< column blocks per work item: their weights stay in L2 while its pixels are in L1
-    long items;        ///< column groups × pixel tiles, group-major
-    int pack_bf16;     ///< 1×1 bf16: each item converts its pixels to bf16 itself (no pass over the whole input)
+    int tiles;     ///< pixel tiles (kernels->rows pixels each)
+    int blocks;    ///< column blocks (kernels->block_columns output channels each)
+    int group;     ///< column blocks per work item: their weights stay in L2 while its pixels are in L1
+    long items;    ///< column groups × pixel tiles, group-major
+    int pack_bf16; ///< 1×1 bf16: each item converts its pixels to bf16 itself (no pass over the whole input)
 } tk_conv_job;
 
 /// Runs items [begin, end): each is one pixel tile against one group of column blocks, so the tile's input is
@@ -57,7 +57,7 @@ static void tk_conv_range(void *context, int index, int count) {
     unsigned short *packed = NULL;
     if (job->pack_bf16 && begin < end) {
         packed = aligned_alloc(64, ((size_t)rows * cp * 2 + 63) / 64 * 64);
-        if (!packed) {  // cannot happen in practice (a few KiB); convert the whole input instead
+        if (!packed) { // cannot happen in practice (a few KiB); convert the whole input instead
             unsigned short *all = tk_bf16_input(a);
             tk_conv_args x = *a;
             x.input = (const float *)(const void *)all;
@@ -108,11 +108,12 @@ int tk_conv(const tk_conv_args *a) {
     tk_conv_args converted = *a;
     unsigned short *input = NULL;
     const int bf16 = a->precision == TK_BF16;
-    if (bf16 && a->kernel != 1) {  // 3×3: the activations converted once (each pixel is read by 9 taps)
+    if (bf16 && a->kernel != 1) { // 3×3: the activations converted once (each pixel is read by 9 taps)
         if (!(input = tk_bf16_input(a))) return -1;
         converted.input = (const float *)(const void *)input;
     }
-    tk_conv_job job = { &converted, kernels, (int)((m + kernels->rows - 1) / kernels->rows), 0, 1, 0, bf16 && a->kernel == 1 };
+    tk_conv_job job = {
+        &converted, kernels, (int)((m + kernels->rows - 1) / kernels->rows), 0, 1, 0, bf16 && a->kernel == 1};
     job.blocks = (a->out_channels + kernels->block_columns - 1) / kernels->block_columns;
     // Column groups whose packed weights take at most TK_GROUP_BYTES (they stay in L2 while the pixel tiles pass).
     const size_t k = (size_t)a->kernel * a->kernel * (a->in_channels + (bf16 ? a->in_channels % 2 : 0));

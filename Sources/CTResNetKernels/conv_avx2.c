@@ -23,8 +23,10 @@ TK_TARGET static inline __m256 tk_loadn(const float *p, int n) {
 }
 
 TK_TARGET static inline void tk_storen(float *p, __m256 v, int n) {
-    if (n >= 8) _mm256_storeu_ps(p, v);
-    else _mm256_maskstore_ps(p, tk_mask8(n), v);
+    if (n >= 8)
+        _mm256_storeu_ps(p, v);
+    else
+        _mm256_maskstore_ps(p, tk_mask8(n), v);
 }
 
 TK_TARGET static inline __m256 tk_activate(__m256 v, int activation, __m256 slope) {

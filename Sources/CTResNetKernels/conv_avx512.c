@@ -13,7 +13,9 @@
 typedef __m512 tk_v;
 
 /// The lanes of a 16-float vector that hold channels, when `left` channels remain from its first one.
-static inline __mmask16 tk_mask(int left) { return left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1); }
+static inline __mmask16 tk_mask(int left) {
+    return left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+}
 
 TK_TARGET static inline __m512 tk_activate(__m512 v, int activation, __m512 slope) {
     if (activation == TK_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());

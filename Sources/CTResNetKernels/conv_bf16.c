@@ -32,8 +32,8 @@ void tk_pack_bf16(const float *w, int taps, int cin, int n, unsigned short *pack
             for (int j = 0; j < NR; j++) {
                 const int column = p * NR + j;
                 for (int h = 0; h < 2; h++)
-                    dst[2 * j + h] = column < n && c + h < cin
-                        ? tk_bf16(w[((size_t)tap * cin + c + h) * n + column]) : 0;
+                    dst[2 * j + h] =
+                        column < n && c + h < cin ? tk_bf16(w[((size_t)tap * cin + c + h) * n + column]) : 0;
             }
         }
 }
@@ -43,14 +43,24 @@ size_t tk_winograd_packed_bf16_count(int cin, int cout) { return 16 * tk_packed_
 int tk_winograd_pack_bf16(const float *w, int cin, int cout, unsigned short *packed) {
     float *u = aligned_alloc(64, (tk_winograd_packed_count(cin, cout) * sizeof(float) + 63) / 64 * 64);
     float *plain = malloc(sizeof(float) * (size_t)cin * (size_t)cout);
-    if (!u || !plain) { free(u); free(plain); return -1; }
-    if (tk_winograd_pack(w, cin, cout, u) != 0) { free(u); free(plain); return -1; }
+    if (!u || !plain) {
+        free(u);
+        free(plain);
+        return -1;
+    }
+    if (tk_winograd_pack(w, cin, cout, u) != 0) {
+        free(u);
+        free(plain);
+        return -1;
+    }
     // Unpack each of the 16 transformed f32 panels back to [cin][cout], then pack it as bf16 pairs.
     const size_t one = tk_packed_count(cin, cout), one16 = tk_packed_bf16_count(1, cin, cout);
     for (int e = 0; e < 16; e++) {
         const float *src = u + e * one;
         for (int c = 0; c < cin; c++)
-            for (int o = 0; o < cout; o++) plain[(size_t)c * cout + o] = src[(((size_t)(o / NR) * 2 + (o % NR) / TK_HALF) * cin + c) * TK_HALF + o % TK_HALF];
+            for (int o = 0; o < cout; o++)
+                plain[(size_t)c * cout + o] =
+                    src[(((size_t)(o / NR) * 2 + (o % NR) / TK_HALF) * cin + c) * TK_HALF + o % TK_HALF];
         tk_pack_bf16(plain, 1, cin, cout, packed + e * one16);
     }
     free(u);
@@ -72,11 +82,13 @@ int tk_winograd_pack_bf16(const float *w, int cin, int cout, unsigned short *pac
 
 int tk_bf16_supported(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
 }
 
-static inline __mmask16 tk_mask16(int left) { return left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1); }
+static inline __mmask16 tk_mask16(int left) {
+    return left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+}
 
 TK_BF16 static inline __m512 tk_activate16(__m512 v, int activation, __m512 slope) {
     if (activation == TK_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
@@ -109,7 +121,8 @@ TK_BF16 static inline __attribute__((always_inline)) void tk_bf16_tile(const tk_
         xx[r] = ks == 1 ? 0 : (m % HW) % W;
     }
     __m512 acc[TK_MR][2], sum[TK_MR][2];
-    for (int r = 0; r < TK_MR; r++) for (int v = 0; v < nv; v++) acc[r][v] = sum[r][v] = _mm512_setzero_ps();
+    for (int r = 0; r < TK_MR; r++)
+        for (int v = 0; v < nv; v++) acc[r][v] = sum[r][v] = _mm512_setzero_ps();
     const uint16_t *bp = (const uint16_t *)(const void *)a->packed + (size_t)panel * pairs * 2 * NR;
     for (int ky = 0; ky < ks; ky++)
         for (int kx = 0; kx < ks; kx++) {
@@ -117,7 +130,8 @@ TK_BF16 static inline __attribute__((always_inline)) void tk_bf16_tile(const tk_
             for (int r = 0; r < TK_MR; r++) {
                 int sy = y[r] + ky - pad, sx = xx[r] + kx - pad;
                 rowp[r] = (const int32_t *)(const void *)((r < rows && sy >= 0 && sy < H && sx >= 0 && sx < W)
-                    ? input + (size_t)(image[r] + (long)sy * W + sx) * cp : (const uint16_t *)(const void *)tk_zeros);
+                                                              ? input + (size_t)(image[r] + (long)sy * W + sx) * cp
+                                                              : (const uint16_t *)(const void *)tk_zeros);
             }
             for (int q0 = 0; q0 < cp / 2; q0 += TK_BF16_CHUNK_PAIRS) {
                 const int q1 = cp / 2 - q0 < TK_BF16_CHUNK_PAIRS ? cp / 2 : q0 + TK_BF16_CHUNK_PAIRS;
@@ -158,8 +172,10 @@ TK_BF16 static void tk_bf16_tile32(const tk_conv_args *a, int m0, int panel) { t
 TK_BF16 static void tk_bf16_tile16(const tk_conv_args *a, int m0, int panel) { tk_bf16_tile(a, m0, panel, 1); }
 
 static void tk_bf16_any_tile(const tk_conv_args *a, int m0, int panel) {
-    if (a->out_channels - panel * NR > 16) tk_bf16_tile32(a, m0, panel);
-    else tk_bf16_tile16(a, m0, panel);
+    if (a->out_channels - panel * NR > 16)
+        tk_bf16_tile32(a, m0, panel);
+    else
+        tk_bf16_tile16(a, m0, panel);
 }
 
 /// Winograd's input transform with its result rounded to bf16 as it is stored: tile t's row of matrix e at
@@ -178,17 +194,20 @@ TK_BF16 static void tk_bf16_wino_input(const tk_wino_geometry *g, long t0, long 
                 for (int j = 0; j < 4; j++) {
                     const int yy = y0 + i, x = x0 + j;
                     d[i][j] = (yy >= 0 && yy < H && x >= 0 && x < W)
-                        ? _mm512_maskz_loadu_ps(mask, a->input + ((size_t)(b * H + yy) * W + x) * C + c0)
-                        : _mm512_setzero_ps();
+                                  ? _mm512_maskz_loadu_ps(mask, a->input + ((size_t)(b * H + yy) * W + x) * C + c0)
+                                  : _mm512_setzero_ps();
                 }
             for (int i = 0; i < 4; i++) {
                 __m512 r0 = _mm512_sub_ps(d[i][0], d[i][2]), r1 = _mm512_add_ps(d[i][1], d[i][2]);
                 __m512 r2 = _mm512_sub_ps(d[i][2], d[i][1]), r3 = _mm512_sub_ps(d[i][1], d[i][3]);
-                d[i][0] = r0; d[i][1] = r1; d[i][2] = r2; d[i][3] = r3;
+                d[i][0] = r0;
+                d[i][1] = r1;
+                d[i][2] = r2;
+                d[i][3] = r3;
             }
             uint16_t *out = v + (size_t)(t - base) * cp + c0;
-            const size_t step = (size_t)stride * cp;  // from matrix e to e + 1
-            for (int j = 0; j < 4; j++) {  // each column stored as soon as it is made
+            const size_t step = (size_t)stride * cp; // from matrix e to e + 1
+            for (int j = 0; j < 4; j++) {            // each column stored as soon as it is made
                 tk_store_bf16(out + (size_t)j * step, _mm512_sub_ps(d[0][j], d[2][j]), cp - c0);
                 tk_store_bf16(out + (size_t)(4 + j) * step, _mm512_add_ps(d[1][j], d[2][j]), cp - c0);
                 tk_store_bf16(out + (size_t)(8 + j) * step, _mm512_sub_ps(d[2][j], d[1][j]), cp - c0);
@@ -204,19 +223,24 @@ const tk_kernels tk_kernels_avx512bf16 = {
 };
 
 /// Converts pixels [begin, end) of an NHWC f32 map with C channels to bf16 with cp channels (the pad zero).
-typedef struct { const float *src; uint16_t *dst; long pixels; int C; } tk_bf16_convert_job;
+typedef struct {
+    const float *src;
+    uint16_t *dst;
+    long pixels;
+    int C;
+} tk_bf16_convert_job;
 
 TK_BF16 static void tk_bf16_convert(void *context, int index, int count) {
     const tk_bf16_convert_job *job = context;
     const int C = job->C, cp = C + C % 2;
     for (long p = job->pixels * index / count; p < job->pixels * (index + 1) / count; p++)
         for (int c0 = 0; c0 < cp; c0 += 16)
-            tk_store_bf16(job->dst + (size_t)p * cp + c0, _mm512_maskz_loadu_ps(tk_mask16(C - c0), job->src + (size_t)p * C + c0),
-                          cp - c0);
+            tk_store_bf16(job->dst + (size_t)p * cp + c0,
+                          _mm512_maskz_loadu_ps(tk_mask16(C - c0), job->src + (size_t)p * C + c0), cp - c0);
 }
 
 void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst) {
-    tk_bf16_convert_job job = { src, dst, rows, C };
+    tk_bf16_convert_job job = {src, dst, rows, C};
     tk_bf16_convert(&job, 0, 1);
 }
 
@@ -226,7 +250,7 @@ unsigned short *tk_bf16_input(const tk_conv_args *a) {
     const int cp = a->in_channels + a->in_channels % 2;
     uint16_t *dst = aligned_alloc(64, ((size_t)pixels * cp * 2 + 63) / 64 * 64);
     if (!dst) return NULL;
-    tk_bf16_convert_job job = { a->input, dst, pixels, a->in_channels };
+    tk_bf16_convert_job job = {a->input, dst, pixels, a->in_channels};
     int threads = tk_threads();
     if (threads > pixels / 64) threads = pixels / 64 > 0 ? (int)(pixels / 64) : 1;
     tk_parallel(threads, tk_bf16_convert, &job);
@@ -236,7 +260,15 @@ unsigned short *tk_bf16_input(const tk_conv_args *a) {
 #else
 
 int tk_bf16_supported(void) { return 0; }
-unsigned short *tk_bf16_input(const tk_conv_args *a) { (void)a; return NULL; }
-void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst) { (void)src; (void)rows; (void)C; (void)dst; }
+unsigned short *tk_bf16_input(const tk_conv_args *a) {
+    (void)a;
+    return NULL;
+}
+void tk_bf16_rows(const float *src, int rows, int C, unsigned short *dst) {
+    (void)src;
+    (void)rows;
+    (void)C;
+    (void)dst;
+}
 
 #endif

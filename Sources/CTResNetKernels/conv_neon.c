@@ -23,7 +23,10 @@ static inline float32x4_t tk_loadn(const float *p, int n) {
 }
 
 static inline void tk_storen(float *p, float32x4_t v, int n) {
-    if (n >= 4) { vst1q_f32(p, v); return; }
+    if (n >= 4) {
+        vst1q_f32(p, v);
+        return;
+    }
     float lanes[4];
     vst1q_f32(lanes, v);
     if (n > 0) memcpy(p, lanes, sizeof(float) * (size_t)n);

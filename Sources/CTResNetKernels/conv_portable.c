@@ -22,14 +22,18 @@ static inline tk_v tk_set1(float x) {
 
 static inline tk_v tk_loadn(const float *p, int n) {
     tk_v v = tk_set1(0);
-    if (n >= TK_VL) memcpy(&v, p, sizeof v);
-    else if (n > 0) memcpy(&v, p, sizeof(float) * (size_t)n);
+    if (n >= TK_VL)
+        memcpy(&v, p, sizeof v);
+    else if (n > 0)
+        memcpy(&v, p, sizeof(float) * (size_t)n);
     return v;
 }
 
 static inline void tk_storen(float *p, tk_v v, int n) {
-    if (n >= TK_VL) memcpy(p, &v, sizeof v);
-    else if (n > 0) memcpy(p, &v, sizeof(float) * (size_t)n);
+    if (n >= TK_VL)
+        memcpy(p, &v, sizeof v);
+    else if (n > 0)
+        memcpy(p, &v, sizeof(float) * (size_t)n);
 }
 
 /// Lane-wise select of (v < 0 ? low : v) without the vector ?: operator, which C compilers do not all accept.

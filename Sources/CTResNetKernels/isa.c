@@ -8,7 +8,9 @@
 
 static const char *const tk_isa_names[] = {"default", "portable", "avx2", "neon", "avx512"};
 
-const char *tk_isa_name(int isa) { return isa >= TK_ISA_PORTABLE && isa <= TK_ISA_AVX512 ? tk_isa_names[isa] : "unknown"; }
+const char *tk_isa_name(int isa) {
+    return isa >= TK_ISA_PORTABLE && isa <= TK_ISA_AVX512 ? tk_isa_names[isa] : "unknown";
+}
 
 int tk_isa_parse(const char *name) {
     if (!name) return -1;
@@ -19,7 +21,8 @@ int tk_isa_parse(const char *name) {
 
 int tk_isa_supported(int isa) {
     switch (isa) {
-    case TK_ISA_PORTABLE: return 1;
+    case TK_ISA_PORTABLE:
+        return 1;
 #if defined(__x86_64__)
     case TK_ISA_AVX2:
         __builtin_cpu_init();
@@ -29,9 +32,11 @@ int tk_isa_supported(int isa) {
         return __builtin_cpu_supports("avx512f");
 #endif
 #if defined(__aarch64__)
-    case TK_ISA_NEON: return 1;
+    case TK_ISA_NEON:
+        return 1;
 #endif
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -57,12 +62,16 @@ const tk_kernels *tk_kernels_for(int isa) {
     if (!tk_isa_supported(isa)) return NULL;
     switch (isa) {
 #if defined(__x86_64__)
-    case TK_ISA_AVX2: return &tk_kernels_avx2;
-    case TK_ISA_AVX512: return &tk_kernels_avx512;
+    case TK_ISA_AVX2:
+        return &tk_kernels_avx2;
+    case TK_ISA_AVX512:
+        return &tk_kernels_avx512;
 #endif
 #if defined(__aarch64__)
-    case TK_ISA_NEON: return &tk_kernels_neon;
+    case TK_ISA_NEON:
+        return &tk_kernels_neon;
 #endif
-    default: return &tk_kernels_portable;
+    default:
+        return &tk_kernels_portable;
     }
 }

@@ -19,13 +19,13 @@
 /// (a block with at most half its channels left, which then costs half the arithmetic); always inlined with a
 /// constant, so each use compiles to its own fully unrolled kernel.
 TK_TARGET static inline __attribute__((always_inline)) void TK_FN(tk_conv_tile)(const tk_conv_args *a, int m0,
-                                                                              int block, const int nv) {
+                                                                                int block, const int nv) {
     const int C = a->in_channels, H = a->height, W = a->width, ks = a->kernel, pad = ks / 2;
     const int K = ks * ks * C, N = a->out_channels, HW = H * W, M = a->batch * HW;
     const int rows = M - m0 < TK_MR ? M - m0 : TK_MR;
     int y[TK_MR], xx[TK_MR];
     long image[TK_MR];
-    for (int r = 0; r < TK_MR; r++) {  // pixel coordinates, needed only to find a 3×3 kernel's padding
+    for (int r = 0; r < TK_MR; r++) { // pixel coordinates, needed only to find a 3×3 kernel's padding
         int m = m0 + (r < rows ? r : 0);
         image[r] = ks == 1 ? m : (long)(m / HW) * HW;
         y[r] = ks == 1 ? 0 : (m % HW) / W;
@@ -33,10 +33,11 @@ TK_TARGET static inline __attribute__((always_inline)) void TK_FN(tk_conv_tile)(
     }
     // Two-level summation for accuracy: registers accumulate at most TK_CHUNK products, then fold into `sum`,
     // so a long K is summed in short runs, not as one chain of K additions.
-    tk_v acc[TK_MR][TK_NV], sum[TK_MR][TK_NV];  // only [.][0 ..< nv] used
-    for (int r = 0; r < TK_MR; r++) for (int v = 0; v < nv; v++) acc[r][v] = sum[r][v] = V_ZERO();
+    tk_v acc[TK_MR][TK_NV], sum[TK_MR][TK_NV]; // only [.][0 ..< nv] used
+    for (int r = 0; r < TK_MR; r++)
+        for (int v = 0; v < nv; v++) acc[r][v] = sum[r][v] = V_ZERO();
     const int column = block * TK_BC;
-    const float *bp[TK_NV];  // vector v of the block: its half panel (tk_pack) and column within it
+    const float *bp[TK_NV]; // vector v of the block: its half panel (tk_pack) and column within it
     for (int v = 0; v < nv; v++) {
         const int col = column + TK_VL * v;
         bp[v] = a->packed + ((size_t)(col / NR) * 2 + (col % NR) / TK_HALF) * K * TK_HALF + col % TK_HALF;
@@ -47,7 +48,8 @@ TK_TARGET static inline __attribute__((always_inline)) void TK_FN(tk_conv_tile)(
             for (int r = 0; r < TK_MR; r++) {
                 int sy = y[r] + ky - pad, sx = xx[r] + kx - pad;
                 rowp[r] = (r < rows && sy >= 0 && sy < H && sx >= 0 && sx < W)
-                    ? a->input + (size_t)(image[r] + (long)sy * W + sx) * C : tk_zeros;
+                              ? a->input + (size_t)(image[r] + (long)sy * W + sx) * C
+                              : tk_zeros;
             }
             for (int c0 = 0; c0 < C; c0 += TK_CHUNK) {
                 const int c1 = C - c0 < TK_CHUNK ? C : c0 + TK_CHUNK;
@@ -91,8 +93,10 @@ TK_TARGET static void TK_FN(tk_conv_tile_half)(const tk_conv_args *a, int m0, in
 }
 
 static void TK_FN(tk_tile)(const tk_conv_args *a, int m0, int block) {
-    if (a->out_channels - block * TK_BC > TK_BC / 2) TK_FN(tk_conv_tile_full)(a, m0, block);
-    else TK_FN(tk_conv_tile_half)(a, m0, block);
+    if (a->out_channels - block * TK_BC > TK_BC / 2)
+        TK_FN(tk_conv_tile_full)(a, m0, block);
+    else
+        TK_FN(tk_conv_tile_half)(a, m0, block);
 }
 
 TK_TARGET static void TK_FN(tk_wino_input_tiles)(const tk_wino_geometry *g, long t0, long t1, float *v, long base,
@@ -109,16 +113,20 @@ TK_TARGET static void TK_FN(tk_wino_input_tiles)(const tk_wino_geometry *g, long
                 for (int j = 0; j < 4; j++) {
                     const int y = y0 + i, x = x0 + j;
                     d[i][j] = (y >= 0 && y < H && x >= 0 && x < W)
-                        ? V_LOADN(a->input + ((size_t)(b * H + y) * W + x) * C + c0, valid) : V_ZERO();
+                                  ? V_LOADN(a->input + ((size_t)(b * H + y) * W + x) * C + c0, valid)
+                                  : V_ZERO();
                 }
-            for (int i = 0; i < 4; i++) {  // d·B, row by row
+            for (int i = 0; i < 4; i++) { // d·B, row by row
                 tk_v r0 = V_SUB(d[i][0], d[i][2]), r1 = V_ADD(d[i][1], d[i][2]);
                 tk_v r2 = V_SUB(d[i][2], d[i][1]), r3 = V_SUB(d[i][1], d[i][3]);
-                d[i][0] = r0; d[i][1] = r1; d[i][2] = r2; d[i][3] = r3;
+                d[i][0] = r0;
+                d[i][1] = r1;
+                d[i][2] = r2;
+                d[i][3] = r3;
             }
             float *out = v + (size_t)(t - base) * C + c0;
-            const size_t step = (size_t)stride * C;  // from matrix e to e + 1
-            for (int j = 0; j < 4; j++) {  // Bᵀ·(d·B), column by column, each stored as soon as it is made
+            const size_t step = (size_t)stride * C; // from matrix e to e + 1
+            for (int j = 0; j < 4; j++) {           // Bᵀ·(d·B), column by column, each stored as soon as it is made
                 V_STOREN(out + (size_t)j * step, V_SUB(d[0][j], d[2][j]), valid);
                 V_STOREN(out + (size_t)(4 + j) * step, V_ADD(d[1][j], d[2][j]), valid);
                 V_STOREN(out + (size_t)(8 + j) * step, V_SUB(d[2][j], d[1][j]), valid);
@@ -141,11 +149,11 @@ TK_TARGET static void TK_FN(tk_wino_output_tiles)(const tk_wino_geometry *g, lon
             tk_v m[4][4], s[4][2], y[2][2];
             for (int e = 0; e < 16; e++)
                 m[e / 4][e % 4] = V_LOADN(mm + ((size_t)e * stride + (t - base)) * N + o0, valid);
-            for (int i = 0; i < 4; i++) {  // m·A
+            for (int i = 0; i < 4; i++) { // m·A
                 s[i][0] = V_ADD(V_ADD(m[i][0], m[i][1]), m[i][2]);
                 s[i][1] = V_SUB(V_SUB(m[i][1], m[i][2]), m[i][3]);
             }
-            for (int j = 0; j < 2; j++) {  // Aᵀ·(m·A)
+            for (int j = 0; j < 2; j++) { // Aᵀ·(m·A)
                 y[0][j] = V_ADD(V_ADD(s[0][j], s[1][j]), s[2][j]);
                 y[1][j] = V_SUB(V_SUB(s[1][j], s[2][j]), s[3][j]);
             }

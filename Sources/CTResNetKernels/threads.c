@@ -25,7 +25,7 @@ static inline void tk_pause(void) {
 #endif
 }
 
-static atomic_int tk_requested;  // 0: not set yet
+static atomic_int tk_requested; // 0: not set yet
 static pthread_mutex_t tk_dispatch = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tk_sleep = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tk_wake = PTHREAD_COND_INITIALIZER;
@@ -34,15 +34,13 @@ static atomic_uint tk_generation;
 static _Atomic unsigned long long tk_claim;
 /// Parts of the current region finished.
 static atomic_int tk_done;
-static int tk_workers;  // started so far; only changed under tk_dispatch
+static int tk_workers; // started so far; only changed under tk_dispatch
 // Written by the caller before it publishes a region's claim word and not changed until every part of that
 // region is done, so a thread that claims a part (which keeps the region open) reads this region's values.
 static void (*tk_fn)(void *, int, int);
 static void *tk_context;
 
-void tk_set_threads(int n) {
-    atomic_store(&tk_requested, n < 1 ? 1 : n > TK_MAX_THREADS ? TK_MAX_THREADS : n);
-}
+void tk_set_threads(int n) { atomic_store(&tk_requested, n < 1 ? 1 : n > TK_MAX_THREADS ? TK_MAX_THREADS : n); }
 
 int tk_threads(void) {
     int n = atomic_load(&tk_requested);
@@ -51,7 +49,10 @@ int tk_threads(void) {
     return online < 1 ? 1 : online > TK_MAX_THREADS ? TK_MAX_THREADS : (int)online;
 }
 
-typedef struct { int index; unsigned generation; } tk_start;
+typedef struct {
+    int index;
+    unsigned generation;
+} tk_start;
 
 /// Claims and runs parts of region `generation` until none is left (or the region is over).
 static void tk_run_parts(unsigned generation) {
@@ -76,14 +77,17 @@ static void *tk_worker(void *argument) {
         unsigned now;
         int spins = 0;
         while ((now = atomic_load_explicit(&tk_generation, memory_order_acquire)) == seen) {
-            if (++spins < TK_SPIN_LIMIT) { tk_pause(); continue; }
+            if (++spins < TK_SPIN_LIMIT) {
+                tk_pause();
+                continue;
+            }
             pthread_mutex_lock(&tk_sleep);
             while (atomic_load_explicit(&tk_generation, memory_order_acquire) == seen)
                 pthread_cond_wait(&tk_wake, &tk_sleep);
             pthread_mutex_unlock(&tk_sleep);
         }
         seen = now;
-        if (start.index < tk_threads()) tk_run_parts(now);  // workers beyond a lowered thread count stay out
+        if (start.index < tk_threads()) tk_run_parts(now); // workers beyond a lowered thread count stay out
     }
     return NULL;
 }
@@ -95,14 +99,17 @@ void tk_parallel(int count, void (*fn)(void *, int, int), void *context) {
         return;
     }
     unsigned generation = atomic_load(&tk_generation);
-    const int threads = count < tk_threads() ? count : tk_threads();  // parts may outnumber threads
+    const int threads = count < tk_threads() ? count : tk_threads(); // parts may outnumber threads
     while (tk_workers < threads - 1) {
         tk_start *start = malloc(sizeof *start);
         pthread_t thread;
         if (!start) break;
         start->index = tk_workers + 1;
         start->generation = generation;
-        if (pthread_create(&thread, NULL, tk_worker, start) != 0) { free(start); break; }
+        if (pthread_create(&thread, NULL, tk_worker, start) != 0) {
+            free(start);
+            break;
+        }
         pthread_detach(thread);
         tk_workers++;
     }
@@ -117,8 +124,11 @@ void tk_parallel(int count, void (*fn)(void *, int, int), void *context) {
     pthread_mutex_unlock(&tk_sleep);
     tk_run_parts(next);
     int spins = 0;
-    while (atomic_load(&tk_done) != count) {  // parts other threads claimed and are still running
-        if (++spins < TK_SPIN_LIMIT) tk_pause(); else sched_yield();
+    while (atomic_load(&tk_done) != count) { // parts other threads claimed and are still running
+        if (++spins < TK_SPIN_LIMIT)
+            tk_pause();
+        else
+            sched_yield();
     }
     pthread_mutex_unlock(&tk_dispatch);
 }

@@ -25,7 +25,7 @@ size_t tk_winograd_packed_count(int cin, int cout) { return 16 * tk_packed_count
 
 int tk_winograd_pack(const float *w, int cin, int cout, float *packed) {
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    float *u = malloc(sizeof(float) * 16 * (size_t)cin * (size_t)cout);  // [16][cin][cout]
+    float *u = malloc(sizeof(float) * 16 * (size_t)cin * (size_t)cout); // [16][cin][cout]
     if (!u) return -1;
     for (int c = 0; c < cin; c++)
         for (int o = 0; o < cout; o++) {
@@ -50,7 +50,7 @@ typedef struct {
     const tk_kernels *k;
     /// The output transform (bf16 runs AVX-512's f32 one).
     void (*output)(const tk_wino_geometry *g, long t0, long t1, const float *m, long base, long stride);
-    int mtiles, blocks;  // pixel tiles and column blocks of one GEMM
+    int mtiles, blocks; // pixel tiles and column blocks of one GEMM
     long tiles, items, block;
     float *v, *m;
     const float *zeros;
@@ -90,8 +90,9 @@ static void tk_wino_gemm_args(const tk_wino_job *job, tk_conv_args g[16], const 
     const size_t one16 = tk_packed_bf16_count(1, a->in_channels, a->out_channels);
     for (int e = 0; e < 16; e++) {
         tk_conv_args x = {0};
-        x.input = bf16 ? (const float *)(const void *)((const unsigned short *)(const void *)v + (size_t)e * stride * cp)
-                       : v + (size_t)e * stride * a->in_channels;
+        x.input = bf16
+                      ? (const float *)(const void *)((const unsigned short *)(const void *)v + (size_t)e * stride * cp)
+                      : v + (size_t)e * stride * a->in_channels;
         x.batch = 1;
         x.height = 1;
         x.width = (int)rows;
@@ -168,22 +169,26 @@ int tk_winograd_conv(const tk_conv_args *a) {
     // Every block reads all 16 weight matrices; when they cannot stay in L2 beside the scratch, a block must be
     // long enough that reading them (from L3 or memory) is cheap next to its arithmetic.
     const size_t weight_bytes = 16 * (size_t)C * N * (a->precision == TK_BF16 ? 2 : 4);
-    if (weight_bytes > TK_WINO_WEIGHTS_IN_L2 && block < TK_WINO_MIN_BLOCK) block = (TK_WINO_MIN_BLOCK + rows - 1) / rows * rows;
+    if (weight_bytes > TK_WINO_WEIGHTS_IN_L2 && block < TK_WINO_MIN_BLOCK)
+        block = (TK_WINO_MIN_BLOCK + rows - 1) / rows * rows;
     double best_share = 1;
-    if (threads > 1) {  // the block length in [block/2, block] that shares the tiles most evenly among the threads
+    if (threads > 1) { // the block length in [block/2, block] that shares the tiles most evenly among the threads
         long best = block, lo = block / 2 / rows * rows;
         best_share = 0;
         for (long b = block; b >= (lo > rows ? lo : rows); b -= rows) {
             const long n = (job.tiles + b - 1) / b, rounds = (n + threads - 1) / threads;
             const double share = (double)job.tiles / ((double)rounds * threads * b);
-            if (share > best_share + 1e-9) { best_share = share; best = b; }
+            if (share > best_share + 1e-9) {
+                best_share = share;
+                best = b;
+            }
         }
         block = best;
     }
     // Blocked when there are enough blocks for every thread: at least TK_WINO_BLOCKED_FROM each, or half as many
     // when they share out evenly (≥ 90 % of the threads' time busy).
-    const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block
-        || (threads > 1 && best_share >= 0.9 && job.tiles >= TK_WINO_BLOCKED_FROM / 2 * threads * block);
+    const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block ||
+                        (threads > 1 && best_share >= 0.9 && job.tiles >= TK_WINO_BLOCKED_FROM / 2 * threads * block);
     job.block = block;
     // Sized for this call and freed at its end: no buffer outlives the convolution.
     // Blocked: one slot of scratch per thread (a part takes a free slot for as long as it runs).
@@ -194,8 +199,9 @@ int tk_winograd_conv(const tk_conv_args *a) {
     job.slot_count = threads < 64 ? threads : 64;
     if (job.slot_count > parts) job.slot_count = (int)parts;
     atomic_init(&job.slots, 0);
-    const size_t need = (blocked ? (size_t)job.slot_count * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N)
-        + (size_t)N + 64;
+    const size_t need =
+        (blocked ? (size_t)job.slot_count * 16 * (size_t)block : 16 * (size_t)job.tiles) * ((size_t)C + N) + (size_t)N +
+        64;
     float *scratch = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
     if (!scratch) return -1;
     float *zeros = scratch + need - (size_t)N - 64;

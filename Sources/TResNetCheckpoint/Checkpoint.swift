@@ -37,9 +37,11 @@ public struct LoadedCheckpoint: Sendable {
     /// Class names from a top-level `idx_to_class` entry (ML-Decoder / ASL checkpoints), in class order.
     public var classNames: [String]?
 
-    public init(path: String, container: ContainerFormat, stateDict: StateDict, wrapper: String? = nil,
-                strippedPrefix: String? = nil, nonTensorEntries: [(name: String, summary: String)] = [],
-                metadata: [String: String] = [:]) {
+    public init(
+        path: String, container: ContainerFormat, stateDict: StateDict, wrapper: String? = nil,
+        strippedPrefix: String? = nil, nonTensorEntries: [(name: String, summary: String)] = [],
+        metadata: [String: String] = [:]
+    ) {
         self.path = path
         self.container = container
         self.stateDict = stateDict

@@ -25,7 +25,8 @@ public enum CheckpointReader {
     }
 
     /// Reads a checkpoint already in memory with every reading option.
-    public static func read(_ store: ByteStore, path: String, options: CheckpointReadOptions) throws -> LoadedCheckpoint {
+    public static func read(_ store: ByteStore, path: String, options: CheckpointReadOptions) throws -> LoadedCheckpoint
+    {
         let key = options.key
         return try TResNetError.naming(path) {
             let kind = try FileFormat.require(store.bytes)
@@ -37,20 +38,25 @@ public enum CheckpointReader {
                     for (name, tensor) in try NpzArchive.read(archive) { try arrays.insert(name, tensor) }
                     return LoadedCheckpoint(path: path, container: .npz, stateDict: arrays)
                 }
-                return try unwrap(try TorchZipContainer.read(archive, strict: options.strictPickle), container: .pytorchZip,
-                                  path: path, options: options)
+                return try unwrap(
+                    try TorchZipContainer.read(archive, strict: options.strictPickle), container: .pytorchZip,
+                    path: path, options: options)
             case .pytorchLegacy:
-                return try unwrap(try LegacyCheckpoint.read(store, strict: options.strictPickle), container: .pytorchLegacy,
-                                  path: path, options: options)
+                return try unwrap(
+                    try LegacyCheckpoint.read(store, strict: options.strictPickle), container: .pytorchLegacy,
+                    path: path, options: options)
             case .safetensors:
                 let (stateDict, metadata) = try SafetensorsReader.read(store, path: path)
                 if let key {
-                    throw TResNetError(.usage, format: "safetensors", "--key '\(displaySafe(key))' applies to pickled checkpoints only")
+                    throw TResNetError(
+                        .usage, format: "safetensors", "--key '\(displaySafe(key))' applies to pickled checkpoints only"
+                    )
                 }
                 if options.ema {
                     throw TResNetError(.usage, format: "safetensors", "--ema applies to pickled checkpoints only")
                 }
-                var loaded = LoadedCheckpoint(path: path, container: .safetensors, stateDict: stateDict, metadata: metadata)
+                var loaded = LoadedCheckpoint(
+                    path: path, container: .safetensors, stateDict: stateDict, metadata: metadata)
                 if let prefix = options.prefix {
                     (loaded.stateDict, loaded.strippedPrefix) = try StateDictLocator.strip(prefix, from: stateDict)
                     loaded.prefixForced = true
@@ -59,11 +65,13 @@ public enum CheckpointReader {
             case .barePickle:
                 // Parse (so hostile globals are refused by name), then explain why it cannot hold tensors.
                 _ = try PickleMachine.parse(store.bytes, style: .zip, strict: options.strictPickle)
-                throw TResNetError(.unsupported, format: PickleMachine.format,
-                                   "a bare pickle (no PyTorch zip or legacy header) cannot hold tensor data")
+                throw TResNetError(
+                    .unsupported, format: PickleMachine.format,
+                    "a bare pickle (no PyTorch zip or legacy header) cannot hold tensor data")
             case .legacyTar:
-                throw TResNetError(.unsupported, format: "pytorch-legacy", at: .offset(257),
-                                   "the torch ≤ 0.1 tar checkpoint format is not supported")
+                throw TResNetError(
+                    .unsupported, format: "pytorch-legacy", at: .offset(257),
+                    "the torch ≤ 0.1 tar checkpoint format is not supported")
             case .numpy:
                 var arrays = StateDict()
                 try arrays.insert("array", try NpyArray.read(ByteSlice(store: store), name: path))
@@ -99,11 +107,14 @@ public enum CheckpointReader {
         TResNetError(.unsupported, "\(format.description): recognised, but it is not a checkpoint container")
     }
 
-    private static func unwrap(_ object: TorchObject, container: ContainerFormat, path: String,
-                               options: CheckpointReadOptions) throws -> LoadedCheckpoint {
+    private static func unwrap(
+        _ object: TorchObject, container: ContainerFormat, path: String,
+        options: CheckpointReadOptions
+    ) throws -> LoadedCheckpoint {
         let found = try StateDictLocator.locate(object, options: options)
-        var loaded = LoadedCheckpoint(path: path, container: container, stateDict: found.stateDict, wrapper: found.wrapper,
-                                      strippedPrefix: found.strippedPrefix, nonTensorEntries: found.nonTensorEntries)
+        var loaded = LoadedCheckpoint(
+            path: path, container: container, stateDict: found.stateDict, wrapper: found.wrapper,
+            strippedPrefix: found.strippedPrefix, nonTensorEntries: found.nonTensorEntries)
         loaded.containerKind = found.containerKind
         loaded.otherCandidates = found.otherCandidates
         loaded.opaqueClasses = object.arena.opaqueClasses

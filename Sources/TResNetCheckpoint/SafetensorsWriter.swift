@@ -11,8 +11,10 @@ public enum SafetensorsWriter {
     /// `path` (an existing file stays as it was).
     /// - Throws: `.outputExists` when `path` exists and `overwrite` is false; `.malformed` for a duplicate or
     ///   reserved (`__metadata__`) name; `.unsupported` for a dtype safetensors cannot hold (complex128).
-    public static func write(_ entries: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
-                             to path: String, overwrite: Bool, beforeCommit: () throws -> Void = {}) throws {
+    public static func write(
+        _ entries: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+        to path: String, overwrite: Bool, beforeCommit: () throws -> Void = {}
+    ) throws {
         let (header, order) = try encodeHeader(entries, metadata: metadata)
         try TResNetError.naming(path) {
             let file = try AtomicFile(destination: path, overwrite: overwrite)
@@ -32,7 +34,8 @@ public enum SafetensorsWriter {
 
     /// The padded JSON header and the order (indices into `entries`) the tensors' bytes follow it in.
     static func encodeHeader(_ entries: [(name: String, tensor: Tensor)], metadata: [String: String])
-        throws -> (header: [UInt8], order: [Int]) {
+        throws -> (header: [UInt8], order: [Int])
+    {
         var seen = Set<String>()
         for (name, tensor) in entries {
             guard name != "__metadata__" else {
@@ -42,8 +45,9 @@ public enum SafetensorsWriter {
                 throw TResNetError(.malformed, format: "safetensors", at: .tensor(name), "duplicate tensor name")
             }
             guard tensor.dtype.safetensorsName != nil else {
-                throw TResNetError(.unsupported, format: "safetensors", at: .tensor(name),
-                                   "safetensors has no \(tensor.dtype.rawValue) dtype")
+                throw TResNetError(
+                    .unsupported, format: "safetensors", at: .tensor(name),
+                    "safetensors has no \(tensor.dtype.rawValue) dtype")
             }
         }
         let order = entries.indices.sorted { a, b in
@@ -76,7 +80,8 @@ public enum SafetensorsWriter {
             appendString(name, to: &json)
             let shape = tensor.shape.map(String.init).joined(separator: ",")
             let end = offset + tensor.byteCount
-            let body = ":{\"dtype\":\"\(tensor.dtype.safetensorsName ?? "")\",\"shape\":[\(shape)],"
+            let body =
+                ":{\"dtype\":\"\(tensor.dtype.safetensorsName ?? "")\",\"shape\":[\(shape)],"
                 + "\"data_offsets\":[\(offset),\(end)]}"
             json.append(contentsOf: Array(body.utf8))
             offset = end

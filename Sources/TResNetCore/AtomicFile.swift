@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Writes a file atomically: bytes go to a uniquely named temporary file in the destination's folder
 /// (created with `O_EXCL`, so a planted symlink is never followed), are fsynced, and only then renamed over
 /// the destination. On any failure — or if the process dies — nothing appears at the destination and an
@@ -92,10 +86,8 @@ public final class AtomicFile {
 
     #if os(Linux)
     /// glibc's `sync_file_range` (Swift's Glibc module does not import it: it is behind `_GNU_SOURCE`).
-    private static let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
-    }()
+    private static let syncFileRange = Platform.symbol(
+        "sync_file_range", as: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
     #endif
 
     /// Makes what was written so far durable (`fdatasync`) without committing. A writer that still waits for
@@ -128,8 +120,10 @@ public final class AtomicFile {
     static func stalePid(_ name: String, base: String?) -> Int32? {
         let bytes = Array(name.utf8), marker = Array(".tmp-".utf8)
         guard bytes.first == UInt8(ascii: "."), bytes.count > 1 + marker.count else { return nil }
-        guard let at = stride(from: bytes.count - marker.count, through: 1, by: -1)
-            .first(where: { Array(bytes[$0..<($0 + marker.count)]) == marker }), at > 1 else { return nil }
+        guard
+            let at = stride(from: bytes.count - marker.count, through: 1, by: -1)
+                .first(where: { Array(bytes[$0..<($0 + marker.count)]) == marker }), at > 1
+        else { return nil }
         if let base, Array(bytes[1..<at]) != Array(base.utf8) { return nil }
         let rest = String(decoding: bytes[(at + marker.count)...], as: UTF8.self)
             .split(separator: "-", omittingEmptySubsequences: false)
@@ -154,7 +148,9 @@ public final class AtomicFile {
         }
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            let n = bytes.withUnsafeBytes {
+                pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw TResNetError.io(destination, "write failed: \(errnoText())")
@@ -213,8 +209,10 @@ public final class AtomicFile {
 }
 
 /// Convenience: writes `bytes` to `path` atomically.
-public func writeFileAtomically(_ path: String, _ bytes: [UInt8], overwrite: Bool = true,
-                                beforeCommit: () throws -> Void = {}) throws {
+public func writeFileAtomically(
+    _ path: String, _ bytes: [UInt8], overwrite: Bool = true,
+    beforeCommit: () throws -> Void = {}
+) throws {
     let f = try AtomicFile(destination: path, overwrite: overwrite)
     do {
         try f.write(bytes)

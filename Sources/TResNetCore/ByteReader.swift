@@ -19,7 +19,8 @@ public struct ByteReader {
     /// Absolute offset of the next byte.
     public var offset: Int { baseOffset + position }
 
-    public func error(_ code: TResNetError.Code = .malformed, at offset: Int? = nil, _ message: String) -> TResNetError {
+    public func error(_ code: TResNetError.Code = .malformed, at offset: Int? = nil, _ message: String) -> TResNetError
+    {
         TResNetError(code, format: format, at: .offset(offset ?? self.offset), message)
     }
 
@@ -58,9 +59,15 @@ public struct ByteReader {
         return T(littleEndian: v)
     }
 
-    public mutating func u16(_ what: @autoclosure () -> String = "u16") throws -> UInt16 { try fixed(UInt16.self, what) }
-    public mutating func u32(_ what: @autoclosure () -> String = "u32") throws -> UInt32 { try fixed(UInt32.self, what) }
-    public mutating func u64(_ what: @autoclosure () -> String = "u64") throws -> UInt64 { try fixed(UInt64.self, what) }
+    public mutating func u16(_ what: @autoclosure () -> String = "u16") throws -> UInt16 {
+        try fixed(UInt16.self, what)
+    }
+    public mutating func u32(_ what: @autoclosure () -> String = "u32") throws -> UInt32 {
+        try fixed(UInt32.self, what)
+    }
+    public mutating func u64(_ what: @autoclosure () -> String = "u64") throws -> UInt64 {
+        try fixed(UInt64.self, what)
+    }
     public mutating func i32(_ what: @autoclosure () -> String = "i32") throws -> Int32 { try fixed(Int32.self, what) }
     public mutating func i64(_ what: @autoclosure () -> String = "i64") throws -> Int64 { try fixed(Int64.self, what) }
 
@@ -96,7 +103,8 @@ public struct ByteReader {
     }
 
     /// Reads up to and excluding `terminator`, consuming it. At most `limit` bytes are scanned.
-    public mutating func line(terminator: UInt8 = 0x0A, limit: Int, _ what: @autoclosure () -> String) throws -> String {
+    public mutating func line(terminator: UInt8 = 0x0A, limit: Int, _ what: @autoclosure () -> String) throws -> String
+    {
         let start = offset
         var end = position
         let stop = min(bytes.count, position + limit)
@@ -107,7 +115,9 @@ public struct ByteReader {
         }
         let raw = UnsafeRawBufferPointer(rebasing: bytes[position..<end])
         position = end + 1
-        guard let s = String(validating: raw, as: UTF8.self) else { throw error(at: start, "\(what()) is not valid UTF-8") }
+        guard let s = String(validating: raw, as: UTF8.self) else {
+            throw error(at: start, "\(what()) is not valid UTF-8")
+        }
         return s
     }
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// An immutable run of bytes that outlives every view into it: a read-only memory map of a file, or a heap
 /// allocation. Tensors borrow slices of a store without copying.
 ///
@@ -33,9 +27,11 @@ public final class ByteStore: @unchecked Sendable {
     private let file: (path: String, descriptor: Int32)?
     private let release: @Sendable (UnsafeMutableRawPointer?, Int) -> Void
 
-    private init(base: UnsafeRawPointer?, count: Int, file: (path: String, descriptor: Int32)? = nil,
-                 pending: ByteSlice? = nil,
-                 release: @escaping @Sendable (UnsafeMutableRawPointer?, Int) -> Void) {
+    private init(
+        base: UnsafeRawPointer?, count: Int, file: (path: String, descriptor: Int32)? = nil,
+        pending: ByteSlice? = nil,
+        release: @escaping @Sendable (UnsafeMutableRawPointer?, Int) -> Void
+    ) {
         self.eagerBase = base
         self.count = count
         self.file = file
@@ -71,7 +67,9 @@ public final class ByteStore: @unchecked Sendable {
     public func copy(_ range: Range<Int>, into destination: UnsafeMutableRawPointer) throws {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "copy outside the store")
         guard let file else {
-            if let base, !range.isEmpty { destination.copyMemory(from: base + range.lowerBound, byteCount: range.count) }
+            if let base, !range.isEmpty {
+                destination.copyMemory(from: base + range.lowerBound, byteCount: range.count)
+            }
             return
         }
         var done = 0
@@ -83,8 +81,10 @@ public final class ByteStore: @unchecked Sendable {
                 // the file is shorter than when it was opened: say how long it is now, not where the read was
                 var st = stat()
                 let now = fstat(file.descriptor, &st) == 0 ? "\(st.st_size) bytes" : "shorter"
-                throw TResNetError(.truncated, "the file is now \(now), \(count) when it was opened: it changed "
-                                   + "while being read (bytes [\(range.lowerBound), \(range.upperBound)))", file: file.path)
+                throw TResNetError(
+                    .truncated,
+                    "the file is now \(now), \(count) when it was opened: it changed "
+                        + "while being read (bytes [\(range.lowerBound), \(range.upperBound)))", file: file.path)
             }
             done += n
         }
@@ -93,7 +93,9 @@ public final class ByteStore: @unchecked Sendable {
     /// Copies `bytes` into a new 64-byte-aligned heap store.
     public static func copying(_ bytes: UnsafeRawBufferPointer) -> ByteStore {
         let store = allocate(count: bytes.count) { dst in
-            if let src = bytes.baseAddress, bytes.count > 0 { dst.baseAddress!.copyMemory(from: src, byteCount: bytes.count) }
+            if let src = bytes.baseAddress, bytes.count > 0 {
+                dst.baseAddress!.copyMemory(from: src, byteCount: bytes.count)
+            }
         }
         return store
     }
@@ -103,7 +105,8 @@ public final class ByteStore: @unchecked Sendable {
     }
 
     /// A new zero-filled, 64-byte-aligned heap store, filled by `fill`.
-    public static func allocate(count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows -> ByteStore {
+    public static func allocate(count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows -> ByteStore
+    {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1))
         let store = ByteStore(base: UnsafeRawPointer(raw), count: count) { p, _ in p?.deallocate() }
@@ -126,8 +129,9 @@ public final class ByteStore: @unchecked Sendable {
             throw TResNetError.io(path, "cannot map \(size) bytes: \(errnoText())")
         }
         keep = true
-        let slot = MappingGuard.register(UnsafeRawPointer(p), count: size, device: UInt64(st.st_dev),
-                                         inode: UInt64(st.st_ino))  // a page past a new end reads as zeros
+        let slot = MappingGuard.register(
+            UnsafeRawPointer(p), count: size, device: UInt64(st.st_dev),
+            inode: UInt64(st.st_ino))  // a page past a new end reads as zeros
         return ByteStore(base: UnsafeRawPointer(p), count: size, file: (path, fd)) { p, n in
             if let slot { MappingGuard.unregister(slot) }
             if let p { munmap(p, n) }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The one place that recognises a file's format by its first bytes (never by its extension). Every reader and
 /// every tool asks this; the magic numbers are defined here once (docs/ROBUSTNESS.md A.0 #7).
 public enum FileFormat: String, Sendable, CaseIterable {
@@ -38,10 +32,13 @@ public enum FileFormat: String, Sendable, CaseIterable {
     /// i.e. `head` is the whole file); nil when no format matches.
     public static func recognise(_ head: UnsafeRawBufferPointer, fileSize: Int? = nil) -> FileFormat? {
         let b = head
-        func starts(_ prefix: [UInt8]) -> Bool { b.count >= prefix.count && b.prefix(prefix.count).elementsEqual(prefix) }
+        func starts(_ prefix: [UInt8]) -> Bool {
+            b.count >= prefix.count && b.prefix(prefix.count).elementsEqual(prefix)
+        }
         if starts([0x50, 0x4B, 0x03, 0x04]) { return .zip }
         // The legacy stream's first pickle: `80 0N 8A 0A <magic> 2E`.
-        if b.count >= 15, b[0] == 0x80, b[2] == 0x8A, b[3] == 0x0A, b[14] == 0x2E, b[4..<14].elementsEqual(legacyMagic) {
+        if b.count >= 15, b[0] == 0x80, b[2] == 0x8A, b[3] == 0x0A, b[14] == 0x2E, b[4..<14].elementsEqual(legacyMagic)
+        {
             return .pytorchLegacy
         }
         if b.count >= 262, b[257..<262].elementsEqual(Array("ustar".utf8)) { return .legacyTar }
@@ -89,14 +86,17 @@ public enum FileFormat: String, Sendable, CaseIterable {
     public static func require(_ head: UnsafeRawBufferPointer, fileSize: Int? = nil) throws -> FileFormat {
         if let format = recognise(head, fileSize: fileSize) { return format }
         let b = head
-        func starts(_ prefix: [UInt8]) -> Bool { b.count >= prefix.count && b.prefix(prefix.count).elementsEqual(prefix) }
+        func starts(_ prefix: [UInt8]) -> Bool {
+            b.count >= prefix.count && b.prefix(prefix.count).elementsEqual(prefix)
+        }
         let first = b.prefix(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
         var hint = ""
         if starts([0x1F, 0x8B]) { hint = " (gzip-compressed: decompress it first)" }
         if starts([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]) { hint = " (a 7z archive)" }
         if starts(Array("PK".utf8)) { hint = " (a zip that does not start with a local header)" }
-        throw TResNetError(.unrecognizedContainer, at: .offset(0),
-                           b.isEmpty ? "empty file" : "unrecognised container (first bytes \(first))\(hint)")
+        throw TResNetError(
+            .unrecognizedContainer, at: .offset(0),
+            b.isEmpty ? "empty file" : "unrecognised container (first bytes \(first))\(hint)")
     }
 
     /// Whether `prefix` looks like a serialized ONNX `ModelProto`. ONNX has no magic number; every exporter writes

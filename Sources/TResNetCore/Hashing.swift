@@ -1,9 +1,4 @@
 import COpenSSL
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// SHA-256 helpers: the system's libcrypto (OpenSSL; its SHA-NI / AVX2 code is picked at run time). This file is
 /// the only one that calls it (the `COpenSSL` funnel).
@@ -113,7 +108,8 @@ public enum XXH64 {
 
         /// The accumulators folded into one value (for inputs of 32 bytes or more).
         func converged() -> UInt64 {
-            var h = ((v1 << 1) | (v1 >> 63)) &+ ((v2 << 7) | (v2 >> 57)) &+ ((v3 << 12) | (v3 >> 52))
+            var h =
+                ((v1 << 1) | (v1 >> 63)) &+ ((v2 << 7) | (v2 >> 57)) &+ ((v3 << 12) | (v3 >> 52))
                 &+ ((v4 << 18) | (v4 >> 46))
             h = merge(h, v1); h = merge(h, v2); h = merge(h, v3); h = merge(h, v4)
             return h
@@ -170,7 +166,9 @@ public enum XXH64 {
                 lanes.stripe(base + i)
                 i += 32
             }
-            if i < bytes.count { tail.append(contentsOf: UnsafeRawBufferPointer(start: base + i, count: bytes.count - i)) }
+            if i < bytes.count {
+                tail.append(contentsOf: UnsafeRawBufferPointer(start: base + i, count: bytes.count - i))
+            }
         }
 
         public func finalize() -> UInt64 {

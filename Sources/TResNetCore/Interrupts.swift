@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// What a CLI does on SIGINT or SIGTERM: remove the temporary files of the outputs it is writing (`AtomicFile`
 /// registers each one), print one line saying what was interrupted, and exit 130 (SIGINT) or 143 (SIGTERM).
 ///
@@ -35,9 +29,7 @@ public enum Interrupts {
             Interrupts.activity = strdup(" while " + activity)
             free(oldPrefix)
             free(oldActivity)
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = handler
-            sigemptyset(&action.sa_mask)
+            var action = Platform.signalAction(handler)
             sigaddset(&action.sa_mask, SIGINT)
             sigaddset(&action.sa_mask, SIGTERM)
             action.sa_flags = 0

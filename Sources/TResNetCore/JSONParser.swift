@@ -17,10 +17,13 @@ public enum JSONParser {
     ///   - maxArrayLength: the most elements one array may hold (a `.limitExceeded` error beyond). A parsed value
     ///     takes about 12 times the bytes of its shortest spelling (`1,` → a 24-byte `JSONValue`), so a caller
     ///     whose arrays are short by nature (shapes, offset pairs) caps them to keep memory near the input size.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, format: String, baseOffset: Int = 0,
-                             maxDepth: Int = defaultMaxDepth, maxArrayLength: Int = .max) throws -> JSONValue {
-        var p = Parser(bytes: bytes, format: format, baseOffset: baseOffset, maxDepth: maxDepth,
-                       maxArrayLength: maxArrayLength)
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, format: String, baseOffset: Int = 0,
+        maxDepth: Int = defaultMaxDepth, maxArrayLength: Int = .max
+    ) throws -> JSONValue {
+        var p = Parser(
+            bytes: bytes, format: format, baseOffset: baseOffset, maxDepth: maxDepth,
+            maxArrayLength: maxArrayLength)
         p.skipWhitespace()
         let value = try p.value(depth: 0)
         p.skipWhitespace()
@@ -52,8 +55,9 @@ private struct Parser {
     }
 
     func error(_ message: String, at position: Int? = nil) -> TResNetError {
-        TResNetError(.malformed, format: format, at: .offset(baseOffset + (position ?? self.position)),
-                     "invalid JSON: \(message)")
+        TResNetError(
+            .malformed, format: format, at: .offset(baseOffset + (position ?? self.position)),
+            "invalid JSON: \(message)")
     }
 
     var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -141,8 +145,9 @@ private struct Parser {
         while true {
             skipWhitespace()
             guard elements.count < maxArrayLength else {
-                throw TResNetError(.limitExceeded, format: format, at: .offset(baseOffset + start),
-                                   "JSON array longer than \(maxArrayLength) elements")
+                throw TResNetError(
+                    .limitExceeded, format: format, at: .offset(baseOffset + start),
+                    "JSON array longer than \(maxArrayLength) elements")
             }
             elements.append(try value(depth: depth))
             skipWhitespace()
@@ -248,7 +253,8 @@ private struct Parser {
             var scalar = try hex4()
             if (0xD800...0xDBFF).contains(scalar) {
                 guard bytes.count - position >= 6, bytes[position] == UInt8(ascii: "\\"),
-                      bytes[position + 1] == UInt8(ascii: "u") else {
+                    bytes[position + 1] == UInt8(ascii: "u")
+                else {
                     throw error("unpaired high surrogate in a \\u escape", at: start)
                 }
                 position += 2
@@ -286,7 +292,9 @@ private struct Parser {
         }
         guard bytes.count - position >= n else { throw error("invalid UTF-8 (truncated sequence)") }
         let b1 = bytes[position + 1]
-        guard b1 >= lo && b1 <= hi else { throw error("invalid UTF-8 (byte 0x\(String(b1, radix: 16)))", at: position + 1) }
+        guard b1 >= lo && b1 <= hi else {
+            throw error("invalid UTF-8 (byte 0x\(String(b1, radix: 16)))", at: position + 1)
+        }
         for i in 2..<n {
             let b = bytes[position + i]
             guard b >= 0x80 && b <= 0xBF else {

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Keeps a file that shrinks while it is mapped from killing the process. Reading a page of a `ByteStore` map
 /// that lies past the file's new end raises SIGBUS; the handler installed here puts a page of zeros over the
 /// faulting page (so the read completes, with zeros), counts the fault and returns. The caller then sees the
@@ -46,10 +40,8 @@ public enum MappingGuard {
             if !installed {
                 _ = table
                 pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-                var action = sigaction()
-                action.__sigaction_handler.sa_sigaction = handler
-                action.sa_flags = SA_SIGINFO | SA_NODEFER
-                sigemptyset(&action.sa_mask)
+                var action = Platform.signalAction(info: handler)
+                action.sa_flags |= SA_NODEFER
                 sigaction(SIGBUS, &action, nil)
                 installed = true
             }
@@ -75,22 +67,24 @@ public enum MappingGuard {
         }
     }
 
-    private static let handler: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?)
-        -> Void = { _, info, _ in
-            let address = UInt(bitPattern: info?.pointee._sifields._sigfault.si_addr)
-            for slot in 0..<MappingGuard.slotCount {
-                let base = MappingGuard.table[3 * slot]
-                guard base != 0, address >= base, address < MappingGuard.table[3 * slot + 1] else { continue }
-                let page = address & ~UInt(MappingGuard.pageSize - 1)
-                let zeros = mmap(UnsafeMutableRawPointer(bitPattern: page), MappingGuard.pageSize, PROT_READ,
-                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
-                if zeros != MAP_FAILED {
-                    MappingGuard.table[3 * slot + 2] += 1
-                    return
+    private static let handler:
+        @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?)
+            -> Void = { _, info, _ in
+                let address = Platform.faultAddress(info)
+                for slot in 0..<MappingGuard.slotCount {
+                    let base = MappingGuard.table[3 * slot]
+                    guard base != 0, address >= base, address < MappingGuard.table[3 * slot + 1] else { continue }
+                    let page = address & ~UInt(MappingGuard.pageSize - 1)
+                    let zeros = mmap(
+                        UnsafeMutableRawPointer(bitPattern: page), MappingGuard.pageSize, PROT_READ,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+                    if zeros != MAP_FAILED {
+                        MappingGuard.table[3 * slot + 2] += 1
+                        return
+                    }
                 }
+                signal(SIGBUS, SIG_DFL)  // not one of ours: fault again with the default action
             }
-            signal(SIGBUS, SIG_DFL)  // not one of ours: fault again with the default action
-        }
 }
 
 /// A small mutex (pthread) for the guard's table.
@@ -124,7 +118,7 @@ public struct FileIdentity: Sendable, Equatable, CustomStringConvertible {
 
     public init(_ st: stat) {
         size = Int(st.st_size)
-        modified = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
+        modified = Platform.modificationNanoseconds(st)
         inode = UInt64(st.st_ino)
         device = UInt64(st.st_dev)
     }

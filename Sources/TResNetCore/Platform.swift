@@ -1,11 +1,15 @@
+// The platform shim: the only file of the package that names a platform module. It re-exports the C library
+// (Glibc on Linux, Darwin on Apple platforms) to every module that imports TResNetCore, so POSIX calls are
+// spelled once, and wraps the few calls and fields whose Swift spelling differs between the two.
 #if canImport(Glibc)
-import Glibc
+@_exported import Glibc
 #elseif canImport(Darwin)
-import Darwin
+@_exported import Darwin
 #endif
 
-/// System calls whose Swift names clash with methods of the types that use them (`read`, `write`), wrapped
-/// once so that no caller has to spell a platform module (`Glibc.read` compiles on Linux only).
+/// System calls whose Swift names clash with methods of the types that use them (`read`, `write`, `send`), or
+/// whose arguments are typed differently per platform, wrapped once (in the manner of swift-system's syscall
+/// wrappers) so that no caller spells a platform module.
 public enum SystemCall {
     /// read(2): bytes read, 0 at end of file, −1 with `errno` set.
     public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
@@ -23,5 +27,99 @@ public enum SystemCall {
         #else
         Darwin.write(fd, buffer, count)
         #endif
+    }
+
+    /// send(2) without SIGPIPE on a closed peer (`MSG_NOSIGNAL` on Linux; Darwin has no such flag, a socket
+    /// there sets `SO_NOSIGPIPE` instead).
+    public static func send(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.send(fd, buffer, count, Int32(MSG_NOSIGNAL))
+        #else
+        Darwin.send(fd, buffer, count, 0)
+        #endif
+    }
+
+    /// socket(2) for a TCP stream (`SOCK_STREAM` is an enum on Linux, an integer on Darwin).
+    public static func streamSocket(family: Int32) -> Int32 {
+        #if canImport(Glibc)
+        socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        socket(family, SOCK_STREAM, 0)
+        #endif
+    }
+}
+
+/// Fields and structures whose layout differs between the C libraries.
+public enum Platform {
+    /// A file's modification time in nanoseconds since the epoch (`st_mtim` on Linux, `st_mtimespec` on Darwin).
+    public static func modificationNanoseconds(_ st: stat) -> Int {
+        #if canImport(Glibc)
+        Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
+        #else
+        Int(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int(st.st_mtimespec.tv_nsec)
+        #endif
+    }
+
+    /// The lifetime peak resident set size of this process in bytes (`ru_maxrss` is KiB on Linux, bytes on
+    /// Darwin).
+    public static func peakRSSBytes() -> Int {
+        var usage = rusage()
+        #if canImport(Glibc)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Int(usage.ru_maxrss) * 1024
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss)
+        #endif
+    }
+
+    /// A `sigaction` that calls `handler(signal)`.
+    public static func signalAction(_ handler: @convention(c) (Int32) -> Void) -> sigaction {
+        var action = sigaction()
+        #if canImport(Glibc)
+        action.__sigaction_handler.sa_handler = handler
+        #else
+        action.__sigaction_u.__sa_handler = handler
+        #endif
+        sigemptyset(&action.sa_mask)
+        return action
+    }
+
+    /// A `sigaction` with `SA_SIGINFO` that calls `handler(signal, info, context)`.
+    public static func signalAction(
+        info handler: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void
+    ) -> sigaction {
+        var action = sigaction()
+        #if canImport(Glibc)
+        action.__sigaction_handler.sa_sigaction = handler
+        #else
+        action.__sigaction_u.__sa_sigaction = handler
+        #endif
+        action.sa_flags = SA_SIGINFO
+        sigemptyset(&action.sa_mask)
+        return action
+    }
+
+    /// The faulting address of a SIGBUS or SIGSEGV (`si_addr`, inside a union on Linux). Async-signal-safe.
+    @inline(__always)
+    public static func faultAddress(_ info: UnsafeMutablePointer<siginfo_t>?) -> UInt {
+        #if canImport(Glibc)
+        UInt(bitPattern: info?.pointee._sifields._sigfault.si_addr)
+        #else
+        UInt(bitPattern: info?.pointee.si_addr)
+        #endif
+    }
+
+    /// Calls a C function that this platform's headers do not declare to Swift (glibc's `sync_file_range`
+    /// behind `_GNU_SOURCE`, OpenBLAS's `blas_thread_shutdown_`), looked up in the running process; nil when
+    /// the process has no such symbol.
+    public static func symbol<F>(_ name: String, as type: F.Type) -> F? {
+        #if canImport(Glibc)
+        let everywhere = UnsafeMutableRawPointer(bitPattern: 0)  // RTLD_DEFAULT
+        #else
+        let everywhere = UnsafeMutableRawPointer(bitPattern: -2)  // RTLD_DEFAULT
+        #endif
+        guard let symbol = dlsym(everywhere, name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
     }
 }

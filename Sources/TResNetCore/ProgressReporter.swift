@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The one progress reporter of the tools that run long (`tresnet-convert`, `tresnet-zoo fetch`,
 /// `tresnet-validate`), on standard error:
 /// - on a terminal, one line redrawn at most ten times a second: done/total, percent, rate and ETA;
@@ -41,9 +35,11 @@ public final class ProgressReporter: @unchecked Sendable {
     private var total: Int?
     private var finished = false
 
-    public init(label: String, unit: Unit, total: Int? = nil, mode: Mode, interval: Double = 5,
-                now: @escaping @Sendable () -> Double = ProgressReporter.monotonicSeconds,
-                write: @escaping @Sendable (String) -> Void = ProgressReporter.writeStandardError) {
+    public init(
+        label: String, unit: Unit, total: Int? = nil, mode: Mode, interval: Double = 5,
+        now: @escaping @Sendable () -> Double = ProgressReporter.monotonicSeconds,
+        write: @escaping @Sendable (String) -> Void = ProgressReporter.writeStandardError
+    ) {
         self.label = label
         self.unit = unit
         self.total = total

@@ -66,8 +66,10 @@ public struct TResNetError: Error, Sendable, CustomStringConvertible {
     public var file: String?
     public var cause: String?
 
-    public init(_ code: Code, format: String? = nil, at location: Location? = nil, _ message: String,
-                file: String? = nil, cause: String? = nil) {
+    public init(
+        _ code: Code, format: String? = nil, at location: Location? = nil, _ message: String,
+        file: String? = nil, cause: String? = nil
+    ) {
         self.code = code
         self.format = format
         self.location = location
@@ -143,7 +145,8 @@ private func appendEscaped(_ scalar: Unicode.Scalar, to out: inout String) {
     default:
         if scalar.properties.generalCategory == .format || scalar.properties.generalCategory == .control
             || scalar.properties.generalCategory == .lineSeparator
-            || scalar.properties.generalCategory == .paragraphSeparator {
+            || scalar.properties.generalCategory == .paragraphSeparator
+        {
             out += "\\u{" + String(scalar.value, radix: 16) + "}"
         } else {
             out.unicodeScalars.append(scalar)

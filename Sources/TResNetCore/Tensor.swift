@@ -10,7 +10,8 @@ public struct Tensor: Sendable {
 
     /// Wraps `data`; `data.count` must equal the element count × element size (readers check before).
     public init(dtype: DType, shape: [Int], data: ByteSlice) {
-        precondition(Checked.byteCount(shape, elementSize: dtype.byteSize) == data.count, "tensor bytes do not match shape")
+        precondition(
+            Checked.byteCount(shape, elementSize: dtype.byteSize) == data.count, "tensor bytes do not match shape")
         self.dtype = dtype
         self.shape = shape
         self.data = data
@@ -59,11 +60,18 @@ public struct Tensor: Sendable {
         case .float32:
             out.withUnsafeMutableBytes { dst in if n > 0 { dst.copyMemory(from: b) } }
         case .float16:
-            for i in 0..<n { out[i] = Float(half: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            for i in 0..<n {
+                out[i] = Float(half: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            }
         case .bfloat16:
-            for i in 0..<n { out[i] = Float(bfloat16: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            for i in 0..<n {
+                out[i] = Float(bfloat16: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            }
         case .float64:
-            for i in 0..<n { out[i] = Float(Double(bitPattern: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+            for i in 0..<n {
+                out[i] = Float(
+                    Double(bitPattern: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            }
         default:
             throw TResNetError(.unsupported, "\(dtype.rawValue) tensor cannot be read as floating point")
         }
@@ -82,9 +90,13 @@ public struct Tensor: Sendable {
             case .float32:
                 values.withUnsafeBytes { dst.copyMemory(from: $0) }
             case .float16:
-                for (i, v) in values.enumerated() { dst.storeBytes(of: v.halfBits.littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+                for (i, v) in values.enumerated() {
+                    dst.storeBytes(of: v.halfBits.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                }
             case .bfloat16:
-                for (i, v) in values.enumerated() { dst.storeBytes(of: v.bfloat16Bits.littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+                for (i, v) in values.enumerated() {
+                    dst.storeBytes(of: v.bfloat16Bits.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                }
             default:
                 break
             }
@@ -100,7 +112,9 @@ public struct Tensor: Sendable {
         let n = shape.reduce(1, *)
         if n == 0 || isContiguous(shape: shape, strides: strides) {
             let byteOffset = offset * es
-            let slice = n == 0 ? ByteSlice(store: storage.store, offset: storage.offset, count: 0)
+            let slice =
+                n == 0
+                ? ByteSlice(store: storage.store, offset: storage.offset, count: 0)
                 : storage.slice(byteOffset..<(byteOffset + n * es))
             return Tensor(dtype: dtype, shape: shape, data: slice)
         }

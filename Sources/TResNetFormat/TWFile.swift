@@ -39,13 +39,19 @@ public struct TWFile: Sendable {
         let version = try r.u32("version")
         guard version == TWLayout.version else { throw fail(.unsupported, at: 8, "unsupported .tw version \(version)") }
         self.version = version
-        guard try r.u32("header_length") == UInt32(TWLayout.headerLength) else { throw fail(at: 12, "header_length must be 64") }
+        guard try r.u32("header_length") == UInt32(TWLayout.headerLength) else {
+            throw fail(at: 12, "header_length must be 64")
+        }
         guard try r.u32("alignment") == UInt32(TWLayout.alignment) else { throw fail(at: 16, "alignment must be 64") }
         guard try r.u32("flags") == 0 else { throw fail(at: 20, "reserved flags are not zero") }
         let metadataCount = Int(try r.u32("metadata_count"))
         let tensorCount = Int(try r.u32("tensor_count"))
-        guard metadataCount <= TWLayout.maxMetadataCount else { throw fail(.limitExceeded, at: 24, "\(metadataCount) metadata entries (limit 4096)") }
-        guard tensorCount <= TWLayout.maxTensorCount else { throw fail(.limitExceeded, at: 28, "\(tensorCount) tensors (limit 1048576)") }
+        guard metadataCount <= TWLayout.maxMetadataCount else {
+            throw fail(.limitExceeded, at: 24, "\(metadataCount) metadata entries (limit 4096)")
+        }
+        guard tensorCount <= TWLayout.maxTensorCount else {
+            throw fail(.limitExceeded, at: 28, "\(tensorCount) tensors (limit 1048576)")
+        }
         let metadataLength = try r.u64AsInt("metadata_length")
         let indexLength = try r.u64AsInt("index_length")
         let declaredLength = try r.u64AsInt("file_length")
@@ -59,9 +65,13 @@ public struct TWFile: Sendable {
         }
         // 3. Sections inside the file.
         guard let metaEnd = Checked.add(TWLayout.headerLength, metadataLength),
-              let indexEnd = Checked.add(metaEnd, indexLength), indexEnd <= bytes.count,
-              let dataOffset = Checked.alignUp(indexEnd, to: TWLayout.alignment), dataOffset <= bytes.count
-        else { throw fail(.truncated, at: 32, "metadata (\(metadataLength)) and index (\(indexLength)) lengths run past the \(bytes.count)-byte file") }
+            let indexEnd = Checked.add(metaEnd, indexLength), indexEnd <= bytes.count,
+            let dataOffset = Checked.alignUp(indexEnd, to: TWLayout.alignment), dataOffset <= bytes.count
+        else {
+            throw fail(
+                .truncated, at: 32,
+                "metadata (\(metadataLength)) and index (\(indexLength)) lengths run past the \(bytes.count)-byte file")
+        }
         self.dataOffset = dataOffset
         // 4. Header checksum before interpreting anything variable.
         let actual = TWLayout.headerChecksum(bytes, indexEnd: indexEnd)
@@ -70,21 +80,30 @@ public struct TWFile: Sendable {
         }
 
         // 5. Metadata.
-        var m = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[TWLayout.headerLength..<metaEnd]),
-                           baseOffset: TWLayout.headerLength, format: "tw")
+        var m = ByteReader(
+            UnsafeRawBufferPointer(rebasing: bytes[TWLayout.headerLength..<metaEnd]),
+            baseOffset: TWLayout.headerLength, format: "tw")
         var metadata: [(String, TWValue)] = []
         var previousKey: [UInt8]?
         for _ in 0..<metadataCount {
             let at = m.offset
             let keyLength = Int(try m.u32("metadata key length"))
-            guard (1...TWLayout.maxKeyLength).contains(keyLength) else { throw fail(at: at, "metadata key length \(keyLength) outside 1…256") }
+            guard (1...TWLayout.maxKeyLength).contains(keyLength) else {
+                throw fail(at: at, "metadata key length \(keyLength) outside 1…256")
+            }
             let keyBytes = Array(try m.bytes(keyLength, "metadata key"))
-            guard keyBytes.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f || $0 == 0x2e }) else {
+            guard
+                keyBytes.allSatisfy({
+                    ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f || $0 == 0x2e
+                })
+            else {
                 throw fail(at: at, "metadata key has characters outside [a-z0-9_.]")
             }
             let key = String(decoding: keyBytes, as: UTF8.self)
             if let previousKey, !previousKey.lexicographicallyPrecedes(keyBytes) {
-                throw fail(at: at, "metadata key '\(displaySafe(key))' is out of order or duplicated (keys must be sorted and unique)")
+                throw fail(
+                    at: at,
+                    "metadata key '\(displaySafe(key))' is out of order or duplicated (keys must be sorted and unique)")
             }
             previousKey = keyBytes
             metadata.append((key, try Self.readValue(&m, key: key)))
@@ -93,7 +112,8 @@ public struct TWFile: Sendable {
         self.metadata = metadata
 
         // 6. Index.
-        var x = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[metaEnd..<indexEnd]), baseOffset: metaEnd, format: "tw")
+        var x = ByteReader(
+            UnsafeRawBufferPointer(rebasing: bytes[metaEnd..<indexEnd]), baseOffset: metaEnd, format: "tw")
         var entries: [TWTensorInfo] = []
         var positions: [String: Int] = [:]
         var expectedOffset = 0
@@ -101,7 +121,9 @@ public struct TWFile: Sendable {
         for i in 0..<tensorCount {
             let at = x.offset
             let nameLength = Int(try x.u32("tensor name length"))
-            guard (1...TWLayout.maxNameLength).contains(nameLength) else { throw fail(at: at, "tensor \(i): name length \(nameLength) outside 1…1024") }
+            guard (1...TWLayout.maxNameLength).contains(nameLength) else {
+                throw fail(at: at, "tensor \(i): name length \(nameLength) outside 1…1024")
+            }
             let name = try x.utf8(nameLength, "tensor name")
             func bad(_ code: TResNetError.Code, _ message: String) -> TResNetError {
                 TResNetError(code, format: "tw", at: .tensor(name), message)
@@ -126,18 +148,25 @@ public struct TWFile: Sendable {
                 throw bad(.sizeOverflow, "shape \(formatShape(shape)) overflows")
             }
             guard length == bytesNeeded else {
-                throw bad("length \(length) does not match \(dtype.shortName)\(formatShape(shape)) = \(bytesNeeded) bytes")
+                throw bad(
+                    "length \(length) does not match \(dtype.shortName)\(formatShape(shape)) = \(bytesNeeded) bytes")
             }
             guard offset == expectedOffset else {
-                throw bad("offset \(offset), expected \(expectedOffset) (offsets must be the running 64-byte-aligned sum: "
-                          + "no holes, overlaps or sharing)")
+                throw bad(
+                    "offset \(offset), expected \(expectedOffset) (offsets must be the running 64-byte-aligned sum: "
+                        + "no holes, overlaps or sharing)")
             }
             guard let end = Checked.add(offset, length), end <= dataLength else {
-                throw bad(.truncated, "data [\(offset), \(offset + length)) runs past the \(dataLength)-byte data section")
+                throw bad(
+                    .truncated, "data [\(offset), \(offset + length)) runs past the \(dataLength)-byte data section")
             }
             positions[name] = entries.count
-            entries.append(TWTensorInfo(name: name, dtype: dtype, shape: shape, offset: offset, length: length, checksum: checksum))
-            guard let next = Checked.alignUp(end, to: TWLayout.alignment) else { throw bad(.sizeOverflow, "offset overflow") }
+            entries.append(
+                TWTensorInfo(name: name, dtype: dtype, shape: shape, offset: offset, length: length, checksum: checksum)
+            )
+            guard let next = Checked.alignUp(end, to: TWLayout.alignment) else {
+                throw bad(.sizeOverflow, "offset overflow")
+            }
             expectedOffset = next
         }
         guard x.isAtEnd else { throw fail(at: x.offset, "\(x.remaining) unused bytes at the end of the index") }
@@ -165,12 +194,16 @@ public struct TWFile: Sendable {
         let tag = try m.u8("metadata type")
         func string() throws -> String {
             let n = Int(try m.u32("string length"))
-            guard n <= TWLayout.maxStringLength else { throw m.error(.limitExceeded, "string for '\(displaySafe(key))' longer than 1 MiB") }
+            guard n <= TWLayout.maxStringLength else {
+                throw m.error(.limitExceeded, "string for '\(displaySafe(key))' longer than 1 MiB")
+            }
             return try m.utf8(n, "string for '\(displaySafe(key))'")
         }
         func count() throws -> Int {
             let n = Int(try m.u32("array count"))
-            guard n <= TWLayout.maxArrayCount else { throw m.error(.limitExceeded, "array for '\(displaySafe(key))' longer than 65536") }
+            guard n <= TWLayout.maxArrayCount else {
+                throw m.error(.limitExceeded, "array for '\(displaySafe(key))' longer than 65536")
+            }
             return n
         }
         switch tag {
@@ -201,10 +234,12 @@ public struct TWFile: Sendable {
     /// Checks every tensor's XXH64; the error names the first tensor that differs.
     public func verifyChecksums() throws {
         for e in entries {
-            let slice = UnsafeRawBufferPointer(rebasing: store.bytes[(dataOffset + e.offset)..<(dataOffset + e.offset + e.length)])
+            let slice = UnsafeRawBufferPointer(
+                rebasing: store.bytes[(dataOffset + e.offset)..<(dataOffset + e.offset + e.length)])
             guard XXH64.hash(slice) == e.checksum else {
-                throw TResNetError(.checksumMismatch, format: "tw", at: .tensor(e.name),
-                                   "checksum mismatch: the tensor's bytes are corrupt", file: path)
+                throw TResNetError(
+                    .checksumMismatch, format: "tw", at: .tensor(e.name),
+                    "checksum mismatch: the tensor's bytes are corrupt", file: path)
             }
         }
     }
@@ -219,7 +254,9 @@ public struct TWFile: Sendable {
     }
 
     func tensor(_ e: TWTensorInfo) -> Tensor {
-        Tensor(dtype: e.dtype, shape: e.shape, data: ByteSlice(store: store, offset: dataOffset + e.offset, count: e.length))
+        Tensor(
+            dtype: e.dtype, shape: e.shape,
+            data: ByteSlice(store: store, offset: dataOffset + e.offset, count: e.length))
     }
 
     /// All tensors in file order (zero-copy).

@@ -10,9 +10,11 @@ public enum TWWriter {
     ///   - progress: called after each tensor with (bytes of tensor data written, total); may throw to abort.
     /// - Returns: the file length.
     @discardableResult
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: TWValue], to path: String,
-                             overwrite: Bool, progress: ((Int, Int) throws -> Void)? = nil,
-                             late: LateString? = nil) throws -> Int {
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: TWValue], to path: String,
+        overwrite: Bool, progress: ((Int, Int) throws -> Void)? = nil,
+        late: LateString? = nil
+    ) throws -> Int {
         var metadata = metadata
         if let late { metadata[late.key] = .string(String(repeating: "0", count: late.length)) }
         // One pass over the data: each tensor is hashed and then written while it is still in cache; the header
@@ -58,7 +60,8 @@ public enum TWWriter {
                 try progress?(done, total)
             }
             guard file.bytesWritten == fileLength else {
-                throw TResNetError(.io, format: "tw", "wrote \(file.bytesWritten) bytes, expected \(fileLength)", file: path)
+                throw TResNetError(
+                    .io, format: "tw", "wrote \(file.bytesWritten) bytes, expected \(fileLength)", file: path)
             }
             if let late {
                 // While the late value is still being computed (the source's SHA-256, on another core), make the
@@ -67,7 +70,9 @@ public enum TWWriter {
                 // The value was written as a placeholder of its final length; now that the data is out, resolve it.
                 let value = Array(try late.resolve().utf8)
                 guard value.count == late.length else {
-                    throw TResNetError(.io, format: "tw", at: .field(late.key), "late value has \(value.count) bytes, not \(late.length)")
+                    throw TResNetError(
+                        .io, format: "tw", at: .field(late.key),
+                        "late value has \(value.count) bytes, not \(late.length)")
                 }
                 metadata[late.key] = .string(String(decoding: value, as: UTF8.self))
             }
@@ -87,8 +92,10 @@ public enum TWWriter {
     }
 
     /// Header + metadata + index + padding up to the data section, the index entries, and the file length.
-    static func encodeHead(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: TWValue],
-                           checksums: [UInt64]) throws
+    static func encodeHead(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: TWValue],
+        checksums: [UInt64]
+    ) throws
         -> (bytes: [UInt8], infos: [TWTensorInfo], fileLength: Int)
     {
         guard metadata.count <= TWLayout.maxMetadataCount, tensors.count <= TWLayout.maxTensorCount else {
@@ -98,8 +105,10 @@ public enum TWWriter {
         for key in metadata.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
             let k = Array(key.utf8)
             guard (1...TWLayout.maxKeyLength).contains(k.count),
-                  k.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f || $0 == 0x2e })
-            else { throw TResNetError(.usage, format: "tw", at: .field(key), "metadata keys are 1–256 chars of [a-z0-9_.]") }
+                k.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f || $0 == 0x2e })
+            else {
+                throw TResNetError(.usage, format: "tw", at: .field(key), "metadata keys are 1–256 chars of [a-z0-9_.]")
+            }
             meta.appendU32(UInt32(k.count))
             meta += k
             let value = metadata[key]!
@@ -116,9 +125,13 @@ public enum TWWriter {
                 throw TResNetError(.usage, format: "tw", at: .tensor(name), "tensor names must be unique, 1–1024 bytes")
             }
             guard let code = TWLayout.code(of: t.dtype) else {
-                throw TResNetError(.unsupported, format: "tw", at: .tensor(name), "\(t.dtype.rawValue) cannot be stored in .tw v1 (f32, f16, bf16)")
+                throw TResNetError(
+                    .unsupported, format: "tw", at: .tensor(name),
+                    "\(t.dtype.rawValue) cannot be stored in .tw v1 (f32, f16, bf16)")
             }
-            guard t.rank <= TWLayout.maxRank else { throw TResNetError(.unsupported, format: "tw", at: .tensor(name), "rank > 8") }
+            guard t.rank <= TWLayout.maxRank else {
+                throw TResNetError(.unsupported, format: "tw", at: .tensor(name), "rank > 8")
+            }
             let checksum = checksums[infos.count]
             index.appendU32(UInt32(n.count))
             index += n
@@ -127,7 +140,10 @@ public enum TWWriter {
             index.appendU64(UInt64(offset))
             index.appendU64(UInt64(t.byteCount))
             index.appendU64(checksum)
-            infos.append(TWTensorInfo(name: name, dtype: t.dtype, shape: t.shape, offset: offset, length: t.byteCount, checksum: checksum))
+            infos.append(
+                TWTensorInfo(
+                    name: name, dtype: t.dtype, shape: t.shape, offset: offset, length: t.byteCount, checksum: checksum)
+            )
             offset = Checked.alignUp(offset + t.byteCount, to: TWLayout.alignment)!
         }
         let indexEnd = TWLayout.headerLength + meta.count + index.count
@@ -184,7 +200,9 @@ extension [UInt8] {
 
     mutating func appendValue(_ value: TWValue, key: String) throws {
         func count(_ n: Int) throws {
-            guard n <= TWLayout.maxArrayCount else { throw TResNetError(.limitExceeded, format: "tw", at: .field(key), "array too long") }
+            guard n <= TWLayout.maxArrayCount else {
+                throw TResNetError(.limitExceeded, format: "tw", at: .field(key), "array too long")
+            }
             appendU32(UInt32(n))
         }
         switch value {

@@ -29,7 +29,8 @@ public enum ExifReader {
             guard length >= 2, i + length <= n else { return nil }
             let start = i + 2, end = i + length
             if marker == 0xE1, end - start >= 6,
-               Array(bytes[start..<(start + 6)]) == [0x45, 0x78, 0x69, 0x66, 0x00, 0x00] {
+                Array(bytes[start..<(start + 6)]) == [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]
+            {
                 return UnsafeRawBufferPointer(rebasing: bytes[(start + 6)..<end])
             }
             i = end
@@ -48,11 +49,13 @@ public enum ExifReader {
         default: return nil
         }
         guard t.u16(2, bigEndian) == 42, let ifd = t.u32(4, bigEndian), let ifd0 = Int(exactly: ifd),
-              let count = t.u16(ifd0, bigEndian) else { return nil }
+            let count = t.u16(ifd0, bigEndian)
+        else { return nil }
         for k in 0..<Int(count) {
             let entry = ifd0 + 2 + 12 * k
             guard let tag = t.u16(entry, bigEndian), let type = t.u16(entry + 2, bigEndian),
-                  let values = t.u32(entry + 4, bigEndian) else { return nil }
+                let values = t.u32(entry + 4, bigEndian)
+            else { return nil }
             guard tag == 0x0112 else { continue }
             guard values >= 1 else { return nil }
             let value: Int?

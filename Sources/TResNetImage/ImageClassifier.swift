@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import TResNetCore
 
@@ -41,8 +36,10 @@ public struct ImageClassifier: Sendable {
     public let labels: [String]?
     let run: BatchRunner
 
-    public init(preprocessing config: PreprocessingConfig, labels: [String]? = nil, limits: ImageLimits = .default,
-                run: @escaping BatchRunner) throws {
+    public init(
+        preprocessing config: PreprocessingConfig, labels: [String]? = nil, limits: ImageLimits = .default,
+        run: @escaping BatchRunner
+    ) throws {
         self.preprocessing = try Preprocessing(config, limits: limits)
         self.labels = labels
         self.run = run
@@ -65,8 +62,9 @@ public struct ImageClassifier: Sendable {
     func runChecked(_ input: Tensor, count: Int) throws -> [[Float]] {
         let logits = try run(input)
         guard logits.rank == 2, logits.shape[0] == count, logits.shape[1] >= 1 else {
-            throw TResNetError(.malformed, format: "logits",
-                               "the network returned \(formatShape(logits.shape)) for a batch of \(count)")
+            throw TResNetError(
+                .malformed, format: "logits",
+                "the network returned \(formatShape(logits.shape)) for a batch of \(count)")
         }
         let classes = logits.shape[1]
         let flat = try logits.floats()
@@ -83,16 +81,19 @@ public struct ImageClassifier: Sendable {
     public static func ranked(_ logits: [Float], labels: [String]?, k: Int = 5) -> [Classification] {
         let p = softmax(logits)
         return topK(logits, k: k).map { i in
-            Classification(index: i, label: labels.flatMap { i < $0.count ? $0[i] : nil }, probability: p[i],
-                           logit: Double(logits[i]))
+            Classification(
+                index: i, label: labels.flatMap { i < $0.count ? $0[i] : nil }, probability: p[i],
+                logit: Double(logits[i]))
         }
     }
 
     /// Classifies files; an unreadable file gets an entry with `error` set and no classes, never stops the rest.
     /// Each file is decoded and preprocessed at once, so only one decoded image is held at a time.
     /// `observe` receives each readable image's index in `paths` and its logits.
-    public func classify(paths: [String], topK k: Int = 5, batchSize: Int = 16,
-                         observe: ((_ index: Int, _ logits: [Float]) -> Void)? = nil) throws -> [ImagePrediction] {
+    public func classify(
+        paths: [String], topK k: Int = 5, batchSize: Int = 16,
+        observe: ((_ index: Int, _ logits: [Float]) -> Void)? = nil
+    ) throws -> [ImagePrediction] {
         var results: [ImagePrediction?] = Array(repeating: nil, count: paths.count)
         var pending: [(Int, [Float])] = []
         let side = preprocessing.config.inputSize
@@ -133,15 +134,15 @@ public struct ImageClassifier: Sendable {
     }
 }
 
-
 extension ImagePrediction {
     /// The lines `tresnet-predict` prints: the path, then `rank. label (index)  probability` per class, or the
     /// error.
     public var lines: [String] {
         guard error == nil else { return ["\(displaySafe(path)): unreadable: \(error ?? "")"] }
-        return [displaySafe(path)] + top.enumerated().map { rank, c in
-            let name = c.label.map { "\(displaySafe($0, limit: 60)) (\(c.index))" } ?? "class \(c.index)"
-            return "  \(rank + 1). \(name)  " + String(format: "%.4f", c.probability)
-        }
+        return [displaySafe(path)]
+            + top.enumerated().map { rank, c in
+                let name = c.label.map { "\(displaySafe($0, limit: 60)) (\(c.index))" } ?? "class \(c.index)"
+                return "  \(rank + 1). \(name)  " + String(format: "%.4f", c.probability)
+            }
     }
 }

@@ -33,8 +33,10 @@ public enum ImageDecoder {
     }
 
     /// Decodes an in-memory file.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true,
-                              limits: ImageLimits = .default) throws -> RGBImage {
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true,
+        limits: ImageLimits = .default
+    ) throws -> RGBImage {
         switch format(of: bytes) {
         case .jpeg:
             let orientation = applyOrientation ? ExifReader.jpegOrientation(bytes) : .normal
@@ -45,8 +47,9 @@ public enum ImageDecoder {
             return applyOrientation ? image.oriented(orientation) : image
         case nil:
             let head = bytes.prefix(8).map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
-            throw TResNetError(.unsupported, format: "image",
-                               bytes.isEmpty ? "empty file" : "not a JPEG or PNG file (starts \(head))")
+            throw TResNetError(
+                .unsupported, format: "image",
+                bytes.isEmpty ? "empty file" : "not a JPEG or PNG file (starts \(head))")
         }
     }
 

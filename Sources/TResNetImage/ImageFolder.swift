@@ -41,8 +41,9 @@ public struct ImageFolder: Sendable {
             return fm.fileExists(atPath: root + "/" + name, isDirectory: &d) && d.boolValue
         }.sorted(by: codePointLess)
         guard !classes.isEmpty else {
-            throw TResNetError(.usage, "no class folders in \(displaySafe(root)) (expected root/<class>/<image>)",
-                               file: root)
+            throw TResNetError(
+                .usage, "no class folders in \(displaySafe(root)) (expected root/<class>/<image>)",
+                file: root)
         }
         var samples: [Sample] = []
         var empty: [String] = []
@@ -56,8 +57,10 @@ public struct ImageFolder: Sendable {
             samples += images.map { Sample(relativePath: $0, classIndex: index) }
         }
         guard empty.isEmpty else {
-            throw TResNetError(.usage, "no image files in class folder(s) "
-                + empty.map { displaySafe($0) }.joined(separator: ", "), file: root)
+            throw TResNetError(
+                .usage,
+                "no image files in class folder(s) "
+                    + empty.map { displaySafe($0) }.joined(separator: ", "), file: root)
         }
         return ImageFolder(root: root, classes: classes, samples: samples)
     }

@@ -25,8 +25,9 @@ public struct ImageLimits: Sendable, Equatable {
     /// Refuses `width × height` over `maxPixels` (`.limitExceeded`).
     func checkPixels(_ format: String, width: Int, height: Int) throws {
         guard width > 0, height > 0, let pixels = Checked.multiply(width, height), pixels <= maxPixels else {
-            throw TResNetError(.limitExceeded, format: format,
-                               "\(width)×\(height) pixels is more than the \(maxPixels) allowed (--max-pixels)")
+            throw TResNetError(
+                .limitExceeded, format: format,
+                "\(width)×\(height) pixels is more than the \(maxPixels) allowed (--max-pixels)")
         }
     }
 
@@ -34,12 +35,14 @@ public struct ImageLimits: Sendable, Equatable {
     /// `memoryBudget` (`.limitExceeded`). The estimate is what decoding and preprocessing hold at once: the RGB
     /// image (3 bytes a pixel), a second copy when the EXIF orientation turns it, and `extraBytes`.
     func checkMemory(_ format: String, width: Int, height: Int, extraBytes: Int, oriented: Bool) throws {
-        let total = Checked.product([width, height, 3, oriented ? 2 : 1]).flatMap { Checked.add($0, extraBytes) }
+        let total =
+            Checked.product([width, height, 3, oriented ? 2 : 1]).flatMap { Checked.add($0, extraBytes) }
             ?? Int.max
         guard total <= memoryBudget else {
-            throw TResNetError(.limitExceeded, format: format,
-                               "decoding \(width)×\(height) pixels needs \(Self.megabytes(total)) MB, more than the "
-                                + "\(Self.megabytes(memoryBudget)) MB image memory budget")
+            throw TResNetError(
+                .limitExceeded, format: format,
+                "decoding \(width)×\(height) pixels needs \(Self.megabytes(total)) MB, more than the "
+                    + "\(Self.megabytes(memoryBudget)) MB image memory budget")
         }
     }
 

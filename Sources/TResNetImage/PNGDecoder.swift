@@ -27,8 +27,9 @@ enum PNGDecoder {
         var width: UInt32 = 0, height: UInt32 = 0
         var depth: Int32 = 0, colorType: Int32 = 0, interlaced: Int32 = 0
         var rowBytes = 0
-        let header = tk_png_read_header(p, base, bytes.count, UInt64(max(limits.maxPixels, 0)), &width, &height,
-                                        &depth, &colorType, &interlaced, &rowBytes)
+        let header = tk_png_read_header(
+            p, base, bytes.count, UInt64(max(limits.maxPixels, 0)), &width, &height,
+            &depth, &colorType, &interlaced, &rowBytes)
         if header == -2 { try limits.checkPixels("png", width: Int(width), height: Int(height)) }
         guard header == 0 else { throw failure("cannot read the headers") }
         let w = Int(width), h = Int(height)
@@ -43,19 +44,23 @@ enum PNGDecoder {
         let sampleBytes = depth == 16 ? 2 : 1
         try limits.checkPixels("png", width: w, height: h)
         guard let expected = Checked.product([w, samples, sampleBytes]), expected == rowBytes,
-              let stored = Checked.multiply(rowBytes, h) else {
+            let stored = Checked.multiply(rowBytes, h)
+        else {
             throw TResNetError(.malformed, format: "png", "row size \(rowBytes) does not fit \(w) pixels")
         }
         var palette = [UInt8](repeating: 0, count: 768)
-        let paletteCount = colorType == 3 ? palette.withUnsafeMutableBufferPointer { tk_png_palette(p, $0.baseAddress) } : 0
+        let paletteCount =
+            colorType == 3 ? palette.withUnsafeMutableBufferPointer { tk_png_palette(p, $0.baseAddress) } : 0
         if colorType == 3, paletteCount == 0 {
             throw TResNetError(.malformed, format: "png", "palette image without a PLTE chunk")
         }
         let early = exifOrientation(p)  // an eXIf before the image data; a late one is checked again below
-        try limits.checkMemory("png", width: w, height: h, extraBytes: interlaced != 0 ? stored : rowBytes,
-                               oriented: early != .normal)
-        let format = RowFormat(colorType: Int(colorType), depth: Int(depth), palette: palette,
-                               paletteCount: Int(paletteCount))
+        try limits.checkMemory(
+            "png", width: w, height: h, extraBytes: interlaced != 0 ? stored : rowBytes,
+            oriented: early != .normal)
+        let format = RowFormat(
+            colorType: Int(colorType), depth: Int(depth), palette: palette,
+            paletteCount: Int(paletteCount))
         var out = [UInt8](repeating: 0, count: w * h * 3)
         if interlaced != 0 {
             var raw = [UInt8](repeating: 0, count: stored)
@@ -64,8 +69,9 @@ enum PNGDecoder {
             raw.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
                     for y in 0..<h {
-                        format.convert(UnsafeBufferPointer(rebasing: src[(y * rowBytes)..<((y + 1) * rowBytes)]),
-                                       width: w, into: UnsafeMutableBufferPointer(rebasing: dst[(y * w * 3)...]))
+                        format.convert(
+                            UnsafeBufferPointer(rebasing: src[(y * rowBytes)..<((y + 1) * rowBytes)]),
+                            width: w, into: UnsafeMutableBufferPointer(rebasing: dst[(y * w * 3)...]))
                     }
                 }
             }
@@ -76,8 +82,9 @@ enum PNGDecoder {
                 out.withUnsafeMutableBufferPointer { dst in
                     for y in 0..<h {
                         if tk_png_read_row(p, tmp.baseAddress) != 0 { failed = true; return }
-                        format.convert(UnsafeBufferPointer(tmp), width: w,
-                                       into: UnsafeMutableBufferPointer(rebasing: dst[(y * w * 3)...]))
+                        format.convert(
+                            UnsafeBufferPointer(tmp), width: w,
+                            into: UnsafeMutableBufferPointer(rebasing: dst[(y * w * 3)...]))
                     }
                 }
             }

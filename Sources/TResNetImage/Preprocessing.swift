@@ -35,15 +35,18 @@ public struct Preprocessing: Sendable {
     public func resizedAndCropped(_ image: RGBImage) throws -> RGBImage {
         let target = resizeTarget(width: image.width, height: image.height)
         guard let pixels = Checked.multiply(target.width, target.height), pixels <= maximumImagePixels else {
-            throw TResNetError(.limitExceeded, format: "resize", "resizing \(image.width)×\(image.height) to "
-                + "\(target.width)×\(target.height) is more than \(maximumImagePixels) pixels")
+            throw TResNetError(
+                .limitExceeded, format: "resize",
+                "resizing \(image.width)×\(image.height) to "
+                    + "\(target.width)×\(target.height) is more than \(maximumImagePixels) pixels")
         }
         let size = config.inputSize
         let crop = Self.centerCropWindow(width: target.width, height: target.height, size: size)
         let columns = max(0, crop.x)..<min(target.width, crop.x + size)
         let rows = max(0, crop.y)..<min(target.height, crop.y + size)
-        let window = try PILResample.resize(image, width: target.width, height: target.height,
-                                            filter: config.interpolation, columns: columns, rows: rows)
+        let window = try PILResample.resize(
+            image, width: target.width, height: target.height,
+            filter: config.interpolation, columns: columns, rows: rows)
         if columns.count == size, rows.count == size { return window }
         // the crop is larger than the image: zero padding around it
         var out = [UInt8](repeating: 0, count: size * size * 3)

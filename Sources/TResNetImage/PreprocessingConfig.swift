@@ -28,11 +28,13 @@ public struct PreprocessingConfig: Codable, Sendable, Equatable, CustomStringCon
         case inputSize = "input_size", cropPct = "crop_pct", cropMode = "crop_mode", interpolation, mean, std
     }
 
-    public init(inputSize: Int = PreprocessingDefaults.inputSide, cropPct: Double = PreprocessingDefaults.cropPct,
-                cropMode: CropMode = CropMode(rawValue: PreprocessingDefaults.cropMode)!,
-                interpolation: Interpolation = Interpolation(rawValue: PreprocessingDefaults.interpolation)!,
-                mean: [Float] = PreprocessingDefaults.mean.map(Float.init),
-                std: [Float] = PreprocessingDefaults.std.map(Float.init)) {
+    public init(
+        inputSize: Int = PreprocessingDefaults.inputSide, cropPct: Double = PreprocessingDefaults.cropPct,
+        cropMode: CropMode = CropMode(rawValue: PreprocessingDefaults.cropMode)!,
+        interpolation: Interpolation = Interpolation(rawValue: PreprocessingDefaults.interpolation)!,
+        mean: [Float] = PreprocessingDefaults.mean.map(Float.init),
+        std: [Float] = PreprocessingDefaults.std.map(Float.init)
+    ) {
         self.inputSize = inputSize
         self.cropPct = cropPct
         self.cropMode = cropMode
@@ -61,7 +63,8 @@ public struct PreprocessingConfig: Codable, Sendable, Equatable, CustomStringCon
     public func validate() throws {
         if let (key, message) = PreprocessingBounds.problem(
             inputSize: [3, inputSize, inputSize], cropPct: cropPct, cropMode: cropMode.rawValue,
-            interpolation: interpolation.rawValue, mean: mean.map(Double.init), std: std.map(Double.init)) {
+            interpolation: interpolation.rawValue, mean: mean.map(Double.init), std: std.map(Double.init))
+        {
             throw TResNetError(.usage, at: .field(key), message)
         }
     }
@@ -112,15 +115,17 @@ extension PreprocessingConfig {
         }
         if let text = metadata[Key.cropMode] {
             guard let m = CropMode(rawValue: text) else {
-                throw TResNetError(.malformed, at: .field(Key.cropMode),
-                                   "'\(displaySafe(text, limit: 40))' is not center or squash")
+                throw TResNetError(
+                    .malformed, at: .field(Key.cropMode),
+                    "'\(displaySafe(text, limit: 40))' is not center or squash")
             }
             c.cropMode = m
         }
         if let text = metadata[Key.interpolation] {
             guard let m = Interpolation(rawValue: text) else {
-                throw TResNetError(.malformed, at: .field(Key.interpolation),
-                                   "'\(displaySafe(text, limit: 40))' is not bilinear or bicubic")
+                throw TResNetError(
+                    .malformed, at: .field(Key.interpolation),
+                    "'\(displaySafe(text, limit: 40))' is not bilinear or bicubic")
             }
             c.interpolation = m
         }
@@ -133,8 +138,10 @@ extension PreprocessingConfig {
     /// The settings as string metadata, readable by `init(metadata:)`.
     public var metadata: [String: String] {
         func list(_ v: [Float]) -> String { v.map { "\($0)" }.joined(separator: ",") }
-        return [Key.inputSize: "3,\(inputSize),\(inputSize)", Key.cropPct: "\(cropPct)", Key.cropMode: cropMode.rawValue,
-                Key.interpolation: interpolation.rawValue, Key.mean: list(mean), Key.std: list(std)]
+        return [
+            Key.inputSize: "3,\(inputSize),\(inputSize)", Key.cropPct: "\(cropPct)", Key.cropMode: cropMode.rawValue,
+            Key.interpolation: interpolation.rawValue, Key.mean: list(mean), Key.std: list(std)
+        ]
     }
 }
 
@@ -148,8 +155,10 @@ public struct PreprocessingOverrides: Sendable, Equatable {
     /// The official MIIL 448 policy: squash, crop_pct 1 (wins over `cropPct` / `cropMode`).
     public var squish: Bool
 
-    public init(inputSize: Int? = nil, cropPct: Double? = nil, cropMode: String? = nil, interpolation: String? = nil,
-                squish: Bool = false) {
+    public init(
+        inputSize: Int? = nil, cropPct: Double? = nil, cropMode: String? = nil, interpolation: String? = nil,
+        squish: Bool = false
+    ) {
         self.inputSize = inputSize
         self.cropPct = cropPct
         self.cropMode = cropMode
@@ -171,8 +180,9 @@ public struct PreprocessingOverrides: Sendable, Equatable {
         }
         if let interpolation {
             guard let m = Interpolation(rawValue: interpolation) else {
-                throw TResNetError(.usage,
-                                   "--interpolation must be bilinear or bicubic, not '\(displaySafe(interpolation))'")
+                throw TResNetError(
+                    .usage,
+                    "--interpolation must be bilinear or bicubic, not '\(displaySafe(interpolation))'")
             }
             c.interpolation = m
         }

@@ -10,8 +10,9 @@ public struct RGBImage: Sendable, Equatable {
     /// - Throws: `.malformed` when `pixels` does not hold `width × height × 3` bytes.
     public init(width: Int, height: Int, pixels: [UInt8]) throws {
         guard width >= 0, height >= 0, let n = Checked.product([width, height, 3]), n == pixels.count else {
-            throw TResNetError(.malformed, format: "image",
-                               "\(pixels.count) bytes do not make a \(width)×\(height) RGB image")
+            throw TResNetError(
+                .malformed, format: "image",
+                "\(pixels.count) bytes do not make a \(width)×\(height) RGB image")
         }
         self.width = width
         self.height = height

@@ -106,12 +106,17 @@ public enum PILResample {
     /// output pixel depends only on its own coordinates, so the window is identical to cropping the full result.
     /// A centre crop of a huge resize stays cheap.
     /// - Throws: `.usage` when a size is not positive or the window is not inside `width × height`.
-    public static func resize(_ image: RGBImage, width: Int, height: Int, filter: Interpolation,
-                              columns: Range<Int>, rows: Range<Int>) throws -> RGBImage {
+    public static func resize(
+        _ image: RGBImage, width: Int, height: Int, filter: Interpolation,
+        columns: Range<Int>, rows: Range<Int>
+    ) throws -> RGBImage {
         guard width > 0, height > 0, image.width > 0, image.height > 0, columns.lowerBound >= 0,
-              columns.upperBound <= width, rows.lowerBound >= 0, rows.upperBound <= height else {
-            throw TResNetError(.usage, format: "resize", "cannot resize \(image.width)×\(image.height) to "
-                + "\(width)×\(height) (window \(columns) × \(rows))")
+            columns.upperBound <= width, rows.lowerBound >= 0, rows.upperBound <= height
+        else {
+            throw TResNetError(
+                .usage, format: "resize",
+                "cannot resize \(image.width)×\(image.height) to "
+                    + "\(width)×\(height) (window \(columns) × \(rows))")
         }
         let needHorizontal = width != image.width
         let needVertical = height != image.height
@@ -119,7 +124,8 @@ public enum PILResample {
         if !needHorizontal && !needVertical {
             return source.cropped(columns: columns, rows: rows).image
         }
-        let hk = needHorizontal ? coefficients(inSize: image.width, outSize: width, filter: filter, range: columns) : nil
+        let hk =
+            needHorizontal ? coefficients(inSize: image.width, outSize: width, filter: filter, range: columns) : nil
         let vk = needVertical ? coefficients(inSize: image.height, outSize: height, filter: filter, range: rows) : nil
         if let hk, let vk, verticalFirst(from: (image.width, image.height), to: (width, height)) {
             let tall = verticalPass(source, columns: hk.inputRange, k: vk, outRows: rows)

@@ -65,13 +65,22 @@ public struct ValidationReport: Codable, Sendable {
 
     /// The summary lines a CLI prints.
     public var summary: String {
-        var lines = [String(format: "top-1 %.3f%% (%d/%d)  top-5 %.3f%% (%d/%d)", top1, top1Correct, images,
-                            top5, top5Correct, images)]
+        var lines = [
+            String(
+                format: "top-1 %.3f%% (%d/%d)  top-5 %.3f%% (%d/%d)", top1, top1Correct, images,
+                top5, top5Correct, images)
+        ]
         if let semanticCorrect, let semanticValid {
-            lines.append(String(format: "semantic top-1 %.3f%% (%d/%d level checks)", semanticAccuracy ?? 0,
-                                semanticCorrect, semanticValid))
+            lines.append(
+                String(
+                    format: "semantic top-1 %.3f%% (%d/%d level checks)", semanticAccuracy ?? 0,
+                    semanticCorrect, semanticValid))
         }
-        if let shard { lines.append("shard \(shard): \(samples) samples (sample i of the folder when i mod \(shard.count) = \(shard.index - 1))") }
+        if let shard {
+            lines.append(
+                "shard \(shard): \(samples) samples (sample i of the folder when i mod \(shard.count) = \(shard.index - 1))"
+            )
+        }
         if let mergedShards { lines.append("merged from \(mergedShards.count) shard reports") }
         lines += [String(format: "%.1f images/s (%.2f s, batch %d)", imagesPerSecond, seconds, batchSize)]
         if !unreadable.isEmpty {
@@ -104,10 +113,12 @@ public enum Validation {
     ///   - observe: called with each classified image's target and logits.
     ///   - shard: only this deterministic share of the samples (after `limit`): sample i (0-based, folder order)
     ///     belongs to shard `i % count + 1`.
-    public static func run(folder: ImageFolder, classifier: ImageClassifier, batchSize: Int = 32, limit: Int? = nil,
-                           shard: ValidationShard? = nil,
-                           progress: ((ValidationProgress) -> Void)? = nil, targets: [Int]? = nil,
-                           observe: ((_ target: Int, _ logits: [Float]) -> Void)? = nil) throws -> ValidationReport {
+    public static func run(
+        folder: ImageFolder, classifier: ImageClassifier, batchSize: Int = 32, limit: Int? = nil,
+        shard: ValidationShard? = nil,
+        progress: ((ValidationProgress) -> Void)? = nil, targets: [Int]? = nil,
+        observe: ((_ target: Int, _ logits: [Float]) -> Void)? = nil
+    ) throws -> ValidationReport {
         if let targets, targets.count != folder.classes.count {
             throw TResNetError(.usage, "\(targets.count) class targets for \(folder.classes.count) folder classes")
         }
@@ -127,9 +138,11 @@ public enum Validation {
         var pending: [(ImageFolder.Sample, [Float])] = []
 
         func report() {
-            progress?(ValidationProgress(done: done, total: samples.count, correctTop1: top1,
-                                         classified: perImage.count, unreadable: unreadable.count,
-                                         elapsed: elapsed()))
+            progress?(
+                ValidationProgress(
+                    done: done, total: samples.count, correctTop1: top1,
+                    classified: perImage.count, unreadable: unreadable.count,
+                    elapsed: elapsed()))
         }
         func flush() throws {
             guard !pending.isEmpty else { return }

@@ -49,17 +49,24 @@ extension ValidationReport {
         guard indices == Array(1...n) else {
             let missing = Set(1...n).subtracting(indices).sorted().map { "\($0)/\(n)" }
             let twice = Dictionary(grouping: indices, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
-            throw TResNetError(.usage, "--merge needs each of the shards 1/\(n) … \(n)/\(n) once"
-                               + (missing.isEmpty ? "" : "; missing " + missing.joined(separator: ", "))
-                               + (twice.isEmpty ? "" : "; given twice " + twice.map { "\($0)/\(n)" }
-                                    .joined(separator: ", ")))
+            throw TResNetError(
+                .usage,
+                "--merge needs each of the shards 1/\(n) … \(n)/\(n) once"
+                    + (missing.isEmpty ? "" : "; missing " + missing.joined(separator: ", "))
+                    + (twice.isEmpty
+                        ? ""
+                        : "; given twice "
+                            + twice.map { "\($0)/\(n)" }
+                            .joined(separator: ", ")))
         }
         for r in reports.dropFirst() {
             guard r.classes == first.classes else {
-                throw TResNetError(.usage, "--merge: shard \(r.shard!) has other folder classes than shard \(first.shard!)")
+                throw TResNetError(
+                    .usage, "--merge: shard \(r.shard!) has other folder classes than shard \(first.shard!)")
             }
             guard r.preprocessing == first.preprocessing else {
-                throw TResNetError(.usage, "--merge: shard \(r.shard!) ran with other preprocessing than shard \(first.shard!)")
+                throw TResNetError(
+                    .usage, "--merge: shard \(r.shard!) ran with other preprocessing than shard \(first.shard!)")
             }
             guard (r.semanticValid == nil) == (first.semanticValid == nil) else {
                 throw TResNetError(.usage, "--merge: some shards were scored with a semantic tree, others not")

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
 import TResNetCore
 
@@ -53,8 +48,10 @@ final class BackgroundSHA256: @unchecked Sendable {
         var st = stat()
         let now = fstat(fd, &st) == 0 ? Int(st.st_size) : -1
         guard hashed == size, now == size else {
-            throw TResNetError(.truncated, "the file changed while being hashed: it had \(size) bytes when the "
-                               + "conversion started, \(now) now; nothing was written", file: path)
+            throw TResNetError(
+                .truncated,
+                "the file changed while being hashed: it had \(size) bytes when the "
+                    + "conversion started, \(now) now; nothing was written", file: path)
         }
         return h.finalize()
     }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TResNetCore
 import TResNetFormat
 import TResNetModel
@@ -105,7 +100,7 @@ public enum Benchmark {
     /// on a deterministic input.
     public static func run(path: String, options: Options, conversion: Conversion.Options = .init()) throws -> Result {
         guard options.batch >= 1, options.size >= 32, options.size % 32 == 0, options.iterations >= 1,
-              options.warmup >= 0
+            options.warmup >= 0
         else {
             throw TResNetError(.usage, "batch ≥ 1, iterations ≥ 1, warm-up ≥ 0 and a size that is a multiple of 32")
         }
@@ -155,31 +150,36 @@ public enum Benchmark {
         if options.profile {
             profile = try profiled(network, input: input, forwards: max(3, min(options.iterations, 5)))
         }
-        return Result(weights: path, configuration: c.description, batch: options.batch, height: options.size,
-                      width: options.size, warmup: options.warmup, iterations: options.iterations,
-                      threads: options.threads ?? TResNetNetwork.threads, backend: network.backend.rawValue,
-                      isa: try KernelISA.current().rawValue, precision: network.precision.rawValue,
-                      loadSeconds: loadSeconds, compileSeconds: compileSeconds,
-                      latencies: latencies, medianSeconds: median, minimumSeconds: minimum,
-                      imagesPerSecond: Double(options.batch) / median, gflopPerImage: gflop,
-                      achievedGFLOPS: gflop * Double(options.batch) / median, peakRSSBytes: peakRSSBytes(),
-                      profile: profile,
-                      semanticTreeReadSeconds: treeReadSeconds,
-                      semanticMedianSeconds: semantic.isEmpty ? nil : Self.median(semantic),
-                      semanticLabelsMedianSeconds: labels.isEmpty ? nil : Self.median(labels))
+        return Result(
+            weights: path, configuration: c.description, batch: options.batch, height: options.size,
+            width: options.size, warmup: options.warmup, iterations: options.iterations,
+            threads: options.threads ?? TResNetNetwork.threads, backend: network.backend.rawValue,
+            isa: try KernelISA.current().rawValue, precision: network.precision.rawValue,
+            loadSeconds: loadSeconds, compileSeconds: compileSeconds,
+            latencies: latencies, medianSeconds: median, minimumSeconds: minimum,
+            imagesPerSecond: Double(options.batch) / median, gflopPerImage: gflop,
+            achievedGFLOPS: gflop * Double(options.batch) / median, peakRSSBytes: peakRSSBytes(),
+            profile: profile,
+            semanticTreeReadSeconds: treeReadSeconds,
+            semanticMedianSeconds: semantic.isEmpty ? nil : Self.median(semantic),
+            semanticLabelsMedianSeconds: labels.isEmpty ? nil : Self.median(labels))
     }
 
     static func profiled(_ network: TResNetNetwork, input: Tensor, forwards: Int) throws -> Profile {
         let recorder = ForwardProfile()
         for _ in 0..<forwards { _ = try network.forward(input, profile: recorder) }
         let f = Double(forwards)
-        let kinds = recorder.seconds.map { Profile.Kind(kind: $0.key, calls: (recorder.calls[$0.key] ?? 0) / forwards,
-                                                        seconds: $0.value / f) }
-            .sorted { $0.seconds > $1.seconds }
+        let kinds = recorder.seconds.map {
+            Profile.Kind(
+                kind: $0.key, calls: (recorder.calls[$0.key] ?? 0) / forwards,
+                seconds: $0.value / f)
+        }
+        .sorted { $0.seconds > $1.seconds }
         var gemms = recorder.gemms.map { shape, value in
-            Profile.GEMM(m: shape.m, n: shape.n, k: shape.k, calls: value.calls / forwards, seconds: value.seconds / f,
-                         gflops: shape.flops * Double(value.calls) / value.seconds / 1e9, standaloneGFLOPS: nil,
-                         standaloneBestGFLOPS: nil)
+            Profile.GEMM(
+                m: shape.m, n: shape.n, k: shape.k, calls: value.calls / forwards, seconds: value.seconds / f,
+                gflops: shape.flops * Double(value.calls) / value.seconds / 1e9, standaloneGFLOPS: nil,
+                standaloneBestGFLOPS: nil)
         }.sorted { $0.seconds > $1.seconds }
         // OpenBLAS alone on the shapes that take the most time.
         for i in gemms.indices.prefix(8) {
@@ -189,8 +189,9 @@ public enum Benchmark {
             gemms[i].standaloneGFLOPS = flops / median(times) / 1e9
             gemms[i].standaloneBestGFLOPS = times.min().map { flops / $0 / 1e9 }
         }
-        return Profile(forwards: forwards, profiledSeconds: kinds.reduce(0) { $0 + $1.seconds }, kinds: kinds,
-                       gemms: gemms)
+        return Profile(
+            forwards: forwards, profiledSeconds: kinds.reduce(0) { $0 + $1.seconds }, kinds: kinds,
+            gemms: gemms)
     }
 
     /// Opening a `.tw` file: mmap + full validation, with or without checksum verification, and the whole
@@ -215,16 +216,19 @@ public enum Benchmark {
         guard iterations >= 1 else { throw TResNetError(.usage, "iterations must be at least 1") }
         func times(_ body: () throws -> Void) rethrows -> [Double] {
             try body()
-            return try (0..<iterations).map { _ in let t = now(); try body(); return now() - t }
+            return try (0..<iterations).map { _ in
+                let t = now(); try body(); return now() - t
+            }
         }
         var bytes = 0
         let plain = try times { bytes = try TWFile.open(path: path).store.count }
         let checked = try times { _ = try TWFile.open(path: path, verifyChecksums: true) }
         let model = try times { _ = try TWModel.open(path: path) }
-        return OpenResult(path: path, bytes: bytes, iterations: iterations,
-                          validateMedianSeconds: median(plain), validateMinimumSeconds: plain.min() ?? 0,
-                          checksumMedianSeconds: median(checked), checksumMinimumSeconds: checked.min() ?? 0,
-                          modelMedianSeconds: median(model), modelMinimumSeconds: model.min() ?? 0)
+        return OpenResult(
+            path: path, bytes: bytes, iterations: iterations,
+            validateMedianSeconds: median(plain), validateMinimumSeconds: plain.min() ?? 0,
+            checksumMedianSeconds: median(checked), checksumMinimumSeconds: checked.min() ?? 0,
+            modelMedianSeconds: median(model), modelMinimumSeconds: model.min() ?? 0)
     }
 
     /// A fixed pseudo-random NCHW batch in [-2, 2) (a normalised image's range), the same on every run.
@@ -247,16 +251,7 @@ public enum Benchmark {
     }
 
     /// Peak resident set size of this process (getrusage ru_maxrss), bytes.
-    public static func peakRSSBytes() -> Int {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Int(usage.ru_maxrss) * 1024  // KiB on Linux
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        return Int(usage.ru_maxrss)  // bytes on Darwin
-        #endif
-    }
+    public static func peakRSSBytes() -> Int { Platform.peakRSSBytes() }
 
     static func now() -> Double { Double(monotonicNanoseconds()) * 1e-9 }
 }

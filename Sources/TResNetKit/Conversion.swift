@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TResNetCheckpoint
 import TResNetCore
 import TResNetFormat
@@ -73,18 +68,30 @@ public struct ConversionSummary: Sendable {
     /// The human-readable summary lines.
     public var lines: [String] {
         var out: [String] = []
-        out.append("source:       \(displaySafe(source)) (\(sourceFormat.rawValue)"
-                   + (wrapper.map { ", state dict under '\(displaySafe($0))'" } ?? ", plain state dict")
-                   + (strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? "") + ")")
+        out.append(
+            "source:       \(displaySafe(source)) (\(sourceFormat.rawValue)"
+                + (wrapper.map { ", state dict under '\(displaySafe($0))'" } ?? ", plain state dict")
+                + (strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? "") + ")")
         out += reading?.lines ?? []
-        out.append("dialect:      \(dialect) (\(dialectDetected ? "detected" : "forced"))"
-                   + (transformedWeights > 0 ? "; \(transformedWeights) InPlaceABN weights → BatchNorm (|w| + 1e-5)" : ""))
-        out.append("architecture: \(architecture.configuration)\(architecture.forced ? " (forced by \(variantSource))" : "")")
+        out.append(
+            "dialect:      \(dialect) (\(dialectDetected ? "detected" : "forced"))"
+                + (transformedWeights > 0 ? "; \(transformedWeights) InPlaceABN weights → BatchNorm (|w| + 1e-5)" : ""))
+        out.append(
+            "architecture: \(architecture.configuration)\(architecture.forced ? " (forced by \(variantSource))" : "")")
         for why in architecture.explanation { out.append("              - \(why)") }
-        if !dropped.isEmpty { out.append("dropped:      \(dropped.count) derived tensors (\(dropped.prefix(3).map { displaySafe($0) }.joined(separator: ", "))…)") }
-        if !ignored.isEmpty { out.append("ignored:      \(ignored.count) unexpected tensors (--allow-unexpected): " + ignored.map { displaySafe($0) }.joined(separator: ", ")) }
-        out.append("output:       \(displaySafe(output)) (\(outputKind), dtype \(dtype.rawValue))"
-                   + (dryRun ? " — dry run, nothing written" : ""))
+        if !dropped.isEmpty {
+            out.append(
+                "dropped:      \(dropped.count) derived tensors (\(dropped.prefix(3).map { displaySafe($0) }.joined(separator: ", "))…)"
+            )
+        }
+        if !ignored.isEmpty {
+            out.append(
+                "ignored:      \(ignored.count) unexpected tensors (--allow-unexpected): "
+                    + ignored.map { displaySafe($0) }.joined(separator: ", "))
+        }
+        out.append(
+            "output:       \(displaySafe(output)) (\(outputKind), dtype \(dtype.rawValue))"
+                + (dryRun ? " — dry run, nothing written" : ""))
         out.append("tensors:      \(tensors), parameters \(parameters.formatted3())")
         out.append("bytes:        \(bytesIn.formatted3()) in, \(bytesOut.formatted3()) out")
         out.append("time:         \(String(format3: seconds)) s")
@@ -194,8 +201,12 @@ public enum Conversion {
             options.labelNames = options.labelNames ?? hub.labelNames
         }
         // the digest is asked for last, right before the output is committed: check the source there too
-        var summary = try convert(checkpoint: checkpoint, sha256: { let d = try sha.wait(); try unchanged(); return d },
-                                  output: output, options: options, beforeCommit: unchanged)
+        var summary = try convert(
+            checkpoint: checkpoint,
+            sha256: {
+                let d = try sha.wait(); try unchanged(); return d
+            },
+            output: output, options: options, beforeCommit: unchanged)
         summary.bytesIn = bytesIn
         summary.reading = ReadingReport(checkpoint, hub: opened.hub)
         summary.seconds = (clock.now - start).seconds
@@ -214,14 +225,18 @@ public enum Conversion {
     }
 
     /// Converts an already-read checkpoint.
-    public static func convert(checkpoint: LoadedCheckpoint, sourceSHA256: String, output: String,
-                               options: Options) throws -> ConversionSummary {
+    public static func convert(
+        checkpoint: LoadedCheckpoint, sourceSHA256: String, output: String,
+        options: Options
+    ) throws -> ConversionSummary {
         try convert(checkpoint: checkpoint, sha256: { sourceSHA256 }, output: output, options: options)
     }
 
     /// Converts an already-read checkpoint; `sha256` yields the source's digest when the writer needs it.
-    static func convert(checkpoint: LoadedCheckpoint, sha256: @escaping @Sendable () throws -> String, output: String,
-                        options: Options, beforeCommit: @Sendable () throws -> Void = {}) throws -> ConversionSummary {
+    static func convert(
+        checkpoint: LoadedCheckpoint, sha256: @escaping @Sendable () throws -> String, output: String,
+        options: Options, beforeCommit: @Sendable () throws -> Void = {}
+    ) throws -> ConversionSummary {
         let clock = ContinuousClock()
         let start = clock.now
         try checkOutput(output, options: options)
@@ -233,19 +248,23 @@ public enum Conversion {
         let onnx = output.hasSuffix(".onnx")
         let writesTW = !safetensors && !onnx && !options.dryRun
         if safetensors, c.normalization == .folded {
-            throw TResNetError(.unsupported, "this model has BatchNorm folded into its convs (an exported graph): it has "
-                               + "no timm state dict to write; write .tw or .onnx instead", file: output)
+            throw TResNetError(
+                .unsupported,
+                "this model has BatchNorm folded into its convs (an exported graph): it has "
+                    + "no timm state dict to write; write .tw or .onnx instead", file: output)
         }
         var metadata = ModelFileMetadata(
             configuration: c, variant: prepared.architecture.variantName ?? "custom",
             preprocessing: options.preprocessing ?? (c.isMLDecoder ? MultiLabelCard.preprocessing() : .tresnetDefault),
             labelSet: options.labelSet ?? LabelSet.id(numClasses: c.numClasses),
-            sourceFile: baseName(checkpoint.path), sourceSHA256: writesTW ? "" : try sha256(), sourceFormat: checkpoint.container.rawValue,
+            sourceFile: baseName(checkpoint.path), sourceSHA256: writesTW ? "" : try sha256(),
+            sourceFormat: checkpoint.container.rawValue,
             sourceWrapper: checkpoint.wrapper ?? "", sourceDialect: prepared.dialect.id,
             bnWeightTransform: prepared.transformedWeights > 0 ? "abs_plus_eps" : "none", dtype: options.dtype.rawValue,
             bnKeptF32: keptF32, semanticTree: options.semanticTree)
         try options.semanticTree?.check(numClasses: c.numClasses)
-        metadata.labelNames = options.labelNames ?? checkpoint.classNames.flatMap { $0.count == c.numClasses ? $0 : nil } ?? []
+        metadata.labelNames =
+            options.labelNames ?? checkpoint.classNames.flatMap { $0.count == c.numClasses ? $0 : nil } ?? []
         metadata.multiLabel = options.multiLabel ?? (c.isMLDecoder ? MultiLabelCard() : nil)
         metadata.zoo = options.zoo
         let bytesOut: Int
@@ -265,23 +284,31 @@ public enum Conversion {
             var text: [String: String] = ["format": "pt"]
             for (k, v) in metadata.entries where !k.hasPrefix("semantic.") { text[k] = v.stringValue ?? v.description }
             // the tensors are read while writing: the source is checked after the last byte, before the rename
-            try SafetensorsWriter.write(tensors, metadata: text, to: output, overwrite: options.overwrite,
-                                        beforeCommit: beforeCommit)
+            try SafetensorsWriter.write(
+                tensors, metadata: text, to: output, overwrite: options.overwrite,
+                beforeCommit: beforeCommit)
             bytesOut = try ByteStore.map(path: output).count
         } else {
-            bytesOut = try TWWriter.write(tensors, metadata: metadata.entries, to: output, overwrite: options.overwrite,
-                                          progress: options.progress,
-                                          late: LateString(key: "source.sha256", length: 64, resolve: sha256))
+            bytesOut = try TWWriter.write(
+                tensors, metadata: metadata.entries, to: output, overwrite: options.overwrite,
+                progress: options.progress,
+                late: LateString(key: "source.sha256", length: 64, resolve: sha256))
         }
         return ConversionSummary(
             source: checkpoint.path, output: output, sourceFormat: checkpoint.container, wrapper: checkpoint.wrapper,
-            strippedPrefix: checkpoint.strippedPrefix, dialect: prepared.dialect.id, dialectDetected: prepared.mapping.detected,
-            architecture: prepared.architecture, outputKind: safetensors ? "safetensors, timm state dict" : (onnx ? "onnx, BatchNorm folded" : "tw"),
+            strippedPrefix: checkpoint.strippedPrefix, dialect: prepared.dialect.id,
+            dialectDetected: prepared.mapping.detected,
+            architecture: prepared.architecture,
+            outputKind: safetensors ? "safetensors, timm state dict" : (onnx ? "onnx, BatchNorm folded" : "tw"),
             dtype: options.dtype, tensors: tensors.count,
-            parameters: prepared.bound.tensors.filter { $0.spec.role == .parameter }.reduce(0) { $0 + $1.spec.elementCount },
-            transformedWeights: prepared.transformedWeights, dropped: prepared.mapping.dropped, ignored: prepared.bound.ignored,
+            parameters: prepared.bound.tensors.filter { $0.spec.role == .parameter }.reduce(0) {
+                $0 + $1.spec.elementCount
+            },
+            transformedWeights: prepared.transformedWeights, dropped: prepared.mapping.dropped,
+            ignored: prepared.bound.ignored,
             bytesIn: 0, bytesOut: bytesOut, seconds: (clock.now - start).seconds, dryRun: options.dryRun,
-            renamed: prepared.mapping.renamed.filter { $0.source != $0.canonical }, variantSource: options.variantSource)
+            renamed: prepared.mapping.renamed.filter { $0.source != $0.canonical }, variantSource: options.variantSource
+        )
     }
 
     /// Detects (or applies the forced) dialect, maps names, applies the InPlaceABN transform once, infers (or
@@ -292,23 +319,28 @@ public enum Conversion {
         let dialect: Dialect
         if let forced = options.dialect {
             guard let d = Dialect.named(forced) else {
-                throw TResNetError(.usage, "unknown dialect '\(displaySafe(forced))' (known: \(Dialect.all.map(\.id).joined(separator: ", ")))")
+                throw TResNetError(
+                    .usage,
+                    "unknown dialect '\(displaySafe(forced))' (known: \(Dialect.all.map(\.id).joined(separator: ", ")))"
+                )
             }
             if d.normConvention == .inPlaceABN, sd.contains(Dialect.timm.marker) {
-                throw TResNetError(.binding, format: "binding", at: .tensor(Dialect.timm.marker),
-                                   "--dialect \(d.id) does not fit: this file is in the timm spelling ('\(Dialect.timm.marker)' "
-                                   + "present), whose BatchNorm weights are already converted; the InPlaceABN transform "
-                                   + "would apply |w| + 1e-5 a second time. Drop --dialect.", file: checkpoint.path)
+                throw TResNetError(
+                    .binding, format: "binding", at: .tensor(Dialect.timm.marker),
+                    "--dialect \(d.id) does not fit: this file is in the timm spelling ('\(Dialect.timm.marker)' "
+                        + "present), whose BatchNorm weights are already converted; the InPlaceABN transform "
+                        + "would apply |w| + 1e-5 a second time. Drop --dialect.", file: checkpoint.path)
             }
             dialect = d
         } else if let detected {
             dialect = detected
         } else {
             let first = sd.names.prefix(3).map { "'\(displaySafe($0))'" }.joined(separator: ", ")
-            throw TResNetError(.binding, format: "binding", at: .tensor(Dialect.timm.marker),
-                               "not a TResNet state dict in a known spelling: neither '\(Dialect.timm.marker)' (timm) nor "
-                               + "'\(Dialect.miil.marker)' (MIIL) is present; \(sd.count) tensors, first \(first)"
-                               + (sd.count == 0 ? "" : ". If the state dict is nested, pass --key"), file: checkpoint.path)
+            throw TResNetError(
+                .binding, format: "binding", at: .tensor(Dialect.timm.marker),
+                "not a TResNet state dict in a known spelling: neither '\(Dialect.timm.marker)' (timm) nor "
+                    + "'\(Dialect.miil.marker)' (MIIL) is present; \(sd.count) tensors, first \(first)"
+                    + (sd.count == 0 ? "" : ". If the state dict is nested, pass --key"), file: checkpoint.path)
         }
         let mapping = dialect.map(sd.names, detected: options.dialect == nil)
         var mapped = StateDict()
@@ -323,24 +355,30 @@ public enum Conversion {
         }
         var extraHints: [String] = []
         if !mapping.collisions.isEmpty {
-            let list = mapping.collisions.map { "  duplicate " + displaySafe($0) + " → "
-                + displaySafe(dialect.canonicalName($0) ?? "") + " (already given by another name)" }
-            throw TResNetError(.binding, format: "binding", at: .tensor(mapping.collisions[0]),
-                               "\(mapping.collisions.count) tensors map to a name another tensor already has "
-                               + "(mixed spellings?):\n" + list.joined(separator: "\n"), file: checkpoint.path)
+            let list = mapping.collisions.map {
+                "  duplicate " + displaySafe($0) + " → "
+                    + displaySafe(dialect.canonicalName($0) ?? "") + " (already given by another name)"
+            }
+            throw TResNetError(
+                .binding, format: "binding", at: .tensor(mapping.collisions[0]),
+                "\(mapping.collisions.count) tensors map to a name another tensor already has "
+                    + "(mixed spellings?):\n" + list.joined(separator: "\n"), file: checkpoint.path)
         }
 
         var architecture: InferredArchitecture
         if let name = options.variant {
             guard var c = TResNetConfiguration.variant(name) else {
-                throw TResNetError(.usage, "unknown variant '\(displaySafe(name))' (known: "
-                                   + TResNetConfiguration.variants.map(\.name).joined(separator: ", ") + ")")
+                throw TResNetError(
+                    .usage,
+                    "unknown variant '\(displaySafe(name))' (known: "
+                        + TResNetConfiguration.variants.map(\.name).joined(separator: ", ") + ")")
             }
             let fromFile = try? ArchitectureInference.infer(mapped.entries.map { ($0.name, $0.tensor.shape) })
             c.numClasses = options.numClasses ?? fromFile?.configuration.numClasses ?? c.numClasses
             c.mlDecoder = fromFile?.configuration.mlDecoder  // --variant forces the body; the head is the file's
-            architecture = InferredArchitecture(configuration: c, variantName: name,
-                                                explanation: ["\(options.variantSource) forces the architecture \(name)"], forced: true)
+            architecture = InferredArchitecture(
+                configuration: c, variantName: name,
+                explanation: ["\(options.variantSource) forces the architecture \(name)"], forced: true)
         } else {
             architecture = try TResNetError.naming(checkpoint.path) {
                 try ArchitectureInference.infer(mapped.entries.map { ($0.name, $0.tensor.shape) })
@@ -354,11 +392,14 @@ public enum Conversion {
             extraHints.append("the dialect was forced to \(dialect.id), but the names look like \(detected.id)")
         }
         let bound = try TResNetError.naming(checkpoint.path) {
-            try Binder.bind(mapped, to: architecture.configuration, options: options.binding, extraHints: extraHints,
-                            sourceNames: Dictionary(mapping.renamed.map { ($0.canonical, $0.source) }, uniquingKeysWith: { a, _ in a }))
+            try Binder.bind(
+                mapped, to: architecture.configuration, options: options.binding, extraHints: extraHints,
+                sourceNames: Dictionary(
+                    mapping.renamed.map { ($0.canonical, $0.source) }, uniquingKeysWith: { a, _ in a }))
         }
-        return PreparedModel(checkpoint: checkpoint, mapping: mapping, architecture: architecture, bound: bound,
-                             transformedWeights: transformed)
+        return PreparedModel(
+            checkpoint: checkpoint, mapping: mapping, architecture: architecture, bound: bound,
+            transformedWeights: transformed)
     }
 
     /// Applies the dtype policy: f16/bf16 narrow everything except BatchNorm tensors (weight, bias and running

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TResNetCheckpoint
 import TResNetCore
 import TResNetModel
@@ -44,10 +39,13 @@ public struct HubFolder: Sendable {
         }
         let json = try TResNetError.naming(configPath) { try JSONParser.parse(store.bytes, format: "config.json") }
         guard json.objectMembers != nil else { throw fail("(root)", "is a \(json.kindName), not an object") }
-        guard let architecture = json["architecture"]?.stringValue else { throw fail("architecture", "is missing or not a string") }
+        guard let architecture = json["architecture"]?.stringValue else {
+            throw fail("architecture", "is missing or not a string")
+        }
         guard architecture.hasPrefix("tresnet") else {
-            throw TResNetError(.unsupported, format: "config.json", at: .field("architecture"),
-                               "architecture '\(displaySafe(architecture))' is not a TResNet", file: configPath)
+            throw TResNetError(
+                .unsupported, format: "config.json", at: .field("architecture"),
+                "architecture '\(displaySafe(architecture))' is not a TResNet", file: configPath)
         }
         guard let weights = weightNames.map({ folder + "/" + $0 }).first(where: { access($0, R_OK) == 0 }) else {
             throw TResNetError(.io, "no \(weightNames.joined(separator: " or ")) beside config.json", file: folder)
@@ -63,7 +61,9 @@ public struct HubFolder: Sendable {
                 return d
             }
             if let v = try doubles("input_size") {
-                guard v.allSatisfy({ $0 == $0.rounded() && $0 >= 1 && $0 <= 1e9 }) else { throw fail("pretrained_cfg.input_size", "must hold integers") }
+                guard v.allSatisfy({ $0 == $0.rounded() && $0 >= 1 && $0 <= 1e9 }) else {
+                    throw fail("pretrained_cfg.input_size", "must hold integers")
+                }
                 p.inputSize = v.map { Int($0) }
             }
             if let v = try doubles("mean") { p.mean = v }
@@ -73,7 +73,8 @@ public struct HubFolder: Sendable {
             if let v = cfg["interpolation"]?.stringValue { p.interpolation = v }
             if let (key, message) = PreprocessingBounds.problem(
                 inputSize: p.inputSize, cropPct: p.cropPct, cropMode: p.cropMode, interpolation: p.interpolation,
-                mean: p.mean, std: p.std, channels: p.inputSize.first ?? 3) {
+                mean: p.mean, std: p.std, channels: p.inputSize.first ?? 3)
+            {
                 throw fail("pretrained_cfg.\(key)", message)
             }
         }
@@ -100,8 +101,9 @@ public struct HubFolder: Sendable {
         if let n = numClasses, !labels.isEmpty, labels.count != n {
             throw fail("label_names", "has \(labels.count) names for \(n) classes")
         }
-        return HubFolder(folder: folder, weightsPath: weights, architecture: architecture, numClasses: numClasses,
-                         preprocessing: p, labelNames: labels)
+        return HubFolder(
+            folder: folder, weightsPath: weights, architecture: architecture, numClasses: numClasses,
+            preprocessing: p, labelNames: labels)
     }
 }
 

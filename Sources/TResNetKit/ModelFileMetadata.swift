@@ -32,11 +32,13 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public static let converterName = "tresnet-kit"
     public static let currentConverterVersion = "0.1.0"
 
-    public init(configuration: TResNetConfiguration, variant: String, preprocessing: ModelPreprocessing = .tresnetDefault,
-                labelSet: String, sourceFile: String = "", sourceSHA256: String = "", sourceFormat: String = "",
-                sourceWrapper: String = "", sourceDialect: String = "", bnWeightTransform: String = "none",
-                dtype: String = "keep", bnKeptF32: Bool = false, converterVersion: String = currentConverterVersion,
-                semanticTree: SemanticTree? = nil) {
+    public init(
+        configuration: TResNetConfiguration, variant: String, preprocessing: ModelPreprocessing = .tresnetDefault,
+        labelSet: String, sourceFile: String = "", sourceSHA256: String = "", sourceFormat: String = "",
+        sourceWrapper: String = "", sourceDialect: String = "", bnWeightTransform: String = "none",
+        dtype: String = "keep", bnKeptF32: Bool = false, converterVersion: String = currentConverterVersion,
+        semanticTree: SemanticTree? = nil
+    ) {
         self.configuration = configuration
         self.variant = variant
         self.preprocessing = preprocessing
@@ -81,7 +83,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
             "conversion.dtype": .string(dtype),
             "conversion.bn_kept_f32": .bool(bnKeptF32),
             "converter.name": .string(Self.converterName),
-            "converter.version": .string(converterVersion),
+            "converter.version": .string(converterVersion)
         ]
         if let semanticTree { out.merge(semanticTree.entries) { a, _ in a } }
         out.merge(MultiLabelCard.entries(configuration: c, card: multiLabel)) { a, _ in a }
@@ -97,7 +99,8 @@ public struct ModelFileMetadata: Sendable, Hashable {
     /// Reads the metadata of an opened `.tw` file; the `arch.*` keys are required and type-checked.
     public init(_ file: TWFile) throws {
         func fail(_ key: String, _ what: String) -> TResNetError {
-            TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(displaySafe(key))' \(what)", file: file.path)
+            TResNetError(
+                .malformed, format: "tw", at: .field(key), "metadata '\(displaySafe(key))' \(what)", file: file.path)
         }
         func string(_ k: String, required: Bool = false) throws -> String {
             guard let v = file[metadata: k] else { if required { throw fail(k, "is missing") }; return "" }
@@ -112,18 +115,24 @@ public struct ModelFileMetadata: Sendable, Hashable {
         guard let layout = TResNetConfiguration.Layout(rawValue: try string("arch.layout", required: true)) else {
             throw fail("arch.layout", "must be v1 or v2")
         }
-        guard let layers64 = file[metadata: "arch.layers"]?.intsValue else { throw fail("arch.layers", "must be an i64 array") }
+        guard let layers64 = file[metadata: "arch.layers"]?.intsValue else {
+            throw fail("arch.layers", "must be an i64 array")
+        }
         let layers = layers64.compactMap { Int(exactly: $0) }
         let normalizationText = try string("arch.normalization")
-        guard let normalization = normalizationText.isEmpty ? .batchNorm : Normalization(rawValue: normalizationText) else {
+        guard let normalization = normalizationText.isEmpty ? .batchNorm : Normalization(rawValue: normalizationText)
+        else {
             throw fail("arch.normalization", "must be batchnorm or folded")
         }
-        let c = TResNetConfiguration(layout: layout, layers: layers, planes: try int("arch.planes"),
-                                     numClasses: try int("arch.num_classes"), inChannels: try int("arch.in_channels"),
-                                     normalization: normalization, mlDecoder: try MultiLabelCard.head(file))
+        let c = TResNetConfiguration(
+            layout: layout, layers: layers, planes: try int("arch.planes"),
+            numClasses: try int("arch.num_classes"), inChannels: try int("arch.in_channels"),
+            normalization: normalization, mlDecoder: try MultiLabelCard.head(file))
         try TResNetError.naming(file.path) { try c.validate() }
         var p = ModelPreprocessing.tresnetDefault
-        if let v = file[metadata: "preprocess.input_size"]?.intsValue { p.inputSize = v.compactMap { Int(exactly: $0) } }
+        if let v = file[metadata: "preprocess.input_size"]?.intsValue {
+            p.inputSize = v.compactMap { Int(exactly: $0) }
+        }
         if let v = file[metadata: "preprocess.mean"]?.doublesValue { p.mean = v }
         if let v = file[metadata: "preprocess.std"]?.doublesValue { p.std = v }
         if let v = file[metadata: "preprocess.crop_pct"]?.doubleValue { p.cropPct = v }
@@ -131,17 +140,19 @@ public struct ModelFileMetadata: Sendable, Hashable {
         if let v = file[metadata: "preprocess.crop_mode"]?.stringValue { p.cropMode = v }
         if let (key, message) = PreprocessingBounds.problem(
             inputSize: p.inputSize, cropPct: p.cropPct, cropMode: p.cropMode, interpolation: p.interpolation,
-            mean: p.mean, std: p.std, channels: c.inChannels) {
+            mean: p.mean, std: p.std, channels: c.inChannels)
+        {
             throw fail("preprocess.\(key)", message)
         }
-        self.init(configuration: c, variant: try string("arch.variant"), preprocessing: p, labelSet: try string("labels.set"),
-                  sourceFile: try string("source.file"), sourceSHA256: try string("source.sha256"),
-                  sourceFormat: try string("source.format"), sourceWrapper: try string("source.wrapper"),
-                  sourceDialect: try string("source.dialect"),
-                  bnWeightTransform: try string("conversion.bn_weight_transform"), dtype: try string("conversion.dtype"),
-                  bnKeptF32: file[metadata: "conversion.bn_kept_f32"]?.boolValue ?? false,
-                  converterVersion: try string("converter.version"),
-                  semanticTree: try SemanticTree(file))
+        self.init(
+            configuration: c, variant: try string("arch.variant"), preprocessing: p, labelSet: try string("labels.set"),
+            sourceFile: try string("source.file"), sourceSHA256: try string("source.sha256"),
+            sourceFormat: try string("source.format"), sourceWrapper: try string("source.wrapper"),
+            sourceDialect: try string("source.dialect"),
+            bnWeightTransform: try string("conversion.bn_weight_transform"), dtype: try string("conversion.dtype"),
+            bnKeptF32: file[metadata: "conversion.bn_kept_f32"]?.boolValue ?? false,
+            converterVersion: try string("converter.version"),
+            semanticTree: try SemanticTree(file))
         try semanticTree?.check(numClasses: c.numClasses, source: file.path)
         multiLabel = try MultiLabelCard(file)
         if let v = file[metadata: "labels.names"] {
@@ -197,9 +208,11 @@ extension SemanticTree {
     /// The `.tw` keys (docs/FORMAT.md §4.2): synsets and names in class order, and each class's parent (−1 for
     /// a root) — the ancestor lists follow from the parents.
     public var entries: [String: TWValue] {
-        ["semantic.class_list": .strings(synsets),
-         "semantic.class_description": .strings(descriptions),
-         "semantic.parent": .ints(parents.map { Int64($0 ?? -1) })]
+        [
+            "semantic.class_list": .strings(synsets),
+            "semantic.class_description": .strings(descriptions),
+            "semantic.parent": .ints(parents.map { Int64($0 ?? -1) })
+        ]
     }
 
     /// The tree an opened `.tw` file carries, nil when it has no `semantic.*` keys; all three or none.
@@ -220,7 +233,8 @@ extension SemanticTree {
         for (i, p) in parents.enumerated() where p < -1 || p >= n {
             throw fail(keys[2], "entry \(i) is \(p), outside −1…\(n - 1)")
         }
-        try self.init(synsets: synsets, descriptions: names, parents: parents.map { $0 < 0 ? nil : Int($0) },
-                      source: file.path)
+        try self.init(
+            synsets: synsets, descriptions: names, parents: parents.map { $0 < 0 ? nil : Int($0) },
+            source: file.path)
     }
 }

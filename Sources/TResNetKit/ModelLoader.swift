@@ -43,21 +43,28 @@ public enum ModelLoader {
     public static func load(path: String, options: Conversion.Options = Conversion.Options()) throws -> LoadedModel {
         if FileFormat.recognise(path: path) == .tw {
             let model = try TWModel.open(path: path)
-            return LoadedModel(path: path, bound: model.bound, configuration: model.bound.configuration,
-                               metadata: model.metadata,
-                               explanation: [".tw file: \(model.metadata.configuration)",
-                                             "converted from \(model.metadata.sourceFormat) (\(model.metadata.sourceDialect) spelling)"])
+            return LoadedModel(
+                path: path, bound: model.bound, configuration: model.bound.configuration,
+                metadata: model.metadata,
+                explanation: [
+                    ".tw file: \(model.metadata.configuration)",
+                    "converted from \(model.metadata.sourceFormat) (\(model.metadata.sourceDialect) spelling)"
+                ])
         }
         let checkpoint = try ModelSource.openSource(path: path, options: options.reading).checkpoint
         let prepared = try Conversion.prepare(checkpoint, options: options)
-        var lines = ["\(checkpoint.container.rawValue) checkpoint"
-                     + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict")
-                     + (["", "plain state dict"].contains(checkpoint.containerKind) ? "" : " (\(checkpoint.containerKind))")
-                     + (checkpoint.strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? ""),
-                     "\(prepared.dialect.id) spelling" + (prepared.transformedWeights > 0
-                        ? ", \(prepared.transformedWeights) InPlaceABN weights → |w| + 1e-5" : "")]
+        var lines = [
+            "\(checkpoint.container.rawValue) checkpoint"
+                + (checkpoint.wrapper.map { ", state dict under '\($0)'" } ?? ", plain state dict")
+                + (["", "plain state dict"].contains(checkpoint.containerKind) ? "" : " (\(checkpoint.containerKind))")
+                + (checkpoint.strippedPrefix.map { ", prefix '\(displaySafe($0))' stripped" } ?? ""),
+            "\(prepared.dialect.id) spelling"
+                + (prepared.transformedWeights > 0
+                    ? ", \(prepared.transformedWeights) InPlaceABN weights → |w| + 1e-5" : "")
+        ]
         lines += prepared.architecture.explanation
-        return LoadedModel(path: path, bound: prepared.bound, configuration: prepared.bound.configuration, metadata: nil,
-                           explanation: lines)
+        return LoadedModel(
+            path: path, bound: prepared.bound, configuration: prepared.bound.configuration, metadata: nil,
+            explanation: lines)
     }
 }

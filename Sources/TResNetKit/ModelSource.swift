@@ -28,8 +28,10 @@ public enum ModelSource {
             let hub = try HubFolder.open(folder)
             var opened = try openSource(path: hub.weightsPath, options: options)
             opened.hub = hub
-            opened.checkpoint.containerKind = "Hugging Face hub folder (\(displaySafe(hub.architecture)), "
-                + Conversion.baseName(hub.weightsPath) + (opened.checkpoint.containerKind.isEmpty ? "" : ": " + opened.checkpoint.containerKind) + ")"
+            opened.checkpoint.containerKind =
+                "Hugging Face hub folder (\(displaySafe(hub.architecture)), "
+                + Conversion.baseName(hub.weightsPath)
+                + (opened.checkpoint.containerKind.isEmpty ? "" : ": " + opened.checkpoint.containerKind) + ")"
             return opened
         }
         let (checkpoint, tw) = try read(path: path, options: options)
@@ -39,11 +41,15 @@ public enum ModelSource {
     }
 
     /// Reads `path` as a `LoadedCheckpoint`; for a `.tw` file also returns its model metadata.
-    public static func read(path: String, key: String? = nil) throws -> (checkpoint: LoadedCheckpoint, tw: ModelFileMetadata?) {
+    public static func read(path: String, key: String? = nil) throws -> (
+        checkpoint: LoadedCheckpoint, tw: ModelFileMetadata?
+    ) {
         try read(path: path, options: CheckpointReadOptions(key: key))
     }
 
-    static func read(path: String, options: CheckpointReadOptions) throws -> (checkpoint: LoadedCheckpoint, tw: ModelFileMetadata?) {
+    static func read(path: String, options: CheckpointReadOptions) throws -> (
+        checkpoint: LoadedCheckpoint, tw: ModelFileMetadata?
+    ) {
         let format = FileFormat.recognise(path: path)
         if format == .tw {
             let file = try TWFile.open(path: path, verifyChecksums: true)

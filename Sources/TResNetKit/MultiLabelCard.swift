@@ -49,8 +49,9 @@ public struct MultiLabelCard: Sendable, Hashable {
         var t = Self.defaultThreshold
         if let v = file[metadata: "predict.threshold"] {
             guard let d = v.doubleValue, d.isFinite, d >= 0, d <= 1 else {
-                throw TResNetError(.malformed, format: "tw", at: .field("predict.threshold"),
-                                   "metadata 'predict.threshold' must be a number in [0, 1]", file: file.path)
+                throw TResNetError(
+                    .malformed, format: "tw", at: .field("predict.threshold"),
+                    "metadata 'predict.threshold' must be a number in [0, 1]", file: file.path)
             }
             t = d
         }
@@ -63,7 +64,9 @@ public struct MultiLabelCard: Sendable, Hashable {
             TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(key)' \(what)", file: file.path)
         }
         guard let kind = file[metadata: "arch.head"] else { return nil }
-        guard let name = kind.stringValue, ["fc", "ml_decoder"].contains(name) else { throw fail("arch.head", "must be fc or ml_decoder") }
+        guard let name = kind.stringValue, ["fc", "ml_decoder"].contains(name) else {
+            throw fail("arch.head", "must be fc or ml_decoder")
+        }
         guard name == "ml_decoder" else { return nil }
         func int(_ key: String) throws -> Int {
             guard let v = file[metadata: key]?.intValue, let i = Int(exactly: v), i >= 1, i <= 1 << 24 else {
@@ -71,9 +74,10 @@ public struct MultiLabelCard: Sendable, Hashable {
             }
             return i
         }
-        return MLDecoderConfiguration(groups: try int("arch.head.groups"), embedDim: try int("arch.head.embed_dim"),
-                                      feedForwardDim: try int("arch.head.feed_forward_dim"), heads: try int("arch.head.heads"),
-                                      decoderLayers: try int("arch.head.decoder_layers"),
-                                      duplicateFactor: try int("arch.head.duplicate_factor"))
+        return MLDecoderConfiguration(
+            groups: try int("arch.head.groups"), embedDim: try int("arch.head.embed_dim"),
+            feedForwardDim: try int("arch.head.feed_forward_dim"), heads: try int("arch.head.heads"),
+            decoderLayers: try int("arch.head.decoder_layers"),
+            duplicateFactor: try int("arch.head.duplicate_factor"))
     }
 }

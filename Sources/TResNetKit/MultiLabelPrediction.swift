@@ -41,10 +41,11 @@ public struct MultiLabelPrediction: Codable, Sendable {
         guard error == nil else { return ["\(displaySafe(path)): unreadable: \(error ?? "")"] }
         let head = displaySafe(path) + String(format: "  (multi-label: sigmoid scores above %.2f)", threshold)
         guard !labels.isEmpty else { return [head, "  no class above the threshold"] }
-        return [head] + labels.map { c in
-            let name = c.label.map { "\(displaySafe($0, limit: 60)) (\(c.index))" } ?? "class \(c.index)"
-            return "  \(name)  " + String(format: "%.4f", c.score)
-        }
+        return [head]
+            + labels.map { c in
+                let name = c.label.map { "\(displaySafe($0, limit: 60)) (\(c.index))" } ?? "class \(c.index)"
+                return "  \(name)  " + String(format: "%.4f", c.score)
+            }
     }
 }
 

@@ -24,7 +24,8 @@ public struct CocoAnnotations: Sendable {
         try TResNetError.naming(path) {
             let store = try ByteStore.map(path: path)
             guard store.count <= maxBytes else {
-                throw TResNetError(.limitExceeded, format: "coco", "\(store.count) bytes, over the \(maxBytes)-byte limit")
+                throw TResNetError(
+                    .limitExceeded, format: "coco", "\(store.count) bytes, over the \(maxBytes)-byte limit")
             }
             let root = try JSONParser.parse(store.bytes, format: "coco")
             return try CocoAnnotations(root)
@@ -55,7 +56,7 @@ public struct CocoAnnotations: Sendable {
         images = []
         for (i, im) in try array("images").enumerated() {
             guard let id = im["id"]?.intValue, let file = im["file_name"]?.stringValue, !file.isEmpty,
-                  !file.hasPrefix("/"), !file.split(separator: "/").contains("..")
+                !file.hasPrefix("/"), !file.split(separator: "/").contains("..")
             else {
                 throw fail("images[\(i)]", "each image needs an integer 'id' and a relative 'file_name' (no '..')")
             }
@@ -67,7 +68,9 @@ public struct CocoAnnotations: Sendable {
             guard let image = a["image_id"]?.intValue, let category = a["category_id"]?.intValue else {
                 throw fail("annotations[\(i)]", "each annotation needs integer 'image_id' and 'category_id'")
             }
-            guard let row = index[image] else { throw fail("annotations[\(i)]", "image_id \(image) is not among the images") }
+            guard let row = index[image] else {
+                throw fail("annotations[\(i)]", "image_id \(image) is not among the images")
+            }
             guard let k = position[category] else {
                 throw fail("annotations[\(i)]", "category_id \(category) is not among the categories")
             }
@@ -111,7 +114,9 @@ public struct MultiLabelReport: Codable, Sendable {
     }
 
     public var summary: String {
-        var lines = [String(format: "mAP %.4f%% over %d classes, %d images", meanAveragePrecisionPercent, classes.count, images)]
+        var lines = [
+            String(format: "mAP %.4f%% over %d classes, %d images", meanAveragePrecisionPercent, classes.count, images)
+        ]
         lines.append(String(format: "%.1f images/s (%.2f s)", imagesPerSecond, seconds))
         if !unreadable.isEmpty {
             lines.append("\(unreadable.count) unreadable image(s), left out of the mAP:")
@@ -125,27 +130,33 @@ public struct MultiLabelReport: Codable, Sendable {
 /// ML-Decoder code computes it (`MeanAveragePrecision`). Unreadable images are listed and left out.
 public enum MultiLabelValidation {
     /// - Parameter progress: called after every batch with (images done, total).
-    public static func run(annotations: CocoAnnotations, annotationsPath: String, imagesRoot: String,
-                           classifier: ImageClassifier, classes: Int, batchSize: Int = 32, limit: Int? = nil,
-                           progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> MultiLabelReport {
+    public static func run(
+        annotations: CocoAnnotations, annotationsPath: String, imagesRoot: String,
+        classifier: ImageClassifier, classes: Int, batchSize: Int = 32, limit: Int? = nil,
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> MultiLabelReport {
         try check(annotations, path: annotationsPath, classes: classes)
         guard batchSize >= 1 else { throw TResNetError(.usage, "batch size must be at least 1") }
-        return try measure(annotations: annotations, annotationsPath: annotationsPath, imagesRoot: imagesRoot,
-                           classifier: classifier, classes: classes, batchSize: batchSize, limit: limit, progress: progress)
+        return try measure(
+            annotations: annotations, annotationsPath: annotationsPath, imagesRoot: imagesRoot,
+            classifier: classifier, classes: classes, batchSize: batchSize, limit: limit, progress: progress)
     }
 
     /// Refuses an annotation file whose category count is not the head's class count.
     public static func check(_ annotations: CocoAnnotations, path annotationsPath: String, classes: Int) throws {
         guard annotations.categoryIDs.count == classes else {
-            throw TResNetError(.malformed, format: "coco", at: .field("categories"),
-                               "\(annotations.categoryIDs.count) categories, but the model has \(classes) classes "
-                               + "(class k is the k-th category)", file: annotationsPath)
+            throw TResNetError(
+                .malformed, format: "coco", at: .field("categories"),
+                "\(annotations.categoryIDs.count) categories, but the model has \(classes) classes "
+                    + "(class k is the k-th category)", file: annotationsPath)
         }
     }
 
-    private static func measure(annotations: CocoAnnotations, annotationsPath: String, imagesRoot: String,
-                                classifier: ImageClassifier, classes: Int, batchSize: Int, limit: Int?,
-                                progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> MultiLabelReport {
+    private static func measure(
+        annotations: CocoAnnotations, annotationsPath: String, imagesRoot: String,
+        classifier: ImageClassifier, classes: Int, batchSize: Int, limit: Int?,
+        progress: ((_ done: Int, _ total: Int) -> Void)?
+    ) throws -> MultiLabelReport {
         let clock = ContinuousClock()
         let start = clock.now
         let images = Array(annotations.images.prefix(limit ?? annotations.images.count))
@@ -156,8 +167,10 @@ public enum MultiLabelValidation {
         for chunkStart in stride(from: 0, to: images.count, by: batchSize) {
             let chunk = Array(images[chunkStart..<min(chunkStart + batchSize, images.count)])
             var rows: [Int: [Float]] = [:]
-            let predictions = try classifier.classify(paths: chunk.map { imagesRoot + "/" + $0.fileName }, topK: 1,
-                                                      batchSize: batchSize) { i, logits in rows[i] = logits }
+            let predictions = try classifier.classify(
+                paths: chunk.map { imagesRoot + "/" + $0.fileName }, topK: 1,
+                batchSize: batchSize
+            ) { i, logits in rows[i] = logits }
             for (i, image) in chunk.enumerated() {
                 guard let row = rows[i] else {
                     unreadable.append(.init(path: image.fileName, error: predictions[i].error ?? "unreadable"))
@@ -170,14 +183,17 @@ public enum MultiLabelValidation {
             progress?(done, images.count)
         }
         let (mean, perClass) = MeanAveragePrecision.compute(scores: scores, targets: targets)
-        let seconds = Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) * 1e-18
+        let seconds =
+            Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) * 1e-18
         let classAPs = (0..<classes).map { k in
-            MultiLabelReport.ClassAP(index: k, name: annotations.categoryNames[k], categoryID: annotations.categoryIDs[k],
-                                     positives: targets.filter { $0[k] }.count,
-                                     averagePrecisionPercent: perClass.isEmpty ? 0 : perClass[k])
+            MultiLabelReport.ClassAP(
+                index: k, name: annotations.categoryNames[k], categoryID: annotations.categoryIDs[k],
+                positives: targets.filter { $0[k] }.count,
+                averagePrecisionPercent: perClass.isEmpty ? 0 : perClass[k])
         }
-        return MultiLabelReport(annotations: annotationsPath, imagesRoot: imagesRoot, images: scores.count,
-                                unreadable: unreadable, meanAveragePrecisionPercent: mean, classes: classAPs,
-                                seconds: seconds, imagesPerSecond: seconds > 0 ? Double(scores.count) / seconds : 0)
+        return MultiLabelReport(
+            annotations: annotationsPath, imagesRoot: imagesRoot, images: scores.count,
+            unreadable: unreadable, meanAveragePrecisionPercent: mean, classes: classAPs,
+            seconds: seconds, imagesPerSecond: seconds > 0 ? Double(scores.count) / seconds : 0)
     }
 }

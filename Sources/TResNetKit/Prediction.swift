@@ -10,17 +10,19 @@ public enum Prediction {
     public static func readInput(path: String) throws -> (tensor: Tensor, convertedFrom: DType?) {
         let t = try NpyArray.read(path: path)
         guard t.rank == 4 else {
-            throw TResNetError(.malformed, format: "npy", "the input must be N×C×H×W, got \(formatShape(t.shape))",
-                               file: path)
+            throw TResNetError(
+                .malformed, format: "npy", "the input must be N×C×H×W, got \(formatShape(t.shape))",
+                file: path)
         }
         switch t.dtype {
         case .float32: return (t, nil)
         case .float16, .float64:
             return (try TResNetError.naming(path) { try t.converted(to: .float32) }, t.dtype)
         default:
-            throw TResNetError(.unsupported, format: "npy",
-                               "the input must be float32 (float16 and float64 are converted), not \(t.dtype.rawValue)",
-                               file: path)
+            throw TResNetError(
+                .unsupported, format: "npy",
+                "the input must be float32 (float16 and float64 are converted), not \(t.dtype.rawValue)",
+                file: path)
         }
     }
 
@@ -30,8 +32,10 @@ public enum Prediction {
     public static func run(_ network: TResNetNetwork, input: Tensor, tap: String? = nil) throws -> Tensor {
         if let tap {
             guard network.tapPaths.contains(tap) else {
-                throw TResNetError(.usage, "unknown tap '\(displaySafe(tap))'; taps are "
-                                   + network.tapPaths.joined(separator: ", "))
+                throw TResNetError(
+                    .usage,
+                    "unknown tap '\(displaySafe(tap))'; taps are "
+                        + network.tapPaths.joined(separator: ", "))
             }
             let out = try network.forward(input, taps: [tap])
             guard let t = out.taps[tap] else {

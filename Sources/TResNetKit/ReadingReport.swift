@@ -27,16 +27,31 @@ public struct ReadingReport: Sendable, Codable {
     public var rows: [(label: String, text: String)] {
         var out: [(String, String)] = []
         if !container.isEmpty {
-            out.append(("container", container
+            out.append(
+                (
+                    "container",
+                    container
                         + (key.map { "; state dict under '\(displaySafe($0))'" } ?? "")
-                        + (otherCandidates.isEmpty ? "" : " (other candidates: "
-                           + otherCandidates.prefix(8).map { "'\(displaySafe($0))'" }.joined(separator: ", ") + ")")))
+                        + (otherCandidates.isEmpty
+                            ? ""
+                            : " (other candidates: "
+                                + otherCandidates.prefix(8).map { "'\(displaySafe($0))'" }.joined(separator: ", ") + ")")
+                ))
         }
-        out.append(("prefix", prefix.map { "'\(displaySafe($0))' \(prefixForced ? "forced (--prefix)" : "detected") and stripped" } ?? "none"))
+        out.append(
+            (
+                "prefix",
+                prefix.map { "'\(displaySafe($0))' \(prefixForced ? "forced (--prefix)" : "detected") and stripped" }
+                    ?? "none"
+            ))
         if !opaqueClasses.isEmpty {
-            out.append(("opaque", "\(opaqueClasses.count) class\(opaqueClasses.count == 1 ? "" : "es") kept inert, never constructed: "
+            out.append(
+                (
+                    "opaque",
+                    "\(opaqueClasses.count) class\(opaqueClasses.count == 1 ? "" : "es") kept inert, never constructed: "
                         + opaqueClasses.prefix(12).map { displaySafe($0) }.joined(separator: ", ")
-                        + (opaqueClasses.count > 12 ? ", …" : "")))
+                        + (opaqueClasses.count > 12 ? ", …" : "")
+                ))
         }
         if labelNames > 0 { out.append(("labels", "\(labelNames) class names from config.json")) }
         return out

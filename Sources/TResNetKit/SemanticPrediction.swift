@@ -42,9 +42,10 @@ extension SemanticTree {
         for (i, s) in synsets.enumerated() { index[s] = i }
         return try folderClasses.map { name in
             guard let i = index[name] else {
-                throw TResNetError(.malformed, format: "imagefolder", at: .entry(name),
-                                   "folder name is not a synset of the semantic tree (\(count) synsets, e.g. "
-                                   + "\(displaySafe(synsets[0], limit: 20)))", file: root)
+                throw TResNetError(
+                    .malformed, format: "imagefolder", at: .entry(name),
+                    "folder name is not a synset of the semantic tree (\(count) synsets, e.g. "
+                        + "\(displaySafe(synsets[0], limit: 20)))", file: root)
             }
             return i
         }
@@ -55,7 +56,8 @@ extension SemanticTree {
     public static func isImageNet21KHead(numClasses: Int) -> Bool { numClasses == 11221 || numClasses == 10450 }
 
     /// What `tresnet-predict --json` says about `top` when a tree gives the semantic labels.
-    public static let plainTopNote = "`top` is a plain softmax over all classes, which this semantic-softmax head "
+    public static let plainTopNote =
+        "`top` is a plain softmax over all classes, which this semantic-softmax head "
         + "was not trained with: its probabilities are not calibrated; `semantic` holds the per-level probabilities"
 
     /// What to tell a user who runs a 21K head without a tree.

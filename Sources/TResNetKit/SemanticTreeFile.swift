@@ -26,15 +26,19 @@ public enum SemanticTreeFile {
             return s
         }
         guard let dict = arena.dict(root) else {
-            throw fail("(root)", "must be a dict with class_list, class_description and class_tree_list, found "
-                       + arena.kind(root))
+            throw fail(
+                "(root)",
+                "must be a dict with class_list, class_description and class_tree_list, found "
+                    + arena.kind(root))
         }
         var fields: [String: Int] = [:]
         for (k, v) in zip(dict.keys, dict.values) {
             if let name = arena.string(k) { fields[name] = v }
         }
         for name in ["class_list", "class_description", "class_tree_list"] where fields[name] == nil {
-            throw fail(name, "is missing (keys: \(fields.keys.sorted().map { displaySafe($0, limit: 30) }.joined(separator: ", ")))")
+            throw fail(
+                name,
+                "is missing (keys: \(fields.keys.sorted().map { displaySafe($0, limit: 30) }.joined(separator: ", ")))")
         }
         let classList = try items(fields["class_list"]!, "class_list").enumerated().map {
             try string($0.element, "class_list[\($0.offset)]")
@@ -55,8 +59,9 @@ public enum SemanticTreeFile {
                 return value
             }
         }
-        let tree = try SemanticTree(classList: classList, classDescription: descriptions, classTreeList: treeList,
-                                    source: path)
+        let tree = try SemanticTree(
+            classList: classList, classDescription: descriptions, classTreeList: treeList,
+            source: path)
         if let numClasses { try tree.check(numClasses: numClasses, source: path) }
         return tree
     }

@@ -29,8 +29,9 @@ public struct TResNetClassifier: Sendable {
         var loaded = try ModelLoader.load(path: try zoo.resolve(path))
         loaded.precision = precision
         model = loaded
-        classifier = try ImageClassifier(preprocessing: try loaded.preprocessingConfig(),
-                                         labels: try loaded.labelNames()?.names, run: try loaded.batchRunner())
+        classifier = try ImageClassifier(
+            preprocessing: try loaded.preprocessingConfig(),
+            labels: try loaded.labelNames()?.names, run: try loaded.batchRunner())
     }
 
     /// The `topK` most probable classes of the image at `url`, most probable first. Throws `TResNetError`

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TResNetCore
 import TResNetFormat
 import TResNetModel
@@ -36,20 +31,26 @@ public enum ZooConversion {
     /// earlier conversion; `semanticTree` (the entry's downloaded tree file) is read, checked against the head and
     /// embedded. The `.tw` records the tag, the hub repository and the revision. When the catalog publishes the
     /// file's sha256, the digest of the bytes converted must equal it (else no `.tw` is left).
-    public static func convert(entry: ZooEntry, file: ZooFile, path: String, semanticTree: String? = nil,
-                               revision: String = "main") throws -> ConversionSummary {
+    public static func convert(
+        entry: ZooEntry, file: ZooFile, path: String, semanticTree: String? = nil,
+        revision: String = "main"
+    ) throws -> ConversionSummary {
         var o = options(entry: entry, file: file)
         o.zoo = ZooOrigin(tag: entry.tag, hubID: HubCache.repository(of: entry), revision: revision)
-        if let semanticTree { o.semanticTree = try SemanticTreeFile.read(path: semanticTree, numClasses: entry.numClasses) }
+        if let semanticTree {
+            o.semanticTree = try SemanticTreeFile.read(path: semanticTree, numClasses: entry.numClasses)
+        }
         let output = outputPath(forDownload: path)
         let summary = try Conversion.convert(source: path, output: output, options: o)
         if let published = file.sha256?.lowercased() {
             let recorded = try ModelFileMetadata(TWFile.open(path: output, verifyChecksums: false)).sourceSHA256
             guard recorded == published else {
                 unlink(output)
-                throw TResNetError(.checksumMismatch, format: "zoo", "the cached \(file.name) of \(entry.tag) has sha256 "
-                                   + "\(recorded), the catalog publishes \(published); remove it and fetch again",
-                                   file: path)
+                throw TResNetError(
+                    .checksumMismatch, format: "zoo",
+                    "the cached \(file.name) of \(entry.tag) has sha256 "
+                        + "\(recorded), the catalog publishes \(published); remove it and fetch again",
+                    file: path)
             }
         }
         return summary

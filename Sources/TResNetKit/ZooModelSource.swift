@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TResNetCore
 import TResNetZoo
 
@@ -17,8 +12,10 @@ public struct ZooModelSource: Sendable {
     /// Fetches `entry`'s default file (and its semantic tree) into `cache`; nil when downloading is not allowed.
     public var download: (@Sendable (ZooEntry) throws -> Void)?
 
-    public init(cache: HubCache = HubCache(), catalog: ZooCatalog = .shared,
-                download: (@Sendable (ZooEntry) throws -> Void)? = nil) {
+    public init(
+        cache: HubCache = HubCache(), catalog: ZooCatalog = .shared,
+        download: (@Sendable (ZooEntry) throws -> Void)? = nil
+    ) {
         self.cache = cache
         self.catalog = catalog
         self.download = download
@@ -41,10 +38,11 @@ public struct ZooModelSource: Sendable {
         if access(converted, R_OK) == 0 { return converted }
         if cache.cachedFile(repository: repository, file: file.name) == nil {
             guard let download else {
-                throw TResNetError(.network, format: "zoo",
-                                   "'\(displaySafe(argument))' is the zoo tag \(entry.tag), which is not in the cache "
-                                   + "\(cache.root): fetch it with `tresnet-zoo fetch \(entry.tag)`, or allow downloading "
-                                   + "with --allow-download (or TRESNET_ALLOW_DOWNLOAD=1)")
+                throw TResNetError(
+                    .network, format: "zoo",
+                    "'\(displaySafe(argument))' is the zoo tag \(entry.tag), which is not in the cache "
+                        + "\(cache.root): fetch it with `tresnet-zoo fetch \(entry.tag)`, or allow downloading "
+                        + "with --allow-download (or TRESNET_ALLOW_DOWNLOAD=1)")
             }
             try download(entry)
             converted = cache.convertedPath(repository: repository, file: file.name)  // refs/main may be new
@@ -52,12 +50,15 @@ public struct ZooModelSource: Sendable {
             if access(converted, R_OK) == 0 { return converted }
         }
         guard let weights = cache.cachedFile(repository: repository, file: file.name) else {
-            throw TResNetError(.network, format: "zoo", "\(entry.tag): \(file.name) is not in the cache \(cache.root) "
-                               + "after the download")
+            throw TResNetError(
+                .network, format: "zoo",
+                "\(entry.tag): \(file.name) is not in the cache \(cache.root) "
+                    + "after the download")
         }
         let tree = entry.semanticTreeFile.flatMap { cache.cachedFile(repository: repository, file: $0.name) }
-        _ = try ZooConversion.convert(entry: entry, file: file, path: weights, semanticTree: tree,
-                                      revision: cache.resolvedRevision(repository: repository))
+        _ = try ZooConversion.convert(
+            entry: entry, file: file, path: weights, semanticTree: tree,
+            revision: cache.resolvedRevision(repository: repository))
         return converted
     }
 }

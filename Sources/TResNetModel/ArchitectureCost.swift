@@ -18,7 +18,9 @@ public enum ArchitectureCost {
     }
 
     static func macs(_ model: TResNet, height: Int, width: Int) -> Int {
-        func conv(_ c: ConvNormAct, _ h: Int, _ w: Int) -> Int { c.outChannels * c.inChannels * c.kernel * c.kernel * h * w }
+        func conv(_ c: ConvNormAct, _ h: Int, _ w: Int) -> Int {
+            c.outChannels * c.inChannels * c.kernel * c.kernel * h * w
+        }
         func half(_ n: Int) -> Int { (n + 1) / 2 }
         var h = height / 4, w = width / 4
         var total = conv(model.body.conv1, h, w)
@@ -41,7 +43,9 @@ public enum ArchitectureCost {
             // QKᵀ and the weighted sum over the tokens, the feed-forward block; then the group FC.
             let d = head.decoder, c = d.configuration, tokens = h * w, g = c.groups, e = c.embedDim
             total += tokens * d.embedStandart.inFeatures * e
-            total += c.decoderLayers * (2 * g * e * e + 2 * tokens * e * e + 2 * g * tokens * e + 2 * g * e * c.feedForwardDim)
+            total +=
+                c.decoderLayers
+                * (2 * g * e * e + 2 * tokens * e * e + 2 * g * tokens * e + 2 * g * e * c.feedForwardDim)
             total += g * e * c.duplicateFactor
             return total
         }

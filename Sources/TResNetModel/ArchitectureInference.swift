@@ -40,11 +40,14 @@ public enum ArchitectureInference {
             throw TResNetError(.binding, at: .tensor(stemName), message)
         }
         let planes = stem[0], inChannels = stem[1] / 16
-        why.append("stem conv \(stemName) \(formatShape(stem)) → width (planes) \(planes), \(inChannels) input channels")
+        why.append(
+            "stem conv \(stemName) \(formatShape(stem)) → width (planes) \(planes), \(inChannels) input channels")
 
         let v2 = shapes["body.layer1.0.conv3.conv.weight"] != nil
-        why.append(v2 ? "layer1 has bottleneck blocks (body.layer1.0.conv3 present) → v2 layout"
-                      : "layer1 has basic blocks (no body.layer1.0.conv3) → v1 layout")
+        why.append(
+            v2
+                ? "layer1 has bottleneck blocks (body.layer1.0.conv3 present) → v2 layout"
+                : "layer1 has basic blocks (no body.layer1.0.conv3) → v1 layout")
 
         var layers: [Int] = []
         for s in 1...4 {
@@ -52,15 +55,19 @@ public enum ArchitectureInference {
             var maxIndex = -1
             for name in shapes.keys where name.hasPrefix(prefix) {
                 let rest = name.dropFirst(prefix.count)
-                if let dot = rest.firstIndex(of: "."), let i = Int(rest[..<dot]), i >= 0, i < 100_000 { maxIndex = max(maxIndex, i) }
+                if let dot = rest.firstIndex(of: "."), let i = Int(rest[..<dot]), i >= 0, i < 100_000 {
+                    maxIndex = max(maxIndex, i)
+                }
             }
             guard maxIndex >= 0 else {
-                throw TResNetError(.binding, at: .tensor("body.layer\(s).0"),
-                                   "cannot infer the architecture: no tensors under body.layer\(s)")
+                throw TResNetError(
+                    .binding, at: .tensor("body.layer\(s).0"),
+                    "cannot infer the architecture: no tensors under body.layer\(s)")
             }
             layers.append(maxIndex + 1)
         }
-        why.append("blocks per stage from the indices under body.layer1…4: \(layers.map(String.init).joined(separator: ", "))")
+        why.append(
+            "blocks per stage from the indices under body.layer1…4: \(layers.map(String.init).joined(separator: ", "))")
 
         let headName = "head.fc.weight"
         let numClasses: Int
@@ -69,8 +76,10 @@ public enum ArchitectureInference {
             (numClasses, mlDecoder) = (decoder.classes, decoder.configuration)
         } else {
             guard let head = shapes[headName], head.count == 2 else {
-                throw TResNetError(.binding, at: .tensor(headName), "cannot infer the class count: no 2-D '\(headName)' "
-                                   + "(nor an ML-Decoder head under head.decoder.)")
+                throw TResNetError(
+                    .binding, at: .tensor(headName),
+                    "cannot infer the class count: no 2-D '\(headName)' "
+                        + "(nor an ML-Decoder head under head.decoder.)")
             }
             why.append("\(headName) \(formatShape(head)) → \(head[0]) classes")
             numClasses = head[0]
@@ -78,20 +87,25 @@ public enum ArchitectureInference {
 
         let folded = shapes["body.conv1.conv.bias"] != nil && shapes["body.conv1.bn.weight"] == nil
         if folded { why.append("body.conv1.conv.bias present and no body.conv1.bn → BatchNorm folded into the convs") }
-        let configuration = TResNetConfiguration(layout: v2 ? .v2 : .v1, layers: layers, planes: planes,
-                                                 numClasses: numClasses, inChannels: inChannels,
-                                                 normalization: folded ? .folded : .batchNorm, mlDecoder: mlDecoder)
+        let configuration = TResNetConfiguration(
+            layout: v2 ? .v2 : .v1, layers: layers, planes: planes,
+            numClasses: numClasses, inChannels: inChannels,
+            normalization: folded ? .folded : .batchNorm, mlDecoder: mlDecoder)
         do { try configuration.validate() } catch let e as TResNetError {
-            throw TResNetError(.binding, at: .tensor(stemName), "the tensors describe an unbuildable TResNet: \(e.message)")
+            throw TResNetError(
+                .binding, at: .tensor(stemName), "the tensors describe an unbuildable TResNet: \(e.message)")
         }
         let name = configuration.variantName
         if let name {
-            why.append("blocks per stage \(layers.map(String.init).joined(separator: ",")), width \(planes) and "
-                       + "\(configuration.layout.rawValue) layout match \(name)")
+            why.append(
+                "blocks per stage \(layers.map(String.init).joined(separator: ",")), width \(planes) and "
+                    + "\(configuration.layout.rawValue) layout match \(name)")
         } else {
-            let near = TResNetConfiguration.variants.first { $0.configuration.layout == configuration.layout }?.name ?? "-"
-            why.append("no zoo variant has \(configuration.layout.rawValue) layout, blocks \(layers) and width \(planes) "
-                       + "(nearest layout: \(near)) → custom configuration")
+            let near =
+                TResNetConfiguration.variants.first { $0.configuration.layout == configuration.layout }?.name ?? "-"
+            why.append(
+                "no zoo variant has \(configuration.layout.rawValue) layout, blocks \(layers) and width \(planes) "
+                    + "(nearest layout: \(near)) → custom configuration")
         }
         return InferredArchitecture(configuration: configuration, variantName: name, explanation: why, forced: false)
     }

@@ -29,7 +29,9 @@ public struct BindingProblem: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension String {
-    fileprivate func padding(_ n: Int) -> String { count >= n ? self + " " : self + String(repeating: " ", count: n - count) }
+    fileprivate func padding(_ n: Int) -> String {
+        count >= n ? self + " " : self + String(repeating: " ", count: n - count)
+    }
 }
 
 /// Strictness. Strict by default; every escape hatch is explicit and named.
@@ -112,14 +114,18 @@ public enum Binder {
     /// Checks `entries` (canonical names) against `configuration` without touching tensor bytes.
     /// - Parameter sourceNames: canonical name → the name in the file, for names a dialect renamed (shown in
     ///   the report so the user can find the tensor in their file).
-    public static func check(_ entries: [(name: String, shape: [Int], dtype: DType)], against configuration: TResNetConfiguration,
-                             options: BindingOptions = .strict, sourceNames: [String: String] = [:]) -> BindingReport {
+    public static func check(
+        _ entries: [(name: String, shape: [Int], dtype: DType)], against configuration: TResNetConfiguration,
+        options: BindingOptions = .strict, sourceNames: [String: String] = [:]
+    ) -> BindingReport {
         check(entries, against: TResNet(configuration), options: options, sourceNames: sourceNames)
     }
 
     /// Checks `entries` against the tensors `tree` declares.
-    static func check(_ entries: [(name: String, shape: [Int], dtype: DType)], against tree: TResNet,
-                      options: BindingOptions = .strict, sourceNames: [String: String] = [:]) -> BindingReport {
+    static func check(
+        _ entries: [(name: String, shape: [Int], dtype: DType)], against tree: TResNet,
+        options: BindingOptions = .strict, sourceNames: [String: String] = [:]
+    ) -> BindingReport {
         let configuration = tree.configuration
         let specs = tree.listing
         var byName: [String: (shape: [Int], dtype: DType)] = [:]
@@ -141,8 +147,10 @@ public enum Binder {
             }
             if spec.role == .optionalBuffer {
                 if have.dtype.isFloatingPoint || have.shape.reduce(1, *) != 1 {
-                    problems.append(BindingProblem(kind: .dtype, path: spec.path, expected: spec.shape, actual: have.shape,
-                                                   detail: "must be one integer, file has \(have.dtype.rawValue)\(formatShape(have.shape))"))
+                    problems.append(
+                        BindingProblem(
+                            kind: .dtype, path: spec.path, expected: spec.shape, actual: have.shape,
+                            detail: "must be one integer, file has \(have.dtype.rawValue)\(formatShape(have.shape))"))
                 }
                 continue
             }
@@ -151,10 +159,13 @@ public enum Binder {
                 if spec.path.hasPrefix("head.fc."), otherClasses, let n = inferred?.configuration.numClasses {
                     hint = "other class count: the file has \(n) classes, the configuration \(configuration.numClasses)"
                 }
-                problems.append(BindingProblem(kind: .shape, path: spec.path, expected: spec.shape, actual: have.shape, hint: hint))
+                problems.append(
+                    BindingProblem(kind: .shape, path: spec.path, expected: spec.shape, actual: have.shape, hint: hint))
             } else if !have.dtype.isFloatingPoint {
-                problems.append(BindingProblem(kind: .dtype, path: spec.path, expected: spec.shape, actual: have.shape,
-                                               detail: "is \(have.dtype.rawValue), expected a float type"))
+                problems.append(
+                    BindingProblem(
+                        kind: .dtype, path: spec.path, expected: spec.shape, actual: have.shape,
+                        detail: "is \(have.dtype.rawValue), expected a float type"))
             }
         }
         for e in entries where !known.contains(e.name) {
@@ -172,22 +183,26 @@ public enum Binder {
         let names = Set(entries.map(\.name))
         if !problems.isEmpty {
             if names.contains(Dialect.miil.marker) {
-                hints.append("this looks like the MIIL spelling ('\(Dialect.miil.marker)' is present): let the dialect be "
-                             + "detected, or pass --dialect miil")
+                hints.append(
+                    "this looks like the MIIL spelling ('\(Dialect.miil.marker)' is present): let the dialect be "
+                        + "detected, or pass --dialect miil")
             }
             if let inferred, inferred.configuration != configuration {
                 var bodyOnly = inferred.configuration
                 bodyOnly.numClasses = configuration.numClasses
                 if bodyOnly == configuration {
-                    hints.append("other class count: the file has \(inferred.configuration.numClasses) classes, "
-                                 + "the configuration \(configuration.numClasses)")
+                    hints.append(
+                        "other class count: the file has \(inferred.configuration.numClasses) classes, "
+                            + "the configuration \(configuration.numClasses)")
                 } else {
-                    hints.append("other variant: the tensors look like \(inferred.configuration), not \(configuration); "
-                                 + "drop --variant to use what the file holds")
+                    hints.append(
+                        "other variant: the tensors look like \(inferred.configuration), not \(configuration); "
+                            + "drop --variant to use what the file holds")
                 }
             }
             if options.allowUnexpected == false, problems.allSatisfy({ $0.kind == .unexpected }) {
-                hints.append("--allow-unexpected ignores tensors the model does not use (they are listed, never loaded)")
+                hints.append(
+                    "--allow-unexpected ignores tensors the model does not use (they are listed, never loaded)")
             }
         }
         return BindingReport(configuration: configuration, problems: problems, ignored: ignored, hints: hints)
@@ -195,11 +210,14 @@ public enum Binder {
 
     /// Binds a canonical state dict to `configuration`: strict check, then the layer tree with every stored
     /// tensor in its slot (f64 narrowed to f32). Throws `.binding` (exit 2) with the full report.
-    public static func bind(_ stateDict: StateDict, to configuration: TResNetConfiguration,
-                            options: BindingOptions = .strict, extraHints: [String] = [],
-                            sourceNames: [String: String] = [:]) throws -> BoundModel {
-        var report = check(stateDict.entries.map { ($0.name, $0.tensor.shape, $0.tensor.dtype) }, against: configuration,
-                           options: options, sourceNames: sourceNames)
+    public static func bind(
+        _ stateDict: StateDict, to configuration: TResNetConfiguration,
+        options: BindingOptions = .strict, extraHints: [String] = [],
+        sourceNames: [String: String] = [:]
+    ) throws -> BoundModel {
+        var report = check(
+            stateDict.entries.map { ($0.name, $0.tensor.shape, $0.tensor.dtype) }, against: configuration,
+            options: options, sourceNames: sourceNames)
         guard report.isClean else {
             report.hints = extraHints + report.hints
             throw report.error
@@ -211,7 +229,9 @@ public enum Binder {
     /// missing or mis-shaped tensor is reported at once, as `bind` does; names `lookup` holds beyond the tree
     /// are not seen. Each conv unit takes the normalisation the tensors show: `.bn.*`, or BatchNorm folded into
     /// `.conv.bias` (an exported graph may fold some convs and keep others' BatchNorm).
-    public static func bind(_ configuration: TResNetConfiguration, lookup: (String) throws -> Tensor?) throws -> BoundModel {
+    public static func bind(_ configuration: TResNetConfiguration, lookup: (String) throws -> Tensor?) throws
+        -> BoundModel
+    {
         try configuration.validate()
         var tree = TResNet(configuration)
         try tree.forEachConvUnit { unit in
@@ -230,12 +250,16 @@ public enum Binder {
     }
 
     /// Fills the tree's stored slots from `lookup` (after a clean check).
-    private static func fill(_ configuration: TResNetConfiguration, ignored: [String],
-                             _ lookup: (String) throws -> Tensor?) throws -> BoundModel {
+    private static func fill(
+        _ configuration: TResNetConfiguration, ignored: [String],
+        _ lookup: (String) throws -> Tensor?
+    ) throws -> BoundModel {
         try fill(TResNet(configuration), ignored: ignored, lookup)
     }
 
-    private static func fill(_ tree: TResNet, ignored: [String], _ lookup: (String) throws -> Tensor?) throws -> BoundModel {
+    private static func fill(_ tree: TResNet, ignored: [String], _ lookup: (String) throws -> Tensor?) throws
+        -> BoundModel
+    {
         var tree = tree
         try withoutActuallyEscaping(lookup) { lookup in
             var w = ParameterWalker { spec, slot in

@@ -89,7 +89,8 @@ public struct Dialect: Sendable, Hashable, CustomStringConvertible {
     /// first. `.filt` buffers (remove_aa_jit builds) are dropped: the blur filter is synthesised.
     public static let miil = Dialect(
         id: "miil",
-        summary: "official MIIL / timm ≤ 0.6 spelling (Sequential(conv, InPlaceABN): conv1.0 / conv1.1), InPlaceABN weights",
+        summary:
+            "official MIIL / timm ≤ 0.6 spelling (Sequential(conv, InPlaceABN): conv1.0 / conv1.1), InPlaceABN weights",
         dropSuffixes: ["filt"],
         renames: [
             RenameRule("conv#.0.0", "conv#.conv"),  // the conv of an anti-aliased conv
@@ -97,7 +98,7 @@ public struct Dialect: Sendable, Hashable, CustomStringConvertible {
             RenameRule("conv#.0", "conv#.conv"),
             RenameRule("conv#.1", "conv#.bn"),
             RenameRule("downsample.#.0", "downsample.#.conv"),
-            RenameRule("downsample.#.1", "downsample.#.bn"),
+            RenameRule("downsample.#.1", "downsample.#.bn")
         ],
         normConvention: .inPlaceABN, marker: "body.conv1.0.weight")
 
@@ -156,6 +157,7 @@ extension Dialect {
             if !seen.insert(c).inserted { collisions.append(n); continue }
             renamed.append((n, c))
         }
-        return DialectMapping(dialect: self, detected: detected, renamed: renamed, dropped: dropped, collisions: collisions)
+        return DialectMapping(
+            dialect: self, detected: detected, renamed: renamed, dropped: dropped, collisions: collisions)
     }
 }

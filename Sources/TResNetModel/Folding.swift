@@ -8,9 +8,11 @@ public enum BatchNormFolding {
     ///   - weight: OIHW conv weights (`outChannels` rows).
     ///   - convBias: the conv's own bias, if any.
     ///   - bn: γ, β, μ, σ² (each `outChannels` long); nil when there is no BatchNorm (then W and b pass through).
-    public static func fold(weight: [Float], outChannels: Int, convBias: [Float]?,
-                            bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float])?,
-                            epsilon: Double = BatchNorm2d.epsilon) -> (weight: [Float], bias: [Float]) {
+    public static func fold(
+        weight: [Float], outChannels: Int, convBias: [Float]?,
+        bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float])?,
+        epsilon: Double = BatchNorm2d.epsilon
+    ) -> (weight: [Float], bias: [Float]) {
         guard let bn else { return (weight, convBias ?? [Float](repeating: 0, count: outChannels)) }
         let per = weight.count / max(outChannels, 1)
         var w = weight
@@ -31,10 +33,12 @@ extension ConvNormAct {
         let weight = try conv.weight.required(conv.path + ".weight").floats()
         let convBias = try conv.bias.map { try $0.floats() }
         let norm = try bn.map { bn in
-            (gamma: try bn.weight.required(bn.path + ".weight").floats(),
-             beta: try bn.bias.required(bn.path + ".bias").floats(),
-             mean: try bn.runningMean.required(bn.path + ".running_mean").floats(),
-             variance: try bn.runningVar.required(bn.path + ".running_var").floats())
+            (
+                gamma: try bn.weight.required(bn.path + ".weight").floats(),
+                beta: try bn.bias.required(bn.path + ".bias").floats(),
+                mean: try bn.runningMean.required(bn.path + ".running_mean").floats(),
+                variance: try bn.runningVar.required(bn.path + ".running_var").floats()
+            )
         }
         return BatchNormFolding.fold(weight: weight, outChannels: outChannels, convBias: convBias, bn: norm)
     }
@@ -43,7 +47,9 @@ extension ConvNormAct {
 extension Optional where Wrapped == Tensor {
     /// The bound tensor, or a `.binding` error naming `path` for an empty slot.
     public func required(_ path: String) throws -> Tensor {
-        guard let self else { throw TResNetError(.binding, at: .tensor(path), "missing tensor (the tree is not bound)") }
+        guard let self else {
+            throw TResNetError(.binding, at: .tensor(path), "missing tensor (the tree is not bound)")
+        }
         return self
     }
 }

@@ -31,15 +31,18 @@ public struct ConvNormAct: Layer {
     public var bn: BatchNorm2d?
     public var path = ""
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, activation: Activation, antiAliased: Bool = false,
-                normalization: Normalization) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, activation: Activation, antiAliased: Bool = false,
+        normalization: Normalization
+    ) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
         self.activation = activation
         self.antiAliased = antiAliased
         self.normalization = normalization
-        conv = Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: kernel, hasBias: normalization == .folded)
+        conv = Conv2d(
+            inChannels: inChannels, outChannels: outChannels, kernel: kernel, hasBias: normalization == .folded)
         bn = normalization == .batchNorm ? BatchNorm2d(channels: outChannels) : nil
     }
 
@@ -48,8 +51,9 @@ public struct ConvNormAct: Layer {
     /// Switches how this unit stores its normalisation (a graph may fold some convs and keep others' BatchNorm).
     public mutating func store(_ normalization: Normalization) {
         guard normalization != self.normalization else { return }
-        self = ConvNormAct(inChannels, outChannels, kernel: kernel, activation: activation, antiAliased: antiAliased,
-                           normalization: normalization)
+        self = ConvNormAct(
+            inChannels, outChannels, kernel: kernel, activation: activation, antiAliased: antiAliased,
+            normalization: normalization)
     }
 
     public mutating func walk(_ w: inout ParameterWalker) throws {
@@ -183,8 +187,10 @@ public struct ResidualBlock: Layer {
     /// After the residual add (timm's `act` of both block types).
     public static let outputActivation = Activation.relu
 
-    public init(blockKind: TResNetConfiguration.BlockKind, stride: Int, downsample: Projection?, conv1: ConvNormAct,
-                conv2: ConvNormAct, se: SqueezeExcite?, conv3: ConvNormAct?) {
+    public init(
+        blockKind: TResNetConfiguration.BlockKind, stride: Int, downsample: Projection?, conv1: ConvNormAct,
+        conv2: ConvNormAct, se: SqueezeExcite?, conv3: ConvNormAct?
+    ) {
         self.blockKind = blockKind
         self.stride = stride
         self.downsample = downsample

@@ -19,8 +19,10 @@ public struct MLDecoderConfiguration: Codable, Sendable, Hashable, CustomStringC
 
     public static let defaultHeads = 8
 
-    public init(groups: Int, embedDim: Int, feedForwardDim: Int, heads: Int = defaultHeads, decoderLayers: Int = 1,
-                duplicateFactor: Int) {
+    public init(
+        groups: Int, embedDim: Int, feedForwardDim: Int, heads: Int = defaultHeads, decoderLayers: Int = 1,
+        duplicateFactor: Int
+    ) {
         self.groups = groups
         self.embedDim = embedDim
         self.feedForwardDim = feedForwardDim
@@ -37,17 +39,22 @@ public struct MLDecoderConfiguration: Codable, Sendable, Hashable, CustomStringC
     /// Checks the head is buildable for `classes` classes.
     public func validate(classes: Int) throws {
         let small = 1...(1 << 20)
-        guard small.contains(groups), small.contains(embedDim), small.contains(feedForwardDim), (1...64).contains(decoderLayers),
-              small.contains(duplicateFactor), heads >= 1, embedDim % heads == 0
+        guard small.contains(groups), small.contains(embedDim), small.contains(feedForwardDim),
+            (1...64).contains(decoderLayers),
+            small.contains(duplicateFactor), heads >= 1, embedDim % heads == 0
         else {
-            throw TResNetError(.malformed, "configuration: ML-Decoder head \(self) out of range (the width must be a "
-                               + "multiple of the head count)")
+            throw TResNetError(
+                .malformed,
+                "configuration: ML-Decoder head \(self) out of range (the width must be a "
+                    + "multiple of the head count)")
         }
         // D is the least that covers the classes (G·D ≥ C > G·(D − 1)); the surplus logits are cut. With
         // D = int(C/G + 0.999) the surplus can span more than the last group (9605 classes, 200 groups: 195).
         guard groups * duplicateFactor >= classes, groups * (duplicateFactor - 1) < classes else {
-            throw TResNetError(.malformed, "configuration: ML-Decoder head: \(groups) groups × \(duplicateFactor) "
-                               + "logits do not fit \(classes) classes (G·D must cover them, G·(D − 1) must not)")
+            throw TResNetError(
+                .malformed,
+                "configuration: ML-Decoder head: \(groups) groups × \(duplicateFactor) "
+                    + "logits do not fit \(classes) classes (G·D must cover them, G·(D − 1) must not)")
         }
     }
 }

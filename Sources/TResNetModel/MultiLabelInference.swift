@@ -16,8 +16,9 @@ public enum MLDecoderInference {
             let name = prefix + key
             guard let s = shapes[name], s.count == rank, s.allSatisfy({ $0 >= 1 }) else {
                 let have = shapes[name].map { " (it has shape \(formatShape($0)))" } ?? ""
-                throw TResNetError(.binding, at: .tensor(name),
-                                   "cannot infer the ML-Decoder head: no \(rank)-D '\(name)'\(have)")
+                throw TResNetError(
+                    .binding, at: .tensor(name),
+                    "cannot infer the ML-Decoder head: no \(rank)-D '\(name)'\(have)")
             }
             return s
         }
@@ -27,17 +28,21 @@ public enum MLDecoderInference {
         let ff = try need("layers.0.linear1.weight", rank: 2)
         var layers = 0
         while shapes[prefix + "layers.\(layers).linear1.weight"] != nil, layers < 64 { layers += 1 }
-        let c = MLDecoderConfiguration(groups: queries[0], embedDim: queries[1], feedForwardDim: ff[0],
-                                       decoderLayers: layers, duplicateFactor: pooling[2])
-        why.append("head.decoder.* present → ML-Decoder head (global pool replaced by attention over the last stage's "
-                   + "tokens)")
-        why.append("head.decoder.duplicate_pooling_bias \(formatShape(bias)) → \(bias[0]) classes; query_embed.weight "
-                   + "\(formatShape(queries)) → \(c.groups) groups of width \(c.embedDim); duplicate_pooling "
-                   + "\(formatShape(pooling)) → \(c.duplicateFactor) logits per group; linear1 \(formatShape(ff)) → "
-                   + "feed-forward width \(c.feedForwardDim); \(layers) decoder layer\(layers == 1 ? "" : "s")")
+        let c = MLDecoderConfiguration(
+            groups: queries[0], embedDim: queries[1], feedForwardDim: ff[0],
+            decoderLayers: layers, duplicateFactor: pooling[2])
+        why.append(
+            "head.decoder.* present → ML-Decoder head (global pool replaced by attention over the last stage's "
+                + "tokens)")
+        why.append(
+            "head.decoder.duplicate_pooling_bias \(formatShape(bias)) → \(bias[0]) classes; query_embed.weight "
+                + "\(formatShape(queries)) → \(c.groups) groups of width \(c.embedDim); duplicate_pooling "
+                + "\(formatShape(pooling)) → \(c.duplicateFactor) logits per group; linear1 \(formatShape(ff)) → "
+                + "feed-forward width \(c.feedForwardDim); \(layers) decoder layer\(layers == 1 ? "" : "s")")
         why.append("attention heads: \(c.heads) (the published default; the tensors do not show it)")
         do { try c.validate(classes: bias[0]) } catch let e as TResNetError {
-            throw TResNetError(.binding, at: .tensor(prefix + "duplicate_pooling"), "the ML-Decoder tensors do not fit: \(e.message)")
+            throw TResNetError(
+                .binding, at: .tensor(prefix + "duplicate_pooling"), "the ML-Decoder tensors do not fit: \(e.message)")
         }
         return (bias[0], c)
     }

@@ -71,8 +71,10 @@ public struct ParameterWalker {
     private func joined(_ key: String) -> String { components.isEmpty ? key : path + "." + key }
 
     /// Declares the tensor `key` under the current path, held in `slot`.
-    public mutating func tensor(_ key: String, _ shape: [Int], _ slot: inout Tensor?, _ role: TensorRole = .parameter,
-                                dtype: DType = .float32) throws {
+    public mutating func tensor(
+        _ key: String, _ shape: [Int], _ slot: inout Tensor?, _ role: TensorRole = .parameter,
+        dtype: DType = .float32
+    ) throws {
         let spec = TensorSpec(path: joined(key), shape: shape, role: role, dtype: dtype)
         tensors.append(spec)
         try visit?(spec, &slot)

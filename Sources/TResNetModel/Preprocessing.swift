@@ -14,10 +14,12 @@ public struct ModelPreprocessing: Sendable, Hashable, Codable {
     /// `bilinear`, `bicubic`, … (PIL filter names as timm spells them).
     public var interpolation: String
 
-    public init(inputSize: [Int] = [3, PreprocessingDefaults.inputSide, PreprocessingDefaults.inputSide],
-                mean: [Double] = PreprocessingDefaults.mean, std: [Double] = PreprocessingDefaults.std,
-                cropPct: Double = PreprocessingDefaults.cropPct, cropMode: String = PreprocessingDefaults.cropMode,
-                interpolation: String = PreprocessingDefaults.interpolation) {
+    public init(
+        inputSize: [Int] = [3, PreprocessingDefaults.inputSide, PreprocessingDefaults.inputSide],
+        mean: [Double] = PreprocessingDefaults.mean, std: [Double] = PreprocessingDefaults.std,
+        cropPct: Double = PreprocessingDefaults.cropPct, cropMode: String = PreprocessingDefaults.cropMode,
+        interpolation: String = PreprocessingDefaults.interpolation
+    ) {
         self.inputSize = inputSize
         self.mean = mean
         self.std = std

@@ -100,8 +100,10 @@ public struct SemanticTree: Sendable, Hashable {
 
     /// A tree from MIIL's fields: `classTreeList[i]` is class `i` followed by its ancestors up to a root. Each
     /// list must start with its own class and agree with its parent's list (`list[1...] == classTreeList[list[1]]`).
-    public init(classList: [String], classDescription: [String: String], classTreeList: [[Int]],
-                source: String? = nil) throws {
+    public init(
+        classList: [String], classDescription: [String: String], classTreeList: [[Int]],
+        source: String? = nil
+    ) throws {
         func fail(_ field: String, _ message: String) -> TResNetError {
             TResNetError(.malformed, format: Self.format, at: .field(field), message, file: source)
         }
@@ -124,20 +126,25 @@ public struct SemanticTree: Sendable, Hashable {
             if list.count > 1 {
                 let parent = list[1]
                 if classTreeList[parent].contains(i) {
-                    throw fail(field, "ancestors form a cycle: parent \(parent)'s list "
-                               + "\(Self.shortList(classTreeList[parent])) leads back to \(i)")
+                    throw fail(
+                        field,
+                        "ancestors form a cycle: parent \(parent)'s list "
+                            + "\(Self.shortList(classTreeList[parent])) leads back to \(i)")
                 }
                 guard classTreeList[parent].elementsEqual(list[1...]) else {
-                    throw fail(field, "\(Self.shortList(list)) disagrees with its parent's list class_tree_list[\(parent)] = "
-                               + Self.shortList(classTreeList[parent]))
+                    throw fail(
+                        field,
+                        "\(Self.shortList(list)) disagrees with its parent's list class_tree_list[\(parent)] = "
+                            + Self.shortList(classTreeList[parent]))
                 }
                 parents.append(parent)
             } else {
                 parents.append(nil)
             }
         }
-        try self.init(synsets: classList, descriptions: classList.map { classDescription[$0] ?? $0 }, parents: parents,
-                      source: source)
+        try self.init(
+            synsets: classList, descriptions: classList.map { classDescription[$0] ?? $0 }, parents: parents,
+            source: source)
     }
 
     static func shortList(_ list: [Int]) -> String {
@@ -159,9 +166,10 @@ public struct SemanticTree: Sendable, Hashable {
     public func check(numClasses: Int, source: String? = nil) throws {
         let source = source ?? self.source
         guard count == numClasses else {
-            throw TResNetError(.malformed, format: Self.format, at: .field("class_list"),
-                               "the tree has \(count) classes but the model's head has \(numClasses) outputs",
-                               file: source)
+            throw TResNetError(
+                .malformed, format: Self.format, at: .field("class_list"),
+                "the tree has \(count) classes but the model's head has \(numClasses) outputs",
+                file: source)
         }
     }
 
@@ -199,8 +207,9 @@ public struct SemanticTree: Sendable, Hashable {
     /// the level exceeds `threshold` (0.5, as MIIL's inference script).
     public func labels(_ logits: [Float], threshold: Double = 0.5) -> [SemanticLabel] {
         levelTops(logits).filter { $0.probability > threshold }.map {
-            SemanticLabel(level: $0.depth, classIndex: $0.classIndex, synset: synsets[$0.classIndex],
-                          description: descriptions[$0.classIndex], probability: $0.probability)
+            SemanticLabel(
+                level: $0.depth, classIndex: $0.classIndex, synset: synsets[$0.classIndex],
+                description: descriptions[$0.classIndex], probability: $0.probability)
         }
     }
 

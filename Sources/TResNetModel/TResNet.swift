@@ -79,8 +79,10 @@ public struct TResNet: Layer {
     /// The stem and the four stages, as timm's `TResNet.__init__` / `_make_layer` build them.
     private static func body(_ c: TResNetConfiguration) -> Body {
         let norm = c.normalization
-        let stem = ConvNormAct(SpaceToDepth.blockSize * SpaceToDepth.blockSize * c.inChannels, c.planes, kernel: 3, activation: .leakyReLU(slope: Self.stemSlope),
-                               normalization: norm)
+        let stem = ConvNormAct(
+            SpaceToDepth.blockSize * SpaceToDepth.blockSize * c.inChannels, c.planes, kernel: 3,
+            activation: .leakyReLU(slope: Self.stemSlope),
+            normalization: norm)
         var stages: [[ResidualBlock]] = []
         var inChannels = c.planes
         for s in 0..<4 {
@@ -101,22 +103,28 @@ public struct TResNet: Layer {
                             conv: ConvNormAct(blockIn, out, kernel: 1, activation: .identity, normalization: norm))
                     }
                 }
-                let se = c.stageUsesSE(s) ? SqueezeExcite(channels: c.seChannels(stage: s), reduction: c.seReduction(stage: s)) : nil
+                let se =
+                    c.stageUsesSE(s)
+                    ? SqueezeExcite(channels: c.seChannels(stage: s), reduction: c.seReduction(stage: s)) : nil
                 let aa = stride == 2
                 switch kind {
                 case .basic:
-                    blocks.append(ResidualBlock(
-                        blockKind: kind, stride: stride, downsample: projection,
-                        conv1: ConvNormAct(blockIn, planes, kernel: 3, activation: act, antiAliased: aa, normalization: norm),
-                        conv2: ConvNormAct(planes, planes, kernel: 3, activation: .identity, normalization: norm),
-                        se: se, conv3: nil))
+                    blocks.append(
+                        ResidualBlock(
+                            blockKind: kind, stride: stride, downsample: projection,
+                            conv1: ConvNormAct(
+                                blockIn, planes, kernel: 3, activation: act, antiAliased: aa, normalization: norm),
+                            conv2: ConvNormAct(planes, planes, kernel: 3, activation: .identity, normalization: norm),
+                            se: se, conv3: nil))
                 case .bottleneck:
-                    blocks.append(ResidualBlock(
-                        blockKind: kind, stride: stride, downsample: projection,
-                        conv1: ConvNormAct(blockIn, planes, kernel: 1, activation: act, normalization: norm),
-                        conv2: ConvNormAct(planes, planes, kernel: 3, activation: act, antiAliased: aa, normalization: norm),
-                        se: se,
-                        conv3: ConvNormAct(planes, out, kernel: 1, activation: .identity, normalization: norm)))
+                    blocks.append(
+                        ResidualBlock(
+                            blockKind: kind, stride: stride, downsample: projection,
+                            conv1: ConvNormAct(blockIn, planes, kernel: 1, activation: act, normalization: norm),
+                            conv2: ConvNormAct(
+                                planes, planes, kernel: 3, activation: act, antiAliased: aa, normalization: norm),
+                            se: se,
+                            conv3: ConvNormAct(planes, out, kernel: 1, activation: .identity, normalization: norm)))
                 }
             }
             stages.append(blocks)
@@ -161,6 +169,9 @@ public struct TResNet: Layer {
     public var logitsTap: String { taps.last ?? "" }
 
     /// The tap points of every TResNet (the stage count is fixed at four), in forward order.
-    public static let tapPoints = TResNet(TResNetConfiguration(layout: .v1, layers: [1, 1, 1, 1], planes: 1,
-                                                               numClasses: 1)).taps
+    public static let tapPoints = TResNet(
+        TResNetConfiguration(
+            layout: .v1, layers: [1, 1, 1, 1], planes: 1,
+            numClasses: 1)
+    ).taps
 }

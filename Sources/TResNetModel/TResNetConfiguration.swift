@@ -27,8 +27,10 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
     /// The head: nil for timm's global pool + `head.fc`; an ML-Decoder head otherwise (docs/MULTILABEL.md).
     public var mlDecoder: MLDecoderConfiguration?
 
-    public init(layout: Layout, layers: [Int], planes: Int, numClasses: Int, inChannels: Int = 3,
-                normalization: Normalization = .batchNorm, mlDecoder: MLDecoderConfiguration? = nil) {
+    public init(
+        layout: Layout, layers: [Int], planes: Int, numClasses: Int, inChannels: Int = 3,
+        normalization: Normalization = .batchNorm, mlDecoder: MLDecoderConfiguration? = nil
+    ) {
         self.mlDecoder = mlDecoder
         self.layout = layout
         self.layers = layers
@@ -51,11 +53,12 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
         layout: .v1, layers: [4, 5, 18, 3], planes: planes(widthFactor: 1.2, layout: .v1), numClasses: 1000)
     public static let tresnetXL = TResNetConfiguration(
         layout: .v1, layers: [4, 5, 24, 3], planes: planes(widthFactor: 1.3, layout: .v1), numClasses: 1000)
-    public static let tresnetV2L = TResNetConfiguration(layout: .v2, layers: [3, 4, 23, 3], planes: 64, numClasses: 1000)
+    public static let tresnetV2L = TResNetConfiguration(
+        layout: .v2, layers: [3, 4, 23, 3], planes: 64, numClasses: 1000)
 
     /// The four named architectures, by timm model name. Class count is not part of the name.
     public static let variants: [(name: String, configuration: TResNetConfiguration)] = [
-        ("tresnet_m", tresnetM), ("tresnet_l", tresnetL), ("tresnet_xl", tresnetXL), ("tresnet_v2_l", tresnetV2L),
+        ("tresnet_m", tresnetM), ("tresnet_l", tresnetL), ("tresnet_xl", tresnetXL), ("tresnet_v2_l", tresnetV2L)
     ]
 
     /// The named variant `name` (`tresnet_m`, …) with `numClasses` classes.
@@ -67,8 +70,10 @@ public struct TResNetConfiguration: Codable, Sendable, Hashable, CustomStringCon
 
     /// The variant name whose body equals this configuration (any class count), or nil for a custom one.
     public var variantName: String? {
-        Self.variants.first { $0.configuration.layout == layout && $0.configuration.layers == layers
-            && $0.configuration.planes == planes && inChannels == 3 }?.name
+        Self.variants.first {
+            $0.configuration.layout == layout && $0.configuration.layers == layers
+                && $0.configuration.planes == planes && inChannels == 3
+        }?.name
     }
 
     public var description: String {

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TResNetCore
 
 /// Resolves and maps the side files an ONNX model keeps its weights in (`data_location = EXTERNAL`), refusing
@@ -37,7 +32,9 @@ final class ExternalDataFiles {
         }
         guard !raw.isEmpty else { throw refuse("empty location") }
         guard !raw.contains(0) else { throw refuse("NUL byte in location") }
-        guard !raw.contains(UInt8(ascii: "\\")) else { throw refuse("backslash in location (Windows paths are refused)") }
+        guard !raw.contains(UInt8(ascii: "\\")) else {
+            throw refuse("backslash in location (Windows paths are refused)")
+        }
         guard raw.count <= 4096 else { throw refuse("location longer than 4096 bytes") }
         guard let location = String(validating: raw, as: UTF8.self) else { throw refuse("location is not UTF-8") }
         guard raw.first != UInt8(ascii: "/") else {
@@ -58,14 +55,16 @@ final class ExternalDataFiles {
         if let store = mapped[location] { return store }
         let path = folder + "/" + location
         guard let real = ExternalDataFiles.realPath(path) else {
-            throw TResNetError(.io, format: "onnx", at: .tensor(tensor),
-                               "external data file '\(displaySafe(location))' cannot be opened: \(errnoString())")
+            throw TResNetError(
+                .io, format: "onnx", at: .tensor(tensor),
+                "external data file '\(displaySafe(location))' cannot be opened: \(errnoString())")
         }
         let inside = folderRealPath == "/" ? real.hasPrefix("/") : real.hasPrefix(folderRealPath + "/")
         guard inside else {
-            throw TResNetError(.pathEscape, format: "onnx", at: .tensor(tensor),
-                               "external data location '\(displaySafe(location))' resolves outside the model's "
-                               + "folder (through a symlink); refused")
+            throw TResNetError(
+                .pathEscape, format: "onnx", at: .tensor(tensor),
+                "external data location '\(displaySafe(location))' resolves outside the model's "
+                    + "folder (through a symlink); refused")
         }
         // Open the resolved path itself, refusing a symlink swapped in since `realpath`.
         let store = try ExternalDataFiles.mapNoFollow(real, location: location, tensor: tensor)
@@ -79,10 +78,11 @@ final class ExternalDataFiles {
     func claim(location: String, range: Range<Int>, tensor: String) throws {
         guard !range.isEmpty else { return }
         if let other = claimed[location, default: []].first(where: { $0.range.overlaps(range) }) {
-            throw TResNetError(.malformed, format: "onnx", at: .tensor(tensor),
-                               "external data [\(range.lowerBound), \(range.upperBound)) of '\(displaySafe(location))' "
-                               + "overlaps tensor '\(displaySafe(other.tensor))' at [\(other.range.lowerBound), "
-                               + "\(other.range.upperBound)); every tensor must have its own bytes")
+            throw TResNetError(
+                .malformed, format: "onnx", at: .tensor(tensor),
+                "external data [\(range.lowerBound), \(range.upperBound)) of '\(displaySafe(location))' "
+                    + "overlaps tensor '\(displaySafe(other.tensor))' at [\(other.range.lowerBound), "
+                    + "\(other.range.upperBound)); every tensor must have its own bytes")
         }
         claimed[location, default: []].append((range, tensor))
     }
@@ -90,20 +90,23 @@ final class ExternalDataFiles {
     private static func mapNoFollow(_ path: String, location: String, tensor: String) throws -> ByteStore {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
-            throw TResNetError(.pathEscape, format: "onnx", at: .tensor(tensor),
-                               "external data file '\(displaySafe(location))' cannot be opened without following "
-                               + "a symlink: \(errnoString())")
+            throw TResNetError(
+                .pathEscape, format: "onnx", at: .tensor(tensor),
+                "external data file '\(displaySafe(location))' cannot be opened without following "
+                    + "a symlink: \(errnoString())")
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw TResNetError(.io, format: "onnx", at: .tensor(tensor),
-                               "external data '\(displaySafe(location))' is not a regular file")
+            throw TResNetError(
+                .io, format: "onnx", at: .tensor(tensor),
+                "external data '\(displaySafe(location))' is not a regular file")
         }
         guard st.st_nlink <= 1 else {
-            throw TResNetError(.pathEscape, format: "onnx", at: .tensor(tensor),
-                               "external data file '\(displaySafe(location))' has \(st.st_nlink) hard links; a hard "
-                               + "link can reach a file outside the model's folder, so it is refused")
+            throw TResNetError(
+                .pathEscape, format: "onnx", at: .tensor(tensor),
+                "external data file '\(displaySafe(location))' has \(st.st_nlink) hard links; a hard "
+                    + "link can reach a file outside the model's folder, so it is refused")
         }
         #if os(Linux)
         // Map through the descriptor we opened (not by path again), so the checked file is the mapped file.

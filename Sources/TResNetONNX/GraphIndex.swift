@@ -18,7 +18,8 @@ struct GraphIndex {
         self.decoder = decoder
         for t in graph.initializers {
             guard !t.name.isEmpty else {
-                throw TResNetError(.malformed, format: "onnx", at: .field("graph.initializer"), "initializer without a name")
+                throw TResNetError(
+                    .malformed, format: "onnx", at: .field("graph.initializer"), "initializer without a name")
             }
             guard constantProtos[t.name] == nil else {
                 throw TResNetError(.malformed, format: "onnx", at: .tensor(t.name), "two initializers with this name")
@@ -28,19 +29,22 @@ struct GraphIndex {
         for (i, node) in nodes.enumerated() {
             for out in node.outputs where !out.isEmpty {
                 guard producer[out] == nil, constantProtos[out] == nil else {
-                    throw TResNetError(.malformed, format: "onnx", at: .node(node.displayName),
-                                       "output '\(displaySafe(out))' is produced twice")
+                    throw TResNetError(
+                        .malformed, format: "onnx", at: .node(node.displayName),
+                        "output '\(displaySafe(out))' is produced twice")
                 }
                 producer[out] = i
             }
-            if node.opType == "Constant", node.domain.isEmpty || node.domain == "ai.onnx", let out = node.outputs.first {
+            if node.opType == "Constant", node.domain.isEmpty || node.domain == "ai.onnx", let out = node.outputs.first
+            {
                 if var t = node.attribute("value")?.t {
                     t.name = out
                     constantProtos[out] = t
                 } else if let a = node.attribute("value_ints") {
                     constantProtos[out] = ProtoTensor(
                         name: out, dims: [Int64(a.ints.count)], dataType: 7, raw: nil, floatData: [], int32Data: [],
-                        int64Data: a.ints, doubleData: [], uint64Data: [], stringCount: 0, external: [], dataLocation: 0)
+                        int64Data: a.ints, doubleData: [], uint64Data: [], stringCount: 0, external: [], dataLocation: 0
+                    )
                 }
             }
             for input in node.inputs where !input.isEmpty {

@@ -38,11 +38,15 @@ extension GraphWalker {
             if v.constant == 0, !allowZero, i < dataShape.count { out.append(dataShape[i]); continue }
             out.append(v)
         }
-        guard out.filter({ $0 == nil }).count <= 1 else { throw fail(node, "its shape \(render(out)) has two -1 entries") }
+        guard out.filter({ $0 == nil }).count <= 1 else {
+            throw fail(node, "its shape \(render(out)) has two -1 entries")
+        }
         return out
     }
 
-    func render(_ dims: [SymExpr?]) -> String { "[" + dims.map { $0?.description ?? "-1" }.joined(separator: ", ") + "]" }
+    func render(_ dims: [SymExpr?]) -> String {
+        "[" + dims.map { $0?.description ?? "-1" }.joined(separator: ", ") + "]"
+    }
 
     /// Entries equal, a single -1 standing for the one entry it must be.
     func matches(_ got: [SymExpr?], _ want: [SymExpr]) -> Bool {
@@ -112,8 +116,10 @@ extension GraphWalker {
         evaluator.knownShapes[index.source(pooled)] = pooledShape
         let t = try evaluator.evaluate(node.inputs[1], &index)
         var got: [SymExpr?] = t.values.enumerated().map { i, v in
-            v.constant == -1 ? nil : (v.constant == 0 && int(node, "allowzero", default: 0) == 0 && i < pooledShape.count
-                                      ? pooledShape[i] : v)
+            v.constant == -1
+                ? nil
+                : (v.constant == 0 && int(node, "allowzero", default: 0) == 0 && i < pooledShape.count
+                    ? pooledShape[i] : v)
         }
         if isStatic(got) { return }  // sizes the exporter fixed (a static export)
         if got.count == 2, let second = got[1], (second.constant ?? 0) > 0 { got[1] = f }  // a stored feature count

@@ -17,7 +17,8 @@ extension GraphWalker {
 
         /// Whether the tree's block has this structure.
         func matches(_ b: ResidualBlock) -> Bool {
-            kind == b.blockKind && (projection != nil) == (b.downsample != nil) && pooled == (b.downsample?.pooled ?? false)
+            kind == b.blockKind && (projection != nil) == (b.downsample != nil)
+                && pooled == (b.downsample?.pooled ?? false)
                 && blurred == (b.antiAliasedConv != nil) && (se != nil) == (b.se != nil)
         }
 
@@ -37,8 +38,9 @@ extension GraphWalker {
     /// builds: the tree is bound with the graph's tensors (`tensors`, canonical names from the tree's walk).
     mutating func walk() throws -> TResNetConfiguration {
         guard index.graphInputs.count == 1, let input = index.graphInputs.first else {
-            throw TResNetError(.unsupportedGraph, format: "onnx", at: .field("graph.input"),
-                               "expected one image input, found \(index.graphInputs.count)")
+            throw TResNetError(
+                .unsupportedGraph, format: "onnx", at: .field("graph.input"),
+                "expected one image input, found \(index.graphInputs.count)")
         }
         var v = try spaceToDepth(input)
         // Stem
@@ -68,25 +70,30 @@ extension GraphWalker {
             if i == 0 || b.projection != nil { stages.append([b]) } else { stages[stages.count - 1].append(b) }
         }
         guard stages.count == 4 else {
-            throw failValue(v, "the blocks form \(stages.count) stages (by their projection shortcuts); a TResNet has 4")
+            throw failValue(
+                v, "the blocks form \(stages.count) stages (by their projection shortcuts); a TResNet has 4")
         }
         let layout: TResNetConfiguration.Layout = stages[0][0].kind == .basic ? .v1 : .v2
         let (fcWeight, fcBias) = try head(v)
         let planes = stem.weight.shape[0]
-        let config = TResNetConfiguration(layout: layout, layers: stages.map(\.count), planes: planes,
-                                          numClasses: fcWeight.shape[0], inChannels: stem.weight.shape[1] / s2d)
+        let config = TResNetConfiguration(
+            layout: layout, layers: stages.map(\.count), planes: planes,
+            numClasses: fcWeight.shape[0], inChannels: stem.weight.shape[1] / s2d)
         try config.validate()
         var tree = TResNet(config)
         guard fcWeight.shape[1] == config.numFeatures else {
-            throw TResNetError(.unsupportedGraph, format: "onnx", at: .tensor(tree.head.fc.path + ".weight"),
-                               "the head takes \(fcWeight.shape[1]) features; \(config) has \(config.numFeatures)")
+            throw TResNetError(
+                .unsupportedGraph, format: "onnx", at: .tensor(tree.head.fc.path + ".weight"),
+                "the head takes \(fcWeight.shape[1]) features; \(config) has \(config.numFeatures)")
         }
         stemTensors.assign(to: &tree.body.conv1)
         for (s, stage) in stages.enumerated() {
             for (b, block) in stage.enumerated() {
                 guard block.matches(tree.body.stages[s][b]) else {
-                    throw fail(block.firstNode, "block \(b) of stage \(s + 1) is a \(describe(block)); "
-                               + "a \(layout.rawValue) TResNet has \(describe(tree.body.stages[s][b])) there")
+                    throw fail(
+                        block.firstNode,
+                        "block \(b) of stage \(s + 1) is a \(describe(block)); "
+                            + "a \(layout.rawValue) TResNet has \(describe(tree.body.stages[s][b])) there")
                 }
                 block.assign(to: &tree.body.stages[s][b])
             }
@@ -105,14 +112,16 @@ extension GraphWalker {
 
     private func describe(_ b: ResidualBlock) -> String {
         let proj = b.downsample.map { $0.pooled ? "pooled" : "plain" } ?? "none"
-        return "a \(b.blockKind.rawValue) block (projection: \(proj), blur: \(b.antiAliasedConv != nil), SE: \(b.se != nil))"
+        return
+            "a \(b.blockKind.rawValue) block (projection: \(proj), blur: \(b.antiAliasedConv != nil), SE: \(b.se != nil))"
     }
 
     // MARK: Space-to-depth
 
     /// SpaceToDepth(blocksize 4), or timm's view → permute(0,3,5,1,2,4) → view as Reshape/Transpose/Reshape.
     mutating func spaceToDepth(_ input: String) throws -> String {
-        let (_, first) = try soleBesideShapes(input, ["SpaceToDepth", "Reshape"], "SpaceToDepth or Reshape (space-to-depth)")
+        let (_, first) = try soleBesideShapes(
+            input, ["SpaceToDepth", "Reshape"], "SpaceToDepth or Reshape (space-to-depth)")
         if first.opType == "SpaceToDepth" {
             guard int(first, "blocksize", default: 0) == 4 else { throw fail(first, "blocksize is not 4") }
             return try output(first)
@@ -153,7 +162,7 @@ extension GraphWalker {
         if let pool {
             let p = try visit(pool)
             guard ints(p, "kernel_shape") == [2, 2], ints(p, "strides") == [2, 2], int(p, "ceil_mode", default: 0) == 1,
-                  int(p, "count_include_pad", default: 0) == 0, (ints(p, "pads") ?? [0, 0, 0, 0]).allSatisfy({ $0 == 0 })
+                int(p, "count_include_pad", default: 0) == 0, (ints(p, "pads") ?? [0, 0, 0, 0]).allSatisfy({ $0 == 0 })
             else { throw fail(p, "not a 2×2, stride-2, ceil-mode average pool without padding") }
             let pcs = index.consumers(try output(p))
             guard pcs.count == 1 else { throw fail(p, "the pooled shortcut should feed one 1×1 conv") }
@@ -171,7 +180,9 @@ extension GraphWalker {
                 main = unit
                 mainTensors = items
             } else {
-                guard projection == nil, unit.kernel == 1 else { throw fail(unit.node, "unexpected second shortcut conv") }
+                guard projection == nil, unit.kernel == 1 else {
+                    throw fail(unit.node, "unexpected second shortcut conv")
+                }
                 shortcut = unit.output
                 projection = items
             }
@@ -179,7 +190,9 @@ extension GraphWalker {
         guard let main, let conv1 = mainTensors else {
             throw failValue(x, "no main-path conv (Conv → LeakyRelu) starts a block on '\(displaySafe(x))'")
         }
-        if let add, projection != nil { throw fail(index.nodes[add], "a block has both an identity and a projection shortcut") }
+        if let add, projection != nil {
+            throw fail(index.nodes[add], "a block has both an identity and a projection shortcut")
+        }
         if add == nil, projection == nil { throw failValue(x, "block without a shortcut into its residual Add") }
         let kind: TResNetConfiguration.BlockKind = main.kernel == 3 ? .basic : .bottleneck
         var y = try leaky(main.output, TResNet.blockSlope)
@@ -212,8 +225,11 @@ extension GraphWalker {
             throw fail(index.nodes[add], "the identity shortcut goes to a different Add than the main path")
         }
         let (_, relu) = try sole(try output(addNode), ["Relu"], "ReLU after the residual Add")
-        return (FoundBlock(kind: kind, projection: projection, pooled: pooled, blurred: blurred, conv1: conv1, conv2: conv2,
-                           conv3: conv3, se: se, firstNode: main.node), try output(relu))
+        return (
+            FoundBlock(
+                kind: kind, projection: projection, pooled: pooled, blurred: blurred, conv1: conv1, conv2: conv2,
+                conv3: conv3, se: se, firstNode: main.node), try output(relu)
+        )
     }
 
     mutating func singleConv(_ v: String, kernel: Int) throws -> (ConvUnit, FoundUnit) {
@@ -233,7 +249,9 @@ extension GraphWalker {
         let mode = pad.attribute("mode")?.s.map { String(decoding: $0, as: UTF8.self) } ?? "constant"
         guard mode == "reflect" else { throw fail(pad, "pad mode '\(displaySafe(mode))' is not reflect") }
         if let pads = try pad.inputs.count > 1 ? index.integers(pad.inputs[1]) : ints(pad, "pads") {
-            guard pads == [0, 0, 1, 1, 0, 0, 1, 1] else { throw fail(pad, "pads \(pads) are not 1 on each spatial side") }
+            guard pads == [0, 0, 1, 1, 0, 0, 1, 1] else {
+                throw fail(pad, "pads \(pads) are not 1 on each spatial side")
+            }
         } else if let pads = try computedPads(pad), pads != [0, 0, 1, 1, 0, 0, 1, 1] {
             throw fail(pad, "pads \(pads) (computed) are not 1 on each spatial side")
         }
@@ -241,8 +259,9 @@ extension GraphWalker {
         let w = try weight(conv, slot: 1, "blur filter")
         let channels = w.shape.first ?? 0
         guard w.shape == [channels, 1, 3, 3], int(conv, "group", default: 1) == channels,
-              ints(conv, "strides") == [2, 2], (ints(conv, "pads") ?? [0, 0, 0, 0]).allSatisfy({ $0 == 0 }),
-              conv.inputs.count < 3 || conv.inputs[2].isEmpty else {
+            ints(conv, "strides") == [2, 2], (ints(conv, "pads") ?? [0, 0, 0, 0]).allSatisfy({ $0 == 0 }),
+            conv.inputs.count < 3 || conv.inputs[2].isEmpty
+        else {
             throw fail(conv, "not a depthwise 3×3 stride-2 conv without bias")
         }
         let k: [Float] = [1, 2, 1, 2, 4, 2, 1, 2, 1].map { $0 / 16 }
@@ -259,7 +278,8 @@ extension GraphWalker {
         let cs = index.consumers(y)
         guard cs.count == 2 else { return (y, nil) }
         guard let poolIndex = cs.first(where: { ["GlobalAveragePool", "ReduceMean"].contains(index.nodes[$0].opType) }),
-              let mulIndex = cs.first(where: { index.nodes[$0].opType == "Mul" }) else {
+            let mulIndex = cs.first(where: { index.nodes[$0].opType == "Mul" })
+        else {
             throw failValue(y, "a value used twice here should feed an SE module (mean and Mul)")
         }
         let pool = try visit(poolIndex)
@@ -270,7 +290,9 @@ extension GraphWalker {
             let fcs = index.consumers(s)
             guard fcs.count == 1 else { throw failValue(s, "SE squeeze should feed one conv") }
             let fc = try visit(fcs[0])
-            guard fc.opType == "Conv", int(fc, "group", default: 1) == 1 else { throw fail(fc, "expected the SE fc\(n) conv") }
+            guard fc.opType == "Conv", int(fc, "group", default: 1) == 1 else {
+                throw fail(fc, "expected the SE fc\(n) conv")
+            }
             let w = try weight(fc, slot: 1, "weight")
             guard w.rank == 4, w.shape[2] == 1, w.shape[3] == 1 else { throw fail(fc, "SE weight is not 1×1") }
             let b = try weight(fc, slot: 2, "bias")
@@ -315,7 +337,9 @@ extension GraphWalker {
             x = try output(flatten)
         }
         let (_, fc) = try sole(x, ["Gemm", "MatMul"], "the linear head (Gemm or MatMul)")
-        guard fc.inputs.first.map(index.source) == index.source(x) else { throw fail(fc, "pooled features are not input A") }
+        guard fc.inputs.first.map(index.source) == index.source(x) else {
+            throw fail(fc, "pooled features are not input A")
+        }
         let w = try weight(fc, slot: 1, "weight")
         guard w.rank == 2 else { throw fail(fc, "weight \(formatShape(w.shape)) is not 2-D") }
         var weightOI: Tensor
@@ -323,19 +347,23 @@ extension GraphWalker {
         var out: String
         if fc.opType == "Gemm" {
             guard int(fc, "transA", default: 0) == 0, close(fc.attribute("alpha")?.f ?? 1, 1),
-                  close(fc.attribute("beta")?.f ?? 1, 1) else { throw fail(fc, "transA, alpha or beta not the defaults") }
+                close(fc.attribute("beta")?.f ?? 1, 1)
+            else { throw fail(fc, "transA, alpha or beta not the defaults") }
             weightOI = int(fc, "transB", default: 0) == 1 ? w : try transpose(w)
             let classes = weightOI.shape[0]
             guard fc.inputs.count > 2, !fc.inputs[2].isEmpty else { throw fail(fc, "no bias") }
             bias = try weight(fc, slot: 2, "bias")
-            guard bias.elementCount == classes else { throw fail(fc, "bias \(formatShape(bias.shape)) for \(classes) classes") }
+            guard bias.elementCount == classes else {
+                throw fail(fc, "bias \(formatShape(bias.shape)) for \(classes) classes")
+            }
             out = try output(fc)
         } else {
             weightOI = try transpose(w)
             let product = index.source(try output(fc))
             let (_, add) = try sole(product, ["Add"], "the head's bias Add")
             guard let other = add.inputs.first(where: { index.source($0) != product }),
-                  add.inputs.count == 2 else { throw fail(add, "not a bias add") }
+                add.inputs.count == 2
+            else { throw fail(add, "not a bias add") }
             bias = try weight(add, slot: add.inputs.firstIndex(of: other) ?? 1, "bias")
             guard bias.elementCount == weightOI.shape[0] else { throw fail(add, "bias size") }
             out = try output(add)

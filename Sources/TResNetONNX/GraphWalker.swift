@@ -21,8 +21,9 @@ struct GraphWalker {
     // MARK: Errors and small helpers
 
     func fail(_ node: ProtoNode, _ message: String) -> TResNetError {
-        TResNetError(.unsupportedGraph, format: "onnx", at: .node(node.displayName),
-                     "\(displaySafe(node.opType, limit: 60)) does not fit a TResNet here: \(message)")
+        TResNetError(
+            .unsupportedGraph, format: "onnx", at: .node(node.displayName),
+            "\(displaySafe(node.opType, limit: 60)) does not fit a TResNet here: \(message)")
     }
 
     func failValue(_ value: String, _ message: String) -> TResNetError {
@@ -33,7 +34,9 @@ struct GraphWalker {
     mutating func visit(_ i: Int) throws -> ProtoNode {
         let node = index.nodes[i]
         guard visited.insert(i).inserted else { throw fail(node, "reached twice (the graph has a cycle)") }
-        guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw fail(node, "custom domain '\(displaySafe(node.domain, limit: 60))'") }
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+            throw fail(node, "custom domain '\(displaySafe(node.domain, limit: 60))'")
+        }
         return node
     }
 
@@ -122,8 +125,10 @@ struct GraphWalker {
         }
         let autoPad = node.attribute("auto_pad")?.s.map { String(decoding: $0, as: UTF8.self) } ?? "NOTSET"
         let pads = ints(node, "pads") ?? [0, 0, 0, 0]
-        guard (autoPad == "NOTSET" && pads == [Int](repeating: k / 2, count: 4))
-                || (k == 1 && autoPad == "VALID") || (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") else {
+        guard
+            (autoPad == "NOTSET" && pads == [Int](repeating: k / 2, count: 4))
+                || (k == 1 && autoPad == "VALID") || (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER")
+        else {
             throw fail(node, "padding \(pads) (\(autoPad)) is not 'same' padding for a \(k)×\(k) conv")
         }
         let cout = w.shape[0]
@@ -138,14 +143,18 @@ struct GraphWalker {
         let cs = index.consumers(out)
         if cs.count == 1, index.nodes[cs[0]].opType == "BatchNormalization" {
             let bn = try visit(cs[0])
-            guard bn.inputs.first.map(index.source) == index.source(out) else { throw fail(bn, "not on the conv's output") }
+            guard bn.inputs.first.map(index.source) == index.source(out) else {
+                throw fail(bn, "not on the conv's output")
+            }
             guard bn.outputs.dropFirst().allSatisfy(\.isEmpty), let bnOut = bn.outputs.first else {
                 throw fail(bn, "training-mode BatchNormalization (extra outputs)")
             }
             var p: [Tensor] = []
             for (slot, what) in [(1, "scale"), (2, "B"), (3, "mean"), (4, "var")] {
                 let t = try weight(bn, slot: slot, what)
-                guard t.elementCount == cout else { throw fail(bn, "\(what) \(formatShape(t.shape)) for \(cout) channels") }
+                guard t.elementCount == cout else {
+                    throw fail(bn, "\(what) \(formatShape(t.shape)) for \(cout) channels")
+                }
                 p.append(t.rank == 1 ? t : Tensor(dtype: t.dtype, shape: [cout], data: t.data))
             }
             let eps = bn.attribute("epsilon")?.f ?? 1e-5

@@ -50,9 +50,10 @@ public struct ONNXModel: Sendable {
     public static func read(_ store: ByteStore, path: String) throws -> ONNXModel {
         try TResNetError.naming(path) {
             guard store.count <= protobufSizeLimit else {
-                throw TResNetError(.limitExceeded, format: "onnx",
-                                   "file is \(store.count) bytes, over protobuf's 2 GiB limit for one message; "
-                                   + "large models must keep their weights in external data")
+                throw TResNetError(
+                    .limitExceeded, format: "onnx",
+                    "file is \(store.count) bytes, over protobuf's 2 GiB limit for one message; "
+                        + "large models must keep their weights in external data")
             }
             let proto = try ProtobufFunnel.unpackModel(store.bytes)
             return try read(proto: proto, modelPath: path)
@@ -64,13 +65,15 @@ public struct ONNXModel: Sendable {
             throw TResNetError(.malformed, format: "onnx", at: .field("ModelProto.graph"), "the model has no graph")
         }
         guard let opset = proto.defaultOpset else {
-            throw TResNetError(.malformed, format: "onnx", at: .field("ModelProto.opset_import"),
-                               "no ai.onnx opset is imported (truncated or not an ONNX model)")
+            throw TResNetError(
+                .malformed, format: "onnx", at: .field("ModelProto.opset_import"),
+                "no ai.onnx opset is imported (truncated or not an ONNX model)")
         }
         guard supportedOpsets.contains(opset) else {
-            throw TResNetError(.unsupported, format: "onnx", at: .field("ModelProto.opset_import"),
-                               "opset \(opset) is outside the supported \(supportedOpsets.lowerBound)–"
-                               + "\(supportedOpsets.upperBound)")
+            throw TResNetError(
+                .unsupported, format: "onnx", at: .field("ModelProto.opset_import"),
+                "opset \(opset) is outside the supported \(supportedOpsets.lowerBound)–"
+                    + "\(supportedOpsets.upperBound)")
         }
         let external = try ExternalDataFiles(modelPath: modelPath)
         let index = try GraphIndex(graph: graph, decoder: TensorDecoder(external: external))
@@ -82,7 +85,8 @@ public struct ONNXModel: Sendable {
             // Name every op the graph uses that a TResNet never needs, not only the first one met.
             let unknown = Set(graph.nodes.map(\.opType)).subtracting(knownOps).sorted()
             if !unknown.isEmpty {
-                error.message += "; the graph also uses ops a TResNet does not: "
+                error.message +=
+                    "; the graph also uses ops a TResNet does not: "
                     + unknown.prefix(20).map { displaySafe($0, limit: 40) }.joined(separator: ", ")
             }
             throw error
@@ -91,12 +95,15 @@ public struct ONNXModel: Sendable {
         tensors.metadata["format"] = "onnx"
         tensors.metadata["onnx.folded"] = walker.folded ? "true" : "false"
         tensors.metadata["onnx.opset"] = String(opset)
-        if !proto.producerName.isEmpty { tensors.metadata["onnx.producer"] = proto.producerName + " " + proto.producerVersion }
-        let summary = Summary(irVersion: proto.irVersion, opset: opset, producerName: proto.producerName,
-                              producerVersion: proto.producerVersion, graphName: graph.name,
-                              nodeCount: graph.nodes.count, initializerCount: graph.initializers.count,
-                              externalDataFiles: external.locations, batchNormNodes: walker.unfoldedConvs,
-                              opCounts: graph.nodes.reduce(into: [:]) { $0[$1.opType, default: 0] += 1 })
+        if !proto.producerName.isEmpty {
+            tensors.metadata["onnx.producer"] = proto.producerName + " " + proto.producerVersion
+        }
+        let summary = Summary(
+            irVersion: proto.irVersion, opset: opset, producerName: proto.producerName,
+            producerVersion: proto.producerVersion, graphName: graph.name,
+            nodeCount: graph.nodes.count, initializerCount: graph.initializers.count,
+            externalDataFiles: external.locations, batchNormNodes: walker.unfoldedConvs,
+            opCounts: graph.nodes.reduce(into: [:]) { $0[$1.opType, default: 0] += 1 })
         return ONNXModel(configuration: configuration, tensors: tensors, folded: walker.folded, summary: summary)
     }
 
@@ -105,7 +112,7 @@ public struct ONNXModel: Sendable {
         "SpaceToDepth", "Reshape", "Transpose", "Conv", "BatchNormalization", "LeakyRelu", "Relu", "Add", "Mul",
         "Sigmoid", "AveragePool", "Pad", "GlobalAveragePool", "ReduceMean", "Gemm", "MatMul", "Flatten", "Squeeze",
         "Identity", "Constant", "Shape", "Gather", "Unsqueeze", "Concat", "Slice", "Cast", "CastLike",
-        "ConstantOfShape", "Sub", "Div", "Expand", "Range", "Equal", "Where",
+        "ConstantOfShape", "Sub", "Div", "Expand", "Range", "Equal", "Where"
     ]
 
     /// True when `path` names an ONNX file by its extension (ONNX has no magic number).

@@ -30,23 +30,25 @@ extension GraphBuilder {
             let b = try a.inProjBias.required(a.path + ".in_proj_bias").floats()
             func projection(_ i: Int, _ input: String, _ name: String) -> String {
                 let rows = Array(w[(i * e * e)..<((i + 1) * e * e)])
-                addLinear(name, weight: rows, bias: Array(b[(i * e)..<((i + 1) * e)]), inFeatures: e, outFeatures: e,
-                          input: input)
+                addLinear(
+                    name, weight: rows, bias: Array(b[(i * e)..<((i + 1) * e)]), inFeatures: e, outFeatures: e,
+                    input: input)
                 node("Reshape", [name, "mld.shape.heads"], name + ".heads", name: name + ".heads")
                 return name + ".heads"  // [n, L, heads, hd]
             }
             let qh = projection(0, q, a.path + ".q"), kh = projection(1, tokens, a.path + ".k"),
                 vh = projection(2, tokens, a.path + ".v")
-            node("Transpose", [qh], qh + ".t", name: qh + ".t", ints: [("perm", [0, 2, 1, 3])])       // [n, h, G, hd]
-            node("Transpose", [kh], kh + ".t", name: kh + ".t", ints: [("perm", [0, 2, 3, 1])])       // [N, h, hd, T]
-            node("Transpose", [vh], vh + ".t", name: vh + ".t", ints: [("perm", [0, 2, 1, 3])])       // [N, h, T, hd]
+            node("Transpose", [qh], qh + ".t", name: qh + ".t", ints: [("perm", [0, 2, 1, 3])])  // [n, h, G, hd]
+            node("Transpose", [kh], kh + ".t", name: kh + ".t", ints: [("perm", [0, 2, 3, 1])])  // [N, h, hd, T]
+            node("Transpose", [vh], vh + ".t", name: vh + ".t", ints: [("perm", [0, 2, 1, 3])])  // [N, h, T, hd]
             initializer(a.path + ".scale", [Float(1 / Double(hd).squareRoot())], [])
             node("MatMul", [qh + ".t", kh + ".t"], a.path + ".scores_raw", name: a.path + ".scores_raw")
             node("Mul", [a.path + ".scores_raw", a.path + ".scale"], a.path + ".scores", name: a.path + ".scores")
             node("Softmax", [a.path + ".scores"], a.path + ".weights", name: a.path + ".softmax", int: [("axis", -1)])
             node("MatMul", [a.path + ".weights", vh + ".t"], a.path + ".heads_out", name: a.path + ".heads_out")
-            node("Transpose", [a.path + ".heads_out"], a.path + ".heads_t", name: a.path + ".heads_t",
-                 ints: [("perm", [0, 2, 1, 3])])
+            node(
+                "Transpose", [a.path + ".heads_out"], a.path + ".heads_t", name: a.path + ".heads_t",
+                ints: [("perm", [0, 2, 1, 3])])
             node("Reshape", [a.path + ".heads_t", "mld.shape.merge"], a.path + ".merged", name: a.path + ".merged")
             let attended = try linear(a.outProj, a.path + ".merged")
             node("Add", [q, attended], l + ".residual2", name: l + ".residual2")
@@ -69,20 +71,25 @@ extension GraphBuilder {
         initializer("mld.slice.starts", int64: [0])
         initializer("mld.slice.ends", int64: [Int64(d.classes)])
         initializer("mld.slice.axes", int64: [1])
-        node("Slice", [p + ".flat", "mld.slice.starts", "mld.slice.ends", "mld.slice.axes"], p + ".cut", name: p + ".cut")
+        node(
+            "Slice", [p + ".flat", "mld.slice.starts", "mld.slice.ends", "mld.slice.axes"], p + ".cut", name: p + ".cut"
+        )
         node("Add", [p + ".cut", bias], "logits", name: head.path)
         return "logits"
     }
 
     /// `y = x · Wᵀ + b` as MatMul with the transposed weight ([in, out]) and Add; returns y's name (the path).
     mutating func linear(_ l: Linear, _ input: String) throws -> String {
-        addLinear(l.path, weight: try l.weight.required(l.path + ".weight").floats(),
-                  bias: try l.bias.required(l.path + ".bias").floats(), inFeatures: l.inFeatures,
-                  outFeatures: l.outFeatures, input: input)
+        addLinear(
+            l.path, weight: try l.weight.required(l.path + ".weight").floats(),
+            bias: try l.bias.required(l.path + ".bias").floats(), inFeatures: l.inFeatures,
+            outFeatures: l.outFeatures, input: input)
         return l.path
     }
 
-    mutating func addLinear(_ name: String, weight: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, input: String) {
+    mutating func addLinear(
+        _ name: String, weight: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, input: String
+    ) {
         var t = [Float](repeating: 0, count: weight.count)
         for o in 0..<outFeatures { for i in 0..<inFeatures { t[i * outFeatures + o] = weight[o * inFeatures + i] } }
         initializer(name + ".weight_t", t, [inFeatures, outFeatures])
@@ -94,8 +101,9 @@ extension GraphBuilder {
     mutating func layerNorm(_ n: LayerNorm, _ input: String) throws -> String {
         initializer(n.path + ".weight", try n.weight.required(n.path + ".weight").floats(), [n.features])
         initializer(n.path + ".bias", try n.bias.required(n.path + ".bias").floats(), [n.features])
-        node("LayerNormalization", [input, n.path + ".weight", n.path + ".bias"], n.path, name: n.path,
-             int: [("axis", -1)], floats: [("epsilon", Float(LayerNorm.epsilon))])
+        node(
+            "LayerNormalization", [input, n.path + ".weight", n.path + ".bias"], n.path, name: n.path,
+            int: [("axis", -1)], floats: [("epsilon", Float(LayerNorm.epsilon))])
         return n.path
     }
 }

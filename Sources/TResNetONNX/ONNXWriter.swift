@@ -32,8 +32,9 @@ public enum ONNXWriter {
         let pool = tree.head.globalPool.path, fc = tree.head.fc
         g.node("GlobalAveragePool", [x], pool + ".pool", name: pool + ".pool")
         g.node("Flatten", [pool + ".pool"], pool, name: pool + ".flatten", int: [("axis", 1)])
-        try g.initializer(fc.path + ".weight", fc.weight.required(fc.path + ".weight").floats(),
-                          [fc.outFeatures, fc.inFeatures])
+        try g.initializer(
+            fc.path + ".weight", fc.weight.required(fc.path + ".weight").floats(),
+            [fc.outFeatures, fc.inFeatures])
         try g.initializer(fc.path + ".bias", fc.bias.required(fc.path + ".bias").floats(), [fc.outFeatures])
         g.node("Gemm", [pool, fc.path + ".weight", fc.path + ".bias"], "logits", name: fc.path, int: [("transB", 1)])
         return try g.finished(configuration: c)
@@ -52,8 +53,9 @@ struct GraphBuilder {
     func finished(configuration c: TResNetConfiguration) throws -> [UInt8] {
         let model = model(configuration: c)
         guard model.count <= Int(Int32.max) else {
-            throw TResNetError(.limitExceeded, format: "onnx",
-                               "the model would be \(model.count) bytes, over protobuf's 2 GiB limit")
+            throw TResNetError(
+                .limitExceeded, format: "onnx",
+                "the model would be \(model.count) bytes, over protobuf's 2 GiB limit")
         }
         return model
     }
@@ -83,25 +85,35 @@ struct GraphBuilder {
     }
 
     /// Adds a node with INTS (`ints`), INT (`int`), FLOAT and STRING attributes.
-    mutating func node(_ op: String, _ inputs: [String], _ output: String, name: String,
-                       ints: [(String, [Int])] = [], int: [(String, Int)] = [], floats: [(String, Float)] = [],
-                       strings: [(String, String)] = []) {
+    mutating func node(
+        _ op: String, _ inputs: [String], _ output: String, name: String,
+        ints: [(String, [Int])] = [], int: [(String, Int)] = [], floats: [(String, Float)] = [],
+        strings: [(String, String)] = []
+    ) {
         var e = ProtobufEncoder()
         for i in inputs { e.string(1, i) }
         e.string(2, output)
         e.string(3, name)
         e.string(4, op)
         for (n, v) in ints {
-            e.message(5) { a in a.string(1, n); for x in v { a.int(8, x) }; a.int(20, 7) }  // INTS
+            e.message(5) { a in
+                a.string(1, n); for x in v { a.int(8, x) }; a.int(20, 7)
+            }  // INTS
         }
         for (n, v) in int {
-            e.message(5) { a in a.string(1, n); a.int(3, v); a.int(20, 2) }  // INT
+            e.message(5) { a in
+                a.string(1, n); a.int(3, v); a.int(20, 2)
+            }  // INT
         }
         for (n, v) in floats {
-            e.message(5) { a in a.string(1, n); a.float(2, v); a.int(20, 1) }
+            e.message(5) { a in
+                a.string(1, n); a.float(2, v); a.int(20, 1)
+            }
         }
         for (n, v) in strings {
-            e.message(5) { a in a.string(1, n); a.string(4, v); a.int(20, 3) }
+            e.message(5) { a in
+                a.string(1, n); a.string(4, v); a.int(20, 3)
+            }
         }
         nodes.append(e.bytes)
     }
@@ -114,8 +126,9 @@ struct GraphBuilder {
         let k = u.kernel
         initializer(u.conv.path + ".weight", w, [u.outChannels, u.inChannels, k, k])
         initializer(u.conv.path + ".bias", b, [u.outChannels])
-        node("Conv", [input, u.conv.path + ".weight", u.conv.path + ".bias"], u.conv.path, name: u.conv.path,
-             ints: [("kernel_shape", [k, k]), ("pads", [Int](repeating: k / 2, count: 4)), ("strides", [1, 1])])
+        node(
+            "Conv", [input, u.conv.path + ".weight", u.conv.path + ".bias"], u.conv.path, name: u.conv.path,
+            ints: [("kernel_shape", [k, k]), ("pads", [Int](repeating: k / 2, count: 4)), ("strides", [1, 1])])
         var y = act(activation ?? u.activation, u.conv.path, u.path + ".act")
         if u.antiAliased { y = blur(y, channels: u.outChannels, u.path + ".aa") }
         return y
@@ -129,8 +142,9 @@ struct GraphBuilder {
             var pooled = x
             if d.pooled {
                 let pool = d.path + ".0"
-                node("AveragePool", [x], pool, name: pool, ints: [("kernel_shape", [2, 2]), ("strides", [2, 2])],
-                     int: [("ceil_mode", 1), ("count_include_pad", 0)])
+                node(
+                    "AveragePool", [x], pool, name: pool, ints: [("kernel_shape", [2, 2]), ("strides", [2, 2])],
+                    int: [("ceil_mode", 1), ("count_include_pad", 0)])
                 pooled = pool
             }
             shortcut = try unit(d.conv, pooled)
@@ -151,7 +165,8 @@ struct GraphBuilder {
         switch a {
         case .identity: return input
         case .relu: node("Relu", [input], output, name: nodeName ?? output)
-        case .leakyReLU(let slope): node("LeakyRelu", [input], output, name: nodeName ?? output, floats: [("alpha", slope)])
+        case .leakyReLU(let slope):
+            node("LeakyRelu", [input], output, name: nodeName ?? output, floats: [("alpha", slope)])
         }
         return output
     }
@@ -163,24 +178,28 @@ struct GraphBuilder {
         let filter = prefix + ".filt"
         initializer(filter, (0..<channels).flatMap { _ in k }, [channels, 1, 3, 3])
         node("Pad", [input, "blur.pads"], prefix + ".pad", name: prefix + ".pad", strings: [("mode", "reflect")])
-        node("Conv", [prefix + ".pad", filter], prefix, name: prefix,
-             ints: [("kernel_shape", [3, 3]), ("strides", [2, 2]), ("pads", [0, 0, 0, 0])], int: [("group", channels)])
+        node(
+            "Conv", [prefix + ".pad", filter], prefix, name: prefix,
+            ints: [("kernel_shape", [3, 3]), ("strides", [2, 2]), ("pads", [0, 0, 0, 0])], int: [("group", channels)])
         return prefix
     }
 
     mutating func squeezeExcite(_ se: SqueezeExcite, _ input: String) throws -> String {
         let p = se.path
         for fc in [se.fc1, se.fc2] {
-            try initializer(fc.path + ".weight", fc.weight.required(fc.path + ".weight").floats(),
-                            [fc.outChannels, fc.inChannels, 1, 1])
+            try initializer(
+                fc.path + ".weight", fc.weight.required(fc.path + ".weight").floats(),
+                [fc.outChannels, fc.inChannels, 1, 1])
             try initializer(fc.path + ".bias", fc.bias.required(fc.path + ".bias").floats(), [fc.outChannels])
         }
         node("GlobalAveragePool", [input], "\(p).pool", name: "\(p).pool")
-        node("Conv", ["\(p).pool", se.fc1.path + ".weight", se.fc1.path + ".bias"], se.fc1.path, name: se.fc1.path,
-             ints: [("kernel_shape", [1, 1])])
+        node(
+            "Conv", ["\(p).pool", se.fc1.path + ".weight", se.fc1.path + ".bias"], se.fc1.path, name: se.fc1.path,
+            ints: [("kernel_shape", [1, 1])])
         node("Relu", [se.fc1.path], "\(p).act", name: "\(p).act")
-        node("Conv", ["\(p).act", se.fc2.path + ".weight", se.fc2.path + ".bias"], se.fc2.path, name: se.fc2.path,
-             ints: [("kernel_shape", [1, 1])])
+        node(
+            "Conv", ["\(p).act", se.fc2.path + ".weight", se.fc2.path + ".bias"], se.fc2.path, name: se.fc2.path,
+            ints: [("kernel_shape", [1, 1])])
         node("Sigmoid", [se.fc2.path], "\(p).gate", name: "\(p).gate")
         node("Mul", [input, "\(p).gate"], p, name: p)
         return p
@@ -190,9 +209,9 @@ struct GraphBuilder {
     static func valueInfo(_ e: inout ProtobufEncoder, field: Int, name: String, dims: [Any]) {
         e.message(field) { v in
             v.string(1, name)
-            v.message(2) { type in          // TypeProto
+            v.message(2) { type in  // TypeProto
                 type.message(1) { tensor in  // TypeProto.Tensor
-                    tensor.int(1, 1)         // elem_type FLOAT
+                    tensor.int(1, 1)  // elem_type FLOAT
                     tensor.message(2) { shape in
                         for d in dims {
                             shape.message(1) { dim in

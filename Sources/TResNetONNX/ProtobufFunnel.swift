@@ -13,18 +13,20 @@ enum ProtobufFunnel {
     /// protobuf-c's recursion cannot go deeper than five levels; size is checked here before any decoding.
     static func unpackModel(_ bytes: UnsafeRawBufferPointer) throws -> ProtoModel {
         guard bytes.count <= protobufSizeLimit else {
-            throw TResNetError(.limitExceeded, format: "onnx",
-                               "file is \(bytes.count) bytes, over protobuf's 2 GiB limit for one message; "
-                               + "large models must store their weights as external data")
+            throw TResNetError(
+                .limitExceeded, format: "onnx",
+                "file is \(bytes.count) bytes, over protobuf's 2 GiB limit for one message; "
+                    + "large models must store their weights as external data")
         }
         guard bytes.count > 0, let base = bytes.baseAddress else {
             throw TResNetError(.truncated, format: "onnx", at: .offset(0), "empty file")
         }
         let data = base.assumingMemoryBound(to: UInt8.self)
         guard let model = onnx__model_proto__unpack(nil, bytes.count, data) else {
-            throw TResNetError(.malformed, format: "onnx",
-                               "not a valid ONNX protobuf: libprotobuf-c could not unpack the ModelProto "
-                               + "(truncated, bad varint, bad wire type or a length beyond the end of the file)")
+            throw TResNetError(
+                .malformed, format: "onnx",
+                "not a valid ONNX protobuf: libprotobuf-c could not unpack the ModelProto "
+                    + "(truncated, bad varint, bad wire type or a length beyond the end of the file)")
         }
         defer { onnx__model_proto__free_unpacked(model, nil) }
         return convert(model.pointee)
@@ -57,8 +59,10 @@ enum ProtobufFunnel {
         if let list = m.opset_import {
             for i in 0..<m.n_opset_import {
                 guard let o = list[i] else { continue }
-                opsets.append(.init(domain: string(o.pointee.domain),
-                                    version: o.pointee.has_version != 0 ? o.pointee.version : nil))
+                opsets.append(
+                    .init(
+                        domain: string(o.pointee.domain),
+                        version: o.pointee.has_version != 0 ? o.pointee.version : nil))
             }
         }
         return ProtoModel(
@@ -80,8 +84,9 @@ enum ProtobufFunnel {
             guard let list, n > 0 else { return [] }
             return (0..<n).compactMap { list[$0].map { string($0.pointee.name) } }
         }
-        return ProtoGraph(name: string(g.name), nodes: nodes, initializers: initializers,
-                          inputs: names(g.n_input, g.input), outputs: names(g.n_output, g.output))
+        return ProtoGraph(
+            name: string(g.name), nodes: nodes, initializers: initializers,
+            inputs: names(g.n_input, g.input), outputs: names(g.n_output, g.output))
     }
 
     private static func convert(_ n: Onnx__NodeProto) -> ProtoNode {
@@ -89,9 +94,10 @@ enum ProtobufFunnel {
         if let list = n.attribute {
             for i in 0..<n.n_attribute { if let a = list[i] { attributes.append(convert(a.pointee)) } }
         }
-        return ProtoNode(name: string(n.name), opType: string(n.op_type), domain: string(n.domain),
-                         inputs: strings(n.n_input, n.input), outputs: strings(n.n_output, n.output),
-                         attributes: attributes)
+        return ProtoNode(
+            name: string(n.name), opType: string(n.op_type), domain: string(n.domain),
+            inputs: strings(n.n_input, n.input), outputs: strings(n.n_output, n.output),
+            attributes: attributes)
     }
 
     private static func convert(_ a: Onnx__AttributeProto) -> ProtoAttribute {

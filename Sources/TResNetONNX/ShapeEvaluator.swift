@@ -28,14 +28,15 @@ struct ShapeEvaluator {
     static let maxDepth = 256
     static let ops: Set<String> = [
         "Constant", "Identity", "Shape", "Gather", "Slice", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Transpose",
-        "Div", "Mul", "Add", "Sub", "Cast", "ConstantOfShape", "Floor",
+        "Div", "Mul", "Add", "Sub", "Cast", "ConstantOfShape", "Floor"
     ]
 
     static func inputShape() -> [SymExpr] { ["N", "C", "H", "W"].map { SymExpr(symbol: $0) } }
 
     func fail(_ node: ProtoNode, _ message: String) -> TResNetError {
-        TResNetError(.unsupportedGraph, format: "onnx", at: .node(node.displayName),
-                     "\(node.opType) does not fit a TResNet here: \(message)")
+        TResNetError(
+            .unsupportedGraph, format: "onnx", at: .node(node.displayName),
+            "\(node.opType) does not fit a TResNet here: \(message)")
     }
 
     /// The value `name` as computed by the graph.
@@ -44,8 +45,9 @@ struct ShapeEvaluator {
         if let t = cache[v] { return t }
         if let t = try constant(v, &index) { cache[v] = t; return t }
         guard let node = index.producerNode(v) else {
-            throw TResNetError(.unsupportedGraph, format: "onnx", at: .field(v),
-                               "a shape is computed from '\(displaySafe(v))', which no node produces")
+            throw TResNetError(
+                .unsupportedGraph, format: "onnx", at: .field(v),
+                "a shape is computed from '\(displaySafe(v))', which no node produces")
         }
         guard depth < Self.maxDepth, evaluated < Self.maxNodes else {
             throw fail(node, "the shape computation is deeper or larger than a TResNet's")
@@ -53,7 +55,9 @@ struct ShapeEvaluator {
         guard inProgress.insert(v).inserted else { throw fail(node, "the shape computation has a cycle") }
         defer { inProgress.remove(v) }
         evaluated += 1
-        guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw fail(node, "custom domain in a shape computation") }
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+            throw fail(node, "custom domain in a shape computation")
+        }
         let t: SymTensor
         do {
             t = try apply(node, v, &index, depth)
@@ -76,14 +80,16 @@ struct ShapeEvaluator {
 
     private mutating func constant(_ v: String, _ index: inout GraphIndex) throws -> SymTensor? {
         if let node = index.producerNode(v), node.opType == "Constant", node.attribute("value") == nil,
-           node.attribute("value_ints") == nil {
+            node.attribute("value_ints") == nil
+        {
             if let i = node.attribute("value_int")?.i { return SymTensor(shape: [], values: [SymExpr(Int(i))]) }
             return nil
         }
         guard let t = try index.constant(v) else { return nil }
         guard t.elementCount <= SymTensor.maxElements, t.rank <= 8 else {
-            throw TResNetError(.unsupportedGraph, format: "onnx", at: .tensor(v),
-                               "a shape computation reads a constant of \(t.elementCount) elements")
+            throw TResNetError(
+                .unsupportedGraph, format: "onnx", at: .tensor(v),
+                "a shape computation reads a constant of \(t.elementCount) elements")
         }
         var values: [SymExpr] = []
         values.reserveCapacity(t.elementCount)
@@ -97,13 +103,15 @@ struct ShapeEvaluator {
                 values.append(SymExpr(n))
             case .float32, .float64, .float16, .bfloat16:
                 guard let d = t.scalar(at: i), d.rounded() == d, let n = Int(exactly: d) else {
-                    throw TResNetError(.unsupportedGraph, format: "onnx", at: .tensor(v),
-                                       "a shape computation reads the non-integral constant \(t.scalar(at: i) ?? .nan)")
+                    throw TResNetError(
+                        .unsupportedGraph, format: "onnx", at: .tensor(v),
+                        "a shape computation reads the non-integral constant \(t.scalar(at: i) ?? .nan)")
                 }
                 values.append(SymExpr(n))
             default:
-                throw TResNetError(.unsupportedGraph, format: "onnx", at: .tensor(v),
-                                   "a shape computation reads a \(t.dtype.rawValue) constant")
+                throw TResNetError(
+                    .unsupportedGraph, format: "onnx", at: .tensor(v),
+                    "a shape computation reads a \(t.dtype.rawValue) constant")
             }
         }
         return SymTensor(shape: t.shape, values: values, floating: t.dtype.isFloatingPoint)
@@ -111,13 +119,17 @@ struct ShapeEvaluator {
 
     // MARK: Ops
 
-    private mutating func input(_ node: ProtoNode, _ slot: Int, _ index: inout GraphIndex, _ depth: Int) throws -> SymTensor {
+    private mutating func input(_ node: ProtoNode, _ slot: Int, _ index: inout GraphIndex, _ depth: Int) throws
+        -> SymTensor
+    {
         guard slot < node.inputs.count, !node.inputs[slot].isEmpty else { throw fail(node, "missing input \(slot)") }
         return try evaluate(node.inputs[slot], &index, depth: depth + 1)
     }
 
-    private mutating func constInts(_ node: ProtoNode, _ slot: Int, _ what: String, _ index: inout GraphIndex,
-                                    _ depth: Int) throws -> [Int]? {
+    private mutating func constInts(
+        _ node: ProtoNode, _ slot: Int, _ what: String, _ index: inout GraphIndex,
+        _ depth: Int
+    ) throws -> [Int]? {
         guard slot < node.inputs.count, !node.inputs[slot].isEmpty else { return nil }
         guard let c = try integers(node.inputs[slot], &index, depth: depth + 1) else {
             throw fail(node, "its \(what) depend on the input size")
@@ -129,7 +141,9 @@ struct ShapeEvaluator {
         node.attribute(name).map { $0.ints.map { Int(clamping: $0) } }
     }
 
-    private func attrInt(_ node: ProtoNode, _ name: String) -> Int? { node.attribute(name)?.i.map { Int(clamping: $0) } }
+    private func attrInt(_ node: ProtoNode, _ name: String) -> Int? {
+        node.attribute(name)?.i.map { Int(clamping: $0) }
+    }
 
     private func axis(_ a: Int, rank: Int, _ node: ProtoNode) throws -> Int {
         let r = a < 0 ? a + rank : a
@@ -144,7 +158,9 @@ struct ShapeEvaluator {
         return s
     }
 
-    private mutating func apply(_ node: ProtoNode, _ v: String, _ index: inout GraphIndex, _ depth: Int) throws -> SymTensor {
+    private mutating func apply(_ node: ProtoNode, _ v: String, _ index: inout GraphIndex, _ depth: Int) throws
+        -> SymTensor
+    {
         switch node.opType {
         case "Identity":
             return try input(node, 0, &index, depth)
@@ -157,8 +173,10 @@ struct ShapeEvaluator {
             } else if let t = try index.constant(source) {
                 dims = t.shape.map { SymExpr($0) }
             } else {
-                throw fail(node, "the shape of '\(displaySafe(data))' is not known here (only the image input's and "
-                           + "constants' shapes are)")
+                throw fail(
+                    node,
+                    "the shape of '\(displaySafe(data))' is not known here (only the image input's and "
+                        + "constants' shapes are)")
             }
             let r = dims.count
             func clamp(_ x: Int) -> Int { min(max(x < 0 ? x + r : x, 0), r) }
@@ -216,10 +234,14 @@ struct ShapeEvaluator {
             return SymTensor(shape: [values.count], values: values, floating: first.floating)
         case "Reshape":
             let data = try input(node, 0, &index, depth)
-            guard var target = try constInts(node, 1, "target shape", &index, depth) else { throw fail(node, "no shape") }
+            guard var target = try constInts(node, 1, "target shape", &index, depth) else {
+                throw fail(node, "no shape")
+            }
             let allowZero = attrInt(node, "allowzero") ?? 0
             for (i, t) in target.enumerated() where t == 0 && allowZero == 0 {
-                guard i < data.shape.count else { throw fail(node, "0 at axis \(i) of a rank-\(data.shape.count) tensor") }
+                guard i < data.shape.count else {
+                    throw fail(node, "0 at axis \(i) of a rank-\(data.shape.count) tensor")
+                }
                 target[i] = data.shape[i]
             }
             let known = target.filter { $0 != -1 }
@@ -240,7 +262,9 @@ struct ShapeEvaluator {
             let data = try input(node, 0, &index, depth)
             let r = data.shape.count
             let perm = attrInts(node, "perm") ?? Array((0..<r).reversed())
-            guard perm.count == r, Set(perm) == Set(0..<r) else { throw fail(node, "permutation \(perm) for rank \(r)") }
+            guard perm.count == r, Set(perm) == Set(0..<r) else {
+                throw fail(node, "permutation \(perm) for rank \(r)")
+            }
             let outShape = perm.map { data.shape[$0] }
             let inStrides = strides(data.shape)
             var values: [SymExpr] = []
@@ -263,14 +287,16 @@ struct ShapeEvaluator {
                 (starts, ends, axes) = (s, e, attrInts(node, "axes"))
             } else {
                 guard let s = try constInts(node, 1, "starts", &index, depth),
-                      let e = try constInts(node, 2, "ends", &index, depth) else { throw fail(node, "no starts or ends") }
+                    let e = try constInts(node, 2, "ends", &index, depth)
+                else { throw fail(node, "no starts or ends") }
                 (starts, ends) = (s, e)
                 axes = try constInts(node, 3, "axes", &index, depth)
                 steps = try constInts(node, 4, "steps", &index, depth)
             }
             let ax = try (axes ?? Array(0..<starts.count)).map { try axis($0, rank: r, node) }
             let st = steps ?? [Int](repeating: 1, count: starts.count)
-            guard ends.count == starts.count, ax.count == starts.count, st.count == starts.count, Set(ax).count == ax.count
+            guard ends.count == starts.count, ax.count == starts.count, st.count == starts.count,
+                Set(ax).count == ax.count
             else { throw fail(node, "starts, ends, axes and steps differ in length") }
             var picks = data.shape.map { Array(0..<$0) }
             for (i, a) in ax.enumerated() {
@@ -306,9 +332,13 @@ struct ShapeEvaluator {
         case "Add", "Sub", "Mul", "Div":
             let a = try input(node, 0, &index, depth), b = try input(node, 1, &index, depth)
             let shape: [Int]
-            if a.shape == b.shape { shape = a.shape } else if b.count == 1, b.shape.count <= a.shape.count {
+            if a.shape == b.shape {
                 shape = a.shape
-            } else if a.count == 1, a.shape.count <= b.shape.count { shape = b.shape } else {
+            } else if b.count == 1, b.shape.count <= a.shape.count {
+                shape = a.shape
+            } else if a.count == 1, a.shape.count <= b.shape.count {
+                shape = b.shape
+            } else {
                 throw fail(node, "operands of shapes \(a.shape) and \(b.shape)")
             }
             let n = shape.reduce(1, *)
@@ -347,8 +377,9 @@ struct ShapeEvaluator {
         case "ConstantOfShape":
             guard let shape = try constInts(node, 0, "shape", &index, depth) else { throw fail(node, "no shape") }
             guard shape.allSatisfy({ $0 >= 0 }), shape.count <= 8,
-                  shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 })
-                    <= SymTensor.maxElements else {
+                shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 })
+                    <= SymTensor.maxElements
+            else {
                 throw fail(node, "shape \(shape)")
             }
             var fill = SymExpr(0), floating = true
@@ -365,8 +396,10 @@ struct ShapeEvaluator {
             let n = shape.reduce(1, *)
             return SymTensor(shape: shape, values: [SymExpr](repeating: fill, count: n), floating: floating)
         default:
-            throw fail(node, "a shape is computed with \(displaySafe(node.opType)), which this reader does not "
-                       + "evaluate (it evaluates \(Self.ops.sorted().joined(separator: ", ")))")
+            throw fail(
+                node,
+                "a shape is computed with \(displaySafe(node.opType)), which this reader does not "
+                    + "evaluate (it evaluates \(Self.ops.sorted().joined(separator: ", ")))")
         }
     }
 }

@@ -84,7 +84,8 @@ struct SymExpr: Hashable, Sendable, CustomStringConvertible {
         }
         // ⌊⌊e / a⌋ / k⌋ = ⌊e / (a·k)⌋.
         if exact.isEmpty, terms.count == 1, let (m, c) = terms.first, c == 1, m.count == 1,
-           case .floorDiv(let e, let a) = m[0] {
+            case .floorDiv(let e, let a) = m[0]
+        {
             let (ak, o) = a.multipliedReportingOverflow(by: k)
             guard !o else { throw SymExprError.overflow }
             return SymExpr(terms: [[.floorDiv(e, ak)]: 1])
@@ -107,7 +108,9 @@ struct SymExpr: Hashable, Sendable, CustomStringConvertible {
         for (i, (m, c)) in ordered.enumerated() {
             let factors = m.map(\.description)
             var body: String
-            if factors.isEmpty { body = String(abs(c)) } else {
+            if factors.isEmpty {
+                body = String(abs(c))
+            } else {
                 body = factors.joined(separator: "·")
                 if abs(c) != 1 { body = "\(abs(c))·" + body }
             }
@@ -127,8 +130,9 @@ indirect enum SymAtom: Hashable, Sendable, Comparable, CustomStringConvertible {
         case .symbol(let s): return s
         case .floorDiv(let e, let k):
             let inner = e.description
-            return (e.terms.count == 1 && e.terms.first?.key.count == 1 && e.terms.first?.value == 1
-                    ? inner : "(\(inner))") + "/\(k)"
+            return
+                (e.terms.count == 1 && e.terms.first?.key.count == 1 && e.terms.first?.value == 1
+                ? inner : "(\(inner))") + "/\(k)"
         }
     }
 

@@ -58,16 +58,20 @@ struct TensorDecoder {
         guard t.external.isEmpty else { throw fail(.malformed, "external_data entries on a tensor stored inline") }
         if let raw = t.raw {
             guard raw.count == bytes else {
-                throw fail(.malformed, "raw_data holds \(raw.count) bytes; \(formatShape(shape)) \(dtype.shortName) "
-                           + "needs \(bytes)")
+                throw fail(
+                    .malformed,
+                    "raw_data holds \(raw.count) bytes; \(formatShape(shape)) \(dtype.shortName) "
+                        + "needs \(bytes)")
             }
             return Tensor(dtype: dtype, shape: shape, data: ByteSlice(store: raw))
         }
         return try decodeTyped(t, dtype: dtype, shape: shape, count: count, fail: fail)
     }
 
-    private func decodeTyped(_ t: ProtoTensor, dtype: DType, shape: [Int], count: Int,
-                             fail: (TResNetError.Code, String) -> TResNetError) throws -> Tensor {
+    private func decodeTyped(
+        _ t: ProtoTensor, dtype: DType, shape: [Int], count: Int,
+        fail: (TResNetError.Code, String) -> TResNetError
+    ) throws -> Tensor {
         func check(_ n: Int, _ field: String) throws {
             guard n == count else {
                 throw fail(.malformed, "\(field) holds \(n) values; \(formatShape(shape)) needs \(count)")
@@ -156,22 +160,29 @@ struct TensorDecoder {
         func decimal(_ text: [UInt8]?, _ key: String) throws -> Int? {
             guard let text else { return nil }
             guard !text.isEmpty, text.count <= 19, text.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  let v = Int(String(decoding: text, as: UTF8.self)) else {
-                throw fail(.malformed, "external_data '\(displaySafe(key))' is not a non-negative decimal number: "
-                           + "'\(displaySafe(String(decoding: text, as: UTF8.self)))'")
+                let v = Int(String(decoding: text, as: UTF8.self))
+            else {
+                throw fail(
+                    .malformed,
+                    "external_data '\(displaySafe(key))' is not a non-negative decimal number: "
+                        + "'\(displaySafe(String(decoding: text, as: UTF8.self)))'")
             }
             return v
         }
         let offset = try decimal(offsetText, "offset") ?? 0
         let length = try decimal(lengthText, "length") ?? bytes
         guard length == bytes else {
-            throw fail(.malformed, "external_data length \(length) ≠ \(bytes) bytes for \(formatShape(shape)) "
-                       + "\(dtype.shortName)")
+            throw fail(
+                .malformed,
+                "external_data length \(length) ≠ \(bytes) bytes for \(formatShape(shape)) "
+                    + "\(dtype.shortName)")
         }
         let store = try external.bytes(location: path, tensor: name)
         guard let end = Checked.add(offset, length), end <= store.count else {
-            throw fail(.truncated, "external data [\(offset), +\(length)) runs past the end of "
-                       + "'\(displaySafe(path))' (\(store.count) bytes)")
+            throw fail(
+                .truncated,
+                "external data [\(offset), +\(length)) runs past the end of "
+                    + "'\(displaySafe(path))' (\(store.count) bytes)")
         }
         try external.claim(location: path, range: offset..<end, tensor: name)
         return Tensor(dtype: dtype, shape: shape, data: ByteSlice(store: store, offset: offset, count: length))

@@ -57,7 +57,8 @@ public struct Tolerance: Sendable, Codable, Equatable {
     public var description: String {
         switch rule {
         case .float32Model:
-            return "|ours − reference| ≤ budget·(rms(reference) + |reference|), budget = \(formatConstant(constant))·2⁻²⁴·√(depth + 1)"
+            return
+                "|ours − reference| ≤ budget·(rms(reference) + |reference|), budget = \(formatConstant(constant))·2⁻²⁴·√(depth + 1)"
         case .elementwise:
             return "|ours − reference| ≤ \(absolute) + \(relative)·|reference|"
         }
@@ -90,7 +91,8 @@ public enum AccumulationDepth {
             // token embedding, attention (scores over E, weighted sum over the tokens, out projection),
             // feed-forward, group FC
             let tokens = max(1, (height / 32) * (width / 32))
-            depth += tree.configuration.numFeatures + decoder.decoderLayers
+            depth +=
+                tree.configuration.numFeatures + decoder.decoderLayers
                 * (3 * decoder.embedDim + tokens + decoder.feedForwardDim) + decoder.embedDim
             out["head"] = depth
             return out

@@ -25,10 +25,12 @@ public struct FeatureMap: Sendable {
     /// A map whose every value `fill` writes (no zero-filling first).
     init(n: Int, h: Int, w: Int, c: Int, fill: (UnsafeMutablePointer<Float>) -> Void) {
         let count = n * h * w * c
-        self.init(n: n, h: h, w: w, c: c, data: [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count > 0 { fill(buffer.baseAddress!) }
-            initialized = count
-        })
+        self.init(
+            n: n, h: h, w: w, c: c,
+            data: [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if count > 0 { fill(buffer.baseAddress!) }
+                initialized = count
+            })
     }
 
     /// Rows of the GEMM view: N·H·W.

@@ -89,9 +89,10 @@ public struct Float64Forward: Sendable {
         stem = try Conv(tree.body.conv1)
         stages = try tree.body.stages.map { blocks in
             try blocks.map { b in
-                Block(kind: b.blockKind, projection: try b.downsample.map { try Conv($0.conv) },
-                      pooledProjection: b.downsample?.pooled ?? false, conv1: try Conv(b.conv1), conv2: try Conv(b.conv2),
-                      conv3: try b.conv3.map(Conv.init), se: try b.se.map { (try Dense($0.fc1), try Dense($0.fc2)) })
+                Block(
+                    kind: b.blockKind, projection: try b.downsample.map { try Conv($0.conv) },
+                    pooledProjection: b.downsample?.pooled ?? false, conv1: try Conv(b.conv1), conv2: try Conv(b.conv2),
+                    conv3: try b.conv3.map(Conv.init), se: try b.se.map { (try Dense($0.fc1), try Dense($0.fc2)) })
             }
         }
         fc = try Dense(tree.head.fc)
@@ -107,13 +108,16 @@ public struct Float64Forward: Sendable {
     public func forward(_ input: Tensor) throws -> [String: Float64Activation] {
         let c = configuration
         guard input.rank == 4, input.shape[1] == c.inChannels, input.shape[2] % 32 == 0, input.shape[3] % 32 == 0,
-              input.shape[2] >= 32, input.shape[3] >= 32, input.shape[0] >= 1 else {
-            throw TResNetError(.malformed, format: "input",
-                               "input must be N×\(c.inChannels)×H×W with H, W multiples of 32, got \(formatShape(input.shape))")
+            input.shape[2] >= 32, input.shape[3] >= 32, input.shape[0] >= 1
+        else {
+            throw TResNetError(
+                .malformed, format: "input",
+                "input must be N×\(c.inChannels)×H×W with H, W multiples of 32, got \(formatShape(input.shape))")
         }
         var taps: [String: Float64Activation] = [:]
-        var x = Map(n: input.shape[0], c: input.shape[1], h: input.shape[2], w: input.shape[3],
-                    v: try doubles(input))
+        var x = Map(
+            n: input.shape[0], c: input.shape[1], h: input.shape[2], w: input.shape[3],
+            v: try doubles(input))
         // Tap points in forward order: s2d, stem, each stage, global pool, head.
         var points = self.taps.makeIterator()
         func tap(_ a: Float64Activation) { if let name = points.next() { taps[name] = a } }
@@ -161,7 +165,8 @@ public struct Float64Forward: Sendable {
                         let oc = (bh * 4 + bw) * x.c + ch
                         for i in 0..<y.h {
                             for j in 0..<y.w {
-                                y.v[((b * y.c + oc) * y.h + i) * y.w + j] = x.v[((b * x.c + ch) * x.h + 4 * i + bh) * x.w + 4 * j + bw]
+                                y.v[((b * y.c + oc) * y.h + i) * y.w + j] =
+                                    x.v[((b * x.c + ch) * x.h + 4 * i + bh) * x.w + 4 * j + bw]
                             }
                         }
                     }
@@ -190,7 +195,9 @@ public struct Float64Forward: Sendable {
                                         for r in max(0, p - ky)..<min(h, h + p - ky) {
                                             let rowIn = plane + (r + ky - p) * w - p + kx
                                             let rowOut = out + r * w
-                                            for col in max(0, p - kx)..<min(w, w + p - kx) { rowOut[col] += wv * rowIn[col] }
+                                            for col in max(0, p - kx)..<min(w, w + p - kx) {
+                                                rowOut[col] += wv * rowIn[col]
+                                            }
                                         }
                                     }
                                 }
@@ -219,7 +226,9 @@ public struct Float64Forward: Sendable {
                     var s = 0.0
                     for dy in 0..<3 {
                         for dx in 0..<3 {
-                            s += tap[dy] * tap[dx] * x.v[(plane * x.h + reflect(2 * i + dy - 1, x.h)) * x.w + reflect(2 * j + dx - 1, x.w)]
+                            s +=
+                                tap[dy] * tap[dx]
+                                * x.v[(plane * x.h + reflect(2 * i + dy - 1, x.h)) * x.w + reflect(2 * j + dx - 1, x.w)]
                         }
                     }
                     y.v[(plane * y.h + i) * y.w + j] = s / 16
@@ -257,10 +266,16 @@ public struct Float64Forward: Sendable {
         let means = globalMean(x)
         for b in 0..<x.n {
             let hidden = (0..<se.fc1.cout).map { o in
-                max(0, (0..<se.fc1.cin).reduce(se.fc1.bias[o]) { $0 + se.fc1.weight[o * se.fc1.cin + $1] * means[b * x.c + $1] })
+                max(
+                    0,
+                    (0..<se.fc1.cin).reduce(se.fc1.bias[o]) {
+                        $0 + se.fc1.weight[o * se.fc1.cin + $1] * means[b * x.c + $1]
+                    })
             }
             for ch in 0..<x.c {
-                let z = (0..<se.fc2.cin).reduce(se.fc2.bias[ch]) { $0 + se.fc2.weight[ch * se.fc2.cin + $1] * hidden[$1] }
+                let z = (0..<se.fc2.cin).reduce(se.fc2.bias[ch]) {
+                    $0 + se.fc2.weight[ch * se.fc2.cin + $1] * hidden[$1]
+                }
                 let gate = 1 / (1 + exp(-z))
                 for e in 0..<(x.h * x.w) { x.v[(b * x.c + ch) * x.h * x.w + e] *= gate }
             }

@@ -34,8 +34,9 @@ public struct TResNetNetwork: Sendable {
         init(_ unit: ConvNormAct, _ backend: ConvolutionBackend, _ precision: Precision) throws {
             path = unit.path
             let (w, b) = try unit.folded()
-            convolution = Convolution(weight: w, shape: [unit.outChannels, unit.inChannels, unit.kernel, unit.kernel],
-                                      bias: b, kernels: backend, precision: precision)
+            convolution = Convolution(
+                weight: w, shape: [unit.outChannels, unit.inChannels, unit.kernel, unit.kernel],
+                bias: b, kernels: backend, precision: precision)
             activation = unit.activation
             blurred = unit.antiAliased
         }
@@ -78,10 +79,13 @@ public struct TResNetNetwork: Sendable {
         stem = try Compiled(tree.body.conv1, resolved, precision)
         stages = try tree.body.stages.map { blocks in
             try blocks.map { block in
-                Block(conv1: try Compiled(block.conv1, resolved, precision), conv2: try Compiled(block.conv2, resolved, precision),
-                      conv3: try block.conv3.map { try Compiled($0, resolved, precision) }, se: try block.se.map(SEGate.init),
-                      projection: try block.downsample.map { try Compiled($0.conv, resolved, precision) },
-                      pooledProjection: block.downsample?.pooled ?? false)
+                Block(
+                    conv1: try Compiled(block.conv1, resolved, precision),
+                    conv2: try Compiled(block.conv2, resolved, precision),
+                    conv3: try block.conv3.map { try Compiled($0, resolved, precision) },
+                    se: try block.se.map(SEGate.init),
+                    projection: try block.downsample.map { try Compiled($0.conv, resolved, precision) },
+                    pooledProjection: block.downsample?.pooled ?? false)
             }
         }
         if let mld = tree.mlDecoder {
@@ -93,16 +97,19 @@ public struct TResNetNetwork: Sendable {
         decoder = nil
         let fc = tree.head.fc
         headPath = fc.path
-        head = Convolution(weight: try fc.weight.required(fc.path + ".weight").floats(),
-                           shape: [fc.outFeatures, fc.inFeatures, 1, 1],
-                           bias: try fc.bias.required(fc.path + ".bias").floats(), kernels: resolved,
-                           precision: precision)
+        head = Convolution(
+            weight: try fc.weight.required(fc.path + ".weight").floats(),
+            shape: [fc.outFeatures, fc.inFeatures, 1, 1],
+            bias: try fc.bias.required(fc.path + ".bias").floats(), kernels: resolved,
+            precision: precision)
     }
 
     /// Binds the tensors `tensor` gives by canonical name to `configuration` (strictly: every missing or
     /// mis-shaped tensor reported at once), then compiles the tree.
-    public init(configuration: TResNetConfiguration, backend: ConvolutionBackend = .automatic,
-                precision: Precision = .f32, tensor: (String) throws -> Tensor?) throws {
+    public init(
+        configuration: TResNetConfiguration, backend: ConvolutionBackend = .automatic,
+        precision: Precision = .f32, tensor: (String) throws -> Tensor?
+    ) throws {
         try self.init(try Binder.bind(configuration, lookup: tensor).tree, backend: backend, precision: precision)
     }
 
@@ -115,18 +122,22 @@ public struct TResNetNetwork: Sendable {
     {
         let c = configuration
         guard input.rank == 4, input.shape[1] == c.inChannels else {
-            throw TResNetError(.malformed, format: "input",
-                               "input must be N×\(c.inChannels)×H×W, got \(formatShape(input.shape))")
+            throw TResNetError(
+                .malformed, format: "input",
+                "input must be N×\(c.inChannels)×H×W, got \(formatShape(input.shape))")
         }
         let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
         guard n >= 1, h >= 32, w >= 32, h % 32 == 0, w % 32 == 0 else {
-            throw TResNetError(.malformed, format: "input",
-                               "image sides must be multiples of 32 (at least 32), got \(h)×\(w)")
+            throw TResNetError(
+                .malformed, format: "input",
+                "image sides must be multiples of 32 (at least 32), got \(h)×\(w)")
         }
         let unknown = taps.subtracting(tapPaths)
         guard unknown.isEmpty else {
-            throw TResNetError(.usage, "unknown tap \(unknown.sorted().joined(separator: ", ")); taps are "
-                + tapPaths.joined(separator: ", "))
+            throw TResNetError(
+                .usage,
+                "unknown tap \(unknown.sorted().joined(separator: ", ")); taps are "
+                    + tapPaths.joined(separator: ", "))
         }
         // Tap points in forward order: s2d, stem, each stage, global pool, head.
         var points = tapPaths.makeIterator()
@@ -171,8 +182,10 @@ public struct TResNetNetwork: Sendable {
     }
 
     /// A conv unit: the convolution with its activation fused, then the blur pool when it has one.
-    private func run(_ unit: Compiled, _ x: FeatureMap, residual: FeatureMap? = nil, activation: Activation? = nil,
-                     profile: ForwardProfile?) -> FeatureMap {
+    private func run(
+        _ unit: Compiled, _ x: FeatureMap, residual: FeatureMap? = nil, activation: Activation? = nil,
+        profile: ForwardProfile?
+    ) -> FeatureMap {
         let y = unit.convolution(x, activation: activation ?? unit.activation, residual: residual, profile: profile)
         return unit.blurred ? timed(profile, "blur pool") { blurPool(y) } : y
     }

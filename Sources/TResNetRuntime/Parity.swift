@@ -79,15 +79,19 @@ public struct TapComparison: Sendable, Codable {
     /// Compares `actual` with `expected` under `tolerance`; the shapes must be equal (else `.malformed`).
     public init(name: String, actual: Tensor, expected: Tensor, tolerance: Tolerance, depth: Int = 0) throws {
         guard actual.shape == expected.shape else {
-            throw TResNetError(.malformed, format: "reference", at: .entry(name),
-                               "shape \(formatShape(expected.shape)), but the model computes \(formatShape(actual.shape)) for this input")
+            throw TResNetError(
+                .malformed, format: "reference", at: .entry(name),
+                "shape \(formatShape(expected.shape)), but the model computes \(formatShape(actual.shape)) for this input"
+            )
         }
-        try self.init(name: name, shape: expected.shape, actual: doubles(actual), expected: doubles(expected),
-                      tolerance: tolerance, depth: depth)
+        try self.init(
+            name: name, shape: expected.shape, actual: doubles(actual), expected: doubles(expected),
+            tolerance: tolerance, depth: depth)
     }
 
     /// Compares flat values (same count, row-major `shape`).
-    public init(name: String, shape: [Int], actual a: [Double], expected e: [Double], tolerance: Tolerance, depth: Int) {
+    public init(name: String, shape: [Int], actual a: [Double], expected e: [Double], tolerance: Tolerance, depth: Int)
+    {
         precondition(a.count == e.count)
         self.name = name
         self.shape = shape
@@ -114,7 +118,11 @@ public struct TapComparison: Sendable, Codable {
             scaled = max(scaled, ratio)
             // the score orders elements by how badly they miss: > 0 fails
             let score: Double
-            if let budget { score = ratio - budget } else { score = d - (tolerance.absolute + tolerance.relative * abs(y)) }
+            if let budget {
+                score = ratio - budget
+            } else {
+                score = d - (tolerance.absolute + tolerance.relative * abs(y))
+            }
             if score > 0 { failing += 1 }
             if score > worstScore { worstScore = score; worst = i }
         }
@@ -157,7 +165,8 @@ public struct TopKAgreement: Sendable, Codable {
 
     public init(actual: Tensor, expected: Tensor) throws {
         guard actual.shape == expected.shape, actual.rank == 2 else {
-            throw TResNetError(.malformed, "logits shapes differ: \(formatShape(actual.shape)) vs \(formatShape(expected.shape))")
+            throw TResNetError(
+                .malformed, "logits shapes differ: \(formatShape(actual.shape)) vs \(formatShape(expected.shape))")
         }
         let (n, k) = (actual.shape[0], actual.shape[1])
         let a = try actual.floats(), e = try expected.floats()
@@ -200,20 +209,25 @@ public struct ParityReport: Sendable, Codable {
     /// - Parameter reference: name → tensor, with `input` and any of `TResNetNetwork.tapNames`.
     /// - Parameter oracle: when given, also runs this float64 forward pass and adds the three distances per tap;
     ///   a tap then also passes when ours is no further from float64 than the reference (× 1.5).
-    public static func run(_ network: TResNetNetwork, reference: [String: Tensor], tolerance: Tolerance,
-                           oracle: Float64Forward? = nil) throws -> ParityReport {
+    public static func run(
+        _ network: TResNetNetwork, reference: [String: Tensor], tolerance: Tolerance,
+        oracle: Float64Forward? = nil
+    ) throws -> ParityReport {
         guard let input = reference["input"] else {
-            throw TResNetError(.malformed, format: "reference", at: .entry("input"), "the reference has no 'input' array")
+            throw TResNetError(
+                .malformed, format: "reference", at: .entry("input"), "the reference has no 'input' array")
         }
         let present = network.tapPaths.filter { reference[$0] != nil }
         guard !present.isEmpty else {
-            throw TResNetError(.malformed, format: "reference",
-                               "the reference holds none of the taps " + network.tapPaths.joined(separator: ", "))
+            throw TResNetError(
+                .malformed, format: "reference",
+                "the reference holds none of the taps " + network.tapPaths.joined(separator: ", "))
         }
         let c = network.configuration
         guard input.rank == 4, input.shape[1] == c.inChannels else {
-            throw TResNetError(.malformed, format: "reference", at: .entry("input"),
-                               "shape \(formatShape(input.shape)), but the model takes N×\(c.inChannels)×H×W")
+            throw TResNetError(
+                .malformed, format: "reference", at: .entry("input"),
+                "shape \(formatShape(input.shape)), but the model takes N×\(c.inChannels)×H×W")
         }
         let inputF32 = try input.converted(to: .float32)
         let (logits, taps) = try network.forward(inputF32, taps: Set(present))
@@ -222,12 +236,14 @@ public struct ParityReport: Sendable, Codable {
         var rows: [TapComparison] = []
         for name in present {
             let ours = taps[name]!, ref = reference[name]!
-            var row = try TapComparison(name: name, actual: ours, expected: ref, tolerance: tolerance, depth: depths[name] ?? 0)
+            var row = try TapComparison(
+                name: name, actual: ours, expected: ref, tolerance: tolerance, depth: depths[name] ?? 0)
             if let t = truth?[name] {
                 let o = try doubles(ours), r = try doubles(ref)
-                let distances = OracleDistances(oursToReference: scaledDistance(o, from: r),
-                                                oursToFloat64: scaledDistance(o, from: t.values),
-                                                referenceToFloat64: scaledDistance(r, from: t.values))
+                let distances = OracleDistances(
+                    oursToReference: scaledDistance(o, from: r),
+                    oursToFloat64: scaledDistance(o, from: t.values),
+                    referenceToFloat64: scaledDistance(r, from: t.values))
                 row.oracle = distances
                 row.passed = row.withinTolerance || distances.oursAsCloseAsReference
             }
@@ -243,7 +259,9 @@ public struct ParityReport: Sendable, Codable {
     /// The human-readable table. Every number is finite or printed as a word (`—`, `nan`, `inf` never appear).
     public func render() -> String {
         var lines: [String] = []
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+        func pad(_ s: String, _ n: Int) -> String {
+            s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+        }
         func sci(_ v: Double?) -> String {
             guard let v else { return "—" }
             return v.isFinite ? String(format: "%.2e", v) : "non-finite"
@@ -253,30 +271,39 @@ public struct ParityReport: Sendable, Codable {
         lines.append(header + pad("cosine", 12) + pad("worst at", 16) + "result")
         for r in rows {
             var result: String
-            if r.withinTolerance { result = "pass" }
-            else if r.passed { result = "pass (reference further from float64)" }
-            else { result = "FAIL (\(r.failingElements) elements)" }
+            if r.withinTolerance {
+                result = "pass"
+            } else if r.passed {
+                result = "pass (reference further from float64)"
+            } else {
+                result = "FAIL (\(r.failingElements) elements)"
+            }
             if r.nonFinite > 0 { result += ", \(r.nonFinite) non-finite" }
-            var line = pad(r.name, 18) + pad(formatShape(r.shape), 20) + pad(sci(r.maxAbsoluteError), 10)
+            var line =
+                pad(r.name, 18) + pad(formatShape(r.shape), 20) + pad(sci(r.maxAbsoluteError), 10)
                 + pad(sci(r.scaledError), 11) + pad(sci(r.budget), 10)
             if oracle { line += pad(sci(r.oracle?.oursToFloat64), 10) + pad(sci(r.oracle?.referenceToFloat64), 10) }
-            lines.append(line + pad(String(format: "%.8f", r.cosineSimilarity.isFinite ? r.cosineSimilarity : 0), 12)
-                         + pad(formatShape(r.worstIndex), 16) + result)
+            lines.append(
+                line + pad(String(format: "%.8f", r.cosineSimilarity.isFinite ? r.cosineSimilarity : 0), 12)
+                    + pad(formatShape(r.worstIndex), 16) + result)
         }
         if let t = topK {
-            lines.append("top-1 agreement: \(t.top1Agree)/\(t.images) images; identical top-5: \(t.top5Identical)/\(t.images)")
+            lines.append(
+                "top-1 agreement: \(t.top1Agree)/\(t.images) images; identical top-5: \(t.top5Identical)/\(t.images)")
         }
         lines.append("tolerance: " + tolerance.description)
         if tolerance.rule == .float32Model {
             lines.append("err/scale: max |ours − reference| / (rms(reference) + |reference|) over the tap's elements")
         }
         if oracle {
-            lines.append("oracle: ours↔f64 and ref↔f64 in err/scale units against our float64 forward pass; a tap also "
-                         + "passes when ours↔f64 ≤ \(OracleDistances.factor)·ref↔f64")
+            lines.append(
+                "oracle: ours↔f64 and ref↔f64 in err/scale units against our float64 forward pass; a tap also "
+                    + "passes when ours↔f64 ≤ \(OracleDistances.factor)·ref↔f64")
             let noisy = rows.filter { !$0.withinTolerance && $0.passed }.map(\.name)
             if !noisy.isEmpty {
-                lines.append("note: the reference is further from float64 than ours at \(noisy.joined(separator: ", ")): "
-                             + "it is noisier than float32 (a lower precision, another device) or comes from other weights")
+                lines.append(
+                    "note: the reference is further from float64 than ours at \(noisy.joined(separator: ", ")): "
+                        + "it is noisier than float32 (a lower precision, another device) or comes from other weights")
             }
         }
         if let f = firstFailure {

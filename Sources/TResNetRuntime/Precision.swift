@@ -23,11 +23,14 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
             throw TResNetError(.usage, "--precision bf16 needs a CPU with AVX512-BF16; use f32 here")
         }
         guard try KernelISA.current() == .avx512 else {
-            throw TResNetError(.usage, "--precision bf16 runs on AVX-512 kernels, but \(KernelISA.capVariable) caps "
-                               + "them at \(try KernelISA.current().rawValue)")
+            throw TResNetError(
+                .usage,
+                "--precision bf16 runs on AVX-512 kernels, but \(KernelISA.capVariable) caps "
+                    + "them at \(try KernelISA.current().rawValue)")
         }
         guard backend == .direct || backend == .winograd else {
-            throw TResNetError(.usage, "--precision bf16 runs on our kernels (direct or winograd), not on \(backend.rawValue)")
+            throw TResNetError(
+                .usage, "--precision bf16 runs on our kernels (direct or winograd), not on \(backend.rawValue)")
         }
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TResNetCore
 
 /// Where a forward pass spends its time, accumulated per kind of operation and per GEMM shape, for benchmarks
 /// (`tresnet-bench --profile`). Pass one to `TResNetNetwork.forward(_:taps:profile:)`; without one (the
@@ -100,8 +96,9 @@ public enum KernelBenchmark {
                 c.withUnsafeMutableBufferPointer { cp in
                     for i in 0..<(iterations + 2) {
                         let start = monotonicNanoseconds()
-                        blasSgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
-                                  c: cp.baseAddress!, ldc: n)
+                        blasSgemm(
+                            m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
+                            c: cp.baseAddress!, ldc: n)
                         if i >= 2 { times.append(Double(monotonicNanoseconds() &- start) * 1e-9) }
                     }
                 }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import TResNetCore
 
@@ -49,7 +44,8 @@ public struct HubCache: Sendable, Hashable {
 
     /// `$TRESNET_ALLOW_DOWNLOAD` set to a true value: the tools may download a zoo tag given as WEIGHTS (the same as
     /// `--allow-download`). Off by default: a tag is resolved from the cache only.
-    public static func downloadAllowed(environment env: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+    public static func downloadAllowed(environment env: [String: String] = ProcessInfo.processInfo.environment) -> Bool
+    {
         truthy(env["TRESNET_ALLOW_DOWNLOAD"])
     }
 
@@ -76,8 +72,9 @@ public struct HubCache: Sendable, Hashable {
     public func commit(repository: String, revision: String = "main") -> String? {
         let path = repositoryFolder(repository) + "/refs/" + revision
         guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-              Self.isCommit(text) else { return nil }
+            let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            Self.isCommit(text)
+        else { return nil }
         return text
     }
 
@@ -127,8 +124,10 @@ public struct HubCache: Sendable, Hashable {
     /// `/<repo>/resolve/<revision>/<file>` layout — every file of the entry, the hub's and its resources, is
     /// looked up there), else `$HF_ENDPOINT` in place of `https://huggingface.co` for the hub's files, else the
     /// catalog's URL.
-    public static func source(of file: ZooFile, in entry: ZooEntry, mirror: String?, revision: String = "main",
-                              environment env: [String: String] = ProcessInfo.processInfo.environment) -> ZooFile {
+    public static func source(
+        of file: ZooFile, in entry: ZooEntry, mirror: String?, revision: String = "main",
+        environment env: [String: String] = ProcessInfo.processInfo.environment
+    ) -> ZooFile {
         var file = file
         if let mirror, !mirror.isEmpty {
             file.url = resolveURL(base: mirror, repository: repository(of: entry), revision: revision, file: file.name)

@@ -20,8 +20,9 @@ public struct LabelNames: Sendable, Hashable {
     /// The built-in label set `id`.
     public static func load(_ id: String) throws -> LabelNames {
         guard let set = cache[id] ?? nil else {
-            throw TResNetError(.usage, format: "labels",
-                               "unknown label set '\(displaySafe(id))' (known: \(ids.joined(separator: ", ")))")
+            throw TResNetError(
+                .usage, format: "labels",
+                "unknown label set '\(displaySafe(id))' (known: \(ids.joined(separator: ", ")))")
         }
         return set
     }
@@ -34,8 +35,9 @@ public struct LabelNames: Sendable, Hashable {
     public static func forHead(_ id: String, numClasses: Int) throws -> LabelNames {
         let set = try load(id)
         guard set.count == numClasses else {
-            throw TResNetError(.usage, format: "labels",
-                               "label set '\(id)' has \(set.count) classes but the head has \(numClasses) outputs")
+            throw TResNetError(
+                .usage, format: "labels",
+                "label set '\(id)' has \(set.count) classes but the head has \(numClasses) outputs")
         }
         return set
     }

@@ -31,11 +31,13 @@ public struct ZooFile: Codable, Sendable, Hashable {
     public var approxSize: String?
     public var approxSizeSource: String?
 
-    public init(name: String, url: String, format: String = "safetensors", naming: String = "timm",
-                wrapper: String? = nil, status: Status = .live, statusSource: String? = nil,
-                sha256: String? = nil, sha256Source: String? = nil, sha256Prefix: String? = nil,
-                sha256PrefixSource: String? = nil, size: Int? = nil, approxSize: String? = nil,
-                approxSizeSource: String? = nil) {
+    public init(
+        name: String, url: String, format: String = "safetensors", naming: String = "timm",
+        wrapper: String? = nil, status: Status = .live, statusSource: String? = nil,
+        sha256: String? = nil, sha256Source: String? = nil, sha256Prefix: String? = nil,
+        sha256PrefixSource: String? = nil, size: Int? = nil, approxSize: String? = nil,
+        approxSizeSource: String? = nil
+    ) {
         self.name = name
         self.url = url
         self.format = format
@@ -150,14 +152,18 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     public func downloadFile(named name: String? = nil) throws -> ZooFile {
         if let name {
             guard let f = file(named: name) else {
-                throw TResNetError(.usage, format: "zoo", "\(tag) has no file '\(displaySafe(name))' "
-                                   + "(files: \((files + (resources ?? [])).map(\.name).joined(separator: ", ")))")
+                throw TResNetError(
+                    .usage, format: "zoo",
+                    "\(tag) has no file '\(displaySafe(name))' "
+                        + "(files: \((files + (resources ?? [])).map(\.name).joined(separator: ", ")))")
             }
             return f
         }
         guard let f = defaultFile else {
-            throw TResNetError(.network, format: "zoo", "\(tag) has no live download"
-                               + (sameWeightsAs.map { "; the same weights are published as \($0)" } ?? ""))
+            throw TResNetError(
+                .network, format: "zoo",
+                "\(tag) has no live download"
+                    + (sameWeightsAs.map { "; the same weights are published as \($0)" } ?? ""))
         }
         return f
     }
@@ -185,13 +191,16 @@ public struct ZooCatalog: Codable, Sendable {
             return try ZooCatalog.decode(Data(CatalogData.catalogJSON.utf8))
         } catch {
             // The embedded JSON is checked by the tests; an empty catalog is the non-trapping fallback.
-            return ZooCatalog(schema: 0, generatedBy: "unavailable: \(error)", timmVersion: "", labelSets: [:],
-                              entries: [])
+            return ZooCatalog(
+                schema: 0, generatedBy: "unavailable: \(error)", timmVersion: "", labelSets: [:],
+                entries: [])
         }
     }()
 
-    public init(schema: Int, generatedBy: String, timmVersion: String, labelSets: [String: Int],
-                entries: [ZooEntry]) {
+    public init(
+        schema: Int, generatedBy: String, timmVersion: String, labelSets: [String: Int],
+        entries: [ZooEntry]
+    ) {
         self.schema = schema
         self.generatedBy = generatedBy
         self.timmVersion = timmVersion
@@ -230,8 +239,12 @@ public struct ZooCatalog: Codable, Sendable {
     /// Like `entry(named:)`, throwing a `.usage` error that lists near names when nothing matches.
     public func require(_ name: String) throws -> ZooEntry {
         if let e = entry(named: name) { return e }
-        let near = entries.map(\.tag).filter { $0.contains(name) || name.contains($0.split(separator: ".").first
-            .map(String.init) ?? "\u{0}") }
+        let near = entries.map(\.tag).filter {
+            $0.contains(name)
+                || name.contains(
+                    $0.split(separator: ".").first
+                        .map(String.init) ?? "\u{0}")
+        }
         let hint = near.isEmpty ? "run `tresnet-zoo list`" : "did you mean: " + near.prefix(5).joined(separator: ", ")
         throw TResNetError(.usage, format: "zoo", "no zoo entry named '\(displaySafe(name))' (\(hint))")
     }

@@ -39,12 +39,15 @@ public struct DownloadPolicy: Sendable, Hashable {
             return
         }
         guard scheme == "https" else {
-            throw TResNetError(.network, format: "http",
-                               "refusing plain \(scheme) to \(host): only HTTPS is used (\(Self.safe(url)))")
+            throw TResNetError(
+                .network, format: "http",
+                "refusing plain \(scheme) to \(host): only HTTPS is used (\(Self.safe(url)))")
         }
         guard allowedHostSuffixes.contains(where: { host == $0 || host.hasSuffix("." + $0) }) else {
-            throw TResNetError(.network, format: "http", "refusing host \(displaySafe(host)): not on the allowlist "
-                               + "(\(allowedHostSuffixes.joined(separator: ", ")))")
+            throw TResNetError(
+                .network, format: "http",
+                "refusing host \(displaySafe(host)): not on the allowlist "
+                    + "(\(allowedHostSuffixes.joined(separator: ", ")))")
         }
     }
 

@@ -23,8 +23,10 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     private var failure: Error?
     private(set) var response: HTTPURLResponse?
 
-    init(request: URLRequest, policy: DownloadPolicy, onRedirect: @escaping (HTTPURLResponse) -> Void = { _ in },
-         onResponse: @escaping ResponseHandler, onChunk: @escaping ChunkHandler) {
+    init(
+        request: URLRequest, policy: DownloadPolicy, onRedirect: @escaping (HTTPURLResponse) -> Void = { _ in },
+        onResponse: @escaping ResponseHandler, onChunk: @escaping ChunkHandler
+    ) {
         self.request = request
         self.policy = policy
         self.onRedirect = onRedirect
@@ -59,8 +61,10 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     // redirect or response callback: swift-corelibs-foundation traps ("Received callback for HTTP redirection,
     // but we're not waiting for it") when a task is cancelled before the handler is called.
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
         onRedirect(response)
         guard let url = request.url else {
             record(TResNetError(.network, format: "http", "redirect without a location"))
@@ -80,8 +84,10 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         }
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         guard failure == nil else {
             completionHandler(.cancel)
             return

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import TResNetCore
 
@@ -36,8 +31,9 @@ public struct PinStore: Sendable {
         do {
             return try JSONDecoder().decode(File.self, from: data).pins
         } catch {
-            throw TResNetError(.malformed, format: "pins", "unreadable pins file (\(error)); fix or remove it",
-                               file: path)
+            throw TResNetError(
+                .malformed, format: "pins", "unreadable pins file (\(error)); fix or remove it",
+                file: path)
         }
     }
 
@@ -80,7 +76,9 @@ final class FileLock {
         self.removeOnRelease = removeOnRelease
         while true {
             fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-            guard fd >= 0 else { throw TResNetError.io(path, "cannot open lock file: \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else {
+                throw TResNetError.io(path, "cannot open lock file: \(String(cString: strerror(errno)))")
+            }
             while flock(fd, LOCK_EX) != 0 {
                 if errno == EINTR { continue }
                 let text = String(cString: strerror(errno))
@@ -90,7 +88,8 @@ final class FileLock {
             }
             guard removeOnRelease else { return }
             var held = stat(), named = stat()
-            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
+            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev
+            {
                 slot = Interrupts.registerCleanup(path)
                 return
             }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -90,9 +85,10 @@ public struct ZooFetcher: Sendable {
         let pins = PinStore(cacheDirectory: cacheDirectory)
         let pin = try pins.pin(for: key)
         if let published = file.sha256, let pin, pin.sha256 != published {
-            throw TResNetError(.checksumMismatch, format: "zoo",
-                               "the pins file records \(pin.sha256) for \(key) but the catalog publishes \(published)",
-                               file: pins.path)
+            throw TResNetError(
+                .checksumMismatch, format: "zoo",
+                "the pins file records \(pin.sha256) for \(key) but the catalog publishes \(published)",
+                file: pins.path)
         }
         let expectedDigest = file.sha256?.lowercased() ?? pin?.sha256
         let expectedSize = file.size ?? pin?.size
@@ -104,15 +100,17 @@ public struct ZooFetcher: Sendable {
                 return nil
             }
             let (digest, size) = try Self.digest(of: cached)
-            try check(key: key, digest: digest, size: size, expectedDigest: expectedDigest,
-                      expectedSize: expectedSize, prefix: file.sha256Prefix, path: cached,
-                      hint: "the cached copy differs; remove \(cached) to download it again")
+            try check(
+                key: key, digest: digest, size: size, expectedDigest: expectedDigest,
+                expectedSize: expectedSize, prefix: file.sha256Prefix, path: cached,
+                hint: "the cached copy differs; remove \(cached) to download it again")
             if expectedDigest == nil {
                 if requirePin { throw unpinned(key) }
                 try pins.record(.init(sha256: digest, size: size, url: file.url, recordedAt: PinStore.now()), for: key)
             }
-            return Result(path: cached, sha256: digest, size: size, fromCache: true, verification: verification,
-                          revision: layout.resolvedRevision(repository: repository, revision: revision))
+            return Result(
+                path: cached, sha256: digest, size: size, fromCache: true, verification: verification,
+                revision: layout.resolvedRevision(repository: repository, revision: revision))
         }
         if let cached = try reuse() { return cached }
         // Everything that can be refused without the network is refused before any folder is created.
@@ -120,9 +118,10 @@ public struct ZooFetcher: Sendable {
             throw TResNetError(.network, format: "zoo", "offline and \(key) is not in the cache \(cacheDirectory)")
         }
         if file.status == .dead {
-            throw TResNetError(.network, format: "zoo",
-                               "\(key): \(DownloadPolicy.safe(URL(string: file.url) ?? URL(fileURLWithPath: "/"))) "
-                               + "is a dead link (HTTP 403; \(file.statusSource ?? "catalog"))")
+            throw TResNetError(
+                .network, format: "zoo",
+                "\(key): \(DownloadPolicy.safe(URL(string: file.url) ?? URL(fileURLWithPath: "/"))) "
+                    + "is a dead link (HTTP 403; \(file.statusSource ?? "catalog"))")
         }
         if expectedDigest == nil && requirePin { throw unpinned(key) }
         guard let url = URL(string: file.url) else {
@@ -145,19 +144,22 @@ public struct ZooFetcher: Sendable {
                 return cached
             }
             AtomicFile.removeStaleTemporaries(directory: blobs)
-            let temp = try AtomicFile(destination: "\(blobs)/\(expectedDigest ?? file.name + ".unverified")",
-                                      overwrite: true)
+            let temp = try AtomicFile(
+                destination: "\(blobs)/\(expectedDigest ?? file.name + ".unverified")",
+                overwrite: true)
             do {
                 let (digest, size, sizeKnown, commit) = try download(url: url, into: temp, expectedSize: expectedSize)
                 if expectedDigest == nil && !sizeKnown {
                     // Nothing proves this body complete: a cut connection without Content-Length looks like the end.
-                    throw TResNetError(.network, format: "http",
-                                       "\(key): the server sent no Content-Length and no digest or size is known, so "
-                                       + "the download cannot be proven complete; nothing was cached or pinned")
+                    throw TResNetError(
+                        .network, format: "http",
+                        "\(key): the server sent no Content-Length and no digest or size is known, so "
+                            + "the download cannot be proven complete; nothing was cached or pinned")
                 }
-                try check(key: key, digest: digest, size: size, expectedDigest: expectedDigest,
-                          expectedSize: expectedSize, prefix: file.sha256Prefix, path: url.absoluteString,
-                          hint: "nothing was written to the cache")
+                try check(
+                    key: key, digest: digest, size: size, expectedDigest: expectedDigest,
+                    expectedSize: expectedSize, prefix: file.sha256Prefix, path: url.absoluteString,
+                    hint: "nothing was written to the cache")
                 try temp.commit()
                 let blob = "\(blobs)/\(digest)"
                 if temp.destination != blob, rename(temp.destination, blob) != 0 {
@@ -175,11 +177,13 @@ public struct ZooFetcher: Sendable {
                     try writeFileAtomically("\(repoFolder)/refs/\(revision)", Array(commit.utf8))
                 }
                 if expectedDigest == nil {
-                    try pins.record(.init(sha256: digest, size: size, url: file.url, recordedAt: PinStore.now()), for: key)
+                    try pins.record(
+                        .init(sha256: digest, size: size, url: file.url, recordedAt: PinStore.now()), for: key)
                 }
                 trail.keep()
-                return Result(path: "\(snapshot)/\(file.name)", sha256: digest, size: size, fromCache: false,
-                              verification: verification, revision: folderName)
+                return Result(
+                    path: "\(snapshot)/\(file.name)", sha256: digest, size: size, fromCache: false,
+                    verification: verification, revision: folderName)
             } catch {
                 temp.abandon()
                 throw error
@@ -204,27 +208,33 @@ public struct ZooFetcher: Sendable {
     }
 
     private func unpinned(_ key: String) -> TResNetError {
-        TResNetError(.checksumMismatch, format: "zoo",
-                     "\(key) has no published or pinned sha256 and pins are required (drop --require-pin to pin it "
-                     + "on first use)")
+        TResNetError(
+            .checksumMismatch, format: "zoo",
+            "\(key) has no published or pinned sha256 and pins are required (drop --require-pin to pin it "
+                + "on first use)")
     }
 
-    private func check(key: String, digest: String, size: Int, expectedDigest: String?, expectedSize: Int?,
-                       prefix: String?, path: String, hint: String) throws {
+    private func check(
+        key: String, digest: String, size: Int, expectedDigest: String?, expectedSize: Int?,
+        prefix: String?, path: String, hint: String
+    ) throws {
         if let expectedSize, size != expectedSize {
-            throw TResNetError(.checksumMismatch, format: "zoo",
-                               "size mismatch for \(key): expected \(expectedSize) bytes, got \(size); \(hint)",
-                               file: path)
+            throw TResNetError(
+                .checksumMismatch, format: "zoo",
+                "size mismatch for \(key): expected \(expectedSize) bytes, got \(size); \(hint)",
+                file: path)
         }
         if let expectedDigest, digest != expectedDigest.lowercased() {
-            throw TResNetError(.checksumMismatch, format: "zoo",
-                               "checksum mismatch for \(key): expected \(expectedDigest), got \(digest); \(hint)",
-                               file: path)
+            throw TResNetError(
+                .checksumMismatch, format: "zoo",
+                "checksum mismatch for \(key): expected \(expectedDigest), got \(digest); \(hint)",
+                file: path)
         }
         if let prefix, !digest.hasPrefix(prefix.lowercased()) {
-            throw TResNetError(.checksumMismatch, format: "zoo",
-                               "checksum mismatch for \(key): the file name's sha256 prefix is \(prefix), got \(digest); "
-                               + hint, file: path)
+            throw TResNetError(
+                .checksumMismatch, format: "zoo",
+                "checksum mismatch for \(key): the file name's sha256 prefix is \(prefix), got \(digest); "
+                    + hint, file: path)
         }
     }
 
@@ -273,8 +283,9 @@ public struct ZooFetcher: Sendable {
                 },
                 onChunk: { chunk in
                     if let total = state.total, state.written + chunk.count > total {
-                        throw TResNetError(.checksumMismatch, format: "http",
-                                           "\(display) sent more than the expected \(total) bytes")
+                        throw TResNetError(
+                            .checksumMismatch, format: "http",
+                            "\(display) sent more than the expected \(total) bytes")
                     }
                     try temp.write(chunk)
                     state.hasher.update(chunk)
@@ -285,8 +296,9 @@ public struct ZooFetcher: Sendable {
                 try transfer.run(timeout: timeout)
                 if state.restart { continue }
                 if let total = state.total, state.written != total {
-                    lastError = TResNetError(.network, format: "http",
-                                             "\(display) ended after \(state.written) of \(total) bytes")
+                    lastError = TResNetError(
+                        .network, format: "http",
+                        "\(display) ended after \(state.written) of \(total) bytes")
                     continue
                 }
                 return (state.hasher.finalize(), state.written, state.total != nil, state.commit)
@@ -295,8 +307,10 @@ public struct ZooFetcher: Sendable {
                 throw e
             } catch {
                 // Transport error (connection cut, timeout): resume from what we have.
-                lastError = TResNetError(.network, format: "http", "\(display): transfer failed after "
-                                         + "\(state.written) bytes (\(error.localizedDescription))")
+                lastError = TResNetError(
+                    .network, format: "http",
+                    "\(display): transfer failed after "
+                        + "\(state.written) bytes (\(error.localizedDescription))")
             }
         }
         throw lastError ?? TResNetError(.network, format: "http", "\(display): download failed")
@@ -304,13 +318,17 @@ public struct ZooFetcher: Sendable {
 
     /// Decides what to do with a response: append (206 at the right offset), restart (200 after a partial),
     /// or refuse.
-    private static func accept(_ r: HTTPURLResponse, state: State, resumeFrom: Int, temp: AtomicFile,
-                               display: String) throws {
+    private static func accept(
+        _ r: HTTPURLResponse, state: State, resumeFrom: Int, temp: AtomicFile,
+        display: String
+    ) throws {
         let headers = Headers(r)
         noteCommit(headers, state: state)
         if let enc = headers["content-encoding"], enc.lowercased() != "identity" {
-            throw TResNetError(.network, format: "http", "\(display) answered with Content-Encoding '\(displaySafe(enc))'"
-                               + " although identity was requested")
+            throw TResNetError(
+                .network, format: "http",
+                "\(display) answered with Content-Encoding '\(displaySafe(enc))'"
+                    + " although identity was requested")
         }
         switch r.statusCode {
         case 200:
@@ -322,20 +340,23 @@ public struct ZooFetcher: Sendable {
             }
             if let length = headers["content-length"].flatMap({ Int($0) }) {
                 if let total = state.total, total != length {
-                    throw TResNetError(.checksumMismatch, format: "http",
-                                       "\(display) announces \(length) bytes but \(total) are expected")
+                    throw TResNetError(
+                        .checksumMismatch, format: "http",
+                        "\(display) announces \(length) bytes but \(total) are expected")
                 }
                 if state.total == nil { state.total = length }
             }
             state.validator = headers["etag"].flatMap { $0.hasPrefix("W/") ? nil : $0 } ?? headers["last-modified"]
         case 206:
             guard resumeFrom > 0, let range = headers["content-range"].flatMap(ContentRange.init),
-                  range.start == resumeFrom, state.total.map({ range.total == nil || range.total == $0 }) ?? true
+                range.start == resumeFrom, state.total.map({ range.total == nil || range.total == $0 }) ?? true
             else {
                 // Not the continuation we asked for: discard and restart without a Range.
                 state.restart = true
-                throw TResNetError(.network, format: "http", "\(display): unusable partial response "
-                                   + "(Content-Range '\(displaySafe(headers["content-range"] ?? "none"))'); restarting")
+                throw TResNetError(
+                    .network, format: "http",
+                    "\(display): unusable partial response "
+                        + "(Content-Range '\(displaySafe(headers["content-range"] ?? "none"))'); restarting")
             }
             if state.total == nil, let t = range.total { state.total = t }
         default:
@@ -356,13 +377,16 @@ public struct ZooFetcher: Sendable {
     static func checkComponents(repository: String, file: String) throws {
         func ok(_ s: Substring) -> Bool {
             !s.isEmpty && s != "." && s != ".." && !s.hasPrefix(".") && !s.contains("--")
-                && s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII
-                    || $0 == "." || $0 == "_" || $0 == "-" }
+                && s.unicodeScalars.allSatisfy {
+                    CharacterSet.alphanumerics.contains($0) && $0.isASCII
+                        || $0 == "." || $0 == "_" || $0 == "-"
+                }
         }
         let parts = repository.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, parts.allSatisfy(ok), ok(Substring(file)) else {
-            throw TResNetError(.pathEscape, format: "zoo",
-                               "unsafe cache name '\(displaySafe(repository))/\(displaySafe(file))'")
+            throw TResNetError(
+                .pathEscape, format: "zoo",
+                "unsafe cache name '\(displaySafe(repository))/\(displaySafe(file))'")
         }
     }
 
@@ -456,7 +480,9 @@ struct ContentRange {
         guard se.count == 2, let s = Int(se[0]), let e = Int(se[1]), s >= 0, e >= s else { return nil }
         start = s
         end = e
-        if slash[1] == "*" { total = nil } else {
+        if slash[1] == "*" {
+            total = nil
+        } else {
             guard let n = Int(slash[1]), n > e else { return nil }
             total = n
         }

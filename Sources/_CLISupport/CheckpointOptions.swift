@@ -10,7 +10,11 @@ public struct CheckpointOptions: ParsableArguments {
     @Option(name: .long, help: "Strip this prefix from every tensor name instead of detecting one (e.g. model.).")
     public var prefix: String?
 
-    @Flag(name: .long, help: "Refuse every pickled object outside the tensor allowlist (no opaque objects), as torch.load(weights_only=True) does.")
+    @Flag(
+        name: .long,
+        help:
+            "Refuse every pickled object outside the tensor allowlist (no opaque objects), as torch.load(weights_only=True) does."
+    )
     public var strictPickle = false
 
     public init() {}

@@ -29,10 +29,11 @@ public struct InspectModelInfo: Codable, Sendable {
         numClasses = m.configuration.numClasses
         preprocessing = m.preprocessing
         labelSet = m.labelSet
-        provenance = Provenance(file: m.sourceFile, sha256: m.sourceSHA256, format: m.sourceFormat,
-                                wrapper: m.sourceWrapper, dialect: m.sourceDialect,
-                                bnWeightTransform: m.bnWeightTransform, dtype: m.dtype, bnKeptF32: m.bnKeptF32,
-                                converterVersion: m.converterVersion)
+        provenance = Provenance(
+            file: m.sourceFile, sha256: m.sourceSHA256, format: m.sourceFormat,
+            wrapper: m.sourceWrapper, dialect: m.sourceDialect,
+            bnWeightTransform: m.bnWeightTransform, dtype: m.dtype, bnKeptF32: m.bnKeptF32,
+            converterVersion: m.converterVersion)
     }
 
     /// The text lines (names from the file display-escaped).
@@ -50,7 +51,7 @@ public struct InspectModelInfo: Codable, Sendable {
                 + (s.wrapper.isEmpty ? "" : ", under '\(displaySafe(s.wrapper))'")
                 + ", \(displaySafe(s.dialect)) spelling), sha256 \(displaySafe(s.sha256))",
             "  conversion:    BN weights \(displaySafe(s.bnWeightTransform)), dtype \(displaySafe(s.dtype))"
-                + (s.bnKeptF32 ? " (BatchNorm kept f32)" : "") + ", tresnet-kit \(displaySafe(s.converterVersion))",
+                + (s.bnKeptF32 ? " (BatchNorm kept f32)" : "") + ", tresnet-kit \(displaySafe(s.converterVersion))"
         ]
     }
 }
@@ -71,7 +72,10 @@ public struct InspectONNXInfo: Codable, Sendable {
     }
 
     public var lines: [String] {
-        ["onnx:", "  opset:    \(opset)", "  producer: \(producer.isEmpty ? "(none)" : displaySafe(producer))",
-         "  BatchNorm: " + (folded ? "folded into the convolutions by the exporter" : "kept (BatchNormalization nodes)")]
+        [
+            "onnx:", "  opset:    \(opset)", "  producer: \(producer.isEmpty ? "(none)" : displaySafe(producer))",
+            "  BatchNorm: "
+                + (folded ? "folded into the convolutions by the exporter" : "kept (BatchNormalization nodes)")
+        ]
     }
 }

@@ -47,9 +47,12 @@ public struct InspectReport: Codable, Sendable {
         let entries = loaded.stateDict.entries
         tensorCount = entries.count
         tensors = entries.map {
-            TensorRow(name: $0.name, dtype: $0.tensor.dtype.rawValue, shape: $0.tensor.shape, bytes: $0.tensor.byteCount)
+            TensorRow(
+                name: $0.name, dtype: $0.tensor.dtype.rawValue, shape: $0.tensor.shape, bytes: $0.tensor.byteCount)
         }
-        elements = entries.filter { !$0.name.hasSuffix("num_batches_tracked") }.reduce(0) { $0 + $1.tensor.elementCount }
+        elements = entries.filter { !$0.name.hasSuffix("num_batches_tracked") }.reduce(0) {
+            $0 + $1.tensor.elementCount
+        }
         parameters = entries.filter { !Self.isBatchNormBuffer($0.name) }.reduce(0) { $0 + $1.tensor.elementCount }
         bytes = entries.reduce(0) { $0 + $1.tensor.byteCount }
         nonTensorEntries = loaded.nonTensorEntries.map { Entry(name: $0.name, summary: $0.summary) }
@@ -128,4 +131,3 @@ public struct InspectReport: Codable, Sendable {
         return out
     }
 }
-

@@ -21,8 +21,10 @@ public struct ModelOptions: ParsableArguments {
     @Flag(name: .long, help: "Refuse every pickled object outside the tensor allowlist (no opaque objects).")
     public var strictPickle = false
 
-    @Option(help: ArgumentHelp("Convolution arithmetic: f32 (the default: PyTorch's own, parity to float32 noise) "
-                               + "or bf16 (bfloat16 products, f32 sums; CPUs with AVX512-BF16; faster; docs/PARITY.md)."))
+    @Option(
+        help: ArgumentHelp(
+            "Convolution arithmetic: f32 (the default: PyTorch's own, parity to float32 noise) "
+                + "or bf16 (bfloat16 products, f32 sums; CPUs with AVX512-BF16; faster; docs/PARITY.md)."))
     public var precision: Precision = .f32
 
     /// `--allow-download`, `--cache`: WEIGHTS may be a zoo tag.
@@ -37,12 +39,14 @@ public struct ModelOptions: ParsableArguments {
 
     public static func check(variant: String?, dialect: String?) throws {
         if let variant, TResNetConfiguration.variant(variant) == nil {
-            throw ValidationError("unknown --variant '\(displaySafe(variant))' (known: "
-                                  + TResNetConfiguration.variants.map(\.name).joined(separator: ", ") + ")")
+            throw ValidationError(
+                "unknown --variant '\(displaySafe(variant))' (known: "
+                    + TResNetConfiguration.variants.map(\.name).joined(separator: ", ") + ")")
         }
         if let dialect, Dialect.named(dialect) == nil {
-            throw ValidationError("unknown --dialect '\(displaySafe(dialect))' (known: "
-                                  + Dialect.all.map(\.id).joined(separator: ", ") + ")")
+            throw ValidationError(
+                "unknown --dialect '\(displaySafe(dialect))' (known: "
+                    + Dialect.all.map(\.id).joined(separator: ", ") + ")")
         }
     }
 

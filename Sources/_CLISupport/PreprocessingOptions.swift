@@ -8,8 +8,10 @@ extension Interpolation: ExpressibleByArgument {}
 /// timm's validate.py names them (docs/CLI.md); without them the weights' own settings apply. Every value is
 /// checked before any file is read (exit 64).
 public struct PreprocessingOptions: ParsableArguments {
-    @Option(name: .customLong("img-size"), help: ArgumentHelp(
-        "Override the network input side (a multiple of 32, 32…8192).", valueName: "n"))
+    @Option(
+        name: .customLong("img-size"),
+        help: ArgumentHelp(
+            "Override the network input side (a multiple of 32, 32…8192).", valueName: "n"))
     public var imgSize: Int?
 
     @Option(name: .customLong("input-size"), help: .hidden)
@@ -24,13 +26,16 @@ public struct PreprocessingOptions: ParsableArguments {
     @Option(help: "Override: bilinear or bicubic.")
     public var interpolation: Interpolation?
 
-    @Flag(name: [.customLong("squash"), .customLong("squish")],
-          help: "The official MIIL 448 policy: squash to size × size, no crop (--crop-mode squash --crop-pct 1).")
+    @Flag(
+        name: [.customLong("squash"), .customLong("squish")],
+        help: "The official MIIL 448 policy: squash to size × size, no crop (--crop-mode squash --crop-pct 1).")
     public var squash = false
 
-    @Option(name: .customLong("max-pixels"),
-            help: ArgumentHelp("Refuse images with more pixels than this (PIL's MAX_IMAGE_PIXELS; PIL only warns "
-                               + "up to twice it).", valueName: "n"))
+    @Option(
+        name: .customLong("max-pixels"),
+        help: ArgumentHelp(
+            "Refuse images with more pixels than this (PIL's MAX_IMAGE_PIXELS; PIL only warns "
+                + "up to twice it).", valueName: "n"))
     public var maxPixels: Int = ImageLimits.pilMaxImagePixels
 
     public init() {}
@@ -43,8 +48,9 @@ public struct PreprocessingOptions: ParsableArguments {
         if imgSize != nil, inputSizeAlias != nil { throw ValidationError("give --img-size once") }
         if let size = inputSize {
             guard size >= 32, size <= 8192, size % 32 == 0 else {
-                throw ValidationError("--img-size must be a multiple of 32 in 32…8192 (TResNet halves the input "
-                                      + "five times), not \(size)")
+                throw ValidationError(
+                    "--img-size must be a multiple of 32 in 32…8192 (TResNet halves the input "
+                        + "five times), not \(size)")
             }
         }
         if let cropPct, !(cropPct.isFinite && cropPct > 0 && cropPct <= 4) {
@@ -61,7 +67,8 @@ public struct PreprocessingOptions: ParsableArguments {
     public var limits: ImageLimits { ImageLimits(maxPixels: maxPixels) }
 
     public var overrides: PreprocessingOverrides {
-        PreprocessingOverrides(inputSize: inputSize, cropPct: cropPct, cropMode: cropMode?.rawValue,
-                               interpolation: interpolation?.rawValue, squish: squash)
+        PreprocessingOverrides(
+            inputSize: inputSize, cropPct: cropPct, cropMode: cropMode?.rawValue,
+            interpolation: interpolation?.rawValue, squish: squash)
     }
 }

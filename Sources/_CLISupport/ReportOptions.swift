@@ -5,8 +5,10 @@ public struct ReportOptions: ParsableArguments {
     @Flag(help: "Print the report as JSON on standard output instead of text (docs/JSON.md).")
     public var json = false
 
-    @Option(help: ArgumentHelp("Also write the JSON report to PATH (checked before the work starts; an existing "
-                               + "file needs --force).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Also write the JSON report to PATH (checked before the work starts; an existing "
+                + "file needs --force).", valueName: "path"))
     public var report: String?
 
     public init() {}

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import TResNetCore
 import TResNetRuntime
@@ -14,8 +9,10 @@ import TResNetRuntime
 /// error as a JSON object (`JSONError`, docs/JSON.md).
 /// SIGINT and SIGTERM remove the temporary files of unfinished outputs, print one line (`TOOL: interrupted by
 /// SIGINT while ACTIVITY…`) and exit 130 or 143 (`Interrupts`).
-public func runMain(_ tool: String, keepingNewlines: Bool = false, activity: String? = nil, json: Bool = false,
-                    _ body: () throws -> Void) throws {
+public func runMain(
+    _ tool: String, keepingNewlines: Bool = false, activity: String? = nil, json: Bool = false,
+    _ body: () throws -> Void
+) throws {
     Interrupts.install(tool: tool, activity: activity ?? defaultActivity[tool] ?? "running")
     // OpenBLAS's workers spin from load time on; most tools never call it (the direct kernels do not), and on a
     // 2-core machine the spinning takes a core (from the conversion's SHA-256 thread, for example).
@@ -34,7 +31,7 @@ public func runMain(_ tool: String, keepingNewlines: Bool = false, activity: Str
 let defaultActivity = [
     "tresnet-convert": "converting", "tresnet-zoo": "fetching or converting", "tresnet-validate": "validating",
     "tresnet-predict": "predicting", "tresnet-bench": "benchmarking", "tresnet-inspect": "inspecting",
-    "tresnet-verify": "verifying",
+    "tresnet-verify": "verifying"
 ]
 
 /// Writes `text` to standard error on one line.

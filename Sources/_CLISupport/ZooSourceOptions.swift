@@ -6,13 +6,17 @@ import TResNetZoo
 /// `ZooModelSource` (the library) to the cached `.tw`; a download, when allowed, is `tresnet-zoo fetch --convert`
 /// run beside this tool (so the tools other than tresnet-zoo never load the network stack).
 public struct ZooSourceOptions: ParsableArguments {
-    @Flag(help: ArgumentHelp("When WEIGHTS is a zoo tag (tresnet_m.miil_in1k) that is not cached, download it (also "
-                             + "TRESNET_ALLOW_DOWNLOAD=1). Offline by default."))
+    @Flag(
+        help: ArgumentHelp(
+            "When WEIGHTS is a zoo tag (tresnet_m.miil_in1k) that is not cached, download it (also "
+                + "TRESNET_ALLOW_DOWNLOAD=1). Offline by default."))
     public var allowDownload = false
 
-    @Option(name: .customLong("cache"),
-            help: ArgumentHelp("The Hugging Face hub cache a zoo tag is looked up in (default: $HF_HUB_CACHE, "
-                               + "$HF_HOME/hub, ~/.cache/huggingface/hub)."))
+    @Option(
+        name: .customLong("cache"),
+        help: ArgumentHelp(
+            "The Hugging Face hub cache a zoo tag is looked up in (default: $HF_HUB_CACHE, "
+                + "$HF_HOME/hub, ~/.cache/huggingface/hub)."))
     public var cache: String?
 
     public init() {}
@@ -33,8 +37,10 @@ public struct ZooSourceOptions: ParsableArguments {
         let dir = me.resolvingSymlinksInPath().deletingLastPathComponent().path
         let zoo = dir + "/tresnet-zoo"
         guard FileManager.default.isExecutableFile(atPath: zoo) else {
-            throw TResNetError(.network, format: "zoo", "cannot download \(entry.tag): tresnet-zoo is not installed "
-                               + "beside this tool (\(dir))")
+            throw TResNetError(
+                .network, format: "zoo",
+                "cannot download \(entry.tag): tresnet-zoo is not installed "
+                    + "beside this tool (\(dir))")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: zoo)
@@ -47,11 +53,13 @@ public struct ZooSourceOptions: ParsableArguments {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let lines = text.split(separator: "\n").map(String.init)
-            let why = lines.first { !$0.contains(": note:") } ?? lines.last ?? "exit status \(process.terminationStatus)"
+            let why =
+                lines.first { !$0.contains(": note:") } ?? lines.last ?? "exit status \(process.terminationStatus)"
             let prefix = "tresnet-zoo: "
-            throw TResNetError(process.terminationStatus == 2 ? .malformed : .network, format: "zoo",
-                               "downloading \(entry.tag) failed: "
-                               + (why.hasPrefix(prefix) ? String(why.dropFirst(prefix.count)) : why))
+            throw TResNetError(
+                process.terminationStatus == 2 ? .malformed : .network, format: "zoo",
+                "downloading \(entry.tag) failed: "
+                    + (why.hasPrefix(prefix) ? String(why.dropFirst(prefix.count)) : why))
         }
     }
 }

@@ -54,7 +54,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads for the kernels and OpenBLAS (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm).")
+    @Option(
+        help:
+            "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm)."
+    )
     var backend: ConvolutionBackend = .automatic
 
     @Flag(help: "Also profile: time per operation kind and per GEMM shape, and OpenBLAS alone on those shapes.")
@@ -63,8 +66,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only time opening WEIGHTS (a .tw): validation, validation + checksums, bound model.")
     var openOnly = false
 
-    @Option(name: .customLong("semantic-tree"),
-            help: "Also time semantic prediction with this ImageNet-21K tree (forward + per-level labels), alternating with plain forwards.")
+    @Option(
+        name: .customLong("semantic-tree"),
+        help:
+            "Also time semantic prediction with this ImageNet-21K tree (forward + per-level labels), alternating with plain forwards."
+    )
     var semanticTree: String?
 
     @OptionGroup var output: ReportOptions
@@ -119,31 +125,42 @@ struct BenchCommand: ParsableCommand {
     func printText(_ r: Benchmark.Result) {
         func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1000) }
         print("weights:    \(r.weights) — \(r.configuration)")
-        print("input:      \(r.batch)×3×\(r.height)×\(r.width), \(r.warmup) warm-up + \(r.iterations) timed, "
-              + "\(r.threads) threads, \(r.backend) kernels, \(r.isa), \(r.precision)")
+        print(
+            "input:      \(r.batch)×3×\(r.height)×\(r.width), \(r.warmup) warm-up + \(r.iterations) timed, "
+                + "\(r.threads) threads, \(r.backend) kernels, \(r.isa), \(r.precision)")
         print("load:       \(ms(r.loadSeconds)); compile \(ms(r.compileSeconds))")
         print("latency:    median \(ms(r.medianSeconds)), min \(ms(r.minimumSeconds))")
-        print(String(format: "throughput: %.2f img/s; %.2f GFLOP/image; %.1f GFLOP/s achieved", r.imagesPerSecond,
-                     r.gflopPerImage, r.achievedGFLOPS))
+        print(
+            String(
+                format: "throughput: %.2f img/s; %.2f GFLOP/image; %.1f GFLOP/s achieved", r.imagesPerSecond,
+                r.gflopPerImage, r.achievedGFLOPS))
         print(String(format: "peak RSS:   %.1f MiB", Double(r.peakRSSBytes) / 1_048_576))
         if let s = r.semanticMedianSeconds, let l = r.semanticLabelsMedianSeconds {
-            print("semantic:   median \(ms(s)) (forward + labels), \(String(format: "%.3f", s / r.medianSeconds))× plain; "
-                  + "labels alone \(String(format: "%.3f", l * 1000)) ms per batch; tree read "
-                  + String(format: "%.1f ms", (r.semanticTreeReadSeconds ?? 0) * 1000))
+            print(
+                "semantic:   median \(ms(s)) (forward + labels), \(String(format: "%.3f", s / r.medianSeconds))× plain; "
+                    + "labels alone \(String(format: "%.3f", l * 1000)) ms per batch; tree read "
+                    + String(format: "%.1f ms", (r.semanticTreeReadSeconds ?? 0) * 1000))
         }
         guard let p = r.profile else { return }
-        print(String(format: "\nprofile (per forward, mean of %ld profiled forwards; %.2f ms timed):", p.forwards,
-                     p.profiledSeconds * 1000))
+        print(
+            String(
+                format: "\nprofile (per forward, mean of %ld profiled forwards; %.2f ms timed):", p.forwards,
+                p.profiledSeconds * 1000))
         for k in p.kinds {
             let name = k.kind.padding(toLength: 44, withPad: " ", startingAt: 0)
-            print("  \(name)" + String(format: " %8.2f ms  %5.1f %%  %4ld calls", k.seconds * 1000,
-                                       100 * k.seconds / p.profiledSeconds, k.calls))
+            print(
+                "  \(name)"
+                    + String(
+                        format: " %8.2f ms  %5.1f %%  %4ld calls", k.seconds * 1000,
+                        100 * k.seconds / p.profiledSeconds, k.calls))
         }
         print("GEMM shapes by time (m × n × k): in-network GFLOP/s vs OpenBLAS alone")
         for g in p.gemms.prefix(12) {
             let alone = g.standaloneGFLOPS.map { String(format: "%6.1f", $0) } ?? "     –"
-            print(String(format: "  %5ld × %4ld × %5ld  %3ld calls %8.2f ms  %6.1f GFLOP/s  alone ", g.m, g.n, g.k,
-                         g.calls, g.seconds * 1000, g.gflops) + alone)
+            print(
+                String(
+                    format: "  %5ld × %4ld × %5ld  %3ld calls %8.2f ms  %6.1f GFLOP/s  alone ", g.m, g.n, g.k,
+                    g.calls, g.seconds * 1000, g.gflops) + alone)
         }
     }
 

@@ -26,7 +26,10 @@ struct ConvertCommand: ParsableCommand {
             """,
         version: toolkitVersion)
 
-    @Argument(help: "The checkpoint to read (.pth, .pt, .ckpt, .bin, .safetensors, .onnx, .tw) or a Hugging Face hub folder (config.json + weights).")
+    @Argument(
+        help:
+            "The checkpoint to read (.pth, .pt, .ckpt, .bin, .safetensors, .onnx, .tw) or a Hugging Face hub folder (config.json + weights)."
+    )
     var source: String
 
     @Argument(help: "The file to write: OUTPUT.tw, or OUTPUT.safetensors for a timm-spelling state dict.")
@@ -46,8 +49,9 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var checkpoint: CheckpointOptions
 
-    @Option(name: .customLong("semantic-tree"),
-            help: "Embed MIIL's ImageNet-21K semantic tree (imagenet21k_miil_tree.pth) in the .tw.")
+    @Option(
+        name: .customLong("semantic-tree"),
+        help: "Embed MIIL's ImageNet-21K semantic tree (imagenet21k_miil_tree.pth) in the .tw.")
     var semanticTree: String?
 
     @Flag(help: "Ignore tensors the model does not use (they are listed); missing tensors are never tolerated.")
@@ -72,8 +76,9 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("--dtype must be one of keep, f32, f16, bf16")
         }
         guard [".tw", ".safetensors", ".onnx"].contains(where: { output.hasSuffix($0) }) else {
-            throw ValidationError("OUTPUT must end in .tw (native), .safetensors (timm state dict) or .onnx: the "
-                                  + "extension decides the format, not '\(displaySafe(output))'")
+            throw ValidationError(
+                "OUTPUT must end in .tw (native), .safetensors (timm state dict) or .onnx: the "
+                    + "extension decides the format, not '\(displaySafe(output))'")
         }
         if let numClasses, numClasses < 1 { throw ValidationError("--num-classes must be at least 1") }
         try ModelOptions.check(variant: variant, dialect: dialect)

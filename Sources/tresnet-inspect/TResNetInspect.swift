@@ -33,7 +33,11 @@ struct TResNetInspect: ParsableCommand {
     @Flag(help: "Replace an existing --report file.")
     var force = false
 
-    @Flag(name: .long, help: "Print the object tree of the file's pickle (containers, opaque classes with their module paths, tensors with dtype and shape) instead of the tensor list.")
+    @Flag(
+        name: .long,
+        help:
+            "Print the object tree of the file's pickle (containers, opaque classes with their module paths, tensors with dtype and shape) instead of the tensor list."
+    )
     var tree = false
 
     @OptionGroup var checkpoint: CheckpointOptions
@@ -45,10 +49,15 @@ struct TResNetInspect: ParsableCommand {
             let reportFile = try output.reportFile(force: force)
             let file = try zoo.resolve(file)
             if tree {
-                guard let text = try CheckpointReader.objectTree(path: try ModelSource.weightsPath(file),
-                                                                 strictPickle: checkpoint.strictPickle) else {
-                    throw TResNetError(.usage, "--tree shows the object tree of a pickle (.pth, .pt, .ckpt, .bin); "
-                                       + "this file holds none", file: file)
+                guard
+                    let text = try CheckpointReader.objectTree(
+                        path: try ModelSource.weightsPath(file),
+                        strictPickle: checkpoint.strictPickle)
+                else {
+                    throw TResNetError(
+                        .usage,
+                        "--tree shows the object tree of a pickle (.pth, .pt, .ckpt, .bin); "
+                            + "this file holds none", file: file)
                 }
                 print(text, terminator: "")
                 return

@@ -11,8 +11,9 @@ extension PredictCommand {
         guard t.isFinite, t >= 0, t <= 1 else { throw TResNetError(.usage, "--threshold must be in [0, 1]") }
         let config = try loaded.preprocessingConfig(preprocessing.overrides)
         let names = try loaded.classNames()
-        let classifier = try ImageClassifier(preprocessing: config, labels: names, limits: preprocessing.limits,
-                                             run: try loaded.batchRunner())
+        let classifier = try ImageClassifier(
+            preprocessing: config, labels: names, limits: preprocessing.limits,
+            run: try loaded.batchRunner())
         var rows: [Int: [Float]] = [:]
         let plain = try classifier.classify(paths: images, topK: 1, batchSize: batch) { i, logits in rows[i] = logits }
         let predictions = plain.enumerated().map { i, p in
@@ -28,7 +29,8 @@ extension PredictCommand {
         }
         let unreadable = predictions.filter { $0.error != nil }.count
         if unreadable > 0 {
-            throw TResNetError(.malformed, format: "image", "\(unreadable) of \(predictions.count) images could not be read")
+            throw TResNetError(
+                .malformed, format: "image", "\(unreadable) of \(predictions.count) images could not be read")
         }
     }
 }

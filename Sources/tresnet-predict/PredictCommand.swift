@@ -46,14 +46,17 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "An N×3×H×W .npy input array (instead of images).")
     var input: String?
 
-    @Option(help: "Where to write the logits (or the tap) as float32 .npy (with --input; an existing file needs --force).")
+    @Option(
+        help: "Where to write the logits (or the tap) as float32 .npy (with --input; an existing file needs --force).")
     var output: String?
 
     @Flag(help: "Replace an existing --output or --report file.")
     var force = false
 
-    @Option(help: ArgumentHelp("Write this activation instead of the logits (with --input): "
-                               + TResNetNetwork.tapNames.joined(separator: ", ") + "."))
+    @Option(
+        help: ArgumentHelp(
+            "Write this activation instead of the logits (with --input): "
+                + TResNetNetwork.tapNames.joined(separator: ", ") + "."))
     var tap: String?
 
     @Option(help: "How many classes to print per image.")
@@ -64,8 +67,9 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var output_: ReportOptions
 
-    @Option(name: .customLong("semantic-tree"),
-            help: "MIIL's ImageNet-21K semantic tree (imagenet21k_miil_tree.pth) for level-by-level labels.")
+    @Option(
+        name: .customLong("semantic-tree"),
+        help: "MIIL's ImageNet-21K semantic tree (imagenet21k_miil_tree.pth) for level-by-level labels.")
     var semanticTree: String?
 
     @Option(name: .customLong("batch-size"), help: "Images per forward pass (default 16).")
@@ -78,8 +82,9 @@ struct PredictCommand: ParsableCommand {
     var batch: Int { batchSize ?? batchAlias ?? 16 }
     var json: Bool { output_.json }
 
-    @Flag(name: .customLong("multi-label"),
-          help: "Sigmoid scores per class (on by itself for ML-Decoder heads and .tw files whose card says so).")
+    @Flag(
+        name: .customLong("multi-label"),
+        help: "Sigmoid scores per class (on by itself for ML-Decoder heads and .tw files whose card says so).")
     var multiLabel = false
 
     @Option(help: "Multi-label: report classes whose score passes this (default: the model card's, else 0.75).")
@@ -94,14 +99,17 @@ struct PredictCommand: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         if let output, !output.hasSuffix(".npy") { throw ValidationError("--output must end in .npy") }
         if let tap, !TResNetNetwork.tapNames.contains(tap) {
-            throw ValidationError("unknown --tap '\(displaySafe(tap))'; taps are "
-                                  + TResNetNetwork.tapNames.joined(separator: ", "))
+            throw ValidationError(
+                "unknown --tap '\(displaySafe(tap))'; taps are "
+                    + TResNetNetwork.tapNames.joined(separator: ", "))
         }
         if input != nil {
             guard images.isEmpty else { throw ValidationError("give images or --input, not both") }
             guard output != nil else { throw ValidationError("--input needs --output") }
         } else {
-            guard !images.isEmpty else { throw ValidationError("give at least one image, or --input X.npy --output Y.npy") }
+            guard !images.isEmpty else {
+                throw ValidationError("give at least one image, or --input X.npy --output Y.npy")
+            }
             guard output == nil, tap == nil else { throw ValidationError("--output and --tap need --input") }
         }
     }
@@ -120,8 +128,10 @@ struct PredictCommand: ParsableCommand {
         }
     }
 
-    func predictArray(_ loaded: LoadedModel, input: String, output: String, tree: SemanticTree?,
-                      report: ReportFile?) throws {
+    func predictArray(
+        _ loaded: LoadedModel, input: String, output: String, tree: SemanticTree?,
+        report: ReportFile?
+    ) throws {
         let (x, convertedFrom) = try Prediction.readInput(path: input)
         if let from = convertedFrom {
             printError("tresnet-predict: note: \(input) is \(from.rawValue); converted to float32")
@@ -137,8 +147,9 @@ struct PredictCommand: ParsableCommand {
             let rows = try Prediction.ranked(y, labels: labels, k: top)
             result.predictions = (0..<n).map { i in
                 let semantic = tree?.labels(Array(flat[(i * classes)..<((i + 1) * classes)]))
-                return SemanticImagePrediction(ImagePrediction(path: "\(input)[\(i)]", top: rows[i], error: nil),
-                                               semantic: semantic)
+                return SemanticImagePrediction(
+                    ImagePrediction(path: "\(input)[\(i)]", top: rows[i], error: nil),
+                    semantic: semantic)
             }
             if tree == nil, SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
                 result.notes.append(SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
@@ -149,7 +160,8 @@ struct PredictCommand: ParsableCommand {
         print("wrote \(tap ?? "logits") \(formatShape(y.shape)) float32 to \(output)")
         for note in result.notes { printError("tresnet-predict: note: " + note) }
         if tap == nil, y.shape.first == 1, tree == nil {
-            print(ImagePrediction(path: input, top: result.predictions[0].top, error: nil).lines.joined(separator: "\n"))
+            print(
+                ImagePrediction(path: input, top: result.predictions[0].top, error: nil).lines.joined(separator: "\n"))
         }
         if tree != nil {
             for p in result.predictions { print(p.lines.joined(separator: "\n")) }
@@ -160,8 +172,9 @@ struct PredictCommand: ParsableCommand {
         if multiLabel || loaded.isMultiLabel { return try predictMultiLabel(loaded) }
         let config = try loaded.preprocessingConfig(preprocessing.overrides)
         let labels = try loaded.labelNames()?.names
-        let classifier = try ImageClassifier(preprocessing: config, labels: labels, limits: preprocessing.limits,
-                                             run: try loaded.batchRunner())
+        let classifier = try ImageClassifier(
+            preprocessing: config, labels: labels, limits: preprocessing.limits,
+            run: try loaded.batchRunner())
         var semantic: [Int: [SemanticLabel]] = [:]
         let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch) { i, logits in
             if let tree { semantic[i] = tree.labels(logits) }
@@ -182,7 +195,8 @@ struct PredictCommand: ParsableCommand {
             try printJSON(result)
         } else {
             for note in result.notes { print("note: " + note) }
-            let readable: [String] = tree != nil
+            let readable: [String] =
+                tree != nil
                 ? result.predictions.filter { $0.error == nil }.flatMap(\.lines)
                 : predictions.filter(\.isReadable).flatMap(\.lines)
             if !readable.isEmpty { print(readable.joined(separator: "\n")) }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import _CLISupport
 import TResNetCore
@@ -15,16 +10,19 @@ extension Validate {
         guard let weights, let annotations, let imagesDir else { return }
         let loaded = try model.load(weights)
         let config = try loaded.preprocessingConfig(preprocessing.overrides)
-        let classifier = try ImageClassifier(preprocessing: config, labels: try loaded.labelNames()?.names,
-                                             limits: preprocessing.limits, run: try loaded.batchRunner())
+        let classifier = try ImageClassifier(
+            preprocessing: config, labels: try loaded.labelNames()?.names,
+            limits: preprocessing.limits, run: try loaded.batchRunner())
         let coco = try CocoAnnotations.read(path: annotations)
         try MultiLabelValidation.check(coco, path: annotations, classes: loaded.configuration.numClasses)
-        printError("\(coco.images.count) images, \(coco.categoryIDs.count) categories; \(loaded.configuration); "
-                   + "preprocessing: \(config)")
+        printError(
+            "\(coco.images.count) images, \(coco.categoryIDs.count) categories; \(loaded.configuration); "
+                + "preprocessing: \(config)")
         let progress = ProgressReporter(label: "validating", unit: .items("images"), mode: .automatic(quiet: quiet))
         let report = try MultiLabelValidation.run(
             annotations: coco, annotationsPath: annotations, imagesRoot: imagesDir, classifier: classifier,
-            classes: loaded.configuration.numClasses, batchSize: batch, limit: limit) { done, total in
+            classes: loaded.configuration.numClasses, batchSize: batch, limit: limit
+        ) { done, total in
             progress.update(done, total: total)
         }
         progress.finish()

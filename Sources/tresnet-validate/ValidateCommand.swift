@@ -42,14 +42,17 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("val-dir"), help: "The ImageFolder root.")
     var valDir: String?
 
-    @Flag(name: .customLong("multi-label"),
-          help: "Multi-label mAP over a COCO-format annotation file (--annotations, --images) instead of top-1/top-5.")
+    @Flag(
+        name: .customLong("multi-label"),
+        help: "Multi-label mAP over a COCO-format annotation file (--annotations, --images) instead of top-1/top-5.")
     var multiLabel = false
 
     @Option(help: "With --multi-label: a COCO-format annotation file (instances_*.json); class k is its k-th category.")
     var annotations: String?
 
-    @Option(name: .customLong("images"), help: "With --multi-label: the folder the annotation file's file_name values are in.")
+    @Option(
+        name: .customLong("images"),
+        help: "With --multi-label: the folder the annotation file's file_name values are in.")
     var imagesDir: String?
 
     @Option(name: .customLong("batch-size"), help: "Images per forward pass (default 16).")
@@ -64,12 +67,15 @@ struct Validate: ParsableCommand {
     @Option(help: ArgumentHelp("Only sample i of the folder when i mod N = K − 1 (after --limit).", valueName: "K/N"))
     var shard: String?
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp(
-        "Add up shard reports (--report files of --shard runs) instead of validating.", valueName: "report"))
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Add up shard reports (--report files of --shard runs) instead of validating.", valueName: "report"))
     var merge: [String] = []
 
-    @Option(name: .customLong("semantic-tree"),
-            help: "MIIL's ImageNet-21K semantic tree: folders are synsets; adds the semantic accuracy.")
+    @Option(
+        name: .customLong("semantic-tree"),
+        help: "MIIL's ImageNet-21K semantic tree: folders are synsets; adds the semantic accuracy.")
     var semanticTree: String?
 
     @OptionGroup var preprocessing: PreprocessingOptions
@@ -90,7 +96,9 @@ struct Validate: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let shard {
-            do { _ = try ValidationShard(parsing: shard) } catch let e as TResNetError { throw ValidationError(e.message) }
+            do { _ = try ValidationShard(parsing: shard) } catch let e as TResNetError {
+                throw ValidationError(e.message)
+            }
         }
         if multiLabel {
             guard weights != nil, annotations != nil, imagesDir != nil else {
@@ -131,21 +139,26 @@ struct Validate: ParsableCommand {
         let loaded = try model.load(weights)
         let config = try loaded.preprocessingConfig(preprocessing.overrides)
         let labels = try loaded.labelNames()?.names
-        let classifier = try ImageClassifier(preprocessing: config, labels: labels, limits: preprocessing.limits,
-                                             run: try loaded.batchRunner())
+        let classifier = try ImageClassifier(
+            preprocessing: config, labels: labels, limits: preprocessing.limits,
+            run: try loaded.batchRunner())
         let folder = try ImageFolder.scan(root: valDir)
         let tree = try loaded.semanticTree(path: semanticTree)
         let targets = try tree?.targets(folderClasses: folder.classes, root: valDir)
         var score = SemanticScore()
-        printError("\(folder.samples.count) images in \(folder.classes.count) classes"
-                   + (shard.map { "; shard \($0)" } ?? "") + "; \(loaded.configuration); preprocessing: \(config)")
-        let progress = ProgressReporter(label: "validating", unit: .items("images"),
-                                        mode: .automatic(quiet: quiet))
-        var report = try Validation.run(folder: folder, classifier: classifier, batchSize: batch, limit: limit,
-                                        shard: shard, progress: { p in progress.update(p.done, total: p.total) },
-                                        targets: targets, observe: { target, logits in
-            if let tree { score += tree.score(logits, target: target) }
-        })
+        printError(
+            "\(folder.samples.count) images in \(folder.classes.count) classes"
+                + (shard.map { "; shard \($0)" } ?? "") + "; \(loaded.configuration); preprocessing: \(config)")
+        let progress = ProgressReporter(
+            label: "validating", unit: .items("images"),
+            mode: .automatic(quiet: quiet))
+        var report = try Validation.run(
+            folder: folder, classifier: classifier, batchSize: batch, limit: limit,
+            shard: shard, progress: { p in progress.update(p.done, total: p.total) },
+            targets: targets,
+            observe: { target, logits in
+                if let tree { score += tree.score(logits, target: target) }
+            })
         progress.finish()
         if tree != nil {
             report.semanticCorrect = score.correct
@@ -163,8 +176,9 @@ struct Validate: ParsableCommand {
             do {
                 return try JSONDecoder().decode(ValidationReport.self, from: data)
             } catch {
-                throw TResNetError(.malformed, format: "json", "not a tresnet-validate report",
-                                   file: path, cause: displaySafe("\(error)", limit: 160))
+                throw TResNetError(
+                    .malformed, format: "json", "not a tresnet-validate report",
+                    file: path, cause: displaySafe("\(error)", limit: 160))
             }
         }
         return try ValidationReport.merge(reports)

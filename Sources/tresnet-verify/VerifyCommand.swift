@@ -40,10 +40,16 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Relative tolerance of the allclose rule (with --atol; default 0 when only --atol is given).")
     var rtol: Double?
 
-    @Flag(help: "Also run our forward pass in float64: three distances per tap; a tap also passes when ours is no further from float64 than the reference (×1.5).")
+    @Flag(
+        help:
+            "Also run our forward pass in float64: three distances per tap; a tap also passes when ours is no further from float64 than the reference (×1.5)."
+    )
     var oracle = false
 
-    @Option(help: "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm).")
+    @Option(
+        help:
+            "Convolution kernels: automatic, winograd or direct (ours: AVX-512, AVX2, NEON or portable; cap with TRESNET_MAX_ISA), or blas (im2col + OpenBLAS sgemm)."
+    )
     var backend: ConvolutionBackend = .automatic
 
     @OptionGroup var output: ReportOptions
@@ -69,7 +75,8 @@ struct VerifyCommand: ParsableCommand {
                 try verify(report: report)
             } catch let error as TResNetError where report != nil && error.code != .parity {
                 // the report file gets the error object instead of a report (nothing partial)
-                try? report?.write(VerifyErrorJSON(weights: weights, reference: reference, error: JSONError(error).error))
+                try? report?.write(
+                    VerifyErrorJSON(weights: weights, reference: reference, error: JSONError(error).error))
                 throw error
             }
         }
@@ -85,25 +92,30 @@ struct VerifyCommand: ParsableCommand {
         let loaded = try model.load(weights)
         let arrays = try TResNetError.naming(reference) { try CheckpointReader.read(path: reference) }
         guard arrays.container == .npz else {
-            throw TResNetError(.malformed, "the reference must be an .npz archive, this is \(arrays.container.rawValue)",
-                               file: reference)
+            throw TResNetError(
+                .malformed, "the reference must be an .npz archive, this is \(arrays.container.rawValue)",
+                file: reference)
         }
         let ref = Dictionary(uniqueKeysWithValues: arrays.stateDict.entries.map { ($0.name, $0.tensor) })
         let network = try loaded.network(backend: backend)
-        let float64 = oracle ? try TResNetError.naming(weights) {
-            try Float64Forward(loaded.bound.tree)
-        } : nil
+        let float64 =
+            oracle
+            ? try TResNetError.naming(weights) {
+                try Float64Forward(loaded.bound.tree)
+            } : nil
         let report = try TResNetError.naming(reference) {
             try ParityReport.run(network, reference: ref, tolerance: tolerance, oracle: float64)
         }
-        let result = VerifyJSON(weights: weights, reference: reference, passed: report.passed,
-                                firstFailure: report.firstFailure, report: report)
+        let result = VerifyJSON(
+            weights: weights, reference: reference, passed: report.passed,
+            firstFailure: report.firstFailure, report: report)
         try file?.write(result)
         if output.json {
             try printJSON(result)
         } else {
-            print("weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels"
-                  + (network.precision == .f32 ? "" : ", \(network.precision.rawValue)"))
+            print(
+                "weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels"
+                    + (network.precision == .f32 ? "" : ", \(network.precision.rawValue)"))
             print("reference: \(reference) — input \(formatShape(ref["input"]?.shape ?? []))")
             print(report.render())
         }

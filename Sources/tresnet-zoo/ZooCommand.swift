@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import TResNetZooFetch
 import _CLISupport
@@ -70,7 +65,8 @@ extension ZooCommand {
         @Flag(help: "Print the catalog entry as JSON.")
         var json = false
 
-        @Option(help: "Hub cache whose pins to show (default: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub).")
+        @Option(
+            help: "Hub cache whose pins to show (default: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub).")
         var cache: String?
 
         func run() throws {
@@ -109,7 +105,10 @@ extension ZooCommand {
         @Option(help: "Which of the entry's files (default: the first live one, model.safetensors).")
         var file: String?
 
-        @Option(help: "Fetch from a mirror of the hub: MIRROR/REPO/resolve/main/FILE (HTTPS, or HTTP on loopback); also $HF_ENDPOINT.")
+        @Option(
+            help:
+                "Fetch from a mirror of the hub: MIRROR/REPO/resolve/main/FILE (HTTPS, or HTTP on loopback); also $HF_ENDPOINT."
+        )
         var mirror: String?
 
         @Flag(help: "Never use the network; succeed only from a verified cached copy (also HF_HUB_OFFLINE=1).")
@@ -118,7 +117,10 @@ extension ZooCommand {
         @Flag(help: "Refuse files with no published or pinned sha256 instead of pinning them on first use.")
         var requirePin = false
 
-        @Flag(help: "Also convert to .tw beside the download (model.safetensors → model.tw), with the zoo's architecture, label set and preprocessing.")
+        @Flag(
+            help:
+                "Also convert to .tw beside the download (model.safetensors → model.tw), with the zoo's architecture, label set and preprocessing."
+        )
         var convert = false
 
         @Option(help: "Use this catalog JSON (Zoo/catalog.json's schema) instead of the built-in catalog.")
@@ -133,8 +135,9 @@ extension ZooCommand {
                 var fetcher = ZooFetcher(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory)
                 fetcher.offline = offline || HubCache.offline()
                 fetcher.requirePin = requirePin
-                let progress = ProgressReporter(label: "fetching \(entry.tag)", unit: .bytes,
-                                                mode: .automatic(quiet: quiet))
+                let progress = ProgressReporter(
+                    label: "fetching \(entry.tag)", unit: .bytes,
+                    mode: .automatic(quiet: quiet))
                 fetcher.progress = { received, total in
                     progress.update(received, total: total)
                     if let total, received >= total { progress.finish() }
@@ -154,9 +157,12 @@ extension ZooCommand {
                     case .catalog: how = "matches the catalog's published sha256"
                     case .pinned: how = "matches the sha256 pinned in this cache"
                     case .firstUse:
-                        how = "no published sha256: pinned now (trust on first use) in \(fetcher.cacheDirectory)/pins.json"
+                        how =
+                            "no published sha256: pinned now (trust on first use) in \(fetcher.cacheDirectory)/pins.json"
                     }
-                    print("\(result.fromCache ? "cached" : "fetched") \(entry.tag)/\(target.name) (\(repository) at \(result.revision))")
+                    print(
+                        "\(result.fromCache ? "cached" : "fetched") \(entry.tag)/\(target.name) (\(repository) at \(result.revision))"
+                    )
                     print("  path    \(result.path)")
                     print("  size    \(result.size) bytes")
                     print("  sha256  \(result.sha256) (\(how))")
@@ -168,12 +174,14 @@ extension ZooCommand {
                         do {
                             tree = try fetcher.fetch(repository: repository, file: mirrored(treeFile)).path
                         } catch let e as TResNetError {
-                            printError("tresnet-zoo: note: the semantic tree \(treeFile.name) was not fetched, the .tw "
-                                       + "carries none (predict with --semantic-tree later): \(e.description)")
+                            printError(
+                                "tresnet-zoo: note: the semantic tree \(treeFile.name) was not fetched, the .tw "
+                                    + "carries none (predict with --semantic-tree later): \(e.description)")
                         }
                     }
-                    let out = try ZooConvert.convert(entry: entry, file: target, path: result.path, semanticTree: tree,
-                                                     revision: result.revision, quiet: quiet)
+                    let out = try ZooConvert.convert(
+                        entry: entry, file: target, path: result.path, semanticTree: tree,
+                        revision: result.revision, quiet: quiet)
                     if !quiet { print("  .tw     \(out)") } else { print(out) }
                 }
             }

@@ -5,10 +5,13 @@ import TResNetZoo
 /// catalog's architecture, classes, key spelling, wrapper, label set and preprocessing.
 enum ZooConvert {
     /// Converts and returns the `.tw` path, printing the conversion summary unless `quiet`.
-    static func convert(entry: ZooEntry, file: ZooFile, path: String, semanticTree: String? = nil,
-                        revision: String, quiet: Bool) throws -> String {
-        let summary = try ZooConversion.convert(entry: entry, file: file, path: path, semanticTree: semanticTree,
-                                                revision: revision)
+    static func convert(
+        entry: ZooEntry, file: ZooFile, path: String, semanticTree: String? = nil,
+        revision: String, quiet: Bool
+    ) throws -> String {
+        let summary = try ZooConversion.convert(
+            entry: entry, file: file, path: path, semanticTree: semanticTree,
+            revision: revision)
         if !quiet {
             print("converted to .tw" + (semanticTree == nil ? "" : " (semantic tree embedded)"))
             for line in summary.lines { print("  " + line) }

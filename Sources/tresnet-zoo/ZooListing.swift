@@ -69,7 +69,7 @@ enum ZooListing {
             rows.append([
                 e.tag, e.architecture, datasetLabel(e), "\(e.numClasses)", "\(e.inputSize)", top1Label(e),
                 r.parameters.map { String(format: "%.2fM", Double($0) / 1e6) } ?? "n/a",
-                r.gmacs.map { String(format: "%.2f", $0) } ?? "n/a",
+                r.gmacs.map { String(format: "%.2f", $0) } ?? "n/a"
             ])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
@@ -103,19 +103,24 @@ enum ZooListing {
         line("architecture", e.architecture + (e.configuration.map { " — \($0)" } ?? ""))
         out += src("architecture")
         if let c = e.cost, c.parameters > 0 {
-            line("cost", String(format: "%d parameters, %.2f GMACs at %d×%d (layer tree)", c.parameters,
-                                Double(c.macs) / 1e9, e.inputSize, e.inputSize))
+            line(
+                "cost",
+                String(
+                    format: "%d parameters, %.2f GMACs at %d×%d (layer tree)", c.parameters,
+                    Double(c.macs) / 1e9, e.inputSize, e.inputSize))
         } else {
             line("cost", "n/a (the layer-tree cost is not available in this build)")
         }
         line("dataset", e.dataset + (e.pretrainDataset.map { " (pretrained on \($0))" } ?? ""))
         out += src("dataset")
-        let names = (try? LabelNames.load(e.labelSet)).map { set in
-            " — " + set.names.prefix(3).map { "\"\($0)\"" }.joined(separator: ", ") + ", …"
-        } ?? ""
+        let names =
+            (try? LabelNames.load(e.labelSet)).map { set in
+                " — " + set.names.prefix(3).map { "\"\($0)\"" }.joined(separator: ", ") + ", …"
+            } ?? ""
         line("classes", "\(e.numClasses), label set \(e.labelSet)\(names)")
         if e.dataset == "imagenet-21k-p" {
-            out += "    21K logits were trained with a per-hierarchy-level (semantic) softmax; a global softmax "
+            out +=
+                "    21K logits were trained with a per-hierarchy-level (semantic) softmax; a global softmax "
                 + "is not how the model was trained.\n"
         }
         line("input", "\(e.inputSize)×\(e.inputSize) RGB")
@@ -125,7 +130,9 @@ enum ZooListing {
         line("  resize (authors)", p.officialResize.description)
         out += src("official_resize")
         if let t = e.top1 {
-            line("top-1 (timm eval)", String(format: "%.3f", t) + (e.top5.map { String(format: " (top-5 %.3f)", $0) } ?? ""))
+            line(
+                "top-1 (timm eval)",
+                String(format: "%.3f", t) + (e.top5.map { String(format: " (top-5 %.3f)", $0) } ?? ""))
         }
         out += src("top1")
         if let r = e.reportedTop1 { line("top-1 (authors)", String(format: "%.1f", r)) }
@@ -138,20 +145,23 @@ enum ZooListing {
         for (heading, list) in [("files", e.files), ("resources", e.resources ?? [])] where !list.isEmpty {
             out += heading + "\n"
             for f in list {
-                out += "  \(f.name)  [\(f.status.rawValue), \(f.format), "
+                out +=
+                    "  \(f.name)  [\(f.status.rawValue), \(f.format), "
                     + (f.naming == "semantic-tree" ? "semantic tree for --semantic-tree" : "\(f.naming) naming")
                     + (f.wrapper.map { ", wrapper ['\($0)']" } ?? "") + (f.approxSize.map { ", ~\($0)" } ?? "") + "]\n"
                 out += "    url     \(f.url)\n"
                 if let s = f.sha256 {
                     out += "    sha256  \(s)\n    source  \(f.sha256Source ?? "")\n"
                 } else if let pin = pins["\(HubCache.repository(of: e))/\(f.name)"] {
-                    out += "    sha256  \(pin.sha256) (pinned in this cache on first fetch, \(pin.recordedAt); not published)\n"
+                    out +=
+                        "    sha256  \(pin.sha256) (pinned in this cache on first fetch, \(pin.recordedAt); not published)\n"
                 } else {
                     out += "    sha256  unknown (no public source states it; the first fetch pins it)\n"
                 }
                 if f.sha256 == nil, let note = f.sha256Note { out += "    note    \(note)\n" }
                 if let prefix = f.sha256Prefix {
-                    out += "    prefix  \(prefix) (8-hex sha256 prefix in the file name; \(f.sha256PrefixSource ?? ""))\n"
+                    out +=
+                        "    prefix  \(prefix) (8-hex sha256 prefix in the file name; \(f.sha256PrefixSource ?? ""))\n"
                 }
                 if let status = f.statusSource, f.status != .live { out += "    status  \(status)\n" }
             }

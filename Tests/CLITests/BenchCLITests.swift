@@ -11,8 +11,12 @@ struct BenchCLITests {
     func forwardJSON() throws {
         let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
         let weights = FixturePaths.tiny("tiny_v1.pth")
-        let run = try runTool(tool, [weights, "--batch-size", "2", "--img-size", "64", "--warmup", "1", "--iterations", "3",
-                                     "--threads", "1", "--json"])
+        let run = try runTool(
+            tool,
+            [
+                weights, "--batch-size", "2", "--img-size", "64", "--warmup", "1", "--iterations", "3",
+                "--threads", "1", "--json"
+            ])
         #expect(run.status == 0, "\(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let latencies = try #require(json["latencies_ms"] as? [Double])
@@ -28,13 +32,18 @@ struct BenchCLITests {
         #expect(try #require(json["peak_rss_bytes"] as? Int) > 0)
     }
 
-    @Test("TRESNET_MAX_ISA caps the kernels' ISA and --json reports the ISA and precision that ran",
-          arguments: KernelISA.supported)
+    @Test(
+        "TRESNET_MAX_ISA caps the kernels' ISA and --json reports the ISA and precision that ran",
+        arguments: KernelISA.supported)
     func isaCap(_ isa: KernelISA) throws {
         let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
-        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--img-size", "64", "--warmup", "0",
-                                     "--iterations", "1", "--threads", "1", "--json"],
-                              environment: [KernelISA.capVariable: isa.rawValue])
+        let run = try runTool(
+            tool,
+            [
+                FixturePaths.tiny("tiny_v1.pth"), "--img-size", "64", "--warmup", "0",
+                "--iterations", "1", "--threads", "1", "--json"
+            ],
+            environment: [KernelISA.capVariable: isa.rawValue])
         #expect(run.status == 0, "\(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(json["isa"] as? String == isa.rawValue)
@@ -45,8 +54,9 @@ struct BenchCLITests {
     @Test("a TRESNET_MAX_ISA that names no ISA is a usage error (exit 64, docs/ERRORS.md) naming the variable")
     func badISACap() throws {
         let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
-        let run = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--img-size", "64", "--iterations", "1"],
-                              environment: [KernelISA.capVariable: "sse9"])
+        let run = try runTool(
+            tool, [FixturePaths.tiny("tiny_v1.pth"), "--img-size", "64", "--iterations", "1"],
+            environment: [KernelISA.capVariable: "sse9"])
         #expect(run.status == 64, "\(run.stdout)\(run.stderr)")
         #expect(run.stderr.contains("TRESNET_MAX_ISA=sse9") && run.stderr.contains("avx2"), "\(run.stderr)")
     }

@@ -9,14 +9,17 @@ import TResNetModel
 extension ImageManifest.Policy {
     /// The `tresnet-predict` / `tresnet-validate` flags for this policy.
     var flags: [String] {
-        ["--img-size", String(img_size), "--crop-pct", String(crop_pct), "--crop-mode", crop_mode,
-         "--interpolation", interpolation]
+        [
+            "--img-size", String(img_size), "--crop-pct", String(crop_pct), "--crop-mode", crop_mode,
+            "--interpolation", interpolation
+        ]
     }
 
     /// The settings as a model file records them.
     var modelPreprocessing: ModelPreprocessing {
-        ModelPreprocessing(inputSize: [3, img_size, img_size], cropPct: crop_pct, cropMode: crop_mode,
-                           interpolation: interpolation)
+        ModelPreprocessing(
+            inputSize: [3, img_size, img_size], cropPct: crop_pct, cropMode: crop_mode,
+            interpolation: interpolation)
     }
 }
 

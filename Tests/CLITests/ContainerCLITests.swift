@@ -17,7 +17,7 @@ struct ContainerCLITests {
         ("module_dataparallel.pth", "weights.reference.npz"),
         ("module_ddp.pth", "weights.reference.npz"),
         ("compiled_state_dict.pth", "weights.reference.npz"),
-        ("hub", "weights.reference.npz"),
+        ("hub", "weights.reference.npz")
     ]
 
     /// Converts `source` with no flags, then verifies the .tw against `reference` on every tap.
@@ -28,7 +28,9 @@ struct ContainerCLITests {
         let verify = try runTool(try tool("tresnet-verify"), [tw, "--reference", reference])
         #expect(verify.status == 0, "\(source): \(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.contains("PASSED"))
-        for tap in ["body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4", "head.global_pool", "head.fc"] {
+        for tap in [
+            "body.conv1", "body.layer1", "body.layer2", "body.layer3", "body.layer4", "head.global_pool", "head.fc"
+        ] {
             #expect(verify.stdout.contains(tap), "\(source): tap \(tap) not compared")
         }
         return convert.stdout
@@ -38,20 +40,27 @@ struct ContainerCLITests {
     func everyContainer(_ c: (source: String, reference: String)) throws {
         _ = try convertAndVerify(Self.path(c.source), Self.path(c.reference))
         // the source itself (no .tw in between) verifies too
-        let direct = try runTool(try tool("tresnet-verify"), [Self.path(c.source), "--reference", Self.path(c.reference)])
+        let direct = try runTool(
+            try tool("tresnet-verify"), [Self.path(c.source), "--reference", Self.path(c.reference)])
         #expect(direct.status == 0, "\(direct.stdout)\(direct.stderr)")
     }
 
     @Test("the convert summary names container, key, other candidates, prefix and opaque classes")
     func summaries() throws {
         let train = try convertAndVerify(Self.path("timm_train.pth.tar"), Self.path("weights.reference.npz"))
-        #expect(train.contains("container:    timm training checkpoint (CheckpointSaver); state dict under 'state_dict' (other candidates: 'state_dict_ema')"), "\(train)")
+        #expect(
+            train.contains(
+                "container:    timm training checkpoint (CheckpointSaver); state dict under 'state_dict' (other candidates: 'state_dict_ema')"
+            ), "\(train)")
         #expect(train.contains("prefix:       none"))
-        #expect(train.contains("opaque:       2 classes kept inert, never constructed: argparse.Namespace, numpy.dtype"), "\(train)")
+        #expect(
+            train.contains("opaque:       2 classes kept inert, never constructed: argparse.Namespace, numpy.dtype"),
+            "\(train)")
         let lightning = try convertAndVerify(Self.path("lightning.ckpt"), Self.path("weights.reference.npz"))
         #expect(lightning.contains("container:    Lightning checkpoint; state dict under 'state_dict'"), "\(lightning)")
         #expect(lightning.contains("prefix:       'model.' detected and stripped"), "\(lightning)")
-        let forced = try convertAndVerify(Self.path("lightning.ckpt"), Self.path("weights.reference.npz"), ["--prefix", "model."])
+        let forced = try convertAndVerify(
+            Self.path("lightning.ckpt"), Self.path("weights.reference.npz"), ["--prefix", "model."])
         #expect(forced.contains("prefix:       'model.' forced (--prefix) and stripped"), "\(forced)")
         let miil = try convertAndVerify(Self.path("module_miil.pth"), Self.path("miil.reference.npz"))
         #expect(miil.contains("container:    whole pickled module src.models.tresnet.tresnet.TResNet"), "\(miil)")
@@ -65,9 +74,11 @@ struct ContainerCLITests {
         let plain = try runTool(try tool("tresnet-convert"), [Self.path("timm_train.pth.tar"), dir + "/a.tw"])
         let ema = try runTool(try tool("tresnet-convert"), [Self.path("timm_train.pth.tar"), dir + "/b.tw", "--ema"])
         try #require(plain.status == 0 && ema.status == 0, "\(plain.stderr)\(ema.stderr)")
-        #expect(ema.stdout.contains("state dict under 'state_dict_ema' (other candidates: 'state_dict')"), "\(ema.stdout)")
+        #expect(
+            ema.stdout.contains("state dict under 'state_dict_ema' (other candidates: 'state_dict')"), "\(ema.stdout)")
         // the EMA model is not the state_dict model: it fails parity against the state_dict reference
-        let verify = try runTool(try tool("tresnet-verify"), [dir + "/b.tw", "--reference", Self.path("weights.reference.npz")])
+        let verify = try runTool(
+            try tool("tresnet-verify"), [dir + "/b.tw", "--reference", Self.path("weights.reference.npz")])
         #expect(verify.status == 3, "\(verify.stdout)")
     }
 
@@ -82,8 +93,10 @@ struct ContainerCLITests {
     @Test("a planted primitive is refused by every tool naming it, exit 2, nothing written")
     func planted() throws {
         let dir = FixturePaths.temporaryDirectory("containers-planted")
-        for (file, global) in [("planted_os_system.pth", "posix.system"), ("planted_functools_partial_os_system.pth", "functools.partial"),
-                               ("planted_builtins_getattr.pth", "__builtin__.getattr")] {
+        for (file, global) in [
+            ("planted_os_system.pth", "posix.system"), ("planted_functools_partial_os_system.pth", "functools.partial"),
+            ("planted_builtins_getattr.pth", "__builtin__.getattr")
+        ] {
             let inspect = try runTool(try tool("tresnet-inspect"), [Self.path(file)])
             #expect(inspect.status == 2)
             #expect(inspect.stderr.contains("'\(global)'"), "\(inspect.stderr)")
@@ -115,7 +128,9 @@ struct ContainerCLITests {
         let run = try runTool(try tool("tresnet-inspect"), [Self.path("module_miil.pth")])
         #expect(run.status == 0)
         #expect(run.stdout.contains("found in:   whole pickled module src.models.tresnet.tresnet.TResNet"))
-        #expect(run.stdout.contains("opaque:     8 classes kept inert, never constructed: inplace_abn.abn.InPlaceABN"), "\(run.stdout)")
+        #expect(
+            run.stdout.contains("opaque:     8 classes kept inert, never constructed: inplace_abn.abn.InPlaceABN"),
+            "\(run.stdout)")
         let json = try runTool(try tool("tresnet-inspect"), [Self.path("lightning.ckpt"), "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["stripped_prefix"] as? String == "model.")
@@ -145,20 +160,22 @@ struct ContainerCLITests {
         ("plain.pth", "weights.reference.npz"), ("timm_train.pth.tar", "weights.reference.npz"),
         ("lightning.ckpt", "weights.reference.npz"), ("module_timm.pth", "weights.reference.npz"),
         ("module_dataparallel.pth", "weights.reference.npz"), ("module_miil.pth", "miil.reference.npz"),
-        ("hub", "weights.reference.npz"),
+        ("hub", "weights.reference.npz")
     ]
 
     @Test("full size (when generated): tresnet_m in every container converts and matches PyTorch", arguments: full)
     func fullSize(_ c: (source: String, reference: String)) throws {
         guard let source = FixturePaths.full("containers/" + c.source),
-              let reference = FixturePaths.full("containers/" + c.reference) else { return }
+            let reference = FixturePaths.full("containers/" + c.reference)
+        else { return }
         _ = try convertAndVerify(source, reference)
     }
 
     @Test("full size (when generated): --ema matches the EMA reference")
     func fullSizeEMA() throws {
         guard let source = FixturePaths.full("containers/timm_train.pth.tar"),
-              let reference = FixturePaths.full("containers/weights_ema.reference.npz") else { return }
+            let reference = FixturePaths.full("containers/weights_ema.reference.npz")
+        else { return }
         _ = try convertAndVerify(source, reference, ["--ema"])
     }
 }

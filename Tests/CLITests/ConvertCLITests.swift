@@ -33,7 +33,8 @@ func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: In
 
     @Test func badDTypeIsAUsageError() throws {
         let dir = FixturePaths.temporaryDirectory("cli")
-        let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--dtype", "f8"])
+        let r = try runConvertTool(
+            "tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--dtype", "f8"])
         #expect(r.status != 0 && r.status != 2)
         #expect(r.err.contains("--dtype"))
         #expect(convertDirIsEmpty(dir))
@@ -51,8 +52,10 @@ func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: In
 
     // MARK: Once the readers are in
 
-    static let convertible = ["tiny_v1.pth", "tiny_v1_miil.pth", "tiny_v2.pth", "tiny_v2_miil.pth", "tiny_v1_legacy.pth",
-                              "tiny_v1_wrapped.pth", "tiny_v1_f16.pth", "tiny_v1_bf16.pth", "tiny_v1_views.pth"]
+    static let convertible = [
+        "tiny_v1.pth", "tiny_v1_miil.pth", "tiny_v2.pth", "tiny_v2_miil.pth", "tiny_v1_legacy.pth",
+        "tiny_v1_wrapped.pth", "tiny_v1_f16.pth", "tiny_v1_bf16.pth", "tiny_v1_views.pth"
+    ]
 
     @Test(arguments: convertible)
     func everyTorchFixtureConverts(file: String) throws { try convertFixture(file) }
@@ -78,7 +81,8 @@ func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: In
         let mapping = Dialect.named(record.dialect ?? "timm")!
         for t in record.tensors ?? [] {
             guard let canonical = mapping.canonicalName(t.name), !t.name.hasSuffix("num_batches_tracked"),
-                  !mapping.transformsWeight(canonicalName: canonical) else { continue }
+                !mapping.transformsWeight(canonicalName: canonical)
+            else { continue }
             let values = try #require(model.file.tensor(canonical)).floats()
             for s in t.samples { #expect(values[Int(s[0])] == Float(s[1]), "\(canonical)[\(Int(s[0]))]") }
         }
@@ -103,7 +107,8 @@ func runConvertTool(_ name: String, _ arguments: [String]) throws -> (status: In
     @Test
     func forcedWrongVariantExits2WithTheFullList() throws {
         let dir = FixturePaths.temporaryDirectory("cli")
-        let r = try runConvertTool("tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--variant", "tresnet_m"])
+        let r = try runConvertTool(
+            "tresnet-convert", [FixturePaths.tiny("tiny_v1.pth"), dir + "/o.tw", "--variant", "tresnet_m"])
         #expect(r.status == 2)
         #expect(r.err.contains("body.conv1.conv.weight expected [64, 48, 3, 3], file has [4, 48, 3, 3]"))
         #expect(r.err.contains("hint: other variant"))
@@ -121,15 +126,17 @@ let projectPython: String? = {
     /// Converts a fixture with the CLI, then lets the independent Python reader (scripts/tw_reader.py) check the
     /// file against timm's own checkpoint_filter_fn output of the same source, bit for bit, and load it into
     /// timm with strict=True.
-    @Test(.enabled(if: projectPython != nil),
-          arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth", "tiny_v1.pth", "tiny_v2.pth", "tiny_v1_wrapped.pth"])
+    @Test(
+        .enabled(if: projectPython != nil),
+        arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth", "tiny_v1.pth", "tiny_v2.pth", "tiny_v1_wrapped.pth"])
     func twEqualsTimmConversion(file: String) throws {
         try checkAgainstTimm(FixturePaths.tiny(file))
     }
 
     /// The full-size tresnet_m files of `make fixtures-full` (git-ignored), when generated.
-    @Test(.enabled(if: projectPython != nil && FixturePaths.full("tresnet_m_miil.pth") != nil),
-          arguments: ["tresnet_m.pth", "tresnet_m_miil.pth", "tresnet_m_wrapped.pth"])
+    @Test(
+        .enabled(if: projectPython != nil && FixturePaths.full("tresnet_m_miil.pth") != nil),
+        arguments: ["tresnet_m.pth", "tresnet_m_miil.pth", "tresnet_m_wrapped.pth"])
     func fullSizeTwEqualsTimmConversion(file: String) throws {
         try checkAgainstTimm(try #require(FixturePaths.full(file)))
     }
@@ -161,7 +168,8 @@ let projectPython: String? = {
     func sourceTW(_ file: String) throws -> (dir: String, path: String) {
         let (ckpt, record) = try convertCheckpoint(file)
         let dir = FixturePaths.temporaryDirectory("clitw")
-        _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/src.tw", options: .init())
+        _ = try Conversion.convert(
+            checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/src.tw", options: .init())
         return (dir, dir + "/src.tw")
     }
 
@@ -169,7 +177,9 @@ let projectPython: String? = {
         let (dir, src) = try sourceTW("tiny_v2_miil.pth")
         let r = try runConvertTool("tresnet-convert", [src, dir + "/o.tw", "--dtype", "bf16"])
         #expect(r.status == 0, "\(r.err)")
-        for field in ["source:", "dialect:", "architecture:", "tensors:", "bytes:", "time:"] { #expect(r.out.contains(field)) }
+        for field in ["source:", "dialect:", "architecture:", "tensors:", "bytes:", "time:"] {
+            #expect(r.out.contains(field))
+        }
         #expect(r.out.contains("(tw, dtype bf16)"))
         #expect(r.err.isEmpty)
         let file = try TWFile.open(path: dir + "/o.tw", verifyChecksums: true)

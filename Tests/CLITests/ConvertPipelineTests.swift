@@ -32,7 +32,10 @@ func convertManifestStateDict(_ file: String) throws -> (StateDict, FixtureManif
 
 func convertCheckpoint(_ file: String) throws -> (LoadedCheckpoint, FixtureManifest.FileRecord) {
     let (sd, record) = try convertManifestStateDict(file)
-    return (LoadedCheckpoint(path: FixturePaths.tiny(file), container: .pytorchZip, stateDict: sd, wrapper: record.wrapper), record)
+    return (
+        LoadedCheckpoint(path: FixturePaths.tiny(file), container: .pytorchZip, stateDict: sd, wrapper: record.wrapper),
+        record
+    )
 }
 
 func convertError(_ body: () throws -> Void) -> TResNetError? {
@@ -40,14 +43,17 @@ func convertError(_ body: () throws -> Void) -> TResNetError? {
     return nil
 }
 
-func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? ["?"]).isEmpty }
+func convertDirIsEmpty(_ dir: String) -> Bool {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? ["?"]).isEmpty
+}
 
 @Suite struct ConvertPipelineTests {
     @Test(arguments: ["tiny_v1_miil.pth", "tiny_v2_miil.pth"])
     func miilBecomesTimmStateDictWithTransformedBNWeights(file: String) throws {
         let (ckpt, record) = try convertCheckpoint(file)
         let out = FixturePaths.temporaryDirectory("convert") + "/m.tw"
-        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        let summary = try Conversion.convert(
+            checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
         #expect(summary.dialect == "miil" && summary.dialectDetected)
         let model = try TWModel.open(path: out, verifyChecksums: true)
         // Exactly the tensors of the timm-spelling fixture of the same architecture (without num_batches_tracked).
@@ -60,12 +66,15 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         #expect(summary.transformedWeights == expected.count)
         for (name, samples) in expected {
             let values = try #require(model.file.tensor(name)).floats()
-            for s in samples { #expect(values[Int(s[0])].bitPattern == Float(s[1]).bitPattern, "\(name)[\(Int(s[0]))]") }
+            for s in samples {
+                #expect(values[Int(s[0])].bitPattern == Float(s[1]).bitPattern, "\(name)[\(Int(s[0]))]")
+            }
         }
         // Every other tensor is the source tensor, byte for byte, under its new name.
         let mapping = Dialect.miil.map(ckpt.stateDict.names, detected: true)
         for (source, canonical) in mapping.renamed where expected[canonical] == nil {
-            #expect(model.file.tensor(canonical)?.data.toArray() == ckpt.stateDict[source]?.data.toArray(), "\(canonical)")
+            #expect(
+                model.file.tensor(canonical)?.data.toArray() == ckpt.stateDict[source]?.data.toArray(), "\(canonical)")
         }
         #expect(model.metadata.sourceDialect == "miil")
         #expect(model.metadata.bnWeightTransform == "abs_plus_eps")
@@ -73,7 +82,8 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         #expect(model.metadata.sourceWrapper == "model")
         #expect(model.metadata.variant == "custom")
         let arch = try #require(record.arch)
-        #expect(model.metadata.configuration.layers == arch.layers && model.metadata.configuration.planes == arch.planes)
+        #expect(
+            model.metadata.configuration.layers == arch.layers && model.metadata.configuration.planes == arch.planes)
         #expect(model.metadata.labelSet == "")
         #expect(model.metadata.preprocessing == .tresnetDefault)
     }
@@ -82,7 +92,8 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
     func timmF32RoundTripsBitExactly(file: String) throws {
         let (ckpt, record) = try convertCheckpoint(file)
         let out = FixturePaths.temporaryDirectory("convert") + "/t.tw"
-        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        let summary = try Conversion.convert(
+            checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
         #expect(summary.transformedWeights == 0 && summary.dialect == "timm")
         let file = try TWFile.open(path: out, verifyChecksums: true)
         let stored = ckpt.stateDict.entries.filter { !$0.name.hasSuffix("num_batches_tracked") }
@@ -119,7 +130,9 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         let dir = FixturePaths.temporaryDirectory("convert")
         let out = dir + "/x.tw"
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: out))
-        let e = convertError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init()) }
+        let e = convertError {
+            _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        }
         #expect(e?.code == .outputExists)
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "keep me")
         var options = Conversion.Options()
@@ -136,13 +149,19 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         options.progress = { done, total in
             if done > total / 2 { throw TResNetError(.io, "simulated failure") }
         }
-        let e = convertError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options) }
+        let e = convertError {
+            _ = try Conversion.convert(
+                checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options)
+        }
         #expect(e?.message == "simulated failure")
         #expect(convertDirIsEmpty(dir))
         // And with --force over an existing file, the old file survives a failure.
         try Data("old".utf8).write(to: URL(fileURLWithPath: dir + "/y.tw"))
         options.overwrite = true
-        _ = convertError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options) }
+        _ = convertError {
+            _ = try Conversion.convert(
+                checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/y.tw", options: options)
+        }
         #expect(try String(contentsOfFile: dir + "/y.tw", encoding: .utf8) == "old")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["y.tw"])
     }
@@ -151,7 +170,10 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         var (ckpt, record) = try convertCheckpoint("tiny_v1.pth")
         ckpt.stateDict.remove("body.layer3.1.conv2.conv.weight")
         let dir = FixturePaths.temporaryDirectory("convert")
-        let e = convertError { _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/z.tw", options: .init()) }
+        let e = convertError {
+            _ = try Conversion.convert(
+                checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/z.tw", options: .init())
+        }
         #expect(e?.code == .binding && e?.code.exitCode == 2)
         #expect(e?.description.contains("missing   body.layer3.1.conv2.conv.weight expected [16, 16, 3, 3]") == true)
         #expect(convertDirIsEmpty(dir))
@@ -182,7 +204,9 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         var options = Conversion.Options()
         options.variant = "tresnet_v2_l"
         let e = convertError { _ = try Conversion.prepare(ckpt, options: options) }
-        #expect(e?.message.contains("shape     body.conv1.conv.weight expected [64, 48, 3, 3], file has [8, 48, 3, 3]") == true)
+        #expect(
+            e?.message.contains("shape     body.conv1.conv.weight expected [64, 48, 3, 3], file has [8, 48, 3, 3]")
+                == true)
         #expect(e?.message.contains("other variant") == true)
         #expect(e?.message.contains("missing   body.layer3.2.conv1.conv.weight") == true)
     }
@@ -190,7 +214,9 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
     @Test func unknownSpellingIsExplained() throws {
         var sd = StateDict()
         try sd.insert("encoder.weight", Tensor(shape: [1], floats: [0]))
-        let e = convertError { _ = try Conversion.prepare(LoadedCheckpoint(path: "x.pth", container: .pytorchZip, stateDict: sd)) }
+        let e = convertError {
+            _ = try Conversion.prepare(LoadedCheckpoint(path: "x.pth", container: .pytorchZip, stateDict: sd))
+        }
         #expect(e?.message.contains("not a TResNet state dict") == true)
         #expect(e?.message.contains("encoder.weight") == true)
     }
@@ -198,7 +224,8 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
     @Test func summaryExplainsTheDecision() throws {
         let (ckpt, record) = try convertCheckpoint("tiny_v2_miil.pth")
         let out = FixturePaths.temporaryDirectory("convert") + "/s.tw"
-        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        let summary = try Conversion.convert(
+            checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
         let text = summary.lines.joined(separator: "\n")
         #expect(text.contains("state dict under 'model'"))
         #expect(text.contains("miil (detected)"))
@@ -214,7 +241,8 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         let out = FixturePaths.temporaryDirectory("fromtw") + "/src.tw"
         var options = Conversion.Options()
         options.dtype = dtype
-        options.preprocessing = ModelPreprocessing(inputSize: [3, 448, 448], cropPct: 1.0, cropMode: "squash", interpolation: "bicubic")
+        options.preprocessing = ModelPreprocessing(
+            inputSize: [3, 448, 448], cropPct: 1.0, cropMode: "squash", interpolation: "bicubic")
         _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: options)
         return (out, ckpt)
     }
@@ -250,7 +278,8 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         let e = convertError { _ = try Conversion.convert(source: cut, output: dir + "/o.tw", options: .init()) }
         #expect(e?.code == .truncated)
         #expect(e?.description.contains("cut.tw") == true)
-        #expect(e?.description.contains("the header says \(bytes.count) bytes, the file has \(bytes.count - 100)") == true)
+        #expect(
+            e?.description.contains("the header says \(bytes.count) bytes, the file has \(bytes.count - 100)") == true)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["cut.tw"])
     }
 
@@ -262,7 +291,9 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         bytes[file.dataOffset + e0.offset] ^= 0x10
         let dir = FixturePaths.temporaryDirectory("fromtw")
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/bad.tw"))
-        let e = convertError { _ = try Conversion.convert(source: dir + "/bad.tw", output: dir + "/o.tw", options: .init()) }
+        let e = convertError {
+            _ = try Conversion.convert(source: dir + "/bad.tw", output: dir + "/o.tw", options: .init())
+        }
         #expect(e?.code == .checksumMismatch)
         #expect(e?.description.contains("body.layer2.1.conv1.conv.weight") == true)
         #expect(!FileManager.default.fileExists(atPath: dir + "/o.tw"))
@@ -284,8 +315,11 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         ckpt.stateDict.remove("body.layer2.0.conv1.0.1.bias")
         try ckpt.stateDict.insert("body.layer2.0.conv1.0.1.bias", Tensor(shape: [3], floats: [0, 0, 0]))
         let e = convertError { _ = try Conversion.prepare(ckpt) }
-        #expect(e?.message.contains("shape     body.layer2.0.conv1.bn.bias expected [8], file has [3] (in the file: 'body.layer2.0.conv1.0.1.bias')") == true,
-                "\(String(describing: e?.message))")
+        #expect(
+            e?.message.contains(
+                "shape     body.layer2.0.conv1.bn.bias expected [8], file has [3] (in the file: 'body.layer2.0.conv1.0.1.bias')"
+            ) == true,
+            "\(String(describing: e?.message))")
     }
 }
 
@@ -294,9 +328,11 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
     func miilBecomesACleanTimmSafetensorsFile(file: String) throws {
         let (ckpt, record) = try convertCheckpoint(file)
         let dir = FixturePaths.temporaryDirectory("st")
-        _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/m.tw", options: .init())
-        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/m.safetensors",
-                                             options: .init())
+        _ = try Conversion.convert(
+            checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/m.tw", options: .init())
+        let summary = try Conversion.convert(
+            checkpoint: ckpt, sourceSHA256: record.sha256, output: dir + "/m.safetensors",
+            options: .init())
         #expect(summary.outputKind.hasPrefix("safetensors"))
         let (sd, metadata) = try SafetensorsReader.read(path: dir + "/m.safetensors")
         let tw = try TWFile.open(path: dir + "/m.tw")
@@ -339,7 +375,8 @@ func convertDirIsEmpty(_ dir: String) -> Bool { ((try? FileManager.default.conte
         let store = withUnsafeBytes(of: Int64(7).littleEndian) { ByteStore.copying($0) }
         try ckpt.stateDict.insert(nbt, Tensor(dtype: .int64, shape: [], data: ByteSlice(store: store)))
         let out = FixturePaths.temporaryDirectory("miil") + "/m.tw"
-        let summary = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
+        let summary = try Conversion.convert(
+            checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: .init())
         #expect(summary.dropped == [filt])
         #expect(summary.lines.contains { $0.contains("dropped:") && $0.contains(filt) })
         let file = try TWFile.open(path: out)

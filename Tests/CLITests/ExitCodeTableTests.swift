@@ -35,36 +35,51 @@ struct ExitCodeTableTests {
         Case(tool: "tresnet-zoo", arguments: ["show", "tresnet_m"], status: 0),
         // 64: ArgumentParser's rejections and the values the tools refuse before reading anything (the weights
         // path does not exist: the refusal must come first)
-        Case(tool: "tresnet-convert", arguments: [weights, "x.tw", "--no-such-flag"], status: 64, says: "--no-such-flag"),
+        Case(
+            tool: "tresnet-convert", arguments: [weights, "x.tw", "--no-such-flag"], status: 64, says: "--no-such-flag"),
         Case(tool: "tresnet-convert", arguments: [missing + ".pth", "out/x.pth"], status: 64, says: "extension"),
-        Case(tool: "tresnet-convert", arguments: [missing + ".pth", "x.tw", "--dtype", "f8"], status: 64, says: "--dtype"),
-        Case(tool: "tresnet-convert", arguments: [missing + ".pth", "x.tw", "--variant", "tresnet_q"], status: 64,
-             says: "tresnet_q"),
-        Case(tool: "tresnet-predict", arguments: [missing + ".pth", image, "--img-size", "7"], status: 64,
-             says: "--img-size"),
-        Case(tool: "tresnet-predict", arguments: [missing + ".pth", image, "--interpolation", "nearest"], status: 64,
-             says: "nearest"),
-        Case(tool: "tresnet-predict", arguments: [missing + ".pth", image, "--crop-mode", "zoom"], status: 64,
-             says: "zoom"),
-        Case(tool: "tresnet-predict", arguments: [missing + ".pth", image, "--crop-pct", "0"], status: 64,
-             says: "--crop-pct"),
+        Case(
+            tool: "tresnet-convert", arguments: [missing + ".pth", "x.tw", "--dtype", "f8"], status: 64, says: "--dtype"
+        ),
+        Case(
+            tool: "tresnet-convert", arguments: [missing + ".pth", "x.tw", "--variant", "tresnet_q"], status: 64,
+            says: "tresnet_q"),
+        Case(
+            tool: "tresnet-predict", arguments: [missing + ".pth", image, "--img-size", "7"], status: 64,
+            says: "--img-size"),
+        Case(
+            tool: "tresnet-predict", arguments: [missing + ".pth", image, "--interpolation", "nearest"], status: 64,
+            says: "nearest"),
+        Case(
+            tool: "tresnet-predict", arguments: [missing + ".pth", image, "--crop-mode", "zoom"], status: 64,
+            says: "zoom"),
+        Case(
+            tool: "tresnet-predict", arguments: [missing + ".pth", image, "--crop-pct", "0"], status: 64,
+            says: "--crop-pct"),
         Case(tool: "tresnet-predict", arguments: [missing + ".pth", image, "--topk", "0"], status: 64, says: "--topk"),
-        Case(tool: "tresnet-predict", arguments: [missing + ".pth", image, "--dialect", "keras"], status: 64,
-             says: "keras"),
+        Case(
+            tool: "tresnet-predict", arguments: [missing + ".pth", image, "--dialect", "keras"], status: 64,
+            says: "keras"),
         Case(tool: "tresnet-predict", arguments: [missing + ".pth"], status: 64, says: "give at least one image"),
-        Case(tool: "tresnet-validate", arguments: [missing + ".pth", "--val-dir", folder, "--batch-size", "0"],
-             status: 64, says: "--batch-size"),
-        Case(tool: "tresnet-validate", arguments: [missing + ".pth", "--val-dir", folder, "--shard", "3/2"],
-             status: 64, says: "--shard"),
-        Case(tool: "tresnet-validate", arguments: [missing + ".pth", "--val-dir", folder, "--shard", "x"],
-             status: 64, says: "--shard"),
+        Case(
+            tool: "tresnet-validate", arguments: [missing + ".pth", "--val-dir", folder, "--batch-size", "0"],
+            status: 64, says: "--batch-size"),
+        Case(
+            tool: "tresnet-validate", arguments: [missing + ".pth", "--val-dir", folder, "--shard", "3/2"],
+            status: 64, says: "--shard"),
+        Case(
+            tool: "tresnet-validate", arguments: [missing + ".pth", "--val-dir", folder, "--shard", "x"],
+            status: 64, says: "--shard"),
         Case(tool: "tresnet-bench", arguments: [missing + ".pth", "--threads", "0"], status: 64, says: "--threads"),
-        Case(tool: "tresnet-bench", arguments: [missing + ".pth", "--img-size", "50"], status: 64,
-             says: "multiple of 32"),
-        Case(tool: "tresnet-bench", arguments: [missing + ".pth", "--iterations", "0"], status: 64,
-             says: "--iterations"),
-        Case(tool: "tresnet-verify", arguments: [missing + ".pth", "--reference", reference, "--atol=-1"], status: 64,
-             says: "--atol"),
+        Case(
+            tool: "tresnet-bench", arguments: [missing + ".pth", "--img-size", "50"], status: 64,
+            says: "multiple of 32"),
+        Case(
+            tool: "tresnet-bench", arguments: [missing + ".pth", "--iterations", "0"], status: 64,
+            says: "--iterations"),
+        Case(
+            tool: "tresnet-verify", arguments: [missing + ".pth", "--reference", reference, "--atol=-1"], status: 64,
+            says: "--atol"),
         Case(tool: "tresnet-zoo", arguments: ["show", "tresnet_q"], status: 64, says: "tresnet_q"),
         // 1: I/O
         Case(tool: "tresnet-inspect", arguments: [missing + ".pth"], status: 1, says: missing),
@@ -73,18 +88,22 @@ struct ExitCodeTableTests {
         Case(tool: "tresnet-verify", arguments: [weights, "--reference", missing + ".npz"], status: 1, says: missing),
         Case(tool: "tresnet-bench", arguments: [missing + ".pth"], status: 1, says: missing),
         Case(tool: "tresnet-convert", arguments: [weights, missing + "/out.tw"], status: 1, says: "out.tw"),
-        Case(tool: "tresnet-predict", arguments: [weights, image, "--report", missing + "/r.json"], status: 1,
-             says: "r.json"),
+        Case(
+            tool: "tresnet-predict", arguments: [weights, image, "--report", missing + "/r.json"], status: 1,
+            says: "r.json"),
         // 2: bad input
         Case(tool: "tresnet-inspect", arguments: [hostile], status: 2, says: "posix.system"),
         Case(tool: "tresnet-convert", arguments: [hostile, scratch + "/h.tw"], status: 2, says: "hostile_reduce.pth"),
-        Case(tool: "tresnet-predict", arguments: [weights, corrupt, "--img-size", "64"], status: 2,
-             says: "corrupt_truncated.jpg"),
-        Case(tool: "tresnet-predict", arguments: [weights, missing + ".jpg", "--img-size", "64"], status: 2,
-             says: missing + ".jpg"),
+        Case(
+            tool: "tresnet-predict", arguments: [weights, corrupt, "--img-size", "64"], status: 2,
+            says: "corrupt_truncated.jpg"),
+        Case(
+            tool: "tresnet-predict", arguments: [weights, missing + ".jpg", "--img-size", "64"], status: 2,
+            says: missing + ".jpg"),
         // 3: parity
-        Case(tool: "tresnet-verify", arguments: [weights, "--reference", miilReference], status: 3,
-             says: "parity failed"),
+        Case(
+            tool: "tresnet-verify", arguments: [weights, "--reference", miilReference], status: 3,
+            says: "parity failed")
     ]
 
     @Test("each documented case", arguments: cases)
@@ -101,24 +120,29 @@ struct ExitCodeTableTests {
         }
     }
 
-    @Test("--json mode: every failure is also a JSON error object on stdout with the code name of docs/ERRORS.md",
-          arguments: [
-              Case(tool: "tresnet-predict", arguments: [missing + ".pth", image, "--json", "--img-size", "7"],
-                   status: 64, says: "usage"),
-              Case(tool: "tresnet-inspect", arguments: [missing + ".pth", "--json"], status: 1, says: "io"),
-              Case(tool: "tresnet-inspect", arguments: [hostile, "--json"], status: 2, says: "disallowed-global"),
-              Case(tool: "tresnet-bench", arguments: [missing + ".pth", "--json"], status: 1, says: "io"),
-              Case(tool: "tresnet-validate", arguments: [weights, "--val-dir", missing, "--json"], status: 1,
-                   says: "io"),
-              Case(tool: "tresnet-verify", arguments: [weights, "--reference", missing + ".npz", "--json"], status: 1,
-                   says: "io"),
-              Case(tool: "tresnet-zoo", arguments: ["show", "tresnet_q", "--json"], status: 64, says: "usage"),
-          ])
+    @Test(
+        "--json mode: every failure is also a JSON error object on stdout with the code name of docs/ERRORS.md",
+        arguments: [
+            Case(
+                tool: "tresnet-predict", arguments: [missing + ".pth", image, "--json", "--img-size", "7"],
+                status: 64, says: "usage"),
+            Case(tool: "tresnet-inspect", arguments: [missing + ".pth", "--json"], status: 1, says: "io"),
+            Case(tool: "tresnet-inspect", arguments: [hostile, "--json"], status: 2, says: "disallowed-global"),
+            Case(tool: "tresnet-bench", arguments: [missing + ".pth", "--json"], status: 1, says: "io"),
+            Case(
+                tool: "tresnet-validate", arguments: [weights, "--val-dir", missing, "--json"], status: 1,
+                says: "io"),
+            Case(
+                tool: "tresnet-verify", arguments: [weights, "--reference", missing + ".npz", "--json"], status: 1,
+                says: "io"),
+            Case(tool: "tresnet-zoo", arguments: ["show", "tresnet_q", "--json"], status: 64, says: "usage")
+        ])
     func jsonErrors(_ c: Case) throws {
         let run = try runTool(try tool(c.tool), c.arguments)
         #expect(run.status == c.status, "\(run.stdout)\(run.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
-                                  "\(run.stdout)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
+            "\(run.stdout)")
         let error = try #require(object["error"] as? [String: Any])
         #expect(error["code"] as? String == c.says)
         #expect(error["exit_code"] as? Int == Int(c.status))
@@ -126,9 +150,12 @@ struct ExitCodeTableTests {
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }
 
-    @Test("--version on every tool; EXAMPLES in every --help",
-          arguments: ["tresnet-inspect", "tresnet-convert", "tresnet-predict", "tresnet-verify", "tresnet-validate",
-                      "tresnet-bench", "tresnet-zoo"])
+    @Test(
+        "--version on every tool; EXAMPLES in every --help",
+        arguments: [
+            "tresnet-inspect", "tresnet-convert", "tresnet-predict", "tresnet-verify", "tresnet-validate",
+            "tresnet-bench", "tresnet-zoo"
+        ])
     func versionAndExamples(_ name: String) throws {
         let version = try runTool(try tool(name), ["--version"])
         #expect(version.status == 0)
@@ -152,23 +179,35 @@ struct ExitCodeTableTests {
     @Test("--report PATH is checked before the work: a missing folder fails at once, nothing is written")
     func reportCheckedFirst() throws {
         let dir = FixturePaths.temporaryDirectory("exit-report")
-        let run = try runTool(try tool("tresnet-validate"), [Self.weights, "--val-dir", Self.folder, "--img-size", "64",
-                                                             "--report", dir + "/no/such/r.json"])
+        let run = try runTool(
+            try tool("tresnet-validate"),
+            [
+                Self.weights, "--val-dir", Self.folder, "--img-size", "64",
+                "--report", dir + "/no/such/r.json"
+            ])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(!run.stderr.contains("images in"), "the validation must not start: \(run.stderr)")
         #expect(run.stderr.contains("r.json"))
         let existing = dir + "/r.json"
         try Data("{}".utf8).write(to: URL(fileURLWithPath: existing))
-        let refused = try runTool(try tool("tresnet-verify"), [Self.weights, "--reference", Self.reference,
-                                                               "--report", existing])
+        let refused = try runTool(
+            try tool("tresnet-verify"),
+            [
+                Self.weights, "--reference", Self.reference,
+                "--report", existing
+            ])
         #expect(refused.status == 1 && refused.stderr.contains("--force"), "\(refused.stderr)")
         #expect(try String(contentsOfFile: existing, encoding: .utf8) == "{}")
     }
 
     @Test("old flag spellings still work as hidden aliases (--input-size, --batch, --top, --size, --squish)")
     func hiddenAliases() throws {
-        let run = try runTool(try tool("tresnet-predict"), [Self.weights, Self.image, "--input-size", "64",
-                                                            "--batch", "2", "--top", "2", "--squish"])
+        let run = try runTool(
+            try tool("tresnet-predict"),
+            [
+                Self.weights, Self.image, "--input-size", "64",
+                "--batch", "2", "--top", "2", "--squish"
+            ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.split(separator: "\n").count == 3, "\(run.stdout)")
         let help = try runTool(try tool("tresnet-predict"), ["--help"])

@@ -8,7 +8,8 @@ import TestSupport
 @Suite("hostile text in messages", .serialized)
 struct HostileTextCLITests {
     /// ESC [31m, OSC 0;title BEL, a newline, a carriage return, a lone 0xFF, then 10,000 characters.
-    static let hostile: [UInt8] = Array("\u{1b}[31m\u{1b}]0;pwned\u{07}\n\r".utf8) + [0xFF, 0xC3]
+    static let hostile: [UInt8] =
+        Array("\u{1b}[31m\u{1b}]0;pwned\u{07}\n\r".utf8) + [0xFF, 0xC3]
         + Array(String(repeating: "B", count: 10_000).utf8)
 
     // MARK: a minimal protobuf rewriter: replace one string field of the first matching node
@@ -80,24 +81,30 @@ struct HostileTextCLITests {
     func expectOneSafeLine(_ run: ToolRun, _ tool: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let err = run.stderr
         #expect(run.status == 2, "\(tool): status \(run.status)", sourceLocation: sourceLocation)
-        #expect(err.hasSuffix("\n") && err.dropLast().split(separator: "\n", omittingEmptySubsequences: false).count == 1,
-                "\(tool): \(err.prefix(400))", sourceLocation: sourceLocation)
-        #expect(!err.utf8.contains { ($0 < 0x20 && $0 != 0x0A) || $0 == 0x7F }, "raw control byte: \(err.prefix(400))",
-                sourceLocation: sourceLocation)
-        #expect(err.contains("\\x1b[31m\\x1b]0;pwned\\x07\\x0a\\x0d"), "\(err.prefix(400))", sourceLocation: sourceLocation)
+        #expect(
+            err.hasSuffix("\n") && err.dropLast().split(separator: "\n", omittingEmptySubsequences: false).count == 1,
+            "\(tool): \(err.prefix(400))", sourceLocation: sourceLocation)
+        #expect(
+            !err.utf8.contains { ($0 < 0x20 && $0 != 0x0A) || $0 == 0x7F }, "raw control byte: \(err.prefix(400))",
+            sourceLocation: sourceLocation)
+        #expect(
+            err.contains("\\x1b[31m\\x1b]0;pwned\\x07\\x0a\\x0d"), "\(err.prefix(400))", sourceLocation: sourceLocation)
         #expect(err.utf8.count < 1200, "\(tool): \(err.utf8.count) bytes", sourceLocation: sourceLocation)
         #expect(err.contains("more)"), "the 10 kB text is cut: \(err.prefix(400))", sourceLocation: sourceLocation)
     }
 
-    @Test("an ONNX op type (alone, with the node's name, with its domain) with escapes: one escaped, cut line",
-          arguments: [[4], [4, 3], [4, 7]])
+    @Test(
+        "an ONNX op type (alone, with the node's name, with its domain) with escapes: one escaped, cut line",
+        arguments: [[4], [4, 3], [4, 7]])
     func hostileONNXNode(fields: [Int]) throws {
         let model = try #require(FileManager.default.contents(atPath: FixturePaths.tiny("tiny_v1.ts.onnx"))).map { $0 }
         let dir = FixturePaths.temporaryDirectory("hostile-onnx")
         let path = dir + "/hostile.onnx"
         // node 1 is the space-to-depth Reshape, the first op the walker meets
         var patched = model
-        for field in fields { patched = Self.patchedModel(patched, nodeIndex: 1, nodeField: field, value: Self.hostile) }
+        for field in fields {
+            patched = Self.patchedModel(patched, nodeIndex: 1, nodeField: field, value: Self.hostile)
+        }
         #expect(FileManager.default.createFile(atPath: path, contents: Data(patched)))
         for (tool, args) in [("tresnet-inspect", [path]), ("tresnet-convert", [path, dir + "/out.tw"])] {
             let run = try runTool(try #require(builtTool(tool)), args)

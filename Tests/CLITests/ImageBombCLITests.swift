@@ -10,10 +10,13 @@ struct ImageBombCLITests {
 
     func predictUnderOneGiB(_ arguments: [String]) throws -> ToolRun {
         let predict = try #require(builtTool("tresnet-predict"), "build tresnet-predict first")
-        let prlimit = try #require(["/usr/bin/prlimit", "/bin/prlimit"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                   "prlimit (util-linux) is needed")
-        return try runTool(prlimit, ["--as=1073741824", predict, FixturePaths.tiny("tiny_v1.pth")] + arguments
-                           + ["--img-size", "64"])
+        let prlimit = try #require(
+            ["/usr/bin/prlimit", "/bin/prlimit"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "prlimit (util-linux) is needed")
+        return try runTool(
+            prlimit,
+            ["--as=1073741824", predict, FixturePaths.tiny("tiny_v1.pth")] + arguments
+                + ["--img-size", "64"])
     }
 
     @Test("the default --max-pixels (PIL's 89,478,485) refuses each bomb from its header")
@@ -23,7 +26,8 @@ struct ImageBombCLITests {
             let run = try predictUnderOneGiB([path])
             #expect(run.status == 2, "\(name): status \(run.status), stderr \(run.stderr.prefix(300))")
             let lines = run.stderr.split(separator: "\n").map(String.init)
-            #expect(lines.first == "tresnet-predict: \(path): \(name.hasPrefix("png") ? "png" : "jpeg"): "
+            #expect(
+                lines.first == "tresnet-predict: \(path): \(name.hasPrefix("png") ? "png" : "jpeg"): "
                     + "13000×13000 pixels is more than the 89478485 allowed (--max-pixels)", "\(run.stderr)")
             #expect(lines.count == 1, "one line for one refused image: \(run.stderr)")
             #expect(run.stdout.isEmpty, "refusals go to stderr: \(run.stdout)")
@@ -36,7 +40,8 @@ struct ImageBombCLITests {
             let path = FixturePaths.tiny("bombs/" + name)
             let run = try predictUnderOneGiB([path, "--max-pixels", "178956970"])
             // never a signal (an abort from a failed allocation was SIGABRT): a refusal, or a prediction within 1 GiB
-            #expect(run.status == 2 || run.status == 0, "\(name): status \(run.status), stderr \(run.stderr.prefix(300))")
+            #expect(
+                run.status == 2 || run.status == 0, "\(name): status \(run.status), stderr \(run.stderr.prefix(300))")
             #expect(!run.stderr.contains("Fatal error"), "\(run.stderr.prefix(300))")
             if run.status == 2 {
                 #expect(run.stderr.hasPrefix("tresnet-predict: \(path): "), "\(run.stderr.prefix(300))")

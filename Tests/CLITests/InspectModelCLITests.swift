@@ -50,10 +50,13 @@ struct InspectModelCLITests {
         let folded: Bool
     }
 
-    @Test("ONNX exports: opset and folding as the generator recorded them", arguments: ["tiny_v1.ts.onnx", "tiny_v1.ts_bn.onnx"])
+    @Test(
+        "ONNX exports: opset and folding as the generator recorded them",
+        arguments: ["tiny_v1.ts.onnx", "tiny_v1.ts_bn.onnx"])
     func onnx(_ file: String) throws {
-        let records = try JSONDecoder().decode([String: ONNXRecord].self,
-                                               from: Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("onnx.json"))))
+        let records = try JSONDecoder().decode(
+            [String: ONNXRecord].self,
+            from: Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("onnx.json"))))
         let record = try #require(records[file])
         let run = try runTool(try tool("tresnet-inspect"), [FixturePaths.tiny(file), "--json"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-#if canImport(Glibc)
-import Glibc
-#endif
+import TResNetCore
 
 /// SIGINT and SIGTERM during a conversion and a download (issue 20 #4), with real child processes and real
 /// signals: the temporary file is removed, one line on stderr says what was interrupted, the exit status is
@@ -27,7 +25,10 @@ struct InterruptCLITests {
         while Date() < deadline {
             for t in Self.temporaries(dir) {
                 if let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + t))?[.size] as? Int,
-                   size >= 65536 { return (process, err, true) }
+                    size >= 65536
+                {
+                    return (process, err, true)
+                }
             }
             usleep(20_000)
         }
@@ -38,47 +39,59 @@ struct InterruptCLITests {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.contains(".tmp-") }
     }
 
-    @Test("SIGINT and SIGTERM mid-conversion: temporary removed, one line, exit 130 / 143",
-          arguments: [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")])
+    @Test(
+        "SIGINT and SIGTERM mid-conversion: temporary removed, one line, exit 130 / 143",
+        arguments: [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")])
     func interruptedConversion(signal: Int32, name: String) throws {
         let dir = FixturePaths.temporaryDirectory("cli-interrupt")
         let output = dir + "/tiny_v2.tw"
-        let (process, err, paused) = try startPaused("tresnet-convert", [FixturePaths.tiny("tiny_v2.pth"), output, "--quiet"],
-                                                     watching: dir)
+        let (process, err, paused) = try startPaused(
+            "tresnet-convert", [FixturePaths.tiny("tiny_v2.pth"), output, "--quiet"],
+            watching: dir)
         #expect(paused, "the conversion never reached 64 KiB")
         kill(process.processIdentifier, signal)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 128 + signal)
-        #expect(stderr == "tresnet-convert: interrupted by \(name) while converting (writing \(output); its temporary "
+        #expect(
+            stderr == "tresnet-convert: interrupted by \(name) while converting (writing \(output); its temporary "
                 + "file was removed)\n", "\(stderr)")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "left: \(Self.temporaries(dir))")
+        #expect(
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty,
+            "left: \(Self.temporaries(dir))")
     }
 
     @Test("SIGTERM mid-download: the partial download is removed, one line, exit 143")
     func interruptedFetch() throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
-        server.set(ZooCLI.route("timm/tresnet_m.miil_in1k", "model.safetensors"),
-                   .init(body: [UInt8](repeating: 7, count: 1_000_000)))
+        server.set(
+            ZooCLI.route("timm/tresnet_m.miil_in1k", "model.safetensors"),
+            .init(body: [UInt8](repeating: 7, count: 1_000_000)))
         let cache = FixturePaths.temporaryDirectory("cli-interrupt-fetch")
         let folder = cache + "/models--timm--tresnet_m.miil_in1k/blobs"
         let (process, err, paused) = try startPaused(
-            "tresnet-zoo", ["fetch", "tresnet_m.miil_in1k", "--cache", cache, "--mirror", "http://127.0.0.1:\(server.port)"],
+            "tresnet-zoo",
+            ["fetch", "tresnet_m.miil_in1k", "--cache", cache, "--mirror", "http://127.0.0.1:\(server.port)"],
             watching: folder)
         #expect(paused, "the download never reached 64 KiB")
         kill(process.processIdentifier, SIGTERM)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 143)
-        #expect(stderr.hasPrefix("tresnet-zoo: interrupted by SIGTERM while fetching or converting (writing ")
+        #expect(
+            stderr.hasPrefix("tresnet-zoo: interrupted by SIGTERM while fetching or converting (writing ")
                 && stderr.hasSuffix("model.safetensors.unverified; its temporary file was removed)\n"), "\(stderr)")
         #expect(stderr.split(separator: "\n").count == 1, "\(stderr)")
         #expect(Self.temporaries(folder).isEmpty, "left: \(Self.temporaries(folder))")
-        #expect(!FileManager.default.fileExists(atPath: ZooCLI.cached(cache, "timm/tresnet_m.miil_in1k", "model.safetensors")))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: ZooCLI.cached(cache, "timm/tresnet_m.miil_in1k", "model.safetensors")))
         // and the folders and the lock the fetch had made are gone too: the cache is as it was
-        #expect(ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k").isEmpty, "\(ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k"))")
+        #expect(
+            ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k").isEmpty,
+            "\(ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k"))")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).isEmpty)
     }
 
@@ -95,8 +108,9 @@ struct InterruptCLITests {
         let live = dir + "/.other.tw.tmp-\(getpid())-12345"  // a live process's: kept
         let foreign = dir + "/.notes.tmp-x"  // not our pattern: kept
         for p in [stale, live, foreign] { #expect(FileManager.default.createFile(atPath: p, contents: Data([1]))) }
-        let run = try runTool(try #require(builtTool("tresnet-convert")),
-                              [FixturePaths.tiny("tiny_v1.pth"), dir + "/tiny_v1.tw", "--quiet"])
+        let run = try runTool(
+            try #require(builtTool("tresnet-convert")),
+            [FixturePaths.tiny("tiny_v1.pth"), dir + "/tiny_v1.tw", "--quiet"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: stale), "the dead process's temporary is swept")
         #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: foreign))

@@ -33,18 +33,26 @@ struct JSONStyleTests {
 
     @Test func inspect() throws {
         let r = try json("tresnet-inspect", [Self.weights])
-        for key in ["file", "container", "tensor_count", "parameters", "elements", "bytes", "tensors",
-                    "non_tensor_entries"] {
+        for key in [
+            "file", "container", "tensor_count", "parameters", "elements", "bytes", "tensors",
+            "non_tensor_entries"
+        ] {
             #expect(r[key] != nil, "\(key)")
         }
     }
 
     @Test func predict() throws {
-        let r = try json("tresnet-predict", [Self.weights, FixturePaths.tiny("images/baseline_97x75.jpg"),
-                                             "--img-size", "64"])
+        let r = try json(
+            "tresnet-predict",
+            [
+                Self.weights, FixturePaths.tiny("images/baseline_97x75.jpg"),
+                "--img-size", "64"
+            ])
         let p = try #require((r["predictions"] as? [[String: Any]])?.first)
         let top = try #require(p["top"] as? [[String: Any]])
-        #expect(top.count == 5 && top.allSatisfy { $0["index"] is Int && $0["probability"] is Double && $0["logit"] is Double })
+        #expect(
+            top.count == 5
+                && top.allSatisfy { $0["index"] is Int && $0["probability"] is Double && $0["logit"] is Double })
         #expect(r["weights"] as? String == Self.weights)
         #expect((r["notes"] as? [Any])?.isEmpty == true)
     }
@@ -62,8 +70,12 @@ struct JSONStyleTests {
     }
 
     @Test func validate() throws {
-        let r = try json("tresnet-validate", [Self.weights, "--val-dir", FixturePaths.tiny("imagefolder"),
-                                              "--img-size", "64", "--quiet"], status: 2)  // one broken image
+        let r = try json(
+            "tresnet-validate",
+            [
+                Self.weights, "--val-dir", FixturePaths.tiny("imagefolder"),
+                "--img-size", "64", "--quiet"
+            ], status: 2)  // one broken image
         for key in ["images_per_s", "elapsed_s", "top1_correct", "top5_correct", "batch_size", "per_image"] {
             #expect(r[key] != nil, "\(key)")
         }
@@ -73,8 +85,10 @@ struct JSONStyleTests {
 
     @Test func bench() throws {
         let r = try json("tresnet-bench", [Self.weights, "--img-size", "64", "--iterations", "1", "--warmup", "0"])
-        for key in ["median_ms", "min_ms", "latencies_ms", "load_ms", "compile_ms", "images_per_s",
-                    "achieved_gflop_per_s", "gflop_per_image", "peak_rss_bytes", "batch_size"] {
+        for key in [
+            "median_ms", "min_ms", "latencies_ms", "load_ms", "compile_ms", "images_per_s",
+            "achieved_gflop_per_s", "gflop_per_image", "peak_rss_bytes", "batch_size"
+        ] {
             #expect(r[key] != nil, "\(key)")
         }
     }

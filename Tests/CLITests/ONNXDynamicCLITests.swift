@@ -6,8 +6,10 @@ import TestSupport
 /// with no flags: inspect, convert to `.tw` and to ONNX, verify against PyTorch (at a batch size and image size
 /// other than the export's); a graph whose shape subgraph computes the wrong shape is refused in one line.
 struct ONNXDynamicCLITests {
-    static let files = ["micro.ts11_bn.dyn_bhw.onnx", "micro.ts13.dyn_bhw.onnx", "micro.ts17_bn.dyn_b.onnx",
-                        "micro.ts20.dyn_b.onnx"]
+    static let files = [
+        "micro.ts11_bn.dyn_bhw.onnx", "micro.ts13.dyn_bhw.onnx", "micro.ts17_bn.dyn_b.onnx",
+        "micro.ts20.dyn_b.onnx"
+    ]
 
     @Test("a dynamic-shape export inspects, converts and verifies with no flags", arguments: files)
     func convertsAndVerifies(_ file: String) throws {

@@ -17,7 +17,9 @@ struct PredictCLITests {
         }
         let path = dir + "/input.\(dtype.rawValue).npy"
         if dtype == .float64 {  // numpy's float64 of the same values: exact widening, written byte by byte
-            let bytes = try input.floats().flatMap { v in withUnsafeBytes(of: Double(v).bitPattern.littleEndian, Array.init) }
+            let bytes = try input.floats().flatMap { v in
+                withUnsafeBytes(of: Double(v).bitPattern.littleEndian, Array.init)
+            }
             input = Tensor(dtype: .float64, shape: input.shape, data: ByteSlice(store: ByteStore.copying(bytes)))
         } else {
             input = try input.converted(to: dtype)
@@ -30,8 +32,9 @@ struct PredictCLITests {
     func logits() throws {
         let dir = FixturePaths.temporaryDirectory("predict")
         let out = dir + "/logits.npy"
-        let run = try runTool(try tool("tresnet-predict"),
-                              [FixturePaths.tiny("tiny_v1.pth"), "--input", try Self.inputNpy(dir), "--output", out])
+        let run = try runTool(
+            try tool("tresnet-predict"),
+            [FixturePaths.tiny("tiny_v1.pth"), "--input", try Self.inputNpy(dir), "--output", out])
         #expect(run.status == 0, "\(run.stderr)")
         let expected = try #require(try referenceArrays("tiny_v1.reference.npz")["head.fc"])
         let logits = try NpyArray.read(path: out)
@@ -45,16 +48,24 @@ struct PredictCLITests {
     func tap() throws {
         let dir = FixturePaths.temporaryDirectory("predict")
         let out = dir + "/layer3.npy"
-        let run = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny("tiny_v1.pth"), "--input",
-                                                           try Self.inputNpy(dir), "--output", out, "--tap", "body.layer3"])
+        let run = try runTool(
+            try tool("tresnet-predict"),
+            [
+                FixturePaths.tiny("tiny_v1.pth"), "--input",
+                try Self.inputNpy(dir), "--output", out, "--tap", "body.layer3"
+            ])
         #expect(run.status == 0, "\(run.stderr)")
         let expected = try #require(try referenceArrays("tiny_v1.reference.npz")["body.layer3"])
         let tap = try NpyArray.read(path: out)
         #expect(tap.shape == expected.shape)
         #expect(failingElements(try tap.floats(), try expected.floats()) == 0)
 
-        let unknown = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny("tiny_v1.pth"), "--input",
-                                                               try Self.inputNpy(dir), "--output", out, "--tap", "body.nope"])
+        let unknown = try runTool(
+            try tool("tresnet-predict"),
+            [
+                FixturePaths.tiny("tiny_v1.pth"), "--input",
+                try Self.inputNpy(dir), "--output", out, "--tap", "body.nope"
+            ])
         #expect(unknown.status == 64)
         #expect(unknown.stderr.contains("body.nope"))
     }
@@ -63,10 +74,13 @@ struct PredictCLITests {
     func float64AndOneImage() throws {
         let dir = FixturePaths.temporaryDirectory("predict")
         let out = dir + "/one.npy"
-        let run = try runTool(try tool("tresnet-predict"), [
-            FixturePaths.tiny("tiny_v1.pth"), "--input", try Self.inputNpy(dir, dtype: .float64, firstImageOnly: true),
-            "--output", out,
-        ])
+        let run = try runTool(
+            try tool("tresnet-predict"),
+            [
+                FixturePaths.tiny("tiny_v1.pth"), "--input",
+                try Self.inputNpy(dir, dtype: .float64, firstImageOnly: true),
+                "--output", out
+            ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("float64; converted to float32"))
         let expected = Array(try #require(try referenceArrays("tiny_v1.reference.npz")["head.fc"]).floats().prefix(10))
@@ -80,14 +94,16 @@ struct PredictCLITests {
         for (line, index) in zip(printed, top5) { #expect(line.contains("class \(index) "), "\(line)") }
     }
 
-    @Test("image mode: top 5 of every test image equals PyTorch's (indices, probabilities, logits)",
-          arguments: [false, true])
+    @Test(
+        "image mode: top 5 of every test image equals PyTorch's (indices, probabilities, logits)",
+        arguments: [false, true])
     func images(fromTW: Bool) throws {
         let records = try ImageManifest.load()
         let policy = try #require(records.policies[records.model_policy])
         let paths = records.images.map { ImageManifest.folder + "/" + $0.file }
         // from the .pth with the policy as flags, or from a .tw that records the policy (no flags)
-        let arguments = fromTW ? [try tinyTW(recording: policy)] + paths : [FixturePaths.tiny("tiny_v1.pth")] + paths + policy.flags
+        let arguments =
+            fromTW ? [try tinyTW(recording: policy)] + paths : [FixturePaths.tiny("tiny_v1.pth")] + paths + policy.flags
         let run = try runTool(try tool("tresnet-predict"), arguments + ["--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
@@ -118,7 +134,8 @@ struct PredictCLITests {
         #expect(run.status == 2)
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == good)
-        #expect(lines.dropFirst().prefix(5).enumerated().allSatisfy { $0.element.hasPrefix("  \($0.offset + 1). class ") })
+        #expect(
+            lines.dropFirst().prefix(5).enumerated().allSatisfy { $0.element.hasPrefix("  \($0.offset + 1). class ") })
         #expect(lines.dropFirst().first?.contains("class \(records.images[0].tiny_v1.top5[0]) ") == true)
         #expect(!run.stdout.contains(bad), "refusals go to stderr, not stdout")
         #expect(run.stderr.hasPrefix("tresnet-predict: " + bad + ": jpeg: "), "\(run.stderr)")

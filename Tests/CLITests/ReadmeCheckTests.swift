@@ -53,7 +53,8 @@ struct ReadmeCheckTests {
     static let scratch: String = {
         let dir = FixturePaths.temporaryDirectory("readme")
         for name in ["tiny_v1", "tiny_v1_miil"] {
-            _ = try? runTool(builtTool("tresnet-convert") ?? "", [FixturePaths.tiny(name + ".pth"), "\(dir)/\(name).tw"])
+            _ = try? runTool(
+                builtTool("tresnet-convert") ?? "", [FixturePaths.tiny(name + ".pth"), "\(dir)/\(name).tw"])
         }
         return dir
     }()
@@ -98,7 +99,8 @@ struct ReadmeCheckTests {
         let actual = run.stdout.components(separatedBy: "\n").dropLast(run.stdout.hasSuffix("\n") ? 1 : 0)
             .map { Self.normalize($0, numbers: e.numbersVary) }
         let expected = e.expected.map { Self.normalize(Self.localize($0), numbers: e.numbersVary) }
-        let report = "README: \(e.command)\n--- expected\n\(expected.joined(separator: "\n"))\n--- got (exit "
+        let report =
+            "README: \(e.command)\n--- expected\n\(expected.joined(separator: "\n"))\n--- got (exit "
             + "\(run.status))\n\(actual.joined(separator: "\n"))\n\(run.stderr)"
         #expect(Self.matches(expected[...], actual[...]), "\(report)")
     }

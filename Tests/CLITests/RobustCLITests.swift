@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-#if canImport(Glibc)
-import Glibc
-#endif
+import TResNetCore
 
 /// Hostile names in CLI errors, the documented exit codes, and a conversion killed midway
 /// (docs/ROBUSTNESS.md A.0 #9, A.7 #94; issue 7 items 5–6; docs/ERRORS.md, docs/ROBUSTNESS.md).
@@ -16,8 +14,10 @@ struct RobustCLITests {
 
     /// A safetensors file whose one tensor has the hostile name and an unknown dtype, so the error names it.
     func hostileSafetensors(_ dir: String, fileName: String = "hostile.safetensors") throws -> String {
-        let key = Self.hostileName.unicodeScalars.map { $0.value < 0x20 ? String(format: "\\u%04x", $0.value) : String($0) }
-            .joined()
+        let key = Self.hostileName.unicodeScalars.map {
+            $0.value < 0x20 ? String(format: "\\u%04x", $0.value) : String($0)
+        }
+        .joined()
         let header = "{\"\(key)\":{\"dtype\":\"F99\",\"shape\":[1],\"data_offsets\":[0,4]}}"
         var bytes = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(header.utf8.count) >> (8 * UInt64($0))) }
         bytes += Array(header.utf8) + [0, 0, 0, 0]
@@ -28,7 +28,8 @@ struct RobustCLITests {
 
     /// A bare pickle whose GLOBAL names `os.<hostile name>`.
     func hostilePickle(_ dir: String) throws -> String {
-        let bytes: [UInt8] = [0x80, 0x02, 0x63] + Array("os\n".utf8) + Array((Self.hostileName + "\n").utf8) + [0x29, 0x52, 0x2E]
+        let bytes: [UInt8] =
+            [0x80, 0x02, 0x63] + Array("os\n".utf8) + Array((Self.hostileName + "\n").utf8) + [0x29, 0x52, 0x2E]
         let path = dir + "/hostile.pkl"
         #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         return path
@@ -37,10 +38,12 @@ struct RobustCLITests {
     /// One line on stderr, no raw control byte, the escape shown as text, the 10 KB name cut.
     func expectOneSafeLine(_ run: ToolRun, _ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         let err = run.stderr
-        #expect(err.hasSuffix("\n") && err.dropLast().split(separator: "\n", omittingEmptySubsequences: false).count == 1,
-                "\(err.prefix(300))", sourceLocation: sourceLocation)
-        #expect(!err.utf8.contains { $0 < 0x20 && $0 != 0x0A }, "raw control byte in: \(err.prefix(300))",
-                sourceLocation: sourceLocation)
+        #expect(
+            err.hasSuffix("\n") && err.dropLast().split(separator: "\n", omittingEmptySubsequences: false).count == 1,
+            "\(err.prefix(300))", sourceLocation: sourceLocation)
+        #expect(
+            !err.utf8.contains { $0 < 0x20 && $0 != 0x0A }, "raw control byte in: \(err.prefix(300))",
+            sourceLocation: sourceLocation)
         #expect(err.contains("\\x1b[31m"), "\(err.prefix(300))", sourceLocation: sourceLocation)
         #expect(err.utf8.count < 1200, "\(err.utf8.count) bytes", sourceLocation: sourceLocation)
         #expect(err.contains("more)"), "the long name is cut: \(err.prefix(300))", sourceLocation: sourceLocation)
@@ -80,7 +83,8 @@ struct RobustCLITests {
     @Test("exit codes: 64 usage, 1 I/O, 2 bad input, 3 parity (docs/ERRORS.md)")
     func exitCodes() throws {
         let dir = FixturePaths.temporaryDirectory("cli-exit")
-        let inspect = try tool("tresnet-inspect"), convert = try tool("tresnet-convert"), verify = try tool("tresnet-verify")
+        let inspect = try tool("tresnet-inspect"), convert = try tool("tresnet-convert"),
+            verify = try tool("tresnet-verify")
         // A command line ArgumentParser rejects and usage errors the tools find: EX_USAGE (docs/ERRORS.md).
         #expect(try runTool(convert, ["--no-such-flag"]).status == 64)
         let usage = try runTool(verify, [FixturePaths.tiny("tiny_v1.pth"), "--reference", "r.npz", "--atol=-1"])
@@ -98,8 +102,12 @@ struct RobustCLITests {
         #expect(bad.status == 2, "\(bad.stderr)")
         #expect(bad.stderr.contains("cut.pth: zip") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
         // The v1 weights against the MIIL-trained model's activations: a parity failure, not bad input.
-        let parity = try runTool(verify, [FixturePaths.tiny("tiny_v1.pth"),
-                                          "--reference", FixturePaths.tiny("tiny_v1_miil.reference.npz")])
+        let parity = try runTool(
+            verify,
+            [
+                FixturePaths.tiny("tiny_v1.pth"),
+                "--reference", FixturePaths.tiny("tiny_v1_miil.reference.npz")
+            ])
         #expect(parity.status == 3, "\(parity.stderr)")
         #expect(parity.stderr.contains("parity failed"), "\(parity.stderr)")
     }
@@ -110,7 +118,8 @@ struct RobustCLITests {
         let output = dir + "/tiny_v2.tw"
         // SIGXFSZ ignored, so the write past 64 KiB fails with EFBIG instead of killing the process.
         let script = "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$1\" \"$2\""
-        let run = try runTool("/bin/sh", ["-c", script, try tool("tresnet-convert"), FixturePaths.tiny("tiny_v2.pth"), output])
+        let run = try runTool(
+            "/bin/sh", ["-c", script, try tool("tresnet-convert"), FixturePaths.tiny("tiny_v2.pth"), output])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("tiny_v2.tw: write failed: File too large"), "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
@@ -132,7 +141,9 @@ struct RobustCLITests {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let t = Self.temporaries(dir).first,
-               let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + t))?[.size] as? Int, size >= 65536 {
+                let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + t))?[.size] as? Int,
+                size >= 65536
+            {
                 return (process, size)
             }
             usleep(20_000)
@@ -145,7 +156,9 @@ struct RobustCLITests {
     }
 
     #if os(Linux)
-    @Test("a conversion runs without OpenBLAS's worker threads (they spin for ~0.1 s and took a core from the SHA-256 thread)")
+    @Test(
+        "a conversion runs without OpenBLAS's worker threads (they spin for ~0.1 s and took a core from the SHA-256 thread)"
+    )
     func conversionStopsBLASWorkers() throws {
         let dir = FixturePaths.temporaryDirectory("cli-blas-threads")
         let (process, size) = try pausedConversion(into: dir)

@@ -50,8 +50,9 @@ struct SemanticExpectation: Decodable {
     let per_image: [PerImage]
 
     static func load() throws -> SemanticExpectation {
-        try JSONDecoder().decode(SemanticExpectation.self,
-                                 from: Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("semantic/expected.json"))))
+        try JSONDecoder().decode(
+            SemanticExpectation.self,
+            from: Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("semantic/expected.json"))))
     }
 
     static let folder = FixturePaths.tiny("semantic/imagefolder")
@@ -86,10 +87,13 @@ struct SemanticTreeTests {
         #expect(abs((total.accuracy ?? -1) - expected.semantic_accuracy) < 1e-9)
     }
 
-    @Test("hostile trees are refused with one line naming the file, the field and the problem",
-          arguments: [("bad_count.pth", "class_list", "the tree has 9 classes but the model's head has 10 outputs"),
-                      ("bad_cycle.pth", "class_tree_list[", "cycle"),
-                      ("bad_range.pth", "class_tree_list[3]", "index 10 is out of range")])
+    @Test(
+        "hostile trees are refused with one line naming the file, the field and the problem",
+        arguments: [
+            ("bad_count.pth", "class_list", "the tree has 9 classes but the model's head has 10 outputs"),
+            ("bad_cycle.pth", "class_tree_list[", "cycle"),
+            ("bad_range.pth", "class_tree_list[3]", "index 10 is out of range")
+        ])
     func hostileTrees(file: String, field: String, problem: String) throws {
         let path = FixturePaths.tiny("semantic/" + file)
         do {
@@ -97,16 +101,22 @@ struct SemanticTreeTests {
             Issue.record("\(file) was accepted")
         } catch let e as TResNetError {
             #expect(e.code == .malformed)
-            #expect(e.description.contains(path) && e.description.contains(field) && e.description.contains(problem),
-                    "\(e.description)")
+            #expect(
+                e.description.contains(path) && e.description.contains(field) && e.description.contains(problem),
+                "\(e.description)")
         }
-        let run = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny("tiny_v1.pth"),
-                                                           FixturePaths.tiny("images/yuv444_70x50.jpg"),
-                                                           "--semantic-tree", path])
+        let run = try runTool(
+            try tool("tresnet-predict"),
+            [
+                FixturePaths.tiny("tiny_v1.pth"),
+                FixturePaths.tiny("images/yuv444_70x50.jpg"),
+                "--semantic-tree", path
+            ])
         #expect(run.status == 2)
         #expect(run.stdout.isEmpty)
-        #expect(run.stderr.split(separator: "\n").count == 1 && run.stderr.contains(file) && run.stderr.contains(problem),
-                "\(run.stderr)")
+        #expect(
+            run.stderr.split(separator: "\n").count == 1 && run.stderr.contains(file) && run.stderr.contains(problem),
+            "\(run.stderr)")
     }
 
     @Test("a cycle given as parents (the .tw form) is refused; a checkpoint is not a tree; hostile globals are refused")
@@ -136,8 +146,9 @@ struct SemanticTreeTests {
         let dir = FixturePaths.temporaryDirectory("semantic")
         var options = Conversion.Options()
         options.semanticTree = tree
-        options.preprocessing = ModelPreprocessing(inputSize: [3, 64, 64], cropPct: 0.875, cropMode: "center",
-                                                   interpolation: "bilinear")
+        options.preprocessing = ModelPreprocessing(
+            inputSize: [3, 64, 64], cropPct: 0.875, cropMode: "center",
+            interpolation: "bilinear")
         _ = try Conversion.convert(source: FixturePaths.tiny("tiny_v1.pth"), output: dir + "/a.tw", options: options)
         #expect(try TWModel.open(path: dir + "/a.tw").metadata.semanticTree == tree)
         _ = try Conversion.convert(source: dir + "/a.tw", output: dir + "/b.tw", options: Conversion.Options())
@@ -152,11 +163,14 @@ struct SemanticTreeTests {
 
         let expected = try SemanticExpectation.load()
         let image = try #require(expected.per_image.first { !$0.semantic.isEmpty })
-        let run = try runTool(try tool("tresnet-predict"), [dir + "/b.tw", SemanticExpectation.folder + "/" + image.path])
+        let run = try runTool(
+            try tool("tresnet-predict"), [dir + "/b.tw", SemanticExpectation.folder + "/" + image.path])
         #expect(run.status == 0, "\(run.stderr)")
         for label in image.semantic {
-            #expect(run.stdout.contains("level \(label.level)  \(label.description) (\(label.synset))  "
-                                        + String(format: "%.4f", label.probability)), "\(run.stdout)")
+            #expect(
+                run.stdout.contains(
+                    "level \(label.level)  \(label.description) (\(label.synset))  "
+                        + String(format: "%.4f", label.probability)), "\(run.stdout)")
         }
     }
 
@@ -165,9 +179,11 @@ struct SemanticTreeTests {
         let expected = try SemanticExpectation.load()
         let policy = try #require(try ImageManifest.load().policies[expected.policy])
         let paths = expected.per_image.map(\.path) + expected.unreadable.map(\.path)
-        let run = try runTool(try tool("tresnet-predict"), [FixturePaths.tiny(expected.model)]
-                              + paths.map { SemanticExpectation.folder + "/" + $0 }
-                              + ["--semantic-tree", SemanticExpectation.treePath, "--json", "--batch-size", "3"] + policy.flags)
+        let run = try runTool(
+            try tool("tresnet-predict"),
+            [FixturePaths.tiny(expected.model)]
+                + paths.map { SemanticExpectation.folder + "/" + $0 }
+                + ["--semantic-tree", SemanticExpectation.treePath, "--json", "--batch-size", "3"] + policy.flags)
         #expect(run.status == 2, "\(run.stderr)")  // the broken image
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let items = try #require(report["predictions"] as? [[String: Any]])
@@ -193,15 +209,21 @@ struct SemanticTreeTests {
         let expected = try SemanticExpectation.load()
         let policy = try #require(try ImageManifest.load().policies[expected.policy])
         let json = FixturePaths.temporaryDirectory("semantic") + "/report.json"
-        let run = try runTool(try tool("tresnet-validate"), [
-            FixturePaths.tiny(expected.model), "--val-dir", SemanticExpectation.folder, "--semantic-tree",
-            SemanticExpectation.treePath, "--quiet", "--batch-size", "4", "--report", json,
-        ] + policy.flags)
+        let run = try runTool(
+            try tool("tresnet-validate"),
+            [
+                FixturePaths.tiny(expected.model), "--val-dir", SemanticExpectation.folder, "--semantic-tree",
+                SemanticExpectation.treePath, "--quiet", "--batch-size", "4", "--report", json
+            ] + policy.flags)
         #expect(run.status == (expected.unreadable.isEmpty ? 0 : 2), "\(run.stderr)")  // an unreadable image: exit 2
-        #expect(run.stdout.contains(String(format: "semantic top-1 %.3f%% (%d/%d level checks)", expected.semantic_accuracy,
-                                           expected.semantic_correct, expected.semantic_valid)), "\(run.stdout)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
-            as? [String: Any])
+        #expect(
+            run.stdout.contains(
+                String(
+                    format: "semantic top-1 %.3f%% (%d/%d level checks)", expected.semantic_accuracy,
+                    expected.semantic_correct, expected.semantic_valid)), "\(run.stdout)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
+                as? [String: Any])
         #expect(report["semantic_correct"] as? Int == expected.semantic_correct)
         #expect(report["semantic_valid"] as? Int == expected.semantic_valid)
         #expect(report["top1_correct"] as? Int == expected.top1_correct)
@@ -211,10 +233,12 @@ struct SemanticTreeTests {
         #expect(perImage.compactMap { $0["target"] as? Int } == expected.per_image.map(\.target))
 
         // folders that are not synsets of the tree: refused, naming the folder
-        let bad = try runTool(try tool("tresnet-validate"), [
-            FixturePaths.tiny(expected.model), "--val-dir", FixturePaths.tiny("imagefolder"), "--semantic-tree",
-            SemanticExpectation.treePath, "--quiet",
-        ])
+        let bad = try runTool(
+            try tool("tresnet-validate"),
+            [
+                FixturePaths.tiny(expected.model), "--val-dir", FixturePaths.tiny("imagefolder"), "--semantic-tree",
+                SemanticExpectation.treePath, "--quiet"
+            ])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("'alpha'") && bad.stderr.contains("not a synset"), "\(bad.stderr)")
     }
@@ -233,14 +257,22 @@ struct SemanticTreeTests {
         }
         let path = FixturePaths.temporaryDirectory("semantic") + "/head21k.safetensors"
         try SafetensorsWriter.write(tensors, metadata: [:], to: path, overwrite: true)
-        let run = try runTool(try tool("tresnet-predict"), [path, FixturePaths.tiny("images/yuv444_70x50.jpg"),
-                                                           "--img-size", "64", "--topk", "1"])
+        let run = try runTool(
+            try tool("tresnet-predict"),
+            [
+                path, FixturePaths.tiny("images/yuv444_70x50.jpg"),
+                "--img-size", "64", "--topk", "1"
+            ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("11221 classes") && run.stdout.contains("--semantic-tree"), "\(run.stdout)")
         #expect(run.stdout.contains("semantic softmax") && run.stdout.contains("not calibrated"), "\(run.stdout)")
         // --json carries the same caveat in `notes`
-        let json = try runTool(try tool("tresnet-predict"), [path, FixturePaths.tiny("images/yuv444_70x50.jpg"),
-                                                            "--img-size", "64", "--topk", "1", "--json"])
+        let json = try runTool(
+            try tool("tresnet-predict"),
+            [
+                path, FixturePaths.tiny("images/yuv444_70x50.jpg"),
+                "--img-size", "64", "--topk", "1", "--json"
+            ])
         #expect(json.status == 0, "\(json.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let notes = try #require(object["notes"] as? [String])

@@ -16,15 +16,21 @@ struct ShardMergeTests {
         var shardImages: [[String]] = []
         for k in 1...3 {
             let path = "\(dir)/shard\(k).json"
-            let run = try runTool(validate, [FixturePaths.tiny(expected.model), "--val-dir", FixturePaths.tiny("imagefolder"),
-                                             "--quiet", "--shard", "\(k)/3", "--report", path] + policy.flags)
+            let run = try runTool(
+                validate,
+                [
+                    FixturePaths.tiny(expected.model), "--val-dir", FixturePaths.tiny("imagefolder"),
+                    "--quiet", "--shard", "\(k)/3", "--report", path
+                ] + policy.flags)
             #expect(run.status == 0 || run.status == 2, "\(run.stderr)")
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
-                as? [String: Any])
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+                    as? [String: Any])
             let shard = try #require(report["shard"] as? [String: Any])
             #expect(shard["index"] as? Int == k && shard["count"] as? Int == 3)
-            shardImages.append(((report["per_image"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String }
-                               + ((report["unreadable"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String })
+            shardImages.append(
+                ((report["per_image"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String }
+                    + ((report["unreadable"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String })
             reports.append(path)
         }
         // deterministic: sample i goes to shard i mod 3 + 1; together they are the folder, each sample once
@@ -35,15 +41,20 @@ struct ShardMergeTests {
         let total = dir + "/total.json"
         let merged = try runTool(validate, ["--merge"] + reports + ["--report", total])
         #expect(merged.status == (expected.unreadable.isEmpty ? 0 : 2), "\(merged.stderr)")
-        #expect(merged.stdout.contains(String(format: "top-1 %.3f%% (%d/%d)  top-5 %.3f%% (%d/%d)", expected.top1,
-                                              expected.top1_correct, expected.images, expected.top5,
-                                              expected.top5_correct, expected.images)), "\(merged.stdout)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: total)))
-            as? [String: Any])
+        #expect(
+            merged.stdout.contains(
+                String(
+                    format: "top-1 %.3f%% (%d/%d)  top-5 %.3f%% (%d/%d)", expected.top1,
+                    expected.top1_correct, expected.images, expected.top5,
+                    expected.top5_correct, expected.images)), "\(merged.stdout)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: total)))
+                as? [String: Any])
         #expect(report["images"] as? Int == expected.images)
         #expect(report["top1_correct"] as? Int == expected.top1_correct)
         #expect(report["top5_correct"] as? Int == expected.top5_correct)
-        #expect(((report["unreadable"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String }
+        #expect(
+            ((report["unreadable"] as? [[String: Any]]) ?? []).compactMap { $0["path"] as? String }
                 == expected.unreadable.map(\.path))
         let perImage = try #require(report["per_image"] as? [[String: Any]])
         let byPath = Dictionary(uniqueKeysWithValues: perImage.map { ($0["path"] as? String ?? "", $0) })

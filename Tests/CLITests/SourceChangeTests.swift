@@ -2,10 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import TResNetKit
-#if canImport(Glibc)
-import Glibc
 import TResNetCore
-#endif
 
 /// A source that changes while it is converted (issue 20 #3): truncated by a helper thread at a chosen byte,
 /// through the conversion's test hooks, so the race is the same every run. Any change is a `.truncated` error
@@ -44,14 +41,17 @@ struct SourceChangeTests {
         } catch {
             Issue.record("\(error)", sourceLocation: sourceLocation)
         }
-        #expect(!FileManager.default.fileExists(atPath: output), "something was written", sourceLocation: sourceLocation)
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: (output as NSString).deletingLastPathComponent))?
+        #expect(
+            !FileManager.default.fileExists(atPath: output), "something was written", sourceLocation: sourceLocation)
+        let leftovers =
+            (try? FileManager.default.contentsOfDirectory(atPath: (output as NSString).deletingLastPathComponent))?
             .filter { $0.contains(".tmp-") } ?? []
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)", sourceLocation: sourceLocation)
     }
 
-    @Test("truncated after it was read, before its tensors are copied: refused, nothing written",
-          arguments: [100_000, 150_000, 235_000])
+    @Test(
+        "truncated after it was read, before its tensors are copied: refused, nothing written",
+        arguments: [100_000, 150_000, 235_000])
     func truncatedAfterReading(at size: Int) throws {
         Conversion.sourceReadHook = { path in if Self.ours(path) { Self.truncateFromHelperThread(path, to: size) } }
         defer { Conversion.sourceReadHook = nil }
@@ -78,7 +78,8 @@ struct SourceChangeTests {
                 try Conversion.convert(source: try copyOfTiny(dir), output: dir + output, options: options)
             }
             #expect(FileManager.default.contents(atPath: dir + output).map(Array.init) == old, "\(output) was replaced")
-            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".tmp-") } ?? []
+            let leftovers =
+                (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".tmp-") } ?? []
             #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
         }
     }
@@ -132,7 +133,9 @@ struct SourceChangeTests {
         let store = try ByteStore.map(path: path)
         Self.truncateFromHelperThread(path, to: page)
         var copy = [UInt8](repeating: 1, count: 2 * page)
-        copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: store.bytes[(2 * page)...])) }
+        copy.withUnsafeMutableBytes {
+            $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: store.bytes[(2 * page)...]))
+        }
         #expect(copy.allSatisfy { $0 == 0 })
         #expect(identity.faults > faults)
         #expect(store.bytes[0] == 7)

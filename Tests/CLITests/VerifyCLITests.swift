@@ -10,29 +10,38 @@ import TResNetRuntime
 struct VerifyCLITests {
     @Test("tiny_v1.pth against PyTorch's activations: every tap passes, exit 0")
     func passes() throws {
-        let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz")])
+        let run = try runTool(
+            try tool("tresnet-verify"),
+            [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz")])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         for tap in TResNetNetwork.tapNames { #expect(run.stdout.contains(tap), "\(tap)") }
         #expect(run.stdout.contains("PASSED"))
         #expect(run.stdout.contains("top-1 agreement: 2/2"))
     }
 
-    @Test("--backend: every backend passes and is named (ours run everywhere: portable C without a vector ISA)",
-          arguments: ConvolutionBackend.allCases)
+    @Test(
+        "--backend: every backend passes and is named (ours run everywhere: portable C without a vector ISA)",
+        arguments: ConvolutionBackend.allCases)
     func backends(_ backend: ConvolutionBackend) throws {
-        let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz"),
-                               "--backend", backend.rawValue])
+        let run = try runTool(
+            try tool("tresnet-verify"),
+            [
+                FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz"),
+                "--backend", backend.rawValue
+            ])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("\(try backend.resolved().rawValue) kernels"), "\(run.stdout)")
         #expect(run.stdout.contains("PASSED"))
     }
 
-    @Test("--precision bf16: passes at the bf16 tolerance with top-1 agreement (AVX512-BF16), fails float32's; not with blas")
+    @Test(
+        "--precision bf16: passes at the bf16 tolerance with top-1 agreement (AVX512-BF16), fails float32's; not with blas"
+    )
     func bf16() throws {
-        let args = [FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz"),
-                    "--precision", "bf16"]
+        let args = [
+            FixturePaths.tiny("tiny_v1.pth"), "--reference", FixturePaths.tiny("tiny_v1.reference.npz"),
+            "--precision", "bf16"
+        ]
         let blas = try runTool(try tool("tresnet-verify"), args + ["--backend", "blas"])
         #expect(blas.status == 64 && blas.stderr.contains("bf16"), "\(blas.stderr)")
         let run = try runTool(try tool("tresnet-verify"), args)
@@ -57,8 +66,9 @@ struct VerifyCLITests {
         let perturbed = dir + "/perturbed.npz"
         try NpzWriter.write(arrays, to: perturbed)
         let report = dir + "/report.json"
-        let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny("tiny_v1.pth"), "--reference", perturbed, "--report", report])
+        let run = try runTool(
+            try tool("tresnet-verify"),
+            [FixturePaths.tiny("tiny_v1.pth"), "--reference", perturbed, "--report", report])
         #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("FAILED: first failing tap is body.layer2"))
         #expect(run.stderr.contains("first failing tap is body.layer2"))
@@ -66,8 +76,9 @@ struct VerifyCLITests {
         let failing = lines.filter { $0.contains("FAIL (") }.map { String($0.prefix { $0 != " " }) }
         #expect(failing == ["body.layer2"])
         // the report still gets written on failure
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))
-            as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))
+                as? [String: Any])
         #expect(json["passed"] as? Bool == false)
         #expect(json["first_failure"] as? String == "body.layer2")
     }
@@ -94,11 +105,16 @@ struct VerifyCLITests {
     @Test("--report writes the report: passed, every tap with its errors")
     func jsonReport() throws {
         let path = FixturePaths.temporaryDirectory("verify") + "/report.json"
-        let run = try runTool(try tool("tresnet-verify"), [FixturePaths.tiny("tiny_v1.pth"), "--reference",
-                                                          FixturePaths.tiny("tiny_v1.reference.npz"), "--report", path])
+        let run = try runTool(
+            try tool("tresnet-verify"),
+            [
+                FixturePaths.tiny("tiny_v1.pth"), "--reference",
+                FixturePaths.tiny("tiny_v1.reference.npz"), "--report", path
+            ])
         #expect(run.status == 0)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
-            as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+                as? [String: Any])
         #expect(json["passed"] as? Bool == true)
         let report = try #require(json["report"] as? [String: Any])
         let rows = try #require(report["rows"] as? [[String: Any]])
@@ -112,19 +128,21 @@ struct VerifyCLITests {
         ("tiny_v1_miil.pth", "tiny_v1_miil.reference.npz"),
         ("tiny_v1.safetensors", "tiny_v1.reference.npz"),
         ("tiny_v1.ts.onnx", "tiny_v1.reference.npz"),
-        ("tiny_v1.dynamo.onnx", "tiny_v1.reference.npz"),
+        ("tiny_v1.dynamo.onnx", "tiny_v1.reference.npz")
     ]
 
     @Test("every tiny weight form verifies against PyTorch", arguments: forms)
     func everyForm(_ form: (weights: String, reference: String)) throws {
-        let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny(form.weights), "--reference", FixturePaths.tiny(form.reference)])
+        let run = try runTool(
+            try tool("tresnet-verify"),
+            [FixturePaths.tiny(form.weights), "--reference", FixturePaths.tiny(form.reference)])
         #expect(run.status == 0, "\(form.weights): \(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("PASSED"))
     }
 
-    @Test("a .tw made by tresnet-convert verifies (plain and MIIL-spelling sources)",
-          arguments: [("tiny_v1.pth", "tiny_v1.reference.npz"), ("tiny_v1_miil.pth", "tiny_v1_miil.reference.npz")])
+    @Test(
+        "a .tw made by tresnet-convert verifies (plain and MIIL-spelling sources)",
+        arguments: [("tiny_v1.pth", "tiny_v1.reference.npz"), ("tiny_v1_miil.pth", "tiny_v1_miil.reference.npz")])
     func convertedTW(_ form: (weights: String, reference: String)) throws {
         let tw = FixturePaths.temporaryDirectory("verify") + "/m.tw"
         let convert = try runTool(try tool("tresnet-convert"), [FixturePaths.tiny(form.weights), tw])
@@ -150,12 +168,15 @@ struct VerifyCLITests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("ours↔f64") && run.stdout.contains("ref↔f64"))
         #expect(!run.stdout.contains("inf"))
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
-            as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+                as? [String: Any])
         let rows = try #require((json["report"] as? [String: Any])?["rows"] as? [[String: Any]])
         for row in rows {
             let oracle = try #require(row["oracle"] as? [String: Any], "\(row["name"] ?? "")")
-            for key in ["ours_to_reference", "ours_to_float64", "reference_to_float64"] { #expect(oracle[key] is Double, "\(key)") }
+            for key in ["ours_to_reference", "ours_to_float64", "reference_to_float64"] {
+                #expect(oracle[key] is Double, "\(key)")
+            }
         }
     }
 
@@ -167,7 +188,8 @@ struct VerifyCLITests {
         arrays[i].tensor = Tensor(shape: t.shape, floats: try t.floats().map { $0 * 1.01 })
         let perturbed = FixturePaths.temporaryDirectory("verify") + "/perturbed.npz"
         try NpzWriter.write(arrays, to: perturbed)
-        let run = try runTool(try tool("tresnet-verify"), [FixturePaths.tiny(Self.micro.weights), "--reference", perturbed])
+        let run = try runTool(
+            try tool("tresnet-verify"), [FixturePaths.tiny(Self.micro.weights), "--reference", perturbed])
         #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("FAILED: first failing tap is body.layer3"))
     }
@@ -180,13 +202,15 @@ struct VerifyCLITests {
         let dir = FixturePaths.temporaryDirectory("verify")
         let bad = dir + "/badshape.npz", path = dir + "/error.json"
         try NpzWriter.write(arrays, to: bad)
-        let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny(Self.micro.weights), "--reference", bad, "--report", path])
+        let run = try runTool(
+            try tool("tresnet-verify"),
+            [FixturePaths.tiny(Self.micro.weights), "--reference", bad, "--report", path])
         #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1)
         #expect(run.stderr.contains("badshape.npz") && run.stderr.contains("body.layer2"), "\(run.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
-            as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+                as? [String: Any])
         #expect(json["passed"] as? Bool == false)
         let error = try #require(json["error"] as? [String: Any])
         #expect(error["code"] as? String == "malformed")
@@ -203,8 +227,9 @@ struct VerifyCLITests {
         let dir = FixturePaths.temporaryDirectory("verify")
         let zeros = dir + "/zeros.npz", path = dir + "/zeros.json"
         try NpzWriter.write(arrays, to: zeros)
-        let run = try runTool(try tool("tresnet-verify"),
-                              [FixturePaths.tiny(Self.micro.weights), "--reference", zeros, "--report", path])
+        let run = try runTool(
+            try tool("tresnet-verify"),
+            [FixturePaths.tiny(Self.micro.weights), "--reference", zeros, "--report", path])
         #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
         #expect(!run.stdout.contains("inf") && !run.stdout.lowercased().contains("nan"), "\(run.stdout)")
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -212,4 +237,3 @@ struct VerifyCLITests {
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any])
     }
 }
-

@@ -35,9 +35,10 @@ enum ZooCLI {
         let json = try ZooCLI.run(["list", "--json", "--arch", "v2_l", "--dataset", "in21k"])
         #expect(json.status == 0)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
-        #expect(Set(rows.compactMap { $0["tag"] as? String }) == [
-            "tresnet_v2_l.miil_in21k_ft_in1k", "tresnet_v2_l.miil_in21k", "miil/tresnet_l_v2_miil_21k",
-        ])
+        #expect(
+            Set(rows.compactMap { $0["tag"] as? String }) == [
+                "tresnet_v2_l.miil_in21k_ft_in1k", "tresnet_v2_l.miil_in21k", "miil/tresnet_l_v2_miil_21k"
+            ])
         #expect(rows.allSatisfy { $0["num_classes"] as? Int == 1000 || $0["num_classes"] as? Int == 11221 })
     }
 
@@ -85,13 +86,15 @@ enum ZooCLI {
         #expect(ZooCLI.leftovers(cache, "timm/tresnet_l.miil_in1k").isEmpty, "a failed fetch leaves no folder, no lock")
 
         // HF_HUB_OFFLINE=1 is --offline; HF_ENDPOINT points the hub's files at the mirror (no --mirror).
-        let hubOffline = try runBuiltTool("tresnet-zoo", ["fetch", "tresnet_xl.miil_in1k", "--cache", cache],
-                                          environment: ["HF_HUB_OFFLINE": "1"])
+        let hubOffline = try runBuiltTool(
+            "tresnet-zoo", ["fetch", "tresnet_xl.miil_in1k", "--cache", cache],
+            environment: ["HF_HUB_OFFLINE": "1"])
         #expect(hubOffline.status == 1 && hubOffline.stderr.contains("offline"), "\(hubOffline.stderr)")
         #expect(ZooCLI.leftovers(cache, "timm/tresnet_xl.miil_in1k").isEmpty)
         server.set(ZooCLI.route("timm/tresnet_xl.miil_in1k", "model.safetensors"), .init(body: body))
-        let endpoint = try runBuiltTool("tresnet-zoo", ["fetch", "tresnet_xl.miil_in1k", "--cache", cache, "--quiet"],
-                                        environment: ["HF_ENDPOINT": mirror])
+        let endpoint = try runBuiltTool(
+            "tresnet-zoo", ["fetch", "tresnet_xl.miil_in1k", "--cache", cache, "--quiet"],
+            environment: ["HF_ENDPOINT": mirror])
         #expect(endpoint.status == 0, "\(endpoint.stderr)")
         #expect(endpoint.stdout == ZooCLI.cached(cache, "timm/tresnet_xl.miil_in1k", "model.safetensors") + "\n")
     }
@@ -117,8 +120,9 @@ enum ZooCLI {
             #expect(run.stdout.contains(path), "\(run.stdout)")
         }
         // One downloads; the other (waiting on the lock, or started after) reuses the verified file.
-        #expect(finished.map { $0.stdout.split(separator: " ").first ?? "" }.sorted() == ["cached", "fetched"],
-                "\(finished.map(\.stdout))")
+        #expect(
+            finished.map { $0.stdout.split(separator: " ").first ?? "" }.sorted() == ["cached", "fetched"],
+            "\(finished.map(\.stdout))")
         #expect(FileManager.default.contents(atPath: path) == Data(body))
         let left = ZooCLI.leftovers(cache, "timm/tresnet_m.miil_in1k").filter { !$0.hasPrefix("blobs/") }
         #expect(left == ["blobs", "snapshots", "snapshots/main", "snapshots/main/model.safetensors"], "\(left)")
@@ -130,8 +134,9 @@ enum ZooCLI {
     @Test func downloadWhoseWriteFailsLeavesNothing() throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
-        server.set(ZooCLI.route("timm/tresnet_m.miil_in1k", "model.safetensors"),
-                   .init(body: [UInt8](repeating: 7, count: 1_000_000)))
+        server.set(
+            ZooCLI.route("timm/tresnet_m.miil_in1k", "model.safetensors"),
+            .init(body: [UInt8](repeating: 7, count: 1_000_000)))
         let cache = FixturePaths.temporaryDirectory("zoo-cli-efbig")
         let tool = try #require(builtTool("tresnet-zoo"))
         // SIGXFSZ ignored, so the write past 64 KiB fails with EFBIG instead of killing the process.
@@ -161,8 +166,10 @@ enum ZooCLI {
 
     /// A catalog holding one entry of the built-in catalog re-pointed at a tiny fixture: `tag`, architecture,
     /// classes, label set and preprocessing replaced, one file `file` in `naming` spelling.
-    static func testCatalog(tag: String, architecture: String, file: String, naming: String,
-                            preprocessing: [String: Any], inputSize: Int) throws -> String {
+    static func testCatalog(
+        tag: String, architecture: String, file: String, naming: String,
+        preprocessing: [String: Any], inputSize: Int
+    ) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.root + "/Zoo/catalog.json"))
         var catalog = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let entries = try #require(catalog["entries"] as? [[String: Any]])
@@ -197,38 +204,52 @@ enum ZooCLI {
         let body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1_miil.pth"))))
         server.set(ZooCLI.route("test/test.tiny_v1_miil", "tiny_v1_miil.pth"), .init(body: body))
         server.set(ZooCLI.route("test/test.tiny_as_m", "tiny_v1_miil.pth"), .init(body: body))
-        let preprocessing: [String: Any] = ["crop_pct": 1.0, "crop_mode": "squash", "interpolation": "bicubic",
-                                            "mean": [0.25, 0.5, 0.75], "std": [0.5, 1.0, 2.0]]
-        let catalog = try Self.testCatalog(tag: "test.tiny_v1_miil", architecture: "tiny_v1", file: "tiny_v1_miil.pth",
-                                           naming: "miil", preprocessing: preprocessing, inputSize: 64)
+        let preprocessing: [String: Any] = [
+            "crop_pct": 1.0, "crop_mode": "squash", "interpolation": "bicubic",
+            "mean": [0.25, 0.5, 0.75], "std": [0.5, 1.0, 2.0]
+        ]
+        let catalog = try Self.testCatalog(
+            tag: "test.tiny_v1_miil", architecture: "tiny_v1", file: "tiny_v1_miil.pth",
+            naming: "miil", preprocessing: preprocessing, inputSize: 64)
         let cache = FixturePaths.temporaryDirectory("zoo-cli-convert")
         let mirror = "http://127.0.0.1:\(server.port)"
 
-        let run = try ZooCLI.run(["fetch", "test.tiny_v1_miil", "--catalog", catalog, "--cache", cache, "--mirror", mirror,
-                                  "--convert"])
+        let run = try ZooCLI.run([
+            "fetch", "test.tiny_v1_miil", "--catalog", catalog, "--cache", cache, "--mirror", mirror,
+            "--convert"
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let tw = ZooCLI.cached(cache, "test/test.tiny_v1_miil", "tiny_v1_miil.tw")
         #expect(run.stdout.contains(tw))
         #expect(!run.stdout.contains("forced by --variant"), "no --variant was given: \(run.stdout)")
         let model = try TWModel.open(path: tw, verifyChecksums: true)
         #expect(model.metadata.labelSet == "tiny-test-10")
-        #expect(model.metadata.preprocessing == ModelPreprocessing(inputSize: [3, 64, 64], mean: [0.25, 0.5, 0.75],
-                                                                   std: [0.5, 1.0, 2.0], cropPct: 1.0, cropMode: "squash",
-                                                                   interpolation: "bicubic"))
+        #expect(
+            model.metadata.preprocessing
+                == ModelPreprocessing(
+                    inputSize: [3, 64, 64], mean: [0.25, 0.5, 0.75],
+                    std: [0.5, 1.0, 2.0], cropPct: 1.0, cropMode: "squash",
+                    interpolation: "bicubic"))
         #expect(model.metadata.sourceDialect == "miil" && model.metadata.bnWeightTransform == "abs_plus_eps")
         #expect(model.metadata.sourceSHA256 == (try FixtureManifest.load().files["tiny_v1_miil.pth"]?.sha256))
         #expect(model.metadata.configuration.numClasses == 10)
-        #expect(model.metadata.zoo == ZooOrigin(tag: "test.tiny_v1_miil", hubID: "test/test.tiny_v1_miil", revision: "main"))
+        #expect(
+            model.metadata.zoo == ZooOrigin(tag: "test.tiny_v1_miil", hubID: "test/test.tiny_v1_miil", revision: "main")
+        )
         // and the converted file computes what PyTorch computed
-        let verify = try runTool(try tool("tresnet-verify"), [tw, "--reference", FixturePaths.tiny("tiny_v1_miil.reference.npz")])
+        let verify = try runTool(
+            try tool("tresnet-verify"), [tw, "--reference", FixturePaths.tiny("tiny_v1_miil.reference.npz")])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
 
         // An entry whose architecture is a zoo variant is forced to it: the tiny file does not bind to tresnet_m,
         // the conversion fails (exit 2) and leaves no .tw.
-        let wrong = try Self.testCatalog(tag: "test.tiny_as_m", architecture: "tresnet_m", file: "tiny_v1_miil.pth",
-                                         naming: "miil", preprocessing: [:], inputSize: 224)
-        let refused = try ZooCLI.run(["fetch", "test.tiny_as_m", "--catalog", wrong, "--cache", cache, "--mirror", mirror,
-                                      "--convert"])
+        let wrong = try Self.testCatalog(
+            tag: "test.tiny_as_m", architecture: "tresnet_m", file: "tiny_v1_miil.pth",
+            naming: "miil", preprocessing: [:], inputSize: 224)
+        let refused = try ZooCLI.run([
+            "fetch", "test.tiny_as_m", "--catalog", wrong, "--cache", cache, "--mirror", mirror,
+            "--convert"
+        ])
         #expect(refused.status == 2, "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: ZooCLI.cached(cache, "test/test.tiny_as_m", "tiny_v1_miil.tw")))
     }

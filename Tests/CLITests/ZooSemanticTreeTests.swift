@@ -21,10 +21,12 @@ struct ZooSemanticTreeTests {
 
     /// A test catalog whose 21K-style entry (`tiny_v1`, 10 classes) lists `tree10.pth` as its semantic tree.
     static func catalog(tag: String) throws -> String {
-        let path = try ZooCLITests.testCatalog(tag: tag, architecture: "tiny_v1", file: "tiny_v1.pth", naming: "timm",
-                                               preprocessing: [:], inputSize: 64)
-        var catalog = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
-            as? [String: Any])
+        let path = try ZooCLITests.testCatalog(
+            tag: tag, architecture: "tiny_v1", file: "tiny_v1.pth", naming: "timm",
+            preprocessing: [:], inputSize: 64)
+        var catalog = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+                as? [String: Any])
         var entries = try #require(catalog["entries"] as? [[String: Any]])
         var resource = try #require((entries[0]["files"] as? [[String: Any]])?.first)
         resource["name"] = "tree10.pth"
@@ -48,18 +50,24 @@ struct ZooSemanticTreeTests {
         let cache = FixturePaths.temporaryDirectory("zoo-tree")
         let mirror = "http://127.0.0.1:\(server.port)"
 
-        let run = try ZooCLI.run(["fetch", "test.tree", "--catalog", try Self.catalog(tag: "test.tree"), "--cache", cache,
-                                  "--mirror", mirror, "--convert"])
+        let run = try ZooCLI.run([
+            "fetch", "test.tree", "--catalog", try Self.catalog(tag: "test.tree"), "--cache", cache,
+            "--mirror", mirror, "--convert"
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("semantic tree embedded"))
         let model = try TWModel.open(path: ZooCLI.cached(cache, "test/test.tree", "tiny_v1.tw"), verifyChecksums: true)
-        #expect(model.metadata.semanticTree == (try SemanticTreeFile.read(path: FixturePaths.tiny("semantic/tree10.pth"))))
+        #expect(
+            model.metadata.semanticTree == (try SemanticTreeFile.read(path: FixturePaths.tiny("semantic/tree10.pth"))))
         #expect(FileManager.default.fileExists(atPath: ZooCLI.cached(cache, "test/test.tree", "tree10.pth")))
 
-        let missing = try ZooCLI.run(["fetch", "test.notree", "--catalog", try Self.catalog(tag: "test.notree"), "--cache",
-                                      cache, "--mirror", mirror, "--convert"])
+        let missing = try ZooCLI.run([
+            "fetch", "test.notree", "--catalog", try Self.catalog(tag: "test.notree"), "--cache",
+            cache, "--mirror", mirror, "--convert"
+        ])
         #expect(missing.status == 0, "\(missing.stderr)")
         #expect(missing.stderr.contains("tree10.pth was not fetched"), "\(missing.stderr)")
-        #expect(try TWModel.open(path: ZooCLI.cached(cache, "test/test.notree", "tiny_v1.tw")).metadata.semanticTree == nil)
+        #expect(
+            try TWModel.open(path: ZooCLI.cached(cache, "test/test.notree", "tiny_v1.tw")).metadata.semanticTree == nil)
     }
 }

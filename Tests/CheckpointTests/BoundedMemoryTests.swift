@@ -13,16 +13,20 @@ struct BoundedMemoryTests {
     static let timeBound = 0.1
 
     /// Reads `bytes` (< 1 KiB) and checks the refusal's code and message, and the bounds.
-    func expectRefusedCheaply(_ bytes: [UInt8], _ code: TResNetError.Code, _ fragment: String,
-                              read: (ByteStore) throws -> Void = { _ = try CheckpointReader.read($0, path: "bomb") },
-                              sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectRefusedCheaply(
+        _ bytes: [UInt8], _ code: TResNetError.Code, _ fragment: String,
+        read: (ByteStore) throws -> Void = { _ = try CheckpointReader.read($0, path: "bomb") },
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(bytes.count < 1024, "the bomb is \(bytes.count) bytes", sourceLocation: sourceLocation)
         var error: TResNetError?
         let m = ResourceProbe.measure(attempts: 3, until: { $0.peakGrowthBytes < 64 << 20 && $0.seconds < 0.1 }) {
             do { try read(ByteStore.copying(bytes)) } catch let e as TResNetError { error = e } catch {}
         }
         #expect(error?.code == code, "\(String(describing: error))", sourceLocation: sourceLocation)
-        #expect(error?.description.contains(fragment) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(
+            error?.description.contains(fragment) == true, "\(String(describing: error))",
+            sourceLocation: sourceLocation)
         #expect(m.peakGrowthBytes < Self.memoryBound, "\(m)", sourceLocation: sourceLocation)
         #expect(m.seconds < Self.timeBound, "\(m)", sourceLocation: sourceLocation)
         print("bomb refused (\(bytes.count) bytes): \(m): \(error.map { "\($0)" } ?? "-")")
@@ -58,8 +62,11 @@ struct BoundedMemoryTests {
         var zip = CraftedZip()
         zip.zip64 = true
         // One final stored deflate block holding 4 bytes: a valid stream that inflates to far less than declared.
-        zip.members = [.init(name: "a.npy", data: [0x01, 0x04, 0x00, 0xFB, 0xFF, 1, 2, 3, 4], method: 8,
-                             declaredSize: Self.fourTiB)]
+        zip.members = [
+            .init(
+                name: "a.npy", data: [0x01, 0x04, 0x00, 0xFB, 0xFF, 1, 2, 3, 4], method: 8,
+                declaredSize: Self.fourTiB)
+        ]
         expectRefusedCheaply(zip.bytes, .limitExceeded, "zip bomb") { store in
             let archive = try ZipArchive.open(store, path: "bomb.npz")
             for e in archive.entries { _ = try archive.data(e) }
@@ -95,7 +102,8 @@ struct BoundedMemoryTests {
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }"
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"
-        let bytes = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+        let bytes =
+            [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
             + Array(header.utf8) + [0, 0, 0, 0]
         expectRefusedCheaply(bytes, .truncated, "needs 4398046511104 bytes of data, 4 remain")
     }
@@ -103,7 +111,9 @@ struct BoundedMemoryTests {
     @Test("pickle: a billion-laughs memo DAG (2^60 leaves) is refused under the reader's node budget")
     func billionLaughs() throws {
         var p: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x30]
-        for level in 1...60 { p += [0x28, 0x68, UInt8(level - 1), 0x68, UInt8(level - 1), 0x6C, 0x71, UInt8(level), 0x30] }
+        for level in 1...60 {
+            p += [0x28, 0x68, UInt8(level - 1), 0x68, UInt8(level - 1), 0x6C, 0x71, UInt8(level), 0x30]
+        }
         p += [0x68, 60, 0x2E]
         #expect(p.count < 1024)
         var error: TResNetError?

@@ -116,7 +116,11 @@ struct CatalogueTests {
         let e = refusal(zip.bytes)
         #expect(e?.code == .malformed || e?.code == .sizeOverflow, "\(String(describing: e))")
         #expect(e?.description.contains("tensor size does not fit in 64 bits") == true, "\(String(describing: e))")
-        if case .offset(let o)? = e?.location { #expect(o > 0) } else { Issue.record("no offset: \(String(describing: e))") }
+        if case .offset(let o)? = e?.location {
+            #expect(o > 0)
+        } else {
+            Issue.record("no offset: \(String(describing: e))")
+        }
     }
 
     // MARK: A.3 zip
@@ -124,11 +128,15 @@ struct CatalogueTests {
     /// A two-member stored archive and the offset of its central directory and end record.
     func twoMembers() -> (bytes: [UInt8], cd: Int, eocd: Int) {
         var zip = CraftedZip()
-        zip.members = [.init(name: "a.npy", data: [UInt8](repeating: 1, count: 40)),
-                       .init(name: "b.npy", data: [UInt8](repeating: 2, count: 40))]
+        zip.members = [
+            .init(name: "a.npy", data: [UInt8](repeating: 1, count: 40)),
+            .init(name: "b.npy", data: [UInt8](repeating: 2, count: 40))
+        ]
         let bytes = zip.bytes
         let eocd = bytes.count - 22
-        let cd = Int(bytes[eocd + 16]) | Int(bytes[eocd + 17]) << 8 | Int(bytes[eocd + 18]) << 16 | Int(bytes[eocd + 19]) << 24
+        let cd =
+            Int(bytes[eocd + 16]) | Int(bytes[eocd + 17]) << 8 | Int(bytes[eocd + 18]) << 16 | Int(bytes[eocd + 19])
+            << 24
         return (bytes, cd, eocd)
     }
 
@@ -139,7 +147,9 @@ struct CatalogueTests {
         }
     }
 
-    func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) { for i in 0..<4 { b[at + i] = UInt8((v >> (8 * UInt32(i))) & 0xFF) } }
+    func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) {
+        for i in 0..<4 { b[at + i] = UInt8((v >> (8 * UInt32(i))) & 0xFF) }
+    }
     func put16(_ b: inout [UInt8], _ at: Int, _ v: UInt16) { b[at] = UInt8(v & 0xFF); b[at + 1] = UInt8(v >> 8) }
 
     @Test("#40: bytes after the end record (comment length mismatch) and junk prepended")
@@ -229,7 +239,8 @@ struct CatalogueTests {
         size[record + 4] = 45
         let e2 = zipRefusal(size)
         #expect(e2?.code == .malformed, "\(String(describing: e2))")
-        #expect(e2?.description.contains("zip64 end record size 45 is inconsistent") == true, "\(String(describing: e2))")
+        #expect(
+            e2?.description.contains("zip64 end record size 45 is inconsistent") == true, "\(String(describing: e2))")
     }
 
     @Test("#44: a local header whose sizes disagree with the central directory is refused")
@@ -261,7 +272,8 @@ struct CatalogueTests {
             zip.members = [.init(name: name, data: [1, 2, 3, 4])]
             let e = zipRefusal(zip.bytes)
             #expect(e?.code == .malformed, "\(String(describing: e))")
-            #expect(e?.description.contains("empty, NUL-containing or non-UTF-8 name") == true, "\(String(describing: e))")
+            #expect(
+                e?.description.contains("empty, NUL-containing or non-UTF-8 name") == true, "\(String(describing: e))")
         }
     }
 

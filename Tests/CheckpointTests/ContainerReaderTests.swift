@@ -43,12 +43,15 @@ struct ContainerReaderTests {
         for row in rows {
             let t = try #require(loaded.stateDict[row.name], "\(row.name)")
             for sample in row.samples {
-                #expect(t.scalar(at: Int(sample[0]))?.bitPattern == sample[1].bitPattern, "\(row.name)[\(Int(sample[0]))]")
+                #expect(
+                    t.scalar(at: Int(sample[0]))?.bitPattern == sample[1].bitPattern, "\(row.name)[\(Int(sample[0]))]")
             }
         }
     }
 
-    @Test("timm CheckpointSaver file: state_dict by default (as timm's load_checkpoint), Namespace and numpy metric inert")
+    @Test(
+        "timm CheckpointSaver file: state_dict by default (as timm's load_checkpoint), Namespace and numpy metric inert"
+    )
     func timmTraining() throws {
         let record = try #require(try Containers.manifest()["timm_train.pth.tar"])
         let loaded = try CheckpointReader.read(path: Containers.path("timm_train.pth.tar"))
@@ -65,7 +68,8 @@ struct ContainerReaderTests {
 
     @Test("--ema takes state_dict_ema: the EMA weights, which differ from state_dict")
     func ema() throws {
-        let loaded = try CheckpointReader.read(path: Containers.path("timm_train.pth.tar"), options: CheckpointReadOptions(ema: true))
+        let loaded = try CheckpointReader.read(
+            path: Containers.path("timm_train.pth.tar"), options: CheckpointReadOptions(ema: true))
         #expect(loaded.wrapper == "state_dict_ema")
         #expect(loaded.otherCandidates == ["state_dict"])
         try expectSamples(loaded, try samples("state_dict_ema"))
@@ -80,7 +84,8 @@ struct ContainerReaderTests {
     @Test("--strict-pickle refuses the training checkpoint naming argparse.Namespace, as weights_only=True does")
     func strict() throws {
         let e = #expect(throws: TResNetError.self) {
-            try CheckpointReader.read(path: Containers.path("timm_train.pth.tar"), options: CheckpointReadOptions(strictPickle: true))
+            try CheckpointReader.read(
+                path: Containers.path("timm_train.pth.tar"), options: CheckpointReadOptions(strictPickle: true))
         }
         #expect(e?.code == .disallowedGlobal)
         #expect(e?.description.contains("'argparse.Namespace'") == true, "\(e?.description ?? "")")
@@ -92,12 +97,14 @@ struct ContainerReaderTests {
         #expect(loaded.wrapper == "state_dict")
         #expect(loaded.containerKind == "Lightning checkpoint")
         #expect(loaded.stateDict.names.allSatisfy { $0.hasPrefix("model.") })
-        let forced = try CheckpointReader.read(path: Containers.path("lightning.ckpt"), options: CheckpointReadOptions(prefix: "model."))
+        let forced = try CheckpointReader.read(
+            path: Containers.path("lightning.ckpt"), options: CheckpointReadOptions(prefix: "model."))
         #expect(forced.strippedPrefix == "model.")
         #expect(forced.prefixForced)
         #expect(forced.stateDict.contains("body.conv1.conv.weight"))
         let bad = #expect(throws: TResNetError.self) {
-            try CheckpointReader.read(path: Containers.path("lightning.ckpt"), options: CheckpointReadOptions(prefix: "net."))
+            try CheckpointReader.read(
+                path: Containers.path("lightning.ckpt"), options: CheckpointReadOptions(prefix: "net."))
         }
         #expect(bad?.description.contains("'net.'") == true)
     }
@@ -115,8 +122,9 @@ struct ContainerReaderTests {
 
     /// Fixtures/gen_modules.py's module pickles and compiled state dict: the container and prefix the manifest
     /// records, the state_dict() names bound, the weights those of timm_train.pth.tar's `state_dict`.
-    @Test("timm, DataParallel and DDP module pickles and a torch.compile state dict: container, prefix, weights",
-          arguments: ["module_timm.pth", "module_dataparallel.pth", "module_ddp.pth", "compiled_state_dict.pth"])
+    @Test(
+        "timm, DataParallel and DDP module pickles and a torch.compile state dict: container, prefix, weights",
+        arguments: ["module_timm.pth", "module_dataparallel.pth", "module_ddp.pth", "compiled_state_dict.pth"])
     func modulePickles(_ file: String) throws {
         let record = try #require(try Containers.manifest()[file])
         let loaded = try CheckpointReader.read(path: Containers.path(file))
@@ -130,18 +138,22 @@ struct ContainerReaderTests {
     /// getattr): refused as any getattr is, naming it and its offset — the file's weights are the same model's.
     @Test("a pickled torch.compile module is refused at its getattr, naming it and the offset")
     func compiledModule() throws {
-        let e = #expect(throws: TResNetError.self) { try CheckpointReader.read(path: Containers.path("module_compiled.pth")) }
+        let e = #expect(throws: TResNetError.self) {
+            try CheckpointReader.read(path: Containers.path("module_compiled.pth"))
+        }
         #expect(e?.code == .disallowedGlobal)
         #expect(e?.description.contains("'__builtin__.getattr'") == true, "\(e?.description ?? "")")
         if case .offset(let o)? = e?.location { #expect(o > 0) } else { Issue.record("no offset") }
     }
 
-    @Test("every planted code-execution primitive is refused naming it, at an offset, in both modes",
-          arguments: Containers.planted)
+    @Test(
+        "every planted code-execution primitive is refused naming it, at an offset, in both modes",
+        arguments: Containers.planted)
     func planted(_ file: String, _ global: String) throws {
         for strict in [false, true] {
             let e = #expect(throws: TResNetError.self) {
-                try CheckpointReader.read(path: Containers.path(file), options: CheckpointReadOptions(strictPickle: strict))
+                try CheckpointReader.read(
+                    path: Containers.path(file), options: CheckpointReadOptions(strictPickle: strict))
             }
             #expect(e?.code == .disallowedGlobal, "\(file)")
             #expect(e?.description.contains("'\(global)'") == true, "\(file): \(e?.description ?? "")")
@@ -153,10 +165,13 @@ struct ContainerReaderTests {
     func plantedCoverage() {
         #expect(Containers.planted.count >= 23)
         // as pickle protocol 2 (torch.save's) spells them: Python 2 names for builtins and subprocess
-        for g in ["posix.system", "nt.system", "commands.Popen", "__builtin__.eval", "__builtin__.exec", "__builtin__.compile",
-                  "__builtin__.getattr", "__builtin__.__import__", "io.open", "pty.spawn", "socket.socket", "shutil.rmtree",
-                  "importlib.import_module", "pickle.loads", "marshal.loads", "functools.partial", "runpy.run_path",
-                  "ctypes.CDLL", "webbrowser.open", "sys.exit", "code.interact", "torch.serialization.load"] {
+        for g in [
+            "posix.system", "nt.system", "commands.Popen", "__builtin__.eval", "__builtin__.exec",
+            "__builtin__.compile",
+            "__builtin__.getattr", "__builtin__.__import__", "io.open", "pty.spawn", "socket.socket", "shutil.rmtree",
+            "importlib.import_module", "pickle.loads", "marshal.loads", "functools.partial", "runpy.run_path",
+            "ctypes.CDLL", "webbrowser.open", "sys.exit", "code.interact", "torch.serialization.load"
+        ] {
             #expect(Containers.planted.contains { $0.global == g }, "\(g)")
         }
     }
@@ -182,7 +197,8 @@ struct OpaqueObjectTests {
 
     @Test("NEWOBJ + BUILD + SETITEMS on an unknown class: kept as an inert object with its state and items")
     func objectParts() throws {
-        let body = PickleBytes.global("argparse", "Namespace") + [0x29, 0x81]  // NEWOBJ
+        let body =
+            PickleBytes.global("argparse", "Namespace") + [0x29, 0x81]  // NEWOBJ
             + [0x7D] + PickleBytes.unicode("lr") + [0x4B, 3, 0x73, 0x62]  // {'lr': 3} BUILD
             + PickleBytes.unicode("k") + [0x4B, 1, 0x73]  // SETITEM on the object
         let r = try parse(body)
@@ -195,30 +211,44 @@ struct OpaqueObjectTests {
         #expect(r.arena.opaqueClasses == ["argparse.Namespace"])
     }
 
-    @Test("a small NumPy array (_reconstruct + BUILD) decodes to its values; numpy.loads gives [1.5, -2.0, 0.25] for these bytes")
+    @Test(
+        "a small NumPy array (_reconstruct + BUILD) decodes to its values; numpy.loads gives [1.5, -2.0, 0.25] for these bytes"
+    )
     func numpyArray() throws {
-        let dtype = PickleBytes.global("numpy", "dtype") + PickleBytes.unicode("f8") + [0x89, 0x88, 0x87, 0x52]
-            + [0x28, 0x4B, 3] + PickleBytes.unicode("<") + [0x4E, 0x4E, 0x4E, 0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0x4B, 0, 0x74, 0x62]
+        let dtype =
+            PickleBytes.global("numpy", "dtype") + PickleBytes.unicode("f8") + [0x89, 0x88, 0x87, 0x52]
+            + [0x28, 0x4B, 3] + PickleBytes.unicode("<") + [
+                0x4E, 0x4E, 0x4E, 0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0x4B, 0, 0x74, 0x62
+            ]
         var data: [UInt8] = []
         for v in [1.5, -2.0, 0.25] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data += $0 } }
-        let body = PickleBytes.global("numpy.core.multiarray", "_reconstruct") + PickleBytes.global("numpy", "ndarray")
+        let body =
+            PickleBytes.global("numpy.core.multiarray", "_reconstruct") + PickleBytes.global("numpy", "ndarray")
             + [0x4B, 0, 0x85, 0x43, 1, 0x62, 0x87, 0x52]
             + [0x28, 0x4B, 1, 0x4B, 3, 0x85] + dtype + [0x89, 0x43, UInt8(data.count)] + data + [0x74, 0x62]
         let r = try parse(body)
-        guard case .list(let l) = r.arena[r.root] else { Issue.record("not a list: \(r.arena.summary(r.root))"); return }
+        guard case .list(let l) = r.arena[r.root] else {
+            Issue.record("not a list: \(r.arena.summary(r.root))"); return
+        }
         #expect(r.arena.lists[l].map { r.arena.summary($0) } == ["float 1.5", "float -2.0", "float 0.25"])
         #expect(r.arena.opaqueClasses == ["numpy.dtype"])
     }
 
     @Test("unknown tensor rebuild functions stay refused (never an opaque 'tensor')")
     func unknownRebuild() throws {
-        let e = #expect(throws: TResNetError.self) { try parse(PickleBytes.global("torch._utils", "_rebuild_sparse_tensor") + [0x29, 0x52]) }
+        let e = #expect(throws: TResNetError.self) {
+            try parse(PickleBytes.global("torch._utils", "_rebuild_sparse_tensor") + [0x29, 0x52])
+        }
         #expect(e?.code == .disallowedGlobal)
     }
 
     @Test("the object tree text escapes file-supplied names")
     func treeEscapes() throws {
-        let body: [UInt8] = [0x7D] + PickleBytes.unicode("a\u{1B}[31mb") + PickleBytes.global("evil\u{1B}]0;x", "C\nD".replacingOccurrences(of: "\n", with: "_")) + [0x29, 0x81, 0x73]
+        let body: [UInt8] =
+            [0x7D] + PickleBytes.unicode("a\u{1B}[31mb")
+            + PickleBytes.global("evil\u{1B}]0;x", "C\nD".replacingOccurrences(of: "\n", with: "_")) + [
+                0x29, 0x81, 0x73
+            ]
         let r = try parse(body)
         let text = PickleTree.render(r.arena, root: r.root)
         #expect(!text.unicodeScalars.contains { $0.value == 0x1B }, "\(text)")

@@ -8,8 +8,10 @@ import TResNetCore
 /// points: each must end in a value or a `TResNetError` (a trap ends the test process).
 @Suite("Fuzz crashers replayed: checkpoints")
 struct CheckpointFuzzRegressionTests {
-    static let inputs = FuzzCrashers.inputs(["FuzzPickle", "FuzzZip", "FuzzTorchZip", "FuzzLegacy", "FuzzSafetensors",
-                                             "FuzzNpy", "FuzzNpz", "FuzzJSON"])
+    static let inputs = FuzzCrashers.inputs([
+        "FuzzPickle", "FuzzZip", "FuzzTorchZip", "FuzzLegacy", "FuzzSafetensors",
+        "FuzzNpy", "FuzzNpz", "FuzzJSON"
+    ])
 
     @Test(.enabled(if: !inputs.isEmpty, "no crashers kept"), arguments: inputs)
     func replay(_ input: FuzzCrashers.Input) throws {

@@ -8,11 +8,14 @@ import TResNetCore
 struct HostileCheckpointTests {
     static let marker = "/tmp/tresnet-kit-pwned"
 
-    @Test("hostile pickles are refused naming the global, and nothing runs",
-          arguments: [("hostile_reduce.pth", "posix.system", TResNetError.Code.disallowedGlobal),
-                      ("hostile_stack_global.pth", "builtins.exec", .disallowedGlobal),
-                      ("hostile_inst.pth", "os.system", .unsupported),
-                      ("hostile_reduce_raw.pkl", "posix.system", .disallowedGlobal)])
+    @Test(
+        "hostile pickles are refused naming the global, and nothing runs",
+        arguments: [
+            ("hostile_reduce.pth", "posix.system", TResNetError.Code.disallowedGlobal),
+            ("hostile_stack_global.pth", "builtins.exec", .disallowedGlobal),
+            ("hostile_inst.pth", "os.system", .unsupported),
+            ("hostile_reduce_raw.pkl", "posix.system", .disallowedGlobal)
+        ])
     func hostile(_ file: String, _ global: String, _ code: TResNetError.Code) throws {
         let manifest = try FixtureManifest.load()
         #expect(manifest.files[file]?.hostile == true)
@@ -23,7 +26,11 @@ struct HostileCheckpointTests {
         #expect(error?.code == code)
         #expect(error?.description.contains("'\(global)'") == true, "\(error?.description ?? "")")
         #expect(error?.format == "pickle")
-        if case .offset(let o)? = error?.location { #expect(o > 0) } else { Issue.record("no offset in \(String(describing: error))") }
+        if case .offset(let o)? = error?.location {
+            #expect(o > 0)
+        } else {
+            Issue.record("no offset in \(String(describing: error))")
+        }
         #expect(error?.file == path)
         #expect(!FileManager.default.fileExists(atPath: Self.marker))
     }
@@ -32,14 +39,17 @@ struct HostileCheckpointTests {
     func billionLaughs() throws {
         var p: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x30]  // PROTO 2, EMPTY_LIST, BINPUT 0, POP
         for level in 1...60 {
-            p += [0x28, 0x68, UInt8(level - 1), 0x68, UInt8(level - 1), 0x6C, 0x71, UInt8(level), 0x30]  // MARK GET GET LIST PUT POP
+            // MARK GET GET LIST PUT POP
+            p += [0x28, 0x68, UInt8(level - 1), 0x68, UInt8(level - 1), 0x6C, 0x71, UInt8(level), 0x30]
         }
         p += [0x68, 60, 0x2E]
         let start = Date()
         let result = try p.withUnsafeBytes { try PickleMachine.parse($0) }
         #expect(result.arena.nodes.count <= 61)
         #expect(result.arena.lists.count == 61)
-        let error = #expect(throws: TResNetError.self) { try result.arena.flattenTensors(from: result.root, budget: 100_000) }
+        let error = #expect(throws: TResNetError.self) {
+            try result.arena.flattenTensors(from: result.root, budget: 100_000)
+        }
         #expect(error?.code == .limitExceeded)
         #expect(Date().timeIntervalSince(start) < 2)
     }
@@ -47,7 +57,9 @@ struct HostileCheckpointTests {
     @Test("a legacy stream whose object is a memo bomb is refused quickly")
     func billionLaughsInLegacyStream() throws {
         var bomb: [UInt8] = [0x80, 0x02, 0x7D, 0x58, 0x05, 0, 0, 0] + Array("model".utf8) + [0x5D, 0x71, 0x00, 0x30]
-        for level in 1...60 { bomb += [0x28, 0x68, UInt8(level - 1), 0x68, UInt8(level - 1), 0x6C, 0x71, UInt8(level), 0x30] }
+        for level in 1...60 {
+            bomb += [0x28, 0x68, UInt8(level - 1), 0x68, UInt8(level - 1), 0x6C, 0x71, UInt8(level), 0x30]
+        }
         bomb += [0x68, 60, 0x73, 0x2E]  // GET 60, SETITEM, STOP  // SETITEM STOP
         let legacy = try Array(Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("dtypes_legacy.pth"))))
         // magic + 1001 + sys_info from a real legacy file, then the bomb and an empty key list
@@ -58,7 +70,9 @@ struct HostileCheckpointTests {
         }
         let file = header + bomb + [0x80, 0x02, 0x5D, 0x2E]
         let start = Date()
-        let error = #expect(throws: TResNetError.self) { try CheckpointReader.read(ByteStore.copying(file), path: "bomb.pt") }
+        let error = #expect(throws: TResNetError.self) {
+            try CheckpointReader.read(ByteStore.copying(file), path: "bomb.pt")
+        }
         #expect(error?.code == .noStateDict)
         #expect(Date().timeIntervalSince(start) < 2)
     }
@@ -75,14 +89,14 @@ struct HostileCheckpointTests {
     func stackDiscipline() throws {
         let cases: [[UInt8]] = [
             [0x80, 0x02, 0x5D, 0x4B, 1, 0x4B, 2, 0x73, 0x2E],  // SETITEM on a list
-            [0x80, 0x02, 0x7D, 0x4B, 1, 0x61, 0x2E],            // APPEND on a dict
-            [0x80, 0x02, 0x28, 0x4B, 1, 0x2E],                  // open MARK at STOP
-            [0x80, 0x02, 0x4B, 1, 0x4B, 2, 0x2E],               // two results
-            [0x80, 0x02, 0x74, 0x2E],                           // TUPLE without MARK
-            [0x80, 0x02, 0x68, 0x05, 0x2E],                     // undefined memo entry
-            [0x80, 0x02, 0x4B, 1],                              // no STOP
-            [0x80, 0x02, 0xFF, 0x2E],                           // unknown opcode
-            [0x80, 0x02, 0x8A, 0x09] + [UInt8](repeating: 1, count: 9) + [0x29, 0x86, 0x2E],  // big int, fine…
+            [0x80, 0x02, 0x7D, 0x4B, 1, 0x61, 0x2E],  // APPEND on a dict
+            [0x80, 0x02, 0x28, 0x4B, 1, 0x2E],  // open MARK at STOP
+            [0x80, 0x02, 0x4B, 1, 0x4B, 2, 0x2E],  // two results
+            [0x80, 0x02, 0x74, 0x2E],  // TUPLE without MARK
+            [0x80, 0x02, 0x68, 0x05, 0x2E],  // undefined memo entry
+            [0x80, 0x02, 0x4B, 1],  // no STOP
+            [0x80, 0x02, 0xFF, 0x2E],  // unknown opcode
+            [0x80, 0x02, 0x8A, 0x09] + [UInt8](repeating: 1, count: 9) + [0x29, 0x86, 0x2E]  // big int, fine…
         ]
         for (i, p) in cases.enumerated() {
             if i == cases.count - 1 {
@@ -111,7 +125,9 @@ struct HostileCheckpointTests {
         let found: Int? = (0..<(bytes.count - 6)).first(where: isNumelSix)
         let at = try #require(found)
         bytes[at + 6] = 7
-        let error = #expect(throws: TResNetError.self) { try CheckpointReader.read(ByteStore.copying(bytes), path: "short.pth") }
+        let error = #expect(throws: TResNetError.self) {
+            try CheckpointReader.read(ByteStore.copying(bytes), path: "short.pth")
+        }
         #expect(error?.code == .malformed)
         #expect(error?.description.contains("24 bytes") == true, "\(error?.description ?? "")")
     }
@@ -125,16 +141,21 @@ struct HostileCheckpointTests {
 
     @Test("sniffing: empty, unknown, truncated and recognised-elsewhere containers")
     func sniffing() throws {
-        let empty = #expect(throws: TResNetError.self) { try CheckpointReader.read(ByteStore.copying([UInt8]()), path: "e") }
+        let empty = #expect(throws: TResNetError.self) {
+            try CheckpointReader.read(ByteStore.copying([UInt8]()), path: "e")
+        }
         #expect(empty?.code == .unrecognizedContainer)
-        let junk = #expect(throws: TResNetError.self) { try CheckpointReader.read(ByteStore.copying(Array("hello world".utf8)), path: "j") }
+        let junk = #expect(throws: TResNetError.self) {
+            try CheckpointReader.read(ByteStore.copying(Array("hello world".utf8)), path: "j")
+        }
         #expect(junk?.code == .unrecognizedContainer)
         let npy = #expect(throws: TResNetError.self) {
             try CheckpointReader.read(ByteStore.copying([0x93] + Array("NUMPY".utf8) + [1, 0]), path: "x.npy")
         }
         #expect(npy?.code == .truncated, "an .npy cut after its magic is read as .npy and refused as truncated")
         let tw = #expect(throws: TResNetError.self) {
-            try CheckpointReader.read(ByteStore.copying([0x89, 0x54, 0x57, 0x46, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]), path: "x.tw")
+            try CheckpointReader.read(
+                ByteStore.copying([0x89, 0x54, 0x57, 0x46, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]), path: "x.tw")
         }
         #expect(tw?.code == .unsupported)
         #expect(tw?.description.contains(".tw file: recognised") == true, "\(String(describing: tw))")

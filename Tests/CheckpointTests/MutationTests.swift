@@ -8,8 +8,12 @@ import TResNetCore
 struct MutationTests {
     /// Flips, overwrites and splices bytes of real fixtures; every outcome must be a value or a `TResNetError`.
     /// `TRESNET_MUTATIONS=N` runs N rounds per file instead of 1,500.
-    @Test("random byte mutations", arguments: ["nocrc.pth", "proto4.pth", "dtypes.pth", "dtypes_legacy.pth",
-                                               "rezipped_deflate.pth", "wrapper_ema.pth", "../readers/lightning.ckpt"])
+    @Test(
+        "random byte mutations",
+        arguments: [
+            "nocrc.pth", "proto4.pth", "dtypes.pth", "dtypes_legacy.pth",
+            "rezipped_deflate.pth", "wrapper_ema.pth", "../readers/lightning.ckpt"
+        ])
     func mutations(_ file: String) throws {
         let original = try Array(Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny(file))))
         var rng = SplitMix64(seed: UInt64(original.count))

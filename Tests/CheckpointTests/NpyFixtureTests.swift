@@ -25,19 +25,22 @@ struct NpyExpected {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path("expected.json"))))
         let json = try bytes.withUnsafeBytes { try JSONParser.parse($0, format: "expected.json") }
         func array(_ v: JSONValue, file: String? = nil) throws -> Entry {
-            Entry(file: try #require(file ?? v["file"]?.stringValue),
-                  dtype: try #require(v["dtype"]?.stringValue),
-                  shape: try #require(v["shape"]?.arrayElements).map { try #require($0.intValue) },
-                  fortranOrder: v["fortran_order"]?.boolValue ?? false,
-                  values: try #require(v["values"]?.arrayElements))
+            Entry(
+                file: try #require(file ?? v["file"]?.stringValue),
+                dtype: try #require(v["dtype"]?.stringValue),
+                shape: try #require(v["shape"]?.arrayElements).map { try #require($0.intValue) },
+                fortranOrder: v["fortran_order"]?.boolValue ?? false,
+                values: try #require(v["values"]?.arrayElements))
         }
         let arrays = try #require(json["arrays"]?.arrayElements).map { try array($0) }
         let refused = try #require(json["refused"]?.arrayElements).map {
             (file: try #require($0["file"]?.stringValue), reason: try #require($0["reason"]?.stringValue))
         }
         let npz = try #require(json["npz"]?.arrayElements).map { z in
-            (file: try #require(z["file"]?.stringValue),
-             members: try #require(z["members"]?.arrayElements).map { try array($0, file: $0["name"]?.stringValue) })
+            (
+                file: try #require(z["file"]?.stringValue),
+                members: try #require(z["members"]?.arrayElements).map { try array($0, file: $0["name"]?.stringValue) }
+            )
         }
         return NpyExpected(arrays: arrays, refused: refused, npz: npz)
     }
@@ -53,7 +56,9 @@ struct NpyExpected {
             let ok: Bool
             switch (tensor.dtype, v) {
             case (.int64, .number(let n)):
-                ok = n.int.map { Int64($0) } == Int64(littleEndian: b.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))
+                ok =
+                    n.int.map { Int64($0) }
+                    == Int64(littleEndian: b.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))
             case (.bool, .bool(let x)):
                 ok = tensor.scalar(at: i) == (x ? 1 : 0)
             case (_, .number(let n)):

@@ -28,8 +28,10 @@ struct NpyHostileTests {
 
     let eight = [UInt8](repeating: 0, count: 8)
 
-    func expectRefused(_ slice: ByteSlice, _ code: TResNetError.Code, _ fragment: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectRefused(
+        _ slice: ByteSlice, _ code: TResNetError.Code, _ fragment: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         do {
             let t = try NpyArray.read(slice, name: "crafted.npy")
             Issue.record("accepted as \(t)", sourceLocation: sourceLocation)
@@ -61,10 +63,12 @@ struct NpyHostileTests {
 
     @Test func headerTooLargeIsRefusedBeforeReadingIt() {
         // Declares 10,001 header bytes but holds only a few: the limit, not truncation, must be reported.
-        expectRefused(npy(header(), data: eight, version: 2, declaredLength: 10_001), .limitExceeded,
-                      "header length 10001 exceeds the 10000-byte limit")
-        expectRefused(npy(header(), data: eight, version: 2, declaredLength: Int(UInt32.max)), .limitExceeded,
-                      "exceeds the 10000-byte limit")
+        expectRefused(
+            npy(header(), data: eight, version: 2, declaredLength: 10_001), .limitExceeded,
+            "header length 10001 exceeds the 10000-byte limit")
+        expectRefused(
+            npy(header(), data: eight, version: 2, declaredLength: Int(UInt32.max)), .limitExceeded,
+            "exceeds the 10000-byte limit")
         let big = header() + String(repeating: " ", count: 10_001)
         expectRefused(npy(big, data: eight, version: 2), .limitExceeded, "exceeds the 10000-byte limit")
         expectRefused(npy(header(), data: eight, declaredLength: 9_000), .truncated, "truncated")
@@ -84,7 +88,8 @@ struct NpyHostileTests {
         expectRefused(npy(header(shape: "(1,)"), data: eight), .malformed, "4 trailing bytes after the array data")
         expectRefused(npy(header(shape: "(2, 0)"), data: eight), .malformed, "8 trailing bytes")
         expectRefused(npy(header(shape: "(-2,)"), data: eight), .malformed, "negative dimension")
-        expectRefused(npy(header(shape: "(4194305, 4194305, 211106198978564)"), data: eight), .sizeOverflow, "overflows")
+        expectRefused(
+            npy(header(shape: "(4194305, 4194305, 211106198978564)"), data: eight), .sizeOverflow, "overflows")
         expectRefused(npy(header(shape: "(99999999999999999999999,)"), data: eight), .sizeOverflow, "too large")
         expectRefused(npy(header(shape: "(2)"), data: eight), .malformed, "not one")
         expectRefused(npy(header(shape: "[2]"), data: eight), .malformed, "list literals")
@@ -100,25 +105,31 @@ struct NpyHostileTests {
     @Test func expressionsInsteadOfLiterals() {
         expectRefused(npy(header(shape: "(2*1,)"), data: eight), .malformed, "',' or ')'")
         expectRefused(npy(header(descr: "np.float32"), data: eight), .malformed, "expected a literal")
-        expectRefused(npy(header(fortran: "__import__('os').system('true')"), data: eight), .malformed,
-                      "expected a literal")
+        expectRefused(
+            npy(header(fortran: "__import__('os').system('true')"), data: eight), .malformed,
+            "expected a literal")
         expectRefused(npy(header(fortran: "Truex"), data: eight), .malformed, "expected a literal")
         expectRefused(npy(header(fortran: "1"), data: eight), .malformed, "expected a literal")
         expectRefused(npy(header(descr: "'<f' '4'"), data: eight), .malformed, "',' or '}'")
-        expectRefused(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} + {}\n", data: eight),
-                      .malformed, "after the header dictionary")
+        expectRefused(
+            npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} + {}\n", data: eight),
+            .malformed, "after the header dictionary")
     }
 
     @Test func keysMustBeExactlyTheThree() {
         expectRefused(npy("{'descr': '<f4', 'shape': (2,), }\n", data: eight), .malformed, "missing 'fortran_order'")
-        expectRefused(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 'y'}\n", data: eight),
-                      .malformed, "unexpected 'x'")
-        expectRefused(npy("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}\n", data: eight),
-                      .malformed, "duplicate key 'descr'")
-        expectRefused(npy("{'descr': '<f4', 'fortran_order': 'no', 'shape': (2,)}\n", data: eight),
-                      .malformed, "True or False")
-        expectRefused(npy("{'descr': '<f4', 'fortran_order': False, 'shape': '2'}\n", data: eight),
-                      .malformed, "tuple of integers")
+        expectRefused(
+            npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 'y'}\n", data: eight),
+            .malformed, "unexpected 'x'")
+        expectRefused(
+            npy("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}\n", data: eight),
+            .malformed, "duplicate key 'descr'")
+        expectRefused(
+            npy("{'descr': '<f4', 'fortran_order': 'no', 'shape': (2,)}\n", data: eight),
+            .malformed, "True or False")
+        expectRefused(
+            npy("{'descr': '<f4', 'fortran_order': False, 'shape': '2'}\n", data: eight),
+            .malformed, "tuple of integers")
         expectRefused(npy("('descr', '<f4')\n", data: eight), .malformed, "'{'")
     }
 

@@ -14,8 +14,11 @@ enum PickleBytes {
     static let emptyOrderedDict = global("collections", "OrderedDict") + [0x29, 0x52]
     /// `_rebuild_tensor_v2(storage('0', FloatStorage, numel 4), 0, (4,), (1,), False, OrderedDict())` arguments
     /// as a tuple (no call).
-    static let tensorV2Args: [UInt8] = [0x28, 0x28] + unicode("storage") + global("torch", "FloatStorage") + unicode("0")
-        + unicode("cpu") + [0x4B, 4, 0x74, 0x51, 0x4B, 0, 0x4B, 4, 0x85, 0x4B, 1, 0x85, 0x89] + emptyOrderedDict + [0x74]
+    static let tensorV2Args: [UInt8] =
+        [0x28, 0x28] + unicode("storage") + global("torch", "FloatStorage") + unicode("0")
+        + unicode("cpu") + [0x4B, 4, 0x74, 0x51, 0x4B, 0, 0x4B, 4, 0x85, 0x4B, 1, 0x85, 0x89] + emptyOrderedDict + [
+            0x74
+        ]
     static let tensorV2: [UInt8] = global("torch._utils", "_rebuild_tensor_v2") + tensorV2Args + [0x52]
     static func stream(_ body: [UInt8]) -> [UInt8] { [0x80, 0x02] + body + [0x2E] }
 }
@@ -39,15 +42,19 @@ struct PickleMachineTests {
         let r = try parse(PickleBytes.stream(PickleBytes.tensorV2))
         let t = try #require(r.arena.tensor(r.root))
         #expect(t.dtype == .float32 && t.shape == [4] && t.strides == [1] && t.storageOffset == 0)
-        #expect(t.storage.key == "0" && t.storage.numel == 4 && t.storage.byteCount == 16 && t.storage.location == "cpu")
+        #expect(
+            t.storage.key == "0" && t.storage.numel == 4 && t.storage.byteCount == 16 && t.storage.location == "cpu")
     }
 
     @Test("_rebuild_parameter and _rebuild_from_type_v2 unwrap to the inner tensor")
     func wrappersUnwrap() throws {
-        let parameter = PickleBytes.global("torch._utils", "_rebuild_parameter") + [0x28] + PickleBytes.tensorV2 + [0x88]
+        let parameter =
+            PickleBytes.global("torch._utils", "_rebuild_parameter") + [0x28] + PickleBytes.tensorV2 + [0x88]
             + PickleBytes.emptyOrderedDict + [0x74, 0x52]
-        #expect(try parse(PickleBytes.stream(parameter)).arena.tensor(try parse(PickleBytes.stream(parameter)).root) != nil)
-        let fromType = PickleBytes.global("torch._tensor", "_rebuild_from_type_v2") + [0x28]
+        #expect(
+            try parse(PickleBytes.stream(parameter)).arena.tensor(try parse(PickleBytes.stream(parameter)).root) != nil)
+        let fromType =
+            PickleBytes.global("torch._tensor", "_rebuild_from_type_v2") + [0x28]
             + PickleBytes.global("torch._utils", "_rebuild_tensor_v2") + PickleBytes.global("torch", "Tensor")
             + PickleBytes.tensorV2Args + [0x7D, 0x74, 0x52]
         let r = try parse(PickleBytes.stream(fromType))
@@ -69,8 +76,10 @@ struct PickleMachineTests {
     @Test("memo references are shared, not copied: appending through one reference shows in the other")
     func memoShared() throws {
         // EMPTY_LIST PUT0, EMPTY_LIST, GET0, APPEND... build [l, l] then append 1 to l via GET0.
-        let p: [UInt8] = PickleBytes.stream([0x5D, 0x71, 0, 0x30, 0x28, 0x68, 0, 0x68, 0, 0x6C, 0x71, 1, 0x68, 0, 0x4B, 9,
-                                             0x61, 0x30])
+        let p: [UInt8] = PickleBytes.stream([
+            0x5D, 0x71, 0, 0x30, 0x28, 0x68, 0, 0x68, 0, 0x6C, 0x71, 1, 0x68, 0, 0x4B, 9,
+            0x61, 0x30
+        ])
         let r = try parse(p)
         guard case .list(let outer) = r.arena[r.root] else { Issue.record("not a list"); return }
         let items = r.arena.lists[outer]
@@ -81,10 +90,14 @@ struct PickleMachineTests {
 
     @Test("inert builtins from torch's weights_only allowlist: set, bytearray, torch.device")
     func inertBuiltins() throws {
-        let set = try parse(PickleBytes.stream(PickleBytes.global("builtins", "set") + [0x5D, 0x4B, 1, 0x61, 0x4B, 2, 0x61, 0x85, 0x52]))
+        let set = try parse(
+            PickleBytes.stream(PickleBytes.global("builtins", "set") + [0x5D, 0x4B, 1, 0x61, 0x4B, 2, 0x61, 0x85, 0x52])
+        )
         guard case .set(let l) = set.arena[set.root] else { Issue.record("not a set"); return }
         #expect(set.arena.lists[l].count == 2)
-        let device = try parse(PickleBytes.stream(PickleBytes.global("torch", "device") + PickleBytes.unicode("cuda") + [0x4B, 0, 0x86, 0x52]))
+        let device = try parse(
+            PickleBytes.stream(
+                PickleBytes.global("torch", "device") + PickleBytes.unicode("cuda") + [0x4B, 0, 0x86, 0x52]))
         #expect(device.arena.string(device.root) == "cuda:0")
     }
 
@@ -94,7 +107,7 @@ struct PickleMachineTests {
             (PickleBytes.global("__main__", "Tiny") + [0x29, 0x81], "'__main__.Tiny'"),
             (PickleBytes.global("torch._utils", "_rebuild_qtensor") + [0x29, 0x52], "'torch._utils._rebuild_qtensor'"),
             (PickleBytes.global("builtins", "eval") + [0x7D, 0x62], "'builtins.eval'"),
-            (PickleBytes.global("torch", "load") + PickleBytes.unicode("x") + [0x85, 0x52], "'torch.load'"),
+            (PickleBytes.global("torch", "load") + PickleBytes.unicode("x") + [0x85, 0x52], "'torch.load'")
         ]
         for (body, name) in cases {
             // --strict-pickle: every one refused, as before opaque objects existed
@@ -115,8 +128,12 @@ struct PickleMachineTests {
         }
     }
 
-    @Test("refused opcodes name themselves", arguments: [(UInt8(0x6F), "OBJ"), (0x82, "EXT1"), (0x97, "NEXT_BUFFER"),
-                                                         (0x98, "READONLY_BUFFER"), (0x50, "PERSID")])
+    @Test(
+        "refused opcodes name themselves",
+        arguments: [
+            (UInt8(0x6F), "OBJ"), (0x82, "EXT1"), (0x97, "NEXT_BUFFER"),
+            (0x98, "READONLY_BUFFER"), (0x50, "PERSID")
+        ])
     func refusedOpcodes(_ byte: UInt8, _ name: String) throws {
         let e = #expect(throws: TResNetError.self) { try parse([0x80, 0x02, 0x28, byte, 0x2E]) }
         #expect(e?.code == .unsupported)
@@ -126,11 +143,15 @@ struct PickleMachineTests {
 
     @Test("a persistent id that is not a storage 5-tuple is refused")
     func badPersistentID() throws {
-        let e = #expect(throws: TResNetError.self) { try parse(PickleBytes.stream(PickleBytes.unicode("x") + [0x85, 0x51])) }
+        let e = #expect(throws: TResNetError.self) {
+            try parse(PickleBytes.stream(PickleBytes.unicode("x") + [0x85, 0x51]))
+        }
         #expect(e?.code == .malformed)
-        let unknownClass = [0x28] + PickleBytes.unicode("storage") + PickleBytes.global("torch", "QInt8Storage")
+        let unknownClass =
+            [0x28] + PickleBytes.unicode("storage") + PickleBytes.global("torch", "QInt8Storage")
             + PickleBytes.unicode("0") + PickleBytes.unicode("cpu") + [0x4B, 4, 0x74, 0x51]
-        #expect((#expect(throws: TResNetError.self) { try parse(PickleBytes.stream(unknownClass)) })?.code == .unsupported)
+        #expect(
+            (#expect(throws: TResNetError.self) { try parse(PickleBytes.stream(unknownClass)) })?.code == .unsupported)
     }
 
     @Test("node, memo and depth limits are enforced")
@@ -140,7 +161,9 @@ struct PickleMachineTests {
         var p: [UInt8] = [0x80, 0x02, 0x5D]
         for _ in 0..<200 { p += [0x4B, 1, 0x61] }
         p += [0x2E]
-        let e = #expect(throws: TResNetError.self) { try p.withUnsafeBytes { try PickleMachine.parse($0, limits: limits) } }
+        let e = #expect(throws: TResNetError.self) {
+            try p.withUnsafeBytes { try PickleMachine.parse($0, limits: limits) }
+        }
         #expect(e?.code == .limitExceeded)
         let deep = [0x80, 0x02] + [UInt8](repeating: 0x28, count: 300) + [0x2E]
         #expect((#expect(throws: TResNetError.self) { try parse(deep) })?.code == .limitExceeded)

@@ -15,8 +15,9 @@ enum ReaderFixtures {
 
 @Suite("Reader fixtures (Fixtures/readers)")
 struct ReaderFixtureTests {
-    @Test("parameters, Lightning checkpoint and protocol 5 match the manifest",
-          arguments: ["parameters.pth", "lightning.ckpt", "proto5.pth"])
+    @Test(
+        "parameters, Lightning checkpoint and protocol 5 match the manifest",
+        arguments: ["parameters.pth", "lightning.ckpt", "proto5.pth"])
     func matches(_ file: String) throws {
         let record = try #require(try ReaderFixtures.manifest().files[file])
         try expectMatches(try CheckpointReader.read(path: FixturePaths.path("readers/" + file)), record, file)

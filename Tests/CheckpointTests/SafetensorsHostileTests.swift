@@ -27,12 +27,15 @@ struct SafetensorsHostileTests {
         }
     }
 
-    func expectRefused(_ store: ByteStore, _ code: TResNetError.Code, _ fragment: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectRefused(
+        _ store: ByteStore, _ code: TResNetError.Code, _ fragment: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let e = refusal(store)
         #expect(e != nil, "accepted", sourceLocation: sourceLocation)
         #expect(e?.code == code, "code \(e?.code.name ?? "-"): \(e?.description ?? "")", sourceLocation: sourceLocation)
-        #expect(e?.message.contains(fragment) == true, "message: \(e?.description ?? "")", sourceLocation: sourceLocation)
+        #expect(
+            e?.message.contains(fragment) == true, "message: \(e?.description ?? "")", sourceLocation: sourceLocation)
         #expect(e?.format == "safetensors", sourceLocation: sourceLocation)
         #expect(e?.file == "crafted.safetensors", sourceLocation: sourceLocation)
     }
@@ -84,8 +87,9 @@ struct SafetensorsHostileTests {
     @Test func unknownDtype() {
         expectRefused(crafted("{" + entry("w", "F33", [2], 0, 8) + "}", data: eight), .malformed, "unknown dtype 'F33'")
         expectRefused(crafted("{" + entry("w", "f32", [2], 0, 8) + "}", data: eight), .malformed, "unknown dtype 'f32'")
-        expectRefused(crafted("{" + entry("w", "F8_E8M0", [8], 0, 8) + "}", data: eight), .unsupported,
-                      "F8_E8M0 is not supported")
+        expectRefused(
+            crafted("{" + entry("w", "F8_E8M0", [8], 0, 8) + "}", data: eight), .unsupported,
+            "F8_E8M0 is not supported")
     }
 
     @Test func hole() {
@@ -150,7 +154,9 @@ struct SafetensorsHostileTests {
 
     @Test func zeroDimensionalAndEmptyTensorsAreAccepted() throws {
         // Several empty tensors at one offset are harmless (docs/ROBUSTNESS.md #64); a 0-d tensor holds one element.
-        let h = "{" + [entry("e1", "F32", [0, 3], 0, 0), entry("s", "I64", [], 0, 8), entry("e2", "F16", [0], 8, 8)]
+        let h =
+            "{"
+            + [entry("e1", "F32", [0, 3], 0, 0), entry("s", "I64", [], 0, 8), entry("e2", "F16", [0], 8, 8)]
             .joined(separator: ",") + "}"
         let (dict, _) = try SafetensorsReader.read(crafted(h, data: eight), path: "p")
         #expect(dict.names == ["e1", "s", "e2"])
@@ -172,7 +178,8 @@ struct SafetensorsMutationTests {
     /// Deterministic byte mutations of a small valid file: each is read or refused with a `TResNetError`; never a
     /// trap (a trap would end the test process).
     @Test func mutatedFilesNeverTrap() throws {
-        let h = "{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+        let h =
+            "{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
             + "\"b\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[16,24]}}"
         var base = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(h.utf8.count) >> (8 * UInt64($0))) }
         base += Array(h.utf8) + [UInt8](repeating: 1, count: 24)

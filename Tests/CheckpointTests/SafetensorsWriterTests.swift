@@ -23,8 +23,9 @@ struct SafetensorsWriterTests {
         let nbt = try #require(dict["body.conv1.bn.num_batches_tracked"])
         let empty = Tensor(dtype: .float32, shape: [0, 3], data: ByteSlice(store: ByteStore.copying([UInt8]())))
         return [
-            ("z.f32", weight), ("a.f16", try weight.converted(to: .float16)), ("m.bf16", try bias.converted(to: .bfloat16)),
-            ("b.i64.scalar", nbt), ("empty", empty), ("c.f32", bias),
+            ("z.f32", weight), ("a.f16", try weight.converted(to: .float16)),
+            ("m.bf16", try bias.converted(to: .bfloat16)),
+            ("b.i64.scalar", nbt), ("empty", empty), ("c.f32", bias)
         ]
     }
 

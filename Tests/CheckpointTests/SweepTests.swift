@@ -33,8 +33,9 @@ struct CheckpointSweepTests {
         let bytes = try Self.bytes(FixturePaths.path(file))
         let header = try Sweep.zipHeader(bytes) { entry, _ in entry.name.contains("/data/") ? 0 : .max }
         // rezipped_deflate.pth deflates its records, so every byte of it is structure.
-        try run(Sweep(name: file, bytes: bytes, header: header, read: Self.checkpoint),
-                expectDataLoads: !file.contains("deflate"))
+        try run(
+            Sweep(name: file, bytes: bytes, header: header, read: Self.checkpoint),
+            expectDataLoads: !file.contains("deflate"))
     }
 
     /// Legacy: the five pickles and each storage's element count are header; the raw storages are data.
@@ -71,7 +72,8 @@ struct CheckpointSweepTests {
     }
 
     /// npy: magic, version, header length and the header dict.
-    @Test(arguments: ["f32_c.npy", "f32_v2.npy", "f32_v3.npy", "big_endian_i2_fortran.npy", "scalar_0d.npy", "bool.npy"])
+    @Test(arguments: ["f32_c.npy", "f32_v2.npy", "f32_v3.npy", "big_endian_i2_fortran.npy", "scalar_0d.npy", "bool.npy"]
+    )
     func npy(_ file: String) throws {
         let bytes = try Self.bytes(FixturePaths.tiny("npy/" + file))
         let h = bytes.withUnsafeBytes { Sweep.npyHeaderLength($0) }
@@ -84,7 +86,8 @@ struct CheckpointSweepTests {
         let bytes = try Self.bytes(FixturePaths.tiny("npy/" + file))
         let header = try Sweep.zipHeader(bytes) { _, slice in Sweep.npyHeaderLength(slice.bytes) }
         // numpy writes CRCs and deflated members check theirs, so a data flip in compressed.npz is refused.
-        try run(Sweep(name: file, bytes: bytes, header: header, read: Self.checkpoint),
-                expectDataLoads: !file.contains("compressed"))
+        try run(
+            Sweep(name: file, bytes: bytes, header: header, read: Self.checkpoint),
+            expectDataLoads: !file.contains("compressed"))
     }
 }

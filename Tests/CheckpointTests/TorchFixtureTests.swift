@@ -35,8 +35,9 @@ func expectMatches(_ loaded: LoadedCheckpoint, _ record: FixtureManifest.FileRec
         for sample in expected.samples {
             let index = Int(sample[0])
             let value = try #require(sampleValue(t, index), "\(expected.name)[\(index)]")
-            #expect(value.bitPattern == sample[1].bitPattern || (value == 0 && sample[1] == 0),
-                    "\(file) \(expected.name)[\(index)] = \(value), PyTorch wrote \(sample[1])")
+            #expect(
+                value.bitPattern == sample[1].bitPattern || (value == 0 && sample[1] == 0),
+                "\(file) \(expected.name)[\(index)] = \(value), PyTorch wrote \(sample[1])")
         }
     }
     if let entries = record.non_tensor_entries {
@@ -46,8 +47,10 @@ func expectMatches(_ loaded: LoadedCheckpoint, _ record: FixtureManifest.FileRec
 
 let torchFixtureNames: [String] = {
     guard let m = try? FixtureManifest.load() else { return [] }
-    return m.files.filter { ($0.value.container == "pytorch-zip" || $0.value.container == "pytorch-legacy")
-        && $0.value.hostile != true }.keys.sorted()
+    return m.files.filter {
+        ($0.value.container == "pytorch-zip" || $0.value.container == "pytorch-legacy")
+            && $0.value.hostile != true
+    }.keys.sorted()
 }()
 
 @Suite("PyTorch fixtures match the manifest")
@@ -55,8 +58,10 @@ struct TorchFixtureTests {
     @Test("every torch fixture lists its fixtures", .tags())
     func manifestHasTorchFixtures() throws {
         #expect(torchFixtureNames.count >= 15)
-        for required in ["dtypes.pth", "dtypes_legacy.pth", "proto4.pth", "nocrc.pth", "rezipped_deflate.pth",
-                         "wrapper_ema.pth", "tiny_v1_views.pth", "tiny_v1_legacy.pth", "tiny_v1_wrapped.pth"] {
+        for required in [
+            "dtypes.pth", "dtypes_legacy.pth", "proto4.pth", "nocrc.pth", "rezipped_deflate.pth",
+            "wrapper_ema.pth", "tiny_v1_views.pth", "tiny_v1_legacy.pth", "tiny_v1_wrapped.pth"
+        ] {
             #expect(torchFixtureNames.contains(required), "\(required)")
         }
     }
@@ -67,8 +72,9 @@ struct TorchFixtureTests {
         let record = try #require(manifest.files[file])
         // wrapper_ema.pth records the EMA entry (the manifest's choice before timm's default, `state_dict`, became
         // the default); --ema takes it.
-        let loaded = try CheckpointReader.read(path: FixturePaths.tiny(file),
-                                               options: CheckpointReadOptions(ema: record.wrapper == "state_dict_ema"))
+        let loaded = try CheckpointReader.read(
+            path: FixturePaths.tiny(file),
+            options: CheckpointReadOptions(ema: record.wrapper == "state_dict_ema"))
         try expectMatches(loaded, record, file)
     }
 
@@ -90,14 +96,17 @@ struct TorchFixtureTests {
         let legacy = try CheckpointReader.read(path: FixturePaths.tiny("tiny_v1_legacy.pth"))
         #expect(zip.stateDict.names == legacy.stateDict.names)
         for name in zip.stateDict.names {
-            #expect(zip.stateDict[name].map { Array($0.data.bytes) } == legacy.stateDict[name].map { Array($0.data.bytes) })
+            #expect(
+                zip.stateDict[name].map { Array($0.data.bytes) } == legacy.stateDict[name].map { Array($0.data.bytes) })
         }
     }
 
     @Test("full-size tresnet_m (when generated): legacy, wrapped and zip files hold identical tensors")
     func fullSizeForms() throws {
-        guard let zipPath = FixturePaths.full("tresnet_m.pth"), let legacyPath = FixturePaths.full("tresnet_m_legacy.pth"),
-              let wrappedPath = FixturePaths.full("tresnet_m_wrapped.pth") else { return }
+        guard let zipPath = FixturePaths.full("tresnet_m.pth"),
+            let legacyPath = FixturePaths.full("tresnet_m_legacy.pth"),
+            let wrappedPath = FixturePaths.full("tresnet_m_wrapped.pth")
+        else { return }
         let zip = try CheckpointReader.read(path: zipPath)
         #expect(zip.stateDict.count == 434)
         for other in [try CheckpointReader.read(path: legacyPath), try CheckpointReader.read(path: wrappedPath)] {
@@ -138,8 +147,9 @@ struct TorchFixtureTests {
         #expect(t.data.offset % 64 == 0)
     }
 
-    @Test("every tensor handed out is aligned for its element type (legacy records are unpadded)",
-          arguments: ["tiny_v1_legacy.pth", "dtypes_legacy.pth", "tiny_v1_views.pth", "rezipped_deflate.pth"])
+    @Test(
+        "every tensor handed out is aligned for its element type (legacy records are unpadded)",
+        arguments: ["tiny_v1_legacy.pth", "dtypes_legacy.pth", "tiny_v1_views.pth", "rezipped_deflate.pth"])
     func alignment(_ file: String) throws {
         let loaded = try CheckpointReader.read(path: FixturePaths.tiny(file))
         for (name, t) in loaded.stateDict.entries where t.byteCount > 0 {
@@ -187,7 +197,9 @@ struct ZipArchiveTests {
         #expect(data.bytes.first == 0x80)
     }
 
-    @Test("every truncation of a checkpoint is refused with an error, never a trap", arguments: ["nocrc.pth", "rezipped_deflate.pth", "dtypes_legacy.pth"])
+    @Test(
+        "every truncation of a checkpoint is refused with an error, never a trap",
+        arguments: ["nocrc.pth", "rezipped_deflate.pth", "dtypes_legacy.pth"])
     func truncations(_ file: String) throws {
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny(file))))
         for cut in 0..<bytes.count {

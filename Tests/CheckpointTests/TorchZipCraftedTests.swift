@@ -35,18 +35,24 @@ struct CraftedZip {
             let name = Array(m.name.utf8), local = Array((m.localName ?? m.name).utf8)
             let size = Self.le32(UInt32(m.data.count))
             // A declared size (zip64 only) goes into the local header's zip64 extra too, so both headers agree.
-            let localExtra = zip64 && m.declaredSize != nil
+            let localExtra =
+                zip64 && m.declaredSize != nil
                 ? Self.le16(1) + Self.le16(16) + Self.le64(m.declaredSize ?? 0) + Self.le64(UInt64(m.data.count)) : []
             let localSizes = localExtra.isEmpty ? size + size : Self.le32(0xFFFF_FFFF) + Self.le32(0xFFFF_FFFF)
-            out += Self.le32(0x0403_4b50) + Self.le16(45) + Self.le16(m.flags) + Self.le16(m.method) + Self.le32(0)
-                + Self.le32(0) + localSizes + Self.le16(UInt16(local.count)) + Self.le16(UInt16(localExtra.count)) + local
+            out +=
+                Self.le32(0x0403_4b50) + Self.le16(45) + Self.le16(m.flags) + Self.le16(m.method) + Self.le32(0)
+                + Self.le32(0) + localSizes + Self.le16(UInt16(local.count)) + Self.le16(UInt16(localExtra.count))
+                + local
                 + localExtra + m.data
             let sentinel = Self.le32(0xFFFF_FFFF)
-            let extra = zip64 && !omitZip64Extra
-                ? Self.le16(1) + Self.le16(24) + Self.le64(m.declaredSize ?? UInt64(m.data.count)) + Self.le64(UInt64(m.data.count))
+            let extra =
+                zip64 && !omitZip64Extra
+                ? Self.le16(1) + Self.le16(24) + Self.le64(m.declaredSize ?? UInt64(m.data.count))
+                    + Self.le64(UInt64(m.data.count))
                     + Self.le64(UInt64(offset))
                 : []
-            central += Self.le32(0x0201_4b50) + Self.le16(45) + Self.le16(45) + Self.le16(m.flags) + Self.le16(m.method)
+            central +=
+                Self.le32(0x0201_4b50) + Self.le16(45) + Self.le16(45) + Self.le16(m.flags) + Self.le16(m.method)
                 + Self.le32(0) + Self.le32(0) + (zip64 ? sentinel + sentinel : size + size)
                 + Self.le16(UInt16(name.count)) + Self.le16(UInt16(extra.count)) + Self.le16(0)
                 + Self.le16(0) + Self.le16(0) + Self.le32(0) + (zip64 ? sentinel : Self.le32(offset)) + name + extra
@@ -56,14 +62,18 @@ struct CraftedZip {
         let n = UInt16(members.count)
         if zip64 {
             let recordOffset = UInt64(out.count)
-            out += Self.le32(0x0606_4b50) + Self.le64(44) + Self.le16(45) + Self.le16(45) + Self.le32(0) + Self.le32(0)
-                + Self.le64(UInt64(n)) + Self.le64(UInt64(n)) + Self.le64(UInt64(central.count)) + Self.le64(UInt64(cdOffset))
+            out +=
+                Self.le32(0x0606_4b50) + Self.le64(44) + Self.le16(45) + Self.le16(45) + Self.le32(0) + Self.le32(0)
+                + Self.le64(UInt64(n)) + Self.le64(UInt64(n)) + Self.le64(UInt64(central.count))
+                + Self.le64(UInt64(cdOffset))
             out += Self.le32(0x0706_4b50) + Self.le32(0) + Self.le64(recordOffset) + Self.le32(1)
-            out += Self.le32(0x0605_4b50) + Self.le16(0) + Self.le16(0) + Self.le16(0xFFFF) + Self.le16(0xFFFF)
+            out +=
+                Self.le32(0x0605_4b50) + Self.le16(0) + Self.le16(0) + Self.le16(0xFFFF) + Self.le16(0xFFFF)
                 + Self.le32(0xFFFF_FFFF) + Self.le32(0xFFFF_FFFF) + Self.le16(0)
             return out
         }
-        out += Self.le32(0x0605_4b50) + Self.le16(0) + Self.le16(0) + Self.le16(n) + Self.le16(n)
+        out +=
+            Self.le32(0x0605_4b50) + Self.le16(0) + Self.le16(0) + Self.le16(n) + Self.le16(n)
             + Self.le32(UInt32(central.count)) + Self.le32(cdOffset) + Self.le16(0)
         return out
     }
@@ -94,7 +104,8 @@ struct TorchZipCraftedTests {
         let original = try CheckpointReader.read(path: FixturePaths.tiny("nocrc.pth"))
         #expect(copy.stateDict.names == original.stateDict.names)
         for n in original.stateDict.names {
-            #expect(copy.stateDict[n].map { Array($0.data.bytes) } == original.stateDict[n].map { Array($0.data.bytes) })
+            #expect(
+                copy.stateDict[n].map { Array($0.data.bytes) } == original.stateDict[n].map { Array($0.data.bytes) })
         }
     }
 
@@ -105,7 +116,8 @@ struct TorchZipCraftedTests {
         let original = try CheckpointReader.read(path: FixturePaths.tiny("nocrc.pth"))
         let copy = try zip.read()
         #expect(copy.stateDict.names == original.stateDict.names)
-        #expect(copy.stateDict["a"].map { Array($0.data.bytes) } == original.stateDict["a"].map { Array($0.data.bytes) })
+        #expect(
+            copy.stateDict["a"].map { Array($0.data.bytes) } == original.stateDict["a"].map { Array($0.data.bytes) })
         zip.omitZip64Extra = true
         #expect(refusal(zip)?.description.contains("zip64") == true)
     }
@@ -175,7 +187,11 @@ struct TorchZipCraftedTests {
         #expect(patched)
         let e = refusal(zip)
         #expect(e?.code == .malformed)
-        if case .tensor(let name)? = e?.location { #expect(name == "a") } else { Issue.record("no tensor location: \(String(describing: e))") }
+        if case .tensor(let name)? = e?.location {
+            #expect(name == "a")
+        } else {
+            Issue.record("no tensor location: \(String(describing: e))")
+        }
         #expect(e?.description.contains("reaches element 10 of a 6-element storage") == true, "\(e?.description ?? "")")
     }
 
@@ -184,7 +200,11 @@ struct TorchZipCraftedTests {
         var zip = try CraftedZip.from(fixture: "nocrc.pth")
         zip.members.removeAll { $0.name.hasSuffix("/data/1") }
         let e = refusal(zip)
-        if case .entry(let name)? = e?.location { #expect(name == "nocrc/data/1") } else { Issue.record("\(String(describing: e))") }
+        if case .entry(let name)? = e?.location {
+            #expect(name == "nocrc/data/1")
+        } else {
+            Issue.record("\(String(describing: e))")
+        }
     }
 
     @Test("a stride-0 view expanding a tiny storage into gigabytes is refused, not allocated")
@@ -195,7 +215,9 @@ struct TorchZipCraftedTests {
             // 'expanded' is size (3, 2) stride (0, 1): `K 03 K 02 86 [q nn] K 00 K 01 86`
             for i in 0..<(p.count - 12) where !patched && Array(p[i..<(i + 5)]) == [0x4B, 3, 0x4B, 2, 0x86] {
                 let rest = Array(p[(i + 5)..<(i + 12)])
-                guard rest.starts(with: [0x4B, 0, 0x4B, 1, 0x86]) || rest.dropFirst(2).starts(with: [0x4B, 0, 0x4B, 1, 0x86])
+                guard
+                    rest.starts(with: [0x4B, 0, 0x4B, 1, 0x86])
+                        || rest.dropFirst(2).starts(with: [0x4B, 0, 0x4B, 1, 0x86])
                 else { continue }
                 p.replaceSubrange(i..<(i + 2), with: [0x4A, 0xFF, 0xFF, 0xFF, 0x0F])  // 268,435,455 rows
                 patched = true
@@ -204,6 +226,10 @@ struct TorchZipCraftedTests {
         #expect(patched)
         let e = refusal(zip)
         #expect(e?.code == .limitExceeded)
-        if case .tensor(let name)? = e?.location { #expect(name == "expanded") } else { Issue.record("\(String(describing: e))") }
+        if case .tensor(let name)? = e?.location {
+            #expect(name == "expanded")
+        } else {
+            Issue.record("\(String(describing: e))")
+        }
     }
 }

@@ -21,7 +21,9 @@ import TResNetCore
         for range in [0..<0, 0..<1, 5..<4101, 4096..<8192, 99_000..<100_000, 0..<100_000] {
             for store in [mapped, heap] {
                 var out = [UInt8](repeating: 0, count: range.count)
-                try out.withUnsafeMutableBytes { try store.copy(range, into: $0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!) }
+                try out.withUnsafeMutableBytes {
+                    try store.copy(range, into: $0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!)
+                }
                 #expect(out == Array(Self.bytes[range]), "\(range), file mapping: \(store.isFileMapping)")
             }
         }

@@ -12,7 +12,7 @@ struct FileFormatTests {
         ("tiny/tiny_v1.safetensors", .safetensors), ("tiny/tiny_v1.reference.npz", .zip),
         ("tiny/npy/big_endian_f4.npy", .numpy), ("tiny/tiny_v1.ts.onnx", .onnx), ("tiny/tiny_v1.dynamo.onnx", .onnx),
         ("tiny/micro.ts20.dyn_b.onnx", .onnx), ("tiny/hostile_reduce_raw.pkl", .barePickle),
-        ("tiny/bombs/jpeg_baseline_13000.jpg", .jpeg), ("tiny/bombs/png_rgba16_13000.png", .png),
+        ("tiny/bombs/jpeg_baseline_13000.jpg", .jpeg), ("tiny/bombs/png_rgba16_13000.png", .png)
     ])
     func recognisesEachFixtureKind(_ file: String, _ expected: FileFormat) throws {
         #expect(FileFormat.recognise(path: FixturePaths.path(file)) == expected)
@@ -45,8 +45,11 @@ struct FileFormatTests {
     @Test func noSecondRecogniser() throws {
         let sources = FixturePaths.root + "/Sources"
         let files = try #require(FileManager.default.enumerator(atPath: sources)?.allObjects as? [String])
-        let patterns = ["0x89, 0x54, 0x57, 0x46", "0x6C, 0xFC, 0x9C, 0x46", "0x93, 0x4E, 0x55, 0x4D", "0x89, 0x50, 0x4E, 0x47", "0xFF, 0xD8, 0xFF", "func sniff",
-                        "enum ContainerSniffer", "\"ustar\""]
+        let patterns = [
+            "0x89, 0x54, 0x57, 0x46", "0x6C, 0xFC, 0x9C, 0x46", "0x93, 0x4E, 0x55, 0x4D", "0x89, 0x50, 0x4E, 0x47",
+            "0xFF, 0xD8, 0xFF", "func sniff",
+            "enum ContainerSniffer", "\"ustar\""
+        ]
         var offenders: [String] = []
         for file in files where file.hasSuffix(".swift") && file != "TResNetCore/FileFormat.swift" {
             let text = try String(contentsOfFile: sources + "/" + file, encoding: .utf8)
@@ -59,9 +62,12 @@ struct FileFormatTests {
     @Test func lowerModulesDoNotNameUpperOnes() throws {
         let sources = FixturePaths.root + "/Sources"
         var offenders: [String] = []
-        for module in ["TResNetCore", "TResNetCheckpoint", "TResNetFormat", "TResNetModel", "TResNetONNX",
-                       "TResNetImage", "TResNetZoo", "TResNetRuntime"] {
-            let files = try #require(FileManager.default.enumerator(atPath: sources + "/" + module)?.allObjects as? [String])
+        for module in [
+            "TResNetCore", "TResNetCheckpoint", "TResNetFormat", "TResNetModel", "TResNetONNX",
+            "TResNetImage", "TResNetZoo", "TResNetRuntime"
+        ] {
+            let files = try #require(
+                FileManager.default.enumerator(atPath: sources + "/" + module)?.allObjects as? [String])
             for file in files where file.hasSuffix(".swift") {
                 let text = try String(contentsOfFile: sources + "/\(module)/" + file, encoding: .utf8)
                 for word in ["ModelSource", "ModelLoader", "TResNetKit"] where text.contains(word) {

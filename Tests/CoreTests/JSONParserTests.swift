@@ -17,11 +17,14 @@ struct JSONParserTests {
 
     func failure(_ text: String) -> TResNetError? { failure(Array(text.utf8)) }
 
-    func expectMalformed(_ text: String, _ fragment: String, at offset: Int? = nil,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectMalformed(
+        _ text: String, _ fragment: String, at offset: Int? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let e = failure(text)
         #expect(e?.code == .malformed, "\(text) should be refused", sourceLocation: sourceLocation)
-        #expect(e?.message.contains(fragment) == true, "message: \(e?.message ?? "none")", sourceLocation: sourceLocation)
+        #expect(
+            e?.message.contains(fragment) == true, "message: \(e?.message ?? "none")", sourceLocation: sourceLocation)
         #expect(e?.format == "test", sourceLocation: sourceLocation)
         if let offset, case .offset(let k)? = e?.location {
             #expect(k == offset, "offset of \(text)", sourceLocation: sourceLocation)
@@ -56,7 +59,8 @@ struct JSONParserTests {
         let v = try JSONParser.parse("[9007199254740993, 18446744073709551615, -9223372036854775808, -0, 1.0]")
         let a = try #require(v.arrayElements)
         guard case .number(let n0) = a[0], case .number(let n1) = a[1], case .number(let n2) = a[2],
-              case .number(let n3) = a[3], case .number(let n4) = a[4] else {
+            case .number(let n3) = a[3], case .number(let n4) = a[4]
+        else {
             Issue.record("not numbers")
             return
         }
@@ -91,7 +95,8 @@ struct JSONParserTests {
     @Test func depthLimit() throws {
         let ok = String(repeating: "[", count: 128) + String(repeating: "]", count: 128)
         _ = try JSONParser.parse(ok)
-        expectMalformed(String(repeating: "[", count: 129) + String(repeating: "]", count: 129), "nesting deeper than 128")
+        expectMalformed(
+            String(repeating: "[", count: 129) + String(repeating: "]", count: 129), "nesting deeper than 128")
         // Far deeper input must not exhaust the stack.
         expectMalformed(String(repeating: "{\"a\":", count: 100_000), "nesting deeper than 128")
     }
@@ -100,7 +105,7 @@ struct JSONParserTests {
         // overlong '/', lone continuation byte, UTF-16 surrogate encoded in UTF-8, above U+10FFFF, truncated.
         let cases: [[UInt8]] = [
             [0x22, 0xC0, 0xAF, 0x22], [0x22, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
-            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0xE2, 0x82],
+            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0xE2, 0x82]
         ]
         for c in cases {
             let e = failure(c)
@@ -152,7 +157,9 @@ struct JSONParserLimitTests {
         let ok = "[1,2,3]"
         _ = try Array(ok.utf8).withUnsafeBytes { try JSONParser.parse($0, format: "t", maxArrayLength: 3) }
         do {
-            _ = try Array("[[1,2,3,4]]".utf8).withUnsafeBytes { try JSONParser.parse($0, format: "t", maxArrayLength: 3) }
+            _ = try Array("[[1,2,3,4]]".utf8).withUnsafeBytes {
+                try JSONParser.parse($0, format: "t", maxArrayLength: 3)
+            }
             Issue.record("accepted")
         } catch let e as TResNetError {
             #expect(e.code == .limitExceeded)

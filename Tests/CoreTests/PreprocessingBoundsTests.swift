@@ -4,10 +4,13 @@ import TResNetCore
 /// The one set of preprocessing bounds (`.tw` headers, hub configs, the command line all use it).
 @Suite("PreprocessingBounds")
 struct PreprocessingBoundsTests {
-    func problem(size: Int = 224, crop: Double = 0.875, mode: String = "center", interpolation: String = "bilinear",
-                 mean: [Double] = [0, 0, 0], std: [Double] = [1, 1, 1]) -> String? {
-        PreprocessingBounds.problem(inputSize: [3, size, size], cropPct: crop, cropMode: mode,
-                                    interpolation: interpolation, mean: mean, std: std)?.key
+    func problem(
+        size: Int = 224, crop: Double = 0.875, mode: String = "center", interpolation: String = "bilinear",
+        mean: [Double] = [0, 0, 0], std: [Double] = [1, 1, 1]
+    ) -> String? {
+        PreprocessingBounds.problem(
+            inputSize: [3, size, size], cropPct: crop, cropMode: mode,
+            interpolation: interpolation, mean: mean, std: std)?.key
     }
 
     @Test("timm's TResNet settings and the official 448 squash fit; each bound is named by its timm key")

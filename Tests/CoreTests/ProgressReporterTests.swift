@@ -10,10 +10,13 @@ struct ProgressReporterTests {
         var written: [String] = []
     }
 
-    func reporter(_ mode: ProgressReporter.Mode, _ fake: Fake, unit: ProgressReporter.Unit = .items("images"),
-                  total: Int? = 1000) -> ProgressReporter {
-        ProgressReporter(label: "validating", unit: unit, total: total, mode: mode, interval: 5,
-                         now: { fake.now }, write: { fake.written.append($0) })
+    func reporter(
+        _ mode: ProgressReporter.Mode, _ fake: Fake, unit: ProgressReporter.Unit = .items("images"),
+        total: Int? = 1000
+    ) -> ProgressReporter {
+        ProgressReporter(
+            label: "validating", unit: unit, total: total, mode: mode, interval: 5,
+            now: { fake.now }, write: { fake.written.append($0) })
     }
 
     @Test("terminal: one redrawn line with done/total, percent, rate and ETA; at most ten draws a second")
@@ -44,8 +47,11 @@ struct ProgressReporterTests {
             fake.now += 0.5
             p.update(Int((fake.now - 100) * 10))
         }
-        #expect(fake.written == ["validating: 50/1000 (5.0 %) images, 10.0 images/s, ETA 1:35\n",
-                                 "validating: 100/1000 (10.0 %) images, 10.0 images/s, ETA 1:30\n"])
+        #expect(
+            fake.written == [
+                "validating: 50/1000 (5.0 %) images, 10.0 images/s, ETA 1:35\n",
+                "validating: 100/1000 (10.0 %) images, 10.0 images/s, ETA 1:30\n"
+            ])
         p.finish()
         #expect(fake.written.count == 3 && !fake.written.joined().contains("\r"))
         #expect(fake.written.last == "validating: 120/1000 (12.0 %) images, 10.0 images/s, ETA 1:28\n")

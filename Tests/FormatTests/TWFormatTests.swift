@@ -21,17 +21,19 @@ func sampleTensors() -> [(name: String, tensor: Tensor)] {
         ("special", Tensor(dtype: .float32, shape: [8], data: ByteSlice(store: store))),
         ("scalar", random([])),
         ("empty", random([0, 5])),
-        ("head.fc.weight", random([10, 7])),
+        ("head.fc.weight", random([10, 7]))
     ]
 }
 
 let sampleMetadata: [String: TWValue] = [
     "arch.layers": .ints([1, 2, 2, 1]), "arch.variant": .string("custom"), "preprocess.mean": .doubles([0, 0, 0]),
     "preprocess.crop_pct": .double(0.875), "conversion.bn_kept_f32": .bool(true), "arch.planes": .int(4),
-    "labels.names": .strings(["a", "b"]),
+    "labels.names": .strings(["a", "b"])
 ]
 
-func writeSample(_ dir: String, _ tensors: [(name: String, tensor: Tensor)] = sampleTensors()) throws -> (String, [UInt8]) {
+func writeSample(_ dir: String, _ tensors: [(name: String, tensor: Tensor)] = sampleTensors()) throws -> (
+    String, [UInt8]
+) {
     let path = dir + "/m.tw"
     try TWWriter.write(tensors, metadata: sampleMetadata, to: path, overwrite: false)
     return (path, Array(try Data(contentsOf: URL(fileURLWithPath: path))))
@@ -94,7 +96,9 @@ func resealed(_ bytes: [UInt8]) -> [UInt8] {
         let store = ByteStore.allocate(count: 8) { _ in }
         let t = Tensor(dtype: .int64, shape: [1], data: ByteSlice(store: store))
         let dir = FixturePaths.temporaryDirectory("tw")
-        #expect(twError { try TWWriter.write([("n", t)], metadata: [:], to: dir + "/x.tw", overwrite: false) }?.code == .unsupported)
+        #expect(
+            twError { try TWWriter.write([("n", t)], metadata: [:], to: dir + "/x.tw", overwrite: false) }?.code
+                == .unsupported)
         #expect(!FileManager.default.fileExists(atPath: dir + "/x.tw"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
@@ -131,7 +135,8 @@ func resealed(_ bytes: [UInt8]) -> [UInt8] {
         let file = try openBytes(bytes)
         // Point the second tensor's offset at the first tensor's bytes (offset 0).
         let second = file.entries[1]
-        let pattern = withUnsafeBytes(of: UInt64(second.offset).littleEndian) { Array($0) }
+        let pattern =
+            withUnsafeBytes(of: UInt64(second.offset).littleEndian) { Array($0) }
             + withUnsafeBytes(of: UInt64(second.length).littleEndian) { Array($0) }
         let at = try #require(findSubsequence(bytes, pattern, from: 64))
         var edited = bytes
@@ -211,7 +216,8 @@ func resealed(_ bytes: [UInt8]) -> [UInt8] {
         // measured by `tresnet-bench --open-only` in docs/BENCHMARKS.md (speed targets live in benchmarks).
         let dir = FixturePaths.temporaryDirectory("tw")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let t = Tensor(dtype: .float32, shape: [8, 1 << 20], data: ByteSlice(store: ByteStore.allocate(count: 32 << 20) { _ in }))
+        let t = Tensor(
+            dtype: .float32, shape: [8, 1 << 20], data: ByteSlice(store: ByteStore.allocate(count: 32 << 20) { _ in }))
         let path = dir + "/big.tw"
         try TWWriter.write((0..<4).map { ("t\($0)", t) }, metadata: [:], to: path, overwrite: false)
         let file = try TWFile.open(path: path)
@@ -237,7 +243,9 @@ func findSubsequence(_ haystack: [UInt8], _ needle: [UInt8], from: Int) -> Int? 
             var b = bytes
             switch round % 3 {
             case 0:
-                for _ in 0..<Int.random(in: 1...4, using: &rng) { b[Int.random(in: 0..<b.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng) }
+                for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                    b[Int.random(in: 0..<b.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+                }
             case 1:
                 b = Array(b[0..<Int.random(in: 0..<b.count, using: &rng)])
             default:

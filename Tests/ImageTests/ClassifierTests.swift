@@ -32,14 +32,16 @@ import TResNetCore
         }
         // the ranked logits are far apart compared with the float difference between the two forward passes
         let smallestGap = manifest.images.map(\.tiny_v1.min_gap_top6).min() ?? 0
-        print("tiny_v1 top-5 on \(predictions.count) images: max |logit − PyTorch| \(maxLogitDiff), "
-              + "smallest top-6 gap \(smallestGap)")
+        print(
+            "tiny_v1 top-5 on \(predictions.count) images: max |logit − PyTorch| \(maxLogitDiff), "
+                + "smallest top-6 gap \(smallestGap)")
     }
 
     @Test func unreadableFilesAreReportedNotFatal() throws {
         let manifest = try ImageManifest.load()
-        let classifier = try ImageClassifier(preprocessing: try Self.modelConfig(manifest), labels: (0..<10).map { "c\($0)" },
-                                             run: try TinyModel.runner())
+        let classifier = try ImageClassifier(
+            preprocessing: try Self.modelConfig(manifest), labels: (0..<10).map { "c\($0)" },
+            run: try TinyModel.runner())
         let good = ImageManifest.folder + "/" + manifest.images[0].file
         let bad = ImageManifest.folder + "/corrupt_truncated.jpg"
         let predictions = try classifier.classify(paths: [bad, good], topK: 3)

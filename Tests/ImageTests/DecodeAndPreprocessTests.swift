@@ -7,9 +7,10 @@ import TResNetCore
 /// Decoding and preprocessing against PIL + timm (Fixtures/gen_images.py): every test image, every policy.
 @Suite struct DecodeAndPreprocessTests {
     static func config(_ p: ImageManifest.Policy) throws -> PreprocessingConfig {
-        PreprocessingConfig(inputSize: p.img_size, cropPct: p.crop_pct,
-                            cropMode: try #require(PreprocessingConfig.CropMode(rawValue: p.crop_mode)),
-                            interpolation: try #require(Interpolation(rawValue: p.interpolation)))
+        PreprocessingConfig(
+            inputSize: p.img_size, cropPct: p.crop_pct,
+            cropMode: try #require(PreprocessingConfig.CropMode(rawValue: p.crop_mode)),
+            interpolation: try #require(Interpolation(rawValue: p.interpolation)))
     }
 
     @Test func decodedPixelsEqualPIL() throws {
@@ -56,8 +57,9 @@ import TResNetCore
                 }
                 #expect(maxDiff <= 1.0 / 255 + 1e-7, "\(record.file) \(name): max difference \(maxDiff * 255)/255")
                 if same != values.count {
-                    print("\(record.file) \(name): \(values.count - same) of \(values.count) values differ, "
-                          + "max \(maxDiff * 255)/255")
+                    print(
+                        "\(record.file) \(name): \(values.count - same) of \(values.count) values differ, "
+                            + "max \(maxDiff * 255)/255")
                 }
                 total += values.count
                 exact += same
@@ -67,8 +69,10 @@ import TResNetCore
             }
         }
         let fraction = Double(exact) / Double(total)
-        print("preprocessing parity: \(exact) of \(total) values identical (\(fraction * 100)%), worst \(worst * 255)/255; "
-              + perPolicy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.0)/\($0.value.1)" }.joined(separator: ", "))
+        print(
+            "preprocessing parity: \(exact) of \(total) values identical (\(fraction * 100)%), worst \(worst * 255)/255; "
+                + perPolicy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.0)/\($0.value.1)" }.joined(
+                    separator: ", "))
         #expect(fraction == 1.0)
     }
 }

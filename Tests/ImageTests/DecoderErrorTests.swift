@@ -89,12 +89,13 @@ import TResNetCore
             #expect(orientation.swapsSides == (record.width != record.stored_size[0]))
             // the stored top-left pixel lands where the orientation says
             let corner = try #require(stored.pixel(x: 0, y: 0))
-            let (cx, cy): (Int, Int) = switch orientation {
-            case .rotate180: (upright.width - 1, upright.height - 1)
-            case .rotate270: (upright.width - 1, 0)  // shown turned clockwise: top-left goes top-right
-            case .rotate90: (0, upright.height - 1)  // counter-clockwise: top-left goes bottom-left
-            default: (0, 0)
-            }
+            let (cx, cy): (Int, Int) =
+                switch orientation {
+                case .rotate180: (upright.width - 1, upright.height - 1)
+                case .rotate270: (upright.width - 1, 0)  // shown turned clockwise: top-left goes top-right
+                case .rotate90: (0, upright.height - 1)  // counter-clockwise: top-left goes bottom-left
+                default: (0, 0)
+                }
             let moved = try #require(upright.pixel(x: cx, y: cy))
             #expect(moved == corner, "\(record.file)")
         }
@@ -118,7 +119,7 @@ import TResNetCore
             [0x49, 0x49, 42, 0, 0xFF, 0xFF, 0xFF, 0x7F],  // IFD offset far outside
             [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0xFF, 0xFF],  // 65535 entries, none present
             [0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 9, 0, 0, 0],  // orientation 9
-            [0x49, 0x49],
+            [0x49, 0x49]
         ]
         for tiff in tiffs {
             let orientation = tiff.withUnsafeBytes { ExifReader.orientation(tiff: $0) }
@@ -139,13 +140,16 @@ import TResNetCore
         return ~c
     }
 
-    static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    static func be32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
 
     /// A PNG header declaring 100000 × 100000 pixels is refused before libpng sizes a row or we allocate.
     @Test func hugePNGIsRefusedBeforeAllocation() throws {
         let ihdr: [UInt8] = Array("IHDR".utf8) + Self.be32(100_000) + Self.be32(100_000) + [8, 2, 0, 0, 0]
         let idat: [UInt8] = Array("IDAT".utf8)  // empty: png_read_info stops at the first IDAT
-        let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.be32(13) + ihdr + Self.be32(Self.crc32(ihdr))
+        let png =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.be32(13) + ihdr + Self.be32(Self.crc32(ihdr))
             + Self.be32(0) + idat + Self.be32(Self.crc32(idat))
         let error = try #require(throws: TResNetError.self) { try ImageDecoder.decode(png) }
         #expect(error.code == .limitExceeded, "\(error)")
@@ -164,7 +168,8 @@ import TResNetCore
     /// A progressive JPEG whose last scan is repeated 1,100 times (libjpeg only warns about the bogus
     /// progression) is stopped at 1,000 scans instead of burning CPU.
     @Test func tooManyProgressiveScansAreRefused() throws {
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DecoderErrorTests.path("progressive_80x120.jpg"))))
+        let bytes = [UInt8](
+            try Data(contentsOf: URL(fileURLWithPath: DecoderErrorTests.path("progressive_80x120.jpg"))))
         let sos = try #require((0..<(bytes.count - 1)).last { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
         let eoi = bytes.count - 2
         #expect(bytes[eoi] == 0xFF && bytes[eoi + 1] == 0xD9)

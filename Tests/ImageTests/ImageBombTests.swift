@@ -45,8 +45,9 @@ import TResNetCore
         }
         // the progressive file needs its coefficients too: refused under the default budget as well
         let progressive = try #require(throws: TResNetError.self) {
-            try ImageDecoder.decode(path: Self.path("jpeg_progressive_13000.jpg"),
-                                    limits: ImageLimits(maxPixels: 2 * 89_478_485))
+            try ImageDecoder.decode(
+                path: Self.path("jpeg_progressive_13000.jpg"),
+                limits: ImageLimits(maxPixels: 2 * 89_478_485))
         }
         #expect(progressive.description.contains("image memory budget"), "\(progressive)")
     }

@@ -10,8 +10,10 @@ import TResNetCore
 @Suite struct ImageMutationTests {
     static let rounds = Int(ProcessInfo.processInfo.environment["TRESNET_MUTATIONS"] ?? "") ?? 150
 
-    @Test(arguments: ["baseline_97x75.jpg", "progressive_80x120.jpg", "cmyk_88x66.jpg", "exif6_100x64.jpg",
-                      "palette4_83x57.png", "rgba16_42x34.png", "interlaced_81x67.png", "exif6_rgb8_48x34.png"])
+    @Test(arguments: [
+        "baseline_97x75.jpg", "progressive_80x120.jpg", "cmyk_88x66.jpg", "exif6_100x64.jpg",
+        "palette4_83x57.png", "rgba16_42x34.png", "interlaced_81x67.png", "exif6_rgb8_48x34.png"
+    ])
     func mutationsDecodeOrThrow(name: String) throws {
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ImageManifest.folder + "/" + name)))
         var rng = SplitMix64(seed: UInt64(original.count) &* 2_654_435_761)

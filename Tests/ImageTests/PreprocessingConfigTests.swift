@@ -16,15 +16,19 @@ import TResNetCore
     @Test func metadataRoundTripAndSpellings() throws {
         let c = PreprocessingConfig(inputSize: 448, cropPct: 0.9, cropMode: .squash, interpolation: .bicubic)
         #expect(try PreprocessingConfig(metadata: c.metadata) == c)
-        let timmStyle = try PreprocessingConfig(metadata: ["input_size": "[3, 448, 448]", "crop_pct": "0.875",
-                                                           "interpolation": "bilinear", "mean": "(0.0, 0.0, 0.0)"])
+        let timmStyle = try PreprocessingConfig(metadata: [
+            "input_size": "[3, 448, 448]", "crop_pct": "0.875",
+            "interpolation": "bilinear", "mean": "(0.0, 0.0, 0.0)"
+        ])
         #expect(timmStyle.inputSize == 448 && timmStyle.cropPct == 0.875)
         #expect(try PreprocessingConfig(metadata: [:]) == .timm())
     }
 
     @Test func badMetadataIsRefusedNamingTheKey() {
-        for (key, value) in [("input_size", "3,224,200"), ("input_size", "abc"), ("crop_pct", "0"),
-                             ("crop_mode", "border"), ("interpolation", "lanczos"), ("std", "1,0,1"), ("mean", "1,2")] {
+        for (key, value) in [
+            ("input_size", "3,224,200"), ("input_size", "abc"), ("crop_pct", "0"),
+            ("crop_mode", "border"), ("interpolation", "lanczos"), ("std", "1,0,1"), ("mean", "1,2")
+        ] {
             let error = #expect(throws: TResNetError.self) { try PreprocessingConfig(metadata: [key: value]) }
             #expect(error?.description.contains(key) == true || error?.location != nil, "\(key)=\(value)")
         }

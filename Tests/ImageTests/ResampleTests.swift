@@ -33,7 +33,9 @@ import TResNetCore
             let digest = out.pixels.withUnsafeBytes { SHA256Hex.of($0) }
             #expect(digest == expected, "\(w)×\(h) → \(ow)×\(oh) \(filter)")
             if ow != w, oh != h {
-                if PILResample.verticalFirst(from: (w, h), to: (ow, oh)) { orders.verticalFirst += 1 } else {
+                if PILResample.verticalFirst(from: (w, h), to: (ow, oh)) {
+                    orders.verticalFirst += 1
+                } else {
                     orders.horizontalFirst += 1
                 }
             }
@@ -53,16 +55,21 @@ import TResNetCore
     /// A window of the resize equals the same window cropped out of the full resize (which equals PIL's), for
     /// both pass orders and windows touching every edge.
     @Test func windowEqualsCropOfFullResize() throws {
-        let pairs = [(97, 75, 73, 56), (64, 100, 32, 32), (100, 100, 52, 3), (45, 61, 80, 90), (300, 40, 7, 9),
-                     (80, 120, 80, 60), (80, 120, 40, 120)]
+        let pairs = [
+            (97, 75, 73, 56), (64, 100, 32, 32), (100, 100, 52, 3), (45, 61, 80, 90), (300, 40, 7, 9),
+            (80, 120, 80, 60), (80, 120, 40, 120)
+        ]
         for (w, h, ow, oh) in pairs {
             let card = ResampleTests.pattern(width: w, height: h)
             for filter in Interpolation.allCases {
                 let full = try PILResample.resize(card, width: ow, height: oh, filter: filter)
-                for (cols, rows) in [(0..<ow, 0..<oh), (1..<ow, 0..<(oh / 2 + 1)), ((ow / 3)..<ow, (oh / 4)..<oh),
-                                     (0..<1, (oh - 1)..<oh)] {
-                    let window = try PILResample.resize(card, width: ow, height: oh, filter: filter, columns: cols,
-                                                        rows: rows)
+                for (cols, rows) in [
+                    (0..<ow, 0..<oh), (1..<ow, 0..<(oh / 2 + 1)), ((ow / 3)..<ow, (oh / 4)..<oh),
+                    (0..<1, (oh - 1)..<oh)
+                ] {
+                    let window = try PILResample.resize(
+                        card, width: ow, height: oh, filter: filter, columns: cols,
+                        rows: rows)
                     var expected: [UInt8] = []
                     for y in rows {
                         expected += full.pixels[((y * ow + cols.lowerBound) * 3)..<((y * ow + cols.upperBound) * 3)]

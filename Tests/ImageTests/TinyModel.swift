@@ -17,8 +17,9 @@ enum TinyModel {
         guard let arch = try FixtureManifest.load().files["tiny_v1.pth"]?.arch else {
             throw Missing(description: "manifest has no architecture for tiny_v1.pth")
         }
-        let configuration = TResNetConfiguration(layout: arch.layout == "v2" ? .v2 : .v1, layers: arch.layers,
-                                                 planes: arch.planes, numClasses: arch.num_classes)
+        let configuration = TResNetConfiguration(
+            layout: arch.layout == "v2" ? .v2 : .v1, layers: arch.layers,
+            planes: arch.planes, numClasses: arch.num_classes)
         let checkpoint = try CheckpointReader.read(path: FixturePaths.tiny("tiny_v1.pth"))
         return try TResNetNetwork(configuration: configuration) { checkpoint.stateDict[$0] }
     }

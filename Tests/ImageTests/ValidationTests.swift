@@ -26,8 +26,10 @@ import TResNetCore
         let config = try DecodeAndPreprocessTests.config(try #require(manifest.policies[expected.policy]))
         let classifier = try ImageClassifier(preprocessing: config, run: try TinyModel.runner())
         var updates = 0
-        let report = try Validation.run(folder: try ImageFolder.scan(root: Self.root), classifier: classifier,
-                                        batchSize: batch) { _ in updates += 1 }
+        let report = try Validation.run(
+            folder: try ImageFolder.scan(root: Self.root), classifier: classifier,
+            batchSize: batch
+        ) { _ in updates += 1 }
         #expect(report.images == expected.images)
         #expect(report.top1Correct == expected.top1_correct && report.top5Correct == expected.top5_correct)
         #expect(abs(report.top1 - expected.top1) < 1e-9 && abs(report.top5 - expected.top5) < 1e-9)
@@ -44,8 +46,9 @@ import TResNetCore
     @Test func limitAndJSONReport() throws {
         let expected = try FolderExpectation.load()
         let classifier = try ImageClassifier(preprocessing: .timm(inputSize: 64), run: try TinyModel.runner())
-        let report = try Validation.run(folder: try ImageFolder.scan(root: Self.root), classifier: classifier,
-                                        batchSize: 2, limit: 3)
+        let report = try Validation.run(
+            folder: try ImageFolder.scan(root: Self.root), classifier: classifier,
+            batchSize: 2, limit: 3)
         #expect(report.samples == 3 && report.images == 3)
         #expect(report.perImage.map(\.predicted) == expected.per_image.prefix(3).map(\.predicted))
         let json = try JSONSerialization.jsonObject(with: try report.json()) as? [String: Any]
@@ -71,14 +74,16 @@ import TResNetCore
         let dir = FixturePaths.temporaryDirectory("walk")
         for p in ["c/b/z.png", "c/a b/y.JPG", "c/a/x.jpeg", "c/B.png", "c/a.png", "c/é.png"] {
             let full = dir + "/" + p
-            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try Data().write(to: URL(fileURLWithPath: full))
         }
         let folder = try ImageFolder.scan(root: dir)
         // sorted(os.walk()) visits "c", "c/a", "c/a b", "c/b"; files sorted by code point ("B" < "a" < "é").
         // The expected list is what torchvision.datasets.ImageFolder(...).samples gave for this tree.
-        #expect(folder.samples.map(\.relativePath)
-            == ["c/B.png", "c/a.png", "c/é.png", "c/a/x.jpeg", "c/a b/y.JPG", "c/b/z.png"])
+        #expect(
+            folder.samples.map(\.relativePath)
+                == ["c/B.png", "c/a.png", "c/é.png", "c/a/x.jpeg", "c/a b/y.JPG", "c/b/z.png"])
     }
 }

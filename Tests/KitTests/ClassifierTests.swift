@@ -41,10 +41,12 @@ import TResNetModel
     @Test func theReadmeShowsTheExamplePackage() throws {
         let readme = try String(contentsOfFile: FixturePaths.root + "/README.md", encoding: .utf8)
         let section = try #require(readme.components(separatedBy: "## Use it from Swift").dropFirst().first)
-        let block = try #require(section.components(separatedBy: "```swift\n").dropFirst().first?
-            .components(separatedBy: "```").first)
-        let main = try String(contentsOfFile: FixturePaths.root + "/Examples/ClassifyImage/Sources/ClassifyImage/main.swift",
-                              encoding: .utf8)
+        let block = try #require(
+            section.components(separatedBy: "```swift\n").dropFirst().first?
+                .components(separatedBy: "```").first)
+        let main = try String(
+            contentsOfFile: FixturePaths.root + "/Examples/ClassifyImage/Sources/ClassifyImage/main.swift",
+            encoding: .utf8)
         #expect(block == main)
         #expect(main.split(separator: "\n").count < 10, "classifies an image in under 10 lines")
     }

@@ -12,11 +12,15 @@ import TResNetZoo
 /// array-mode prediction, the loaded model's label names.
 @Suite struct KitGlueTests {
     @Test func bridgeBothWays() throws {
-        let m = ModelPreprocessing(inputSize: [3, 448, 448], mean: [0.5, 0.25, 0.125], std: [0.5, 2, 4], cropPct: 1.0,
-                                   cropMode: "squash", interpolation: "bicubic")
+        let m = ModelPreprocessing(
+            inputSize: [3, 448, 448], mean: [0.5, 0.25, 0.125], std: [0.5, 2, 4], cropPct: 1.0,
+            cropMode: "squash", interpolation: "bicubic")
         let c = try PreprocessingConfig(m)
-        #expect(c == PreprocessingConfig(inputSize: 448, cropPct: 1.0, cropMode: .squash, interpolation: .bicubic,
-                                         mean: [0.5, 0.25, 0.125], std: [0.5, 2, 4]))
+        #expect(
+            c
+                == PreprocessingConfig(
+                    inputSize: 448, cropPct: 1.0, cropMode: .squash, interpolation: .bicubic,
+                    mean: [0.5, 0.25, 0.125], std: [0.5, 2, 4]))
         #expect(ModelPreprocessing(c) == m)  // exact: these values are exact in f32
         #expect(try PreprocessingConfig(.tresnetDefault) == .timm())
     }
@@ -56,18 +60,23 @@ import TResNetZoo
     }
 
     @Test func zooOutputPath() {
-        #expect(ZooConversion.outputPath(forDownload: "/c/tresnet_m.miil_in1k/model.safetensors")
+        #expect(
+            ZooConversion.outputPath(forDownload: "/c/tresnet_m.miil_in1k/model.safetensors")
                 == "/c/tresnet_m.miil_in1k/model.tw")
-        #expect(ZooConversion.outputPath(forDownload: "/c/miil/tresnet_m/tresnet_m.pth") == "/c/miil/tresnet_m/tresnet_m.tw")
+        #expect(
+            ZooConversion.outputPath(forDownload: "/c/miil/tresnet_m/tresnet_m.pth") == "/c/miil/tresnet_m/tresnet_m.tw"
+        )
         #expect(ZooConversion.outputPath(forDownload: "/c/a.b/file") == "/c/a.b/file.tw")
     }
 
     @Test func arrayPredictionRefusesBadInputs() throws {
         let dir = FixturePaths.temporaryDirectory("kit")
-        try NpyArray.write(Tensor(shape: [3, 64, 64], floats: Array(repeating: 0, count: 3 * 64 * 64)), to: dir + "/r3.npy")
+        try NpyArray.write(
+            Tensor(shape: [3, 64, 64], floats: Array(repeating: 0, count: 3 * 64 * 64)), to: dir + "/r3.npy")
         #expect(throws: TResNetError.self) { try Prediction.readInput(path: dir + "/r3.npy") }
-        let ints = Tensor(dtype: .int64, shape: [1, 3, 32, 32],
-                          data: ByteSlice(store: ByteStore.copying([UInt8](repeating: 0, count: 8 * 3 * 32 * 32))))
+        let ints = Tensor(
+            dtype: .int64, shape: [1, 3, 32, 32],
+            data: ByteSlice(store: ByteStore.copying([UInt8](repeating: 0, count: 8 * 3 * 32 * 32))))
         try NpyArray.write(ints, to: dir + "/i.npy")
         let e = try #require(throws: TResNetError.self) { try Prediction.readInput(path: dir + "/i.npy") }
         #expect(e.description.contains("int64"))
@@ -85,7 +94,8 @@ import TResNetZoo
         #expect(try model.labelNames() == nil)
         #expect(model.preprocessing == .tresnetDefault)
         // a 10-class head claiming ImageNet-1k names is refused, not silently mislabelled
-        model.metadata = ModelFileMetadata(configuration: model.configuration, variant: "custom", labelSet: "imagenet-1k")
+        model.metadata = ModelFileMetadata(
+            configuration: model.configuration, variant: "custom", labelSet: "imagenet-1k")
         #expect(throws: TResNetError.self) { try model.labelNames() }
         model.configuration.numClasses = 1000
         #expect(try model.labelNames()?.names.first?.contains("tench") == true)

@@ -23,9 +23,10 @@ struct MLDecoderTests {
     }
 
     static func reference(_ name: String) throws -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: try NpzArchive.read(path: FixturePaths.tiny("mldecoder/\(name)")).map {
-            ($0.name, $0.tensor)
-        })
+        Dictionary(
+            uniqueKeysWithValues: try NpzArchive.read(path: FixturePaths.tiny("mldecoder/\(name)")).map {
+                ($0.name, $0.tensor)
+            })
     }
 
     static func prepared(_ name: String) throws -> PreparedModel {
@@ -58,8 +59,11 @@ struct MLDecoderTests {
         let reference = try Self.reference("\(name).reference.npz")
         let network = try TResNetNetwork(try Self.prepared(name).bound.tree, backend: backend)
         let report = try ParityReport.run(network, reference: reference, tolerance: .float32)
-        #expect(report.rows.map(\.name) == ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3",
-                                            "body.layer4", "head"])
+        #expect(
+            report.rows.map(\.name) == [
+                "body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3",
+                "body.layer4", "head"
+            ])
         #expect(report.passed, "\(name):\n\(report.render())")
         // the float64 logits: ours is as close to them as PyTorch's float32 is (both within the model budget)
         let (logits, _) = try network.forward(reference["input"]!)
@@ -88,8 +92,9 @@ struct MLDecoderTests {
         let reference = try Self.reference("mld_v1_full.reference.npz")
         let ort = try Self.reference("mld_v1_full.ort.npz")["logits"]!
         let network = try TResNetNetwork(try Self.prepared("mld_v1_full").bound.tree)
-        let row = try TapComparison(name: "head", actual: try network.forward(reference["input"]!).logits,
-                                    expected: ort, tolerance: .float32, depth: 200)
+        let row = try TapComparison(
+            name: "head", actual: try network.forward(reference["input"]!).logits,
+            expected: ort, tolerance: .float32, depth: 200)
         #expect(row.passed, "max abs \(row.maxAbsoluteError)")
     }
 
@@ -106,8 +111,9 @@ struct MLDecoderTests {
         #expect(model.metadata.configuration == (try Self.prepared(name).bound.configuration))
         let p = model.metadata.preprocessing
         #expect(p.cropMode == "squash" && p.cropPct == 1 && p.mean == [0, 0, 0] && p.std == [1, 1, 1])
-        let report = try ParityReport.run(try TResNetNetwork(model.bound.tree),
-                                          reference: try Self.reference("\(name).reference.npz"), tolerance: .float32)
+        let report = try ParityReport.run(
+            try TResNetNetwork(model.bound.tree),
+            reference: try Self.reference("\(name).reference.npz"), tolerance: .float32)
         #expect(report.passed, "\(report.render())")
     }
 
@@ -121,8 +127,11 @@ struct MLDecoderTests {
         entries.append((name: "head.decoder.layers.0.self_attn.in_proj_weight", shape: [48, 16], dtype: .float32))
         let report = Binder.check(entries, against: p.bound.configuration)
         let found = Set(report.problems.map { "\($0.kind.rawValue) \($0.path)" })
-        #expect(found == ["missing head.decoder.layers.0.norm2.bias", "shape head.decoder.layers.0.linear2.weight",
-                          "unexpected head.decoder.layers.0.self_attn.in_proj_weight"], "\(report.message)")
+        #expect(
+            found == [
+                "missing head.decoder.layers.0.norm2.bias", "shape head.decoder.layers.0.linear2.weight",
+                "unexpected head.decoder.layers.0.self_attn.in_proj_weight"
+            ], "\(report.message)")
     }
 
     @Test("a malformed head is refused by name, not trapped on")
@@ -147,19 +156,24 @@ struct MLDecoderTests {
         let dir = FixturePaths.temporaryDirectory("mldonnx")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/m.onnx"
-        _ = try Conversion.convert(source: FixturePaths.tiny("mldecoder/mld_v2_grouped.pth"), output: out, options: .init())
+        _ = try Conversion.convert(
+            source: FixturePaths.tiny("mldecoder/mld_v2_grouped.pth"), output: out, options: .init())
         let ort = try MLDecoderTests.reference("mld_v2_grouped.toolkit_onnx.ort.npz")
         let digestTensor = ort["onnx_sha256"]!
         let digest = (0..<digestTensor.elementCount).map { UInt8(digestTensor.scalar(at: $0) ?? -1) }
-        #expect(try SHA256Hex.of(file: out) == digest.map { String(format: "%02x", $0) }.joined(),
-                "the export changed since ONNX Runtime ran it: re-run the --check-onnx command in gen_mldecoder.py")
+        #expect(
+            try SHA256Hex.of(file: out) == digest.map { String(format: "%02x", $0) }.joined(),
+            "the export changed since ONNX Runtime ran it: re-run the --check-onnx command in gen_mldecoder.py")
         let reference = try MLDecoderTests.reference("mld_v2_grouped.reference.npz")
         let x = try reference["input"]!.floats()  // [1, 3, 64, 64]; the mirror flips H
         var mirrored = x
-        for c in 0..<3 { for h in 0..<64 { for w in 0..<64 { mirrored[(c * 64 + h) * 64 + w] = x[(c * 64 + 63 - h) * 64 + w] } } }
+        for c in 0..<3 {
+            for h in 0..<64 { for w in 0..<64 { mirrored[(c * 64 + h) * 64 + w] = x[(c * 64 + 63 - h) * 64 + w] } }
+        }
         let network = try TResNetNetwork(try MLDecoderTests.prepared("mld_v2_grouped").bound.tree)
         let ours = try network.forward(Tensor(shape: [2, 3, 64, 64], floats: x + mirrored)).logits
-        let row = try TapComparison(name: "head", actual: ours, expected: ort["logits"]!, tolerance: .float32, depth: 200)
+        let row = try TapComparison(
+            name: "head", actual: ours, expected: ort["logits"]!, tolerance: .float32, depth: 200)
         #expect(row.passed, "max abs \(row.maxAbsoluteError)")
     }
 }

@@ -21,8 +21,9 @@ import TResNetZooFetch
         entry.labelSet = "tiny-test-10"
         entry.files = [ZooFile(name: "tiny_v1.pth", url: url, format: "pytorch-zip", naming: "timm", sha256: sha256)]
         entry.resources = nil
-        return ZooCatalog(schema: 1, generatedBy: "test", timmVersion: "", labelSets: ["tiny-test-10": 10],
-                          entries: [entry])
+        return ZooCatalog(
+            schema: 1, generatedBy: "test", timmVersion: "", labelSets: ["tiny-test-10": 10],
+            entries: [entry])
     }
 
     @Test func aTagResolvesFromTheCacheDownloadsOnlyWhenAllowedAndConvertsOnce() throws {
@@ -32,7 +33,8 @@ import TResNetZooFetch
         let commit = "89abcdef0123456789abcdef0123456789abcdef"
         server.set("/test/tiny/resolve/main/tiny_v1.pth", .init(body: body, extraHeaders: [("X-Repo-Commit", commit)]))
         let published = try #require(try FixtureManifest.load().files["tiny_v1.pth"]?.sha256)
-        let catalog = try Self.catalog(url: "https://huggingface.co/test/tiny/resolve/main/tiny_v1.pth", sha256: published)
+        let catalog = try Self.catalog(
+            url: "https://huggingface.co/test/tiny/resolve/main/tiny_v1.pth", sha256: published)
         let cache = HubCache(root: FixturePaths.temporaryDirectory("zoo-source") + "/hub")
 
         // A path is a path: an existing file is never taken for a tag.
@@ -42,7 +44,8 @@ import TResNetZooFetch
 
         // Offline (no download allowed) and not cached: a usage hint, nothing created.
         let refused = try #require(throws: TResNetError.self) { try offline.resolve("test.tiny") }
-        #expect(refused.code == .network && refused.message.contains("tresnet-zoo fetch test.tiny")
+        #expect(
+            refused.code == .network && refused.message.contains("tresnet-zoo fetch test.tiny")
                 && refused.message.contains("--allow-download"), "\(refused)")
         #expect(!FileManager.default.fileExists(atPath: cache.root))
 
@@ -53,12 +56,15 @@ import TResNetZooFetch
         let endpoint = "http://127.0.0.1:\(server.port)"
         fetcher.policy.allowedHostSuffixes.append("127.0.0.1")
         let downloads = Counter()
-        let online = ZooModelSource(cache: cache, catalog: catalog, download: { [fetcher] entry in
-            downloads.add()
-            let file = HubCache.source(of: try entry.downloadFile(), in: entry, mirror: nil,
-                                       environment: ["HF_ENDPOINT": endpoint])
-            _ = try fetcher.fetch(repository: HubCache.repository(of: entry), file: file)
-        })
+        let online = ZooModelSource(
+            cache: cache, catalog: catalog,
+            download: { [fetcher] entry in
+                downloads.add()
+                let file = HubCache.source(
+                    of: try entry.downloadFile(), in: entry, mirror: nil,
+                    environment: ["HF_ENDPOINT": endpoint])
+                _ = try fetcher.fetch(repository: HubCache.repository(of: entry), file: file)
+            })
         let tw = try online.resolve("test.tiny")
         #expect(tw == cache.root + "/models--test--tiny/snapshots/\(commit)/tiny_v1.tw")
         #expect(downloads.value == 1 && server.requests.count == 1)
@@ -89,7 +95,8 @@ import TResNetZooFetch
         // Planted as if fetched: the legacy file (same tensors, other bytes) under the entry's file name.
         let snapshot = cache.root + "/models--test--tiny/snapshots/main"
         try FileManager.default.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: FixturePaths.tiny("tiny_v1_legacy.pth"), toPath: snapshot + "/tiny_v1.pth")
+        try FileManager.default.copyItem(
+            atPath: FixturePaths.tiny("tiny_v1_legacy.pth"), toPath: snapshot + "/tiny_v1.pth")
         let error = try #require(throws: TResNetError.self) {
             try ZooModelSource(cache: cache, catalog: catalog).resolve("test.tiny")
         }
@@ -107,12 +114,17 @@ import TResNetZooFetch
         #expect(!HubCache.downloadAllowed(environment: ["TRESNET_ALLOW_DOWNLOAD": "0"]))
         let entry = ZooCatalog.shared.entry(named: "tresnet_l.miil_in1k")!
         let file = entry.defaultFile!
-        #expect(HubCache.source(of: file, in: entry, mirror: nil, environment: ["HF_ENDPOINT": "https://hf-mirror.example/"]).url
+        #expect(
+            HubCache.source(
+                of: file, in: entry, mirror: nil, environment: ["HF_ENDPOINT": "https://hf-mirror.example/"]
+            ).url
                 == "https://hf-mirror.example/timm/tresnet_l.miil_in1k/resolve/main/model.safetensors")
-        #expect(HubCache.source(of: file, in: entry, mirror: "http://127.0.0.1:9", environment: [:]).url
+        #expect(
+            HubCache.source(of: file, in: entry, mirror: "http://127.0.0.1:9", environment: [:]).url
                 == "http://127.0.0.1:9/timm/tresnet_l.miil_in1k/resolve/main/model.safetensors")
         #expect(HubCache.source(of: file, in: entry, mirror: nil, environment: [:]).url == file.url)
-        #expect(HubCache(root: "/c").repositoryFolder("timm/tresnet_l.miil_in1k") == "/c/models--timm--tresnet_l.miil_in1k")
+        #expect(
+            HubCache(root: "/c").repositoryFolder("timm/tresnet_l.miil_in1k") == "/c/models--timm--tresnet_l.miil_in1k")
     }
 
     /// `fetch --convert` forces the catalog's architecture and says so: not "forced by --variant" when none was given.
@@ -126,8 +138,9 @@ import TResNetZooFetch
         var summary = ConversionSummary(
             source: "s", output: "o", sourceFormat: .safetensors, wrapper: nil, strippedPrefix: nil, dialect: "timm",
             dialectDetected: true,
-            architecture: InferredArchitecture(configuration: configuration, variantName: "tresnet_m", explanation: [],
-                                               forced: true),
+            architecture: InferredArchitecture(
+                configuration: configuration, variantName: "tresnet_m", explanation: [],
+                forced: true),
             outputKind: "tw", dtype: .keep, tensors: 0, parameters: 0, transformedWeights: 0, dropped: [], ignored: [],
             bytesIn: 0, bytesOut: 0, seconds: 0)
         summary.variantSource = options.variantSource

@@ -15,7 +15,7 @@ import TResNetModel
         Expected(arch: "tresnet_m", params1k: 31_389_032, params21k: 52_331_861, gmacs224: 5.737),
         Expected(arch: "tresnet_l", params1k: 55_989_256, params21k: 80_856_949, gmacs224: 10.878),
         Expected(arch: "tresnet_xl", params1k: 78_436_244, params21k: 105_593_441, gmacs224: 15.167),
-        Expected(arch: "tresnet_v2_l", params1k: 46_174_824, params21k: 67_117_653, gmacs224: 8.814),
+        Expected(arch: "tresnet_v2_l", params1k: 46_174_824, params21k: 67_117_653, gmacs224: 8.814)
     ]
 
     @Test(arguments: expected) func treeCost(_ e: Expected) throws {

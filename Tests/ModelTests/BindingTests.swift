@@ -12,7 +12,8 @@ func syntheticStateDict(_ c: TResNetConfiguration, skip: Set<String> = []) throw
             let store = ByteStore.allocate(count: 8) { _ in }
             try sd.insert(spec.path, Tensor(dtype: .int64, shape: [], data: ByteSlice(store: store)))
         } else {
-            try sd.insert(spec.path, Tensor(shape: spec.shape, floats: [Float](repeating: 0.5, count: spec.elementCount)))
+            try sd.insert(
+                spec.path, Tensor(shape: spec.shape, floats: [Float](repeating: 0.5, count: spec.elementCount)))
         }
     }
     return sd
@@ -35,7 +36,11 @@ func bindingError(_ body: () throws -> Void) -> TResNetError? {
     }
 
     @Test func missingTensorIsNamedWithShape() throws {
-        let e = try #require(bindingError { _ = try Binder.bind(try syntheticStateDict(tiny, skip: ["body.layer2.1.conv2.bn.running_var"]), to: tiny) })
+        let e = try #require(
+            bindingError {
+                _ = try Binder.bind(
+                    try syntheticStateDict(tiny, skip: ["body.layer2.1.conv2.bn.running_var"]), to: tiny)
+            })
         #expect(e.code == .binding && e.code.exitCode == 2)
         #expect(e.message.contains("missing   body.layer2.1.conv2.bn.running_var expected [8]"))
     }

@@ -51,14 +51,18 @@ import TResNetCore
         #expect(report.problems.isEmpty, "\(report.message)")
         // And the mapped names equal the names of the timm-spelling fixture of the same architecture.
         let timmFile = file.replacingOccurrences(of: "_miil", with: "")
-        let timmNames = try #require(manifest.files[timmFile]?.tensors).map(\.name).filter { !$0.hasSuffix("num_batches_tracked") }
+        let timmNames = try #require(manifest.files[timmFile]?.tensors).map(\.name).filter {
+            !$0.hasSuffix("num_batches_tracked")
+        }
         #expect(Set(mapping.renamed.map(\.canonical)) == Set(timmNames))
     }
 
     @Test func ruleOrderHandlesAntiAliasedConvs() {
         #expect(Dialect.miil.canonicalName("body.layer2.0.conv1.0.0.weight") == "body.layer2.0.conv1.conv.weight")
-        #expect(Dialect.miil.canonicalName("body.layer2.0.conv1.0.1.running_var") == "body.layer2.0.conv1.bn.running_var")
-        #expect(Dialect.miil.canonicalName("body.layer1.0.downsample.0.1.weight") == "body.layer1.0.downsample.0.bn.weight")
+        #expect(
+            Dialect.miil.canonicalName("body.layer2.0.conv1.0.1.running_var") == "body.layer2.0.conv1.bn.running_var")
+        #expect(
+            Dialect.miil.canonicalName("body.layer1.0.downsample.0.1.weight") == "body.layer1.0.downsample.0.bn.weight")
         #expect(Dialect.miil.canonicalName("body.layer3.0.conv2.1.op.filt") == nil)
         #expect(Dialect.miil.canonicalName("body.layer1.0.se.fc1.weight") == "body.layer1.0.se.fc1.weight")
         #expect(Dialect.timm.canonicalName("body.conv1.conv.weight") == "body.conv1.conv.weight")

@@ -14,7 +14,9 @@ func keyList(_ variant: String) throws -> [String] {
 func parseKeyLine(_ line: String) -> (name: String, shape: [Int], dtype: DType) {
     let open = line.firstIndex(of: "[")!, close = line.firstIndex(of: "]")!
     let name = String(line[..<open]).trimmingCharacters(in: .whitespaces)
-    let shape = line[line.index(after: open)..<close].split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! }
+    let shape = line[line.index(after: open)..<close].split(separator: ",").map {
+        Int($0.trimmingCharacters(in: .whitespaces))!
+    }
     let dtype = DType(rawValue: String(line[line.index(after: close)...]).trimmingCharacters(in: .whitespaces))!
     return (name, shape, dtype)
 }
@@ -32,7 +34,8 @@ func parseKeyLine(_ line: String) -> (name: String, shape: [Int], dtype: DType) 
     @Test func storedTensorsDropNumBatchesTracked() throws {
         let model = TResNet(.tresnetM)
         #expect(model.storedTensors.count == 434 - 60)
-        #expect(model.listing.filter { $0.role == .optionalBuffer }.allSatisfy { $0.path.hasSuffix("num_batches_tracked") })
+        #expect(
+            model.listing.filter { $0.role == .optionalBuffer }.allSatisfy { $0.path.hasSuffix("num_batches_tracked") })
     }
 
     @Test func tapPointsAreModulesOfTheTree() {
@@ -55,7 +58,7 @@ func parseKeyLine(_ line: String) -> (name: String, shape: [Int], dtype: DType) 
         ("tresnet_m", 31_389_032, 5_734_497_792 + 2_048_000),
         ("tresnet_l", 55_989_256, 10_875_134_880 + 2_432_000),
         ("tresnet_xl", 78_436_244, 15_164_407_432 + 2_656_000),
-        ("tresnet_v2_l", 46_174_824, 8_811_675_136 + 2_048_000),
+        ("tresnet_v2_l", 46_174_824, 8_811_675_136 + 2_048_000)
     ])
     func costMatchesTorch(variant: String, params: Int, macs: Int) throws {
         let cost = ArchitectureCost.of(try #require(TResNetConfiguration.variant(variant)))
@@ -65,7 +68,11 @@ func parseKeyLine(_ line: String) -> (name: String, shape: [Int], dtype: DType) 
 
     /// 11221-class head parameter counts (docs/TRESNET.md, timm).
     @Test func costWith21kHead() throws {
-        #expect(ArchitectureCost.of(try #require(TResNetConfiguration.variant("tresnet_m", numClasses: 11221))).parameters == 52_331_861)
-        #expect(ArchitectureCost.of(try #require(TResNetConfiguration.variant("tresnet_v2_l", numClasses: 11221))).parameters == 67_117_653)
+        #expect(
+            ArchitectureCost.of(try #require(TResNetConfiguration.variant("tresnet_m", numClasses: 11221))).parameters
+                == 52_331_861)
+        #expect(
+            ArchitectureCost.of(try #require(TResNetConfiguration.variant("tresnet_v2_l", numClasses: 11221)))
+                .parameters == 67_117_653)
     }
 }

@@ -23,8 +23,10 @@ struct ONNXBoundedMemoryTests {
         e.string(8, "w")
     }
 
-    func expectRefused(_ bytes: [UInt8], _ code: TResNetError.Code, _ fragment: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRefused(
+        _ bytes: [UInt8], _ code: TResNetError.Code, _ fragment: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(bytes.count < 1024, sourceLocation: sourceLocation)
         let dir = FixturePaths.temporaryDirectory("onnx-bomb")
         #expect(FileManager.default.createFile(atPath: dir + "/w.bin", contents: Data([1, 2, 3, 4])))
@@ -37,28 +39,41 @@ struct ONNXBoundedMemoryTests {
             } catch let e as TResNetError { error = e } catch {}
         }
         #expect(error?.code == code, "\(String(describing: error))", sourceLocation: sourceLocation)
-        #expect(error?.description.contains(fragment) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(
+            error?.description.contains(fragment) == true, "\(String(describing: error))",
+            sourceLocation: sourceLocation)
         #expect(m.peakGrowthBytes < 64 << 20, "\(m)", sourceLocation: sourceLocation)
         #expect(m.seconds < 0.1, "\(m)", sourceLocation: sourceLocation)
         print("onnx bomb refused (\(bytes.count) bytes): \(m): \(error.map { "\($0)" } ?? "-")")
     }
 
     @Test func rawData() throws {
-        try expectRefused(model { e in header(&e); [UInt8](repeating: 0, count: 4).withUnsafeBytes { e.bytes(9, $0) } }, .malformed, "tensor 'w'")
+        try expectRefused(
+            model { e in
+                header(&e); [UInt8](repeating: 0, count: 4).withUnsafeBytes { e.bytes(9, $0) }
+            }, .malformed, "tensor 'w'")
     }
 
     @Test func typedFloatData() throws {
-        try expectRefused(model { e in header(&e); [UInt8](repeating: 0, count: 4).withUnsafeBytes { e.bytes(4, $0) } }, .malformed, "tensor 'w'")
+        try expectRefused(
+            model { e in
+                header(&e); [UInt8](repeating: 0, count: 4).withUnsafeBytes { e.bytes(4, $0) }
+            }, .malformed, "tensor 'w'")
     }
 
     @Test func externalData() throws {
-        let entry: (String, String) -> Build = { k, v in { kv in kv.string(1, k); kv.string(2, v) } }
-        try expectRefused(model { e in
-            header(&e)
-            e.message(13, entry("location", "w.bin"))
-            e.message(13, entry("length", "4398046511104"))
-            e.int(14, 1)  // EXTERNAL
-        }, .truncated, "tensor 'w'")
+        let entry: (String, String) -> Build = { k, v in
+            { kv in
+                kv.string(1, k); kv.string(2, v)
+            }
+        }
+        try expectRefused(
+            model { e in
+                header(&e)
+                e.message(13, entry("location", "w.bin"))
+                e.message(13, entry("length", "4398046511104"))
+                e.int(14, 1)  // EXTERNAL
+            }, .truncated, "tensor 'w'")
     }
 }
 
@@ -74,10 +89,10 @@ struct ONNXNestingTests {
             return out + [UInt8(v)]
         }
         for _ in 0..<3000 { inner = [0x32] + varint(inner.count) + inner }  // field 6 (AttributeProto.g), bytes
-        var attribute: [UInt8] = [0x0A, 1, 0x78] + inner                     // name "x", then the nest
-        attribute = [0x2A] + varint(attribute.count) + attribute             // NodeProto.attribute (5)
-        let node: [UInt8] = [0x0A] + varint(attribute.count) + attribute     // GraphProto.node (1)
-        let model: [UInt8] = [0x3A] + varint(node.count) + node              // ModelProto.graph (7)
+        var attribute: [UInt8] = [0x0A, 1, 0x78] + inner  // name "x", then the nest
+        attribute = [0x2A] + varint(attribute.count) + attribute  // NodeProto.attribute (5)
+        let node: [UInt8] = [0x0A] + varint(attribute.count) + attribute  // GraphProto.node (1)
+        let model: [UInt8] = [0x3A] + varint(node.count) + node  // ModelProto.graph (7)
         let dir = FixturePaths.temporaryDirectory("onnx-nest")
         let error = try #require(throws: TResNetError.self) {
             _ = try ONNXModel.read(ByteStore.copying(model), path: dir + "/m.onnx")

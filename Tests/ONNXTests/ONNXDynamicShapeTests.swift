@@ -22,7 +22,8 @@ struct ONNXDynamicShapeTests {
 
     static func table(_ path: String?) -> [String: Export] {
         guard let path, let data = FileManager.default.contents(atPath: path),
-              let t = try? JSONDecoder().decode([String: Export].self, from: data) else { return [:] }
+            let t = try? JSONDecoder().decode([String: Export].self, from: data)
+        else { return [:] }
         return t
     }
 
@@ -30,8 +31,10 @@ struct ONNXDynamicShapeTests {
     /// The whole matrix (opsets 11/13/17/20 × BN folded/kept/preserved × batch/batch+H+W, dynamo), git-ignored.
     static let matrix = table(FixturePaths.full("onnx_dynamic/onnx_dynamic.json"))
 
-    static let files = ["micro.ts11_bn.dyn_bhw.onnx", "micro.ts13.dyn_bhw.onnx", "micro.ts17_bn.dyn_b.onnx",
-                        "micro.ts20.dyn_b.onnx"]
+    static let files = [
+        "micro.ts11_bn.dyn_bhw.onnx", "micro.ts13.dyn_bhw.onnx", "micro.ts17_bn.dyn_b.onnx",
+        "micro.ts20.dyn_b.onnx"
+    ]
 
     /// Reads, binds the micro configuration and passes parity on every tap at a batch size and image size the
     /// export was not made at.
@@ -49,8 +52,11 @@ struct ONNXDynamicShapeTests {
         let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
         let report = try ParityReport.run(network, reference: reference, tolerance: .float32)
         #expect(report.passed, "\(path):\n\(report.render())")
-        #expect(report.rows.map(\.name) == ["body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3",
-                                            "body.layer4", "head.global_pool", "head.fc"])
+        #expect(
+            report.rows.map(\.name) == [
+                "body.s2d", "body.conv1", "body.layer1", "body.layer2", "body.layer3",
+                "body.layer4", "head.global_pool", "head.fc"
+            ])
     }
 
     @Test(arguments: files)
@@ -88,7 +94,9 @@ struct ONNXDynamicShapeTests {
         let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
         let report = try ParityReport.run(network, reference: reference, tolerance: .float32)
         let logits = try #require(report.rows.first { $0.name == "head.fc" })
-        print("tresnet_m.ts17.dyn_bhw.onnx: max |ours − PyTorch| on the logits = \(logits.maxAbsoluteError)\n\(report.render())")
+        print(
+            "tresnet_m.ts17.dyn_bhw.onnx: max |ours − PyTorch| on the logits = \(logits.maxAbsoluteError)\n\(report.render())"
+        )
         #expect(logits.passed, "\(report.render())")
     }
 
@@ -190,9 +198,10 @@ struct ONNXDynamicMutationTests {
         let path = FixturePaths.temporaryDirectory("onnx-dyn-mutation") + "/" + file
         var rng = SplitMix64(seed: 0xD1_5EED)
         var read = 0, refused = 0
-        let nodesStart = try #require((0..<original.count).first {
-            original[$0..<min($0 + 9, original.count)].elementsEqual(Array("/body/s2d".utf8))
-        })
+        let nodesStart = try #require(
+            (0..<original.count).first {
+                original[$0..<min($0 + 9, original.count)].elementsEqual(Array("/body/s2d".utf8))
+            })
         for _ in 0..<150 {
             var bytes = original
             for _ in 0..<Int.random(in: 1...3, using: &rng) {

@@ -19,12 +19,15 @@ struct ONNXFixtureTests {
 
     static let exports: [String: Export] = {
         guard let data = FileManager.default.contents(atPath: FixturePaths.tiny("onnx.json")),
-              let table = try? JSONDecoder().decode([String: Export].self, from: data) else { return [:] }
+            let table = try? JSONDecoder().decode([String: Export].self, from: data)
+        else { return [:] }
         return table
     }()
 
-    static let files = ["tiny_v1.ts.onnx", "tiny_v1.ts_bn.onnx", "tiny_v1.dynamo.onnx",
-                        "tiny_v2.dynamo.onnx", "tiny_v1.variant.onnx"]
+    static let files = [
+        "tiny_v1.ts.onnx", "tiny_v1.ts_bn.onnx", "tiny_v1.dynamo.onnx",
+        "tiny_v2.dynamo.onnx", "tiny_v1.variant.onnx"
+    ]
 
     @Test(arguments: files)
     func readsAndPassesParity(_ file: String) throws {
@@ -58,7 +61,8 @@ struct ONNXFixtureTests {
         var compared = 0
         for record in records {
             guard let t = model.tensors[record.name] else {
-                let expectedAbsent = record.name.hasSuffix("num_batches_tracked")
+                let expectedAbsent =
+                    record.name.hasSuffix("num_batches_tracked")
                     || (model.folded && record.name.contains(".bn."))
                 #expect(expectedAbsent, "\(file): \(record.name) missing")
                 continue
@@ -72,7 +76,9 @@ struct ONNXFixtureTests {
             compared += 1
         }
         #expect(compared >= (model.folded ? 5 : records.count / 2))
-        if !model.folded { #expect(model.tensors.count == records.filter { !$0.name.hasSuffix("num_batches_tracked") }.count) }
+        if !model.folded {
+            #expect(model.tensors.count == records.filter { !$0.name.hasSuffix("num_batches_tracked") }.count)
+        }
     }
 }
 
@@ -83,10 +89,14 @@ struct ONNXReaderFoldingTests {
     @Test(arguments: [true, false])
     func foldsBatchNormWithAnotherEpsilon(_ all: Bool) throws {
         let eps = Float(1e-5)
-        let old: [UInt8] = [0x0a, 0x07] + Array("epsilon".utf8) + [0x15] + withUnsafeBytes(of: eps.bitPattern.littleEndian) { Array($0) }
+        let old: [UInt8] =
+            [0x0a, 0x07] + Array("epsilon".utf8) + [0x15]
+            + withUnsafeBytes(of: eps.bitPattern.littleEndian) { Array($0) }
         var new = old
         new[new.count - 4] &+= 1  // one ulp up
-        var data = try #require(FileManager.default.contents(atPath: FixturePaths.tiny("tiny_v1.ts_bn.onnx"))).map { $0 }
+        var data = try #require(FileManager.default.contents(atPath: FixturePaths.tiny("tiny_v1.ts_bn.onnx"))).map {
+            $0
+        }
         var patched = 0
         var i = 0
         while i + old.count <= data.count {
@@ -105,8 +115,9 @@ struct ONNXReaderFoldingTests {
         #expect(model.tensors["body.conv1.conv.bias"] != nil && model.tensors["body.conv1.bn.weight"] == nil)
         #expect(model.tensors.names.contains { $0.contains(".bn.") } == !all)
         let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
-        let report = try ParityReport.run(network, reference: try References.read(FixturePaths.tiny("tiny_v1.reference.npz")),
-                                          tolerance: .float32)
+        let report = try ParityReport.run(
+            network, reference: try References.read(FixturePaths.tiny("tiny_v1.reference.npz")),
+            tolerance: .float32)
         #expect(report.passed, "\(report.render())")
     }
 }

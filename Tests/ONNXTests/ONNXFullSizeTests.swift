@@ -31,15 +31,19 @@ struct ONNXFullSizeTests {
         #expect(row.passed, "\(report.render())")
 
         // Written back as ONNX and re-read: the same logits.
-        let folder = ProcessInfo.processInfo.environment["TRESNET_KEEP_ONNX"].flatMap { $0.isEmpty ? nil : $0 }
+        let folder =
+            ProcessInfo.processInfo.environment["TRESNET_KEEP_ONNX"].flatMap { $0.isEmpty ? nil : $0 }
             ?? FixturePaths.temporaryDirectory("onnx-full")
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let out = folder + "/" + file.replacingOccurrences(of: ".onnx", with: ".written.onnx")
-        try ONNXWriter.write(try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: out, overwrite: true)
+        try ONNXWriter.write(
+            try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: out, overwrite: true)
         let back = try ONNXModel.read(path: out)
         let (written, _) = try logits(back)
         print("\(out): max |ours − PyTorch| on the logits = \(written.maxAbsoluteError)")
         #expect(written.passed)
-        if ProcessInfo.processInfo.environment["TRESNET_KEEP_ONNX"] == nil { try? FileManager.default.removeItem(atPath: out) }
+        if ProcessInfo.processInfo.environment["TRESNET_KEEP_ONNX"] == nil {
+            try? FileManager.default.removeItem(atPath: out)
+        }
     }
 }

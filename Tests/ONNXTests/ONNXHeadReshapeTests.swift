@@ -10,13 +10,15 @@ import TResNetRuntime
 /// `[N, -1]` is read (and keeps parity); `[F, -1]` (gathering the wrong axis) is refused naming the Reshape.
 struct ONNXHeadReshapeTests {
     func attribute(_ name: String, ints: [Int64] = [], i: Int64? = nil) -> ProtoAttribute {
-        ProtoAttribute(name: name, type: i == nil ? 7 : 2, f: nil, i: i, s: nil, t: nil, floats: [], ints: ints,
-                       refAttrName: "")
+        ProtoAttribute(
+            name: name, type: i == nil ? 7 : 2, f: nil, i: i, s: nil, t: nil, floats: [], ints: ints,
+            refAttrName: "")
     }
 
     func node(_ op: String, _ inputs: [String], _ output: String, _ attributes: [ProtoAttribute] = []) -> ProtoNode {
-        ProtoNode(name: "/head/flatten/\(output)", opType: op, domain: "", inputs: inputs, outputs: [output],
-                  attributes: attributes)
+        ProtoNode(
+            name: "/head/flatten/\(output)", opType: op, domain: "", inputs: inputs, outputs: [output],
+            attributes: attributes)
     }
 
     func withFlatten(gatherAxis: Int64) throws -> ProtoModel {
@@ -33,7 +35,7 @@ struct ONNXHeadReshapeTests {
             node("Gather", ["shape", "axis"], "batch", [attribute("axis", i: 0)]),
             node("Constant", [], "rest", [attribute("value_ints", ints: [-1])]),
             node("Concat", ["batch", "rest"], "target", [attribute("axis", i: 0)]),
-            node("Reshape", [pooled, "target"], "flat"),
+            node("Reshape", [pooled, "target"], "flat")
         ]
         graph.nodes[gemmAt].inputs[0] = "flat"
         graph.nodes.insert(contentsOf: flatten, at: gemmAt)
@@ -44,8 +46,9 @@ struct ONNXHeadReshapeTests {
     @Test func aComputedBatchFlattenIsRead() throws {
         let model = try ONNXModel.read(proto: try withFlatten(gatherAxis: 0), modelPath: FixturePaths.tiny("m.onnx"))
         let network = try TResNetNetwork(configuration: model.configuration, tensor: { model.tensors[$0] })
-        let report = try ParityReport.run(network, reference: try References.read(FixturePaths.tiny("micro.reference.npz")),
-                                          tolerance: .float32)
+        let report = try ParityReport.run(
+            network, reference: try References.read(FixturePaths.tiny("micro.reference.npz")),
+            tolerance: .float32)
         #expect(report.passed, "\(report.render())")
     }
 

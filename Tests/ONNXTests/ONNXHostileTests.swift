@@ -24,7 +24,9 @@ struct ONNXHostileTests {
                 n += 1
                 if first { break }
                 i += old.count
-            } else { i += 1 }
+            } else {
+                i += 1
+            }
         }
         return (out, n)
     }
@@ -45,7 +47,7 @@ struct ONNXHostileTests {
         ("/tmp/tiny_v1.dynamo.onnx", "absolute path"),
         ("x\\tiny_v1.dynamo.onnx.da", "backslash"),
         ("tiny_v1.dynamo.onnx\0data", "NUL byte"),
-        ("C:tiny_v1.dynamo.onnx.da", "drive letter"),
+        ("C:tiny_v1.dynamo.onnx.da", "drive letter")
     ])
     func refusesEscapingLocations(_ location: String, _ why: String) throws {
         let dir = FixturePaths.temporaryDirectory("onnx-hostile")
@@ -65,7 +67,8 @@ struct ONNXHostileTests {
         let dir = FixturePaths.temporaryDirectory("onnx-hostile")
         try write(try bytes("tiny_v1.dynamo.onnx"), dir + "/tiny_v1.dynamo.onnx")
         try write(try bytes(Self.dataName), outside + "/secret.data")
-        try FileManager.default.createSymbolicLink(atPath: dir + "/" + Self.dataName, withDestinationPath: outside + "/secret.data")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir + "/" + Self.dataName, withDestinationPath: outside + "/secret.data")
         let error = try readError(dir + "/tiny_v1.dynamo.onnx")
         #expect(error.code == .pathEscape)
         #expect(error.description.contains("outside the model's folder"), "\(error)")
@@ -114,11 +117,12 @@ struct ONNXHostileTests {
         #expect(error.description.contains("runs past the end"), "\(error)")
     }
 
-    @Test(arguments: [
-        [0x0f, 0x01],                                           // wire type 7
-        [0x08] + [UInt8](repeating: 0xff, count: 11) + [0x01],  // 12-byte varint
-        [0x3a, 0xff, 0xff, 0xff, 0x0f, 0x00],                   // graph length far beyond the end
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x0f, 0x01],  // wire type 7
+            [0x08] + [UInt8](repeating: 0xff, count: 11) + [0x01],  // 12-byte varint
+            [0x3a, 0xff, 0xff, 0xff, 0x0f, 0x00]  // graph length far beyond the end
+        ] as [[UInt8]])
     func refusesMalformedProtobuf(_ data: [UInt8]) throws {
         let dir = FixturePaths.temporaryDirectory("onnx-malformed")
         try write(data, dir + "/bad.onnx")
@@ -185,8 +189,10 @@ struct ONNXDetectionTests {
             let bytes = try #require(FileManager.default.contents(atPath: FixturePaths.tiny(file))).prefix(16)
             #expect(FileFormat.recognise(Array(bytes), fileSize: 1 << 20) == .onnx, "\(file)")
         }
-        for file in ["tiny_v1.pth", "tiny_v1_legacy.pth", "tiny_v1.safetensors", "tiny_v1.reference.npz",
-                     "tiny_v1.dynamo.onnx.data", "manifest.json"] {
+        for file in [
+            "tiny_v1.pth", "tiny_v1_legacy.pth", "tiny_v1.safetensors", "tiny_v1.reference.npz",
+            "tiny_v1.dynamo.onnx.data", "manifest.json"
+        ] {
             let bytes = try #require(FileManager.default.contents(atPath: FixturePaths.tiny(file))).prefix(16)
             #expect(FileFormat.recognise(Array(bytes), fileSize: 1 << 20) != .onnx, "\(file)")
         }

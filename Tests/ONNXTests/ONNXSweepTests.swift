@@ -14,8 +14,10 @@ struct ONNXSweepTests {
         let folder = FixturePaths.temporaryDirectory("onnx-sweep")
         let side = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("tiny_v1.dynamo.onnx.data")))
         #expect(FileManager.default.createFile(atPath: folder + "/tiny_v1.dynamo.onnx.data", contents: side))
-        let sweep = Sweep(name: "tiny_v1.variant.onnx", bytes: bytes,
-                          header: [0..<512, (bytes.count - 256)..<bytes.count]) { store in
+        let sweep = Sweep(
+            name: "tiny_v1.variant.onnx", bytes: bytes,
+            header: [0..<512, (bytes.count - 256)..<bytes.count]
+        ) { store in
             try ONNXModel.read(store, path: folder + "/m.onnx").tensors
         }
         let cuts = sweep.truncations(dataSamples: 64)

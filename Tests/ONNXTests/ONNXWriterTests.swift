@@ -22,7 +22,8 @@ struct ONNXWriterTests {
     func writtenModelRereadsWithParity(_ source: String) throws {
         let model = try ONNXModel.read(path: FixturePaths.tiny(source))
         let path = Self.outputFolder() + "/" + source.replacingOccurrences(of: ".onnx", with: ".written.onnx")
-        try ONNXWriter.write(try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: path, overwrite: true)
+        try ONNXWriter.write(
+            try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: path, overwrite: true)
         let back = try ONNXModel.read(path: path)
         #expect(back.configuration == model.configuration)
         #expect(back.folded)
@@ -38,8 +39,9 @@ struct ONNXWriterTests {
         }
         let reference = source.hasPrefix("tiny_v1") ? "tiny_v1.reference.npz" : "tiny_v2.reference.npz"
         let network = try TResNetNetwork(configuration: back.configuration, tensor: { back.tensors[$0] })
-        let report = try ParityReport.run(network, reference: try References.read(FixturePaths.tiny(reference)),
-                                          tolerance: .float32)
+        let report = try ParityReport.run(
+            network, reference: try References.read(FixturePaths.tiny(reference)),
+            tolerance: .float32)
         #expect(report.passed, "\(source) → written:\n\(report.render())")
     }
 
@@ -48,7 +50,8 @@ struct ONNXWriterTests {
         let path = FixturePaths.temporaryDirectory("onnx-writer") + "/exists.onnx"
         try writeFileAtomically(path, [1, 2, 3])
         #expect(throws: TResNetError.self) {
-            try ONNXWriter.write(try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: path, overwrite: false)
+            try ONNXWriter.write(
+                try Binder.bind(model.configuration, lookup: { model.tensors[$0] }).tree, to: path, overwrite: false)
         }
         #expect(FileManager.default.contents(atPath: path) == Data([1, 2, 3]))
     }
@@ -57,7 +60,8 @@ struct ONNXWriterTests {
         let model = try ONNXModel.read(path: FixturePaths.tiny("tiny_v1.ts.onnx"))
         let error = try #require(throws: TResNetError.self) {
             _ = try ONNXWriter.serialize(
-                try Binder.bind(model.configuration) { $0 == "body.layer2.0.se.fc1.bias" ? nil : model.tensors[$0] }.tree)
+                try Binder.bind(model.configuration) { $0 == "body.layer2.0.se.fc1.bias" ? nil : model.tensors[$0] }
+                    .tree)
         }
         #expect(error.code == .binding)
         #expect(error.description.contains("body.layer2.0.se.fc1.bias"))

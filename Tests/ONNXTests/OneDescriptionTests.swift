@@ -37,16 +37,19 @@ struct OneDescriptionTests {
             let specs = Dictionary(uniqueKeysWithValues: TResNet(configuration).storedTensors.map { ($0.path, $0) })
             bound = try Binder.bind(configuration) { path in
                 specs[path].map {
-                    Tensor(shape: $0.shape, floats: [Float](repeating: $0.role == .buffer ? 1 : 0, count: $0.elementCount))
+                    Tensor(
+                        shape: $0.shape, floats: [Float](repeating: $0.role == .buffer ? 1 : 0, count: $0.elementCount))
                 }
             }
         } else {
             let checkpoint = try CheckpointReader.read(path: FixturePaths.tiny(name))
             configuration = try ArchitectureInference.infer(
-                checkpoint.stateDict.entries.map { ($0.name, $0.tensor.shape) }).configuration
+                checkpoint.stateDict.entries.map { ($0.name, $0.tensor.shape) }
+            ).configuration
             bound = try Binder.bind(checkpoint.stateDict, to: configuration)
         }
-        let treeModules = bound.tree.modules.filter { ["ConvNormAct", "SEModule", "Linear"].contains($0.kind) }.map(\.path)
+        let treeModules = bound.tree.modules.filter { ["ConvNormAct", "SEModule", "Linear"].contains($0.kind) }.map(
+            \.path)
         let network = try TResNetNetwork(bound.tree, backend: .blas)
         #expect(network.modulePaths == treeModules)
         #expect(network.tapPaths == TResNet.tapPoints)
@@ -59,7 +62,8 @@ struct OneDescriptionTests {
     func writerEmitsTheTreesTensors(_ name: String) throws {
         let checkpoint = try CheckpointReader.read(path: FixturePaths.tiny(name))
         let configuration = try ArchitectureInference.infer(
-            checkpoint.stateDict.entries.map { ($0.name, $0.tensor.shape) }).configuration
+            checkpoint.stateDict.entries.map { ($0.name, $0.tensor.shape) }
+        ).configuration
         let bound = try Binder.bind(checkpoint.stateDict, to: configuration)
         let bytes = try ONNXWriter.serialize(bound.tree)
         let model = try bytes.withUnsafeBytes { try ProtobufFunnel.unpackModel($0) }

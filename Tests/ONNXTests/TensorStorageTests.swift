@@ -129,7 +129,11 @@ struct TensorStorageTests {
     func external(_ entries: [(String, String)]) -> Build {
         { e in
             header(&e, dims: [6], type: 1)
-            for (k, v) in entries { e.message(13) { s in s.string(1, k); s.string(2, v) } }
+            for (k, v) in entries {
+                e.message(13) { s in
+                    s.string(1, k); s.string(2, v)
+                }
+            }
             e.int(14, 1)
         }
     }
@@ -143,8 +147,9 @@ struct TensorStorageTests {
 
     @Test func externalDataWithOffset() throws {
         let dir = try folderWithData()
-        let t = try decode(external([("location", "w.bin"), ("offset", "8"), ("length", "24"), ("checksum", "x")]),
-                           folder: dir)
+        let t = try decode(
+            external([("location", "w.bin"), ("offset", "8"), ("length", "24"), ("checksum", "x")]),
+            folder: dir)
         #expect(try t.floats() == values)
         let derived = try decode(external([("location", "w.bin"), ("offset", "8")]), folder: dir)  // length derived
         #expect(try derived.floats() == values)
@@ -161,7 +166,7 @@ struct TensorStorageTests {
         ([("location", "w.bin"), ("location", "w.bin")], .malformed),
         ([("location", "missing.bin")], .io),
         ([("location", "./w.bin")], .pathEscape),
-        ([("location", "a//w.bin")], .pathEscape),
+        ([("location", "a//w.bin")], .pathEscape)
     ])
     func refusesBadExternalEntries(_ entries: [(String, String)], _ code: TResNetError.Code) throws {
         let dir = try folderWithData()
@@ -183,7 +188,9 @@ struct TensorStorageTests {
                     e.int(2, 1)
                     e.string(8, name)
                     for (k, v) in [("location", "w.bin"), ("offset", "\(offset)")] {
-                        e.message(13) { s in s.string(1, k); s.string(2, v) }
+                        e.message(13) { s in
+                            s.string(1, k); s.string(2, v)
+                        }
                     }
                     e.int(14, 1)
                 }
@@ -191,8 +198,8 @@ struct TensorStorageTests {
             let proto = try m.bytes.withUnsafeBytes { try ProtobufFunnel.unpackModel($0) }
             return try #require(proto.graph?.initializers.first)
         }
-        _ = try decoder.decode(try tensor("a", offset: 0))    // [0, 24)
-        _ = try decoder.decode(try tensor("b", offset: 24))   // [24, 48): adjacent, accepted
+        _ = try decoder.decode(try tensor("a", offset: 0))  // [0, 24)
+        _ = try decoder.decode(try tensor("b", offset: 24))  // [24, 48): adjacent, accepted
         let error = try #require(throws: TResNetError.self) { _ = try decoder.decode(try tensor("c", offset: 40)) }
         #expect(error.code == .malformed)
         #expect(error.location.map { "\($0)" } == "tensor 'c'")

@@ -26,7 +26,9 @@ struct FullSizeParityTests {
             let t64 = try truth.floats(), t32 = try #require(reference["head.fc"]).floats()
             let oursErr = zip(ours, t64).map { abs($0 - $1) }.max() ?? 0
             let torchErr = zip(t32, t64).map { abs($0 - $1) }.max() ?? 0
-            print("\(variant) (\(backend.rawValue)): max |logit − float64 logit|: ours \(oursErr), PyTorch float32 \(torchErr)")
+            print(
+                "\(variant) (\(backend.rawValue)): max |logit − float64 logit|: ours \(oursErr), PyTorch float32 \(torchErr)"
+            )
         }
         let logits = try #require(report.rows.first { $0.name == "head.fc" })
         #expect(logits.maxAbsoluteError <= 1e-4, "\(variant) logits max abs error \(logits.maxAbsoluteError)")
@@ -39,7 +41,8 @@ struct FullSizeParityTests {
     @Test(arguments: ParityTests.backends)
     func trainedLikeTResNetM(_ backend: ConvolutionBackend) throws {
         guard let weights = FixturePaths.full("trained_tresnet_m.pth"),
-              let ref = FixturePaths.full("trained_tresnet_m_224.reference.npz") else { return }
+            let ref = FixturePaths.full("trained_tresnet_m_224.reference.npz")
+        else { return }
         let checkpoint = try CheckpointReader.read(path: weights)
         let configuration = try #require(TResNetConfiguration.variant("tresnet_m"))
         let network = try TResNetNetwork(configuration: configuration, backend: backend) { checkpoint.stateDict[$0] }
@@ -52,4 +55,3 @@ struct FullSizeParityTests {
         #expect(perturbed.firstFailure == "body.layer3", "\(perturbed.render())")
     }
 }
-

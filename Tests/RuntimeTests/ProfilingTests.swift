@@ -7,8 +7,9 @@ import TResNetModel
 /// The opt-in forward profile (tresnet-bench --profile) times operations without changing what is computed.
 @Suite("Forward profile")
 struct ProfilingTests {
-    @Test("a profiled forward gives bit-identical logits and accounts for every convolution",
-          arguments: ParityTests.backends)
+    @Test(
+        "a profiled forward gives bit-identical logits and accounts for every convolution",
+        arguments: ParityTests.backends)
     func profiledForwardIsIdentical(backend: ConvolutionBackend) throws {
         let network = try ParityTests.network("tiny_v1.safetensors", backend: backend)
         let reference = try ParityTests.reference("tiny_v1.reference.npz")
@@ -18,14 +19,17 @@ struct ProfilingTests {
         let profiled = try network.forward(input, profile: profile).logits.floats()
         #expect(plain == profiled)
         // One GEMM per convolution: the stem, each block's convs and each projection shortcut.
-        let convs = 1 + network.stages.joined().reduce(0) { total, block in
-            total + 2 + (block.conv3 == nil ? 0 : 1) + (block.projection == nil ? 0 : 1)
-        }
-        let kinds = switch backend {
-        case .blas: ["conv1x1 gemm", "conv3x3 gemm"]
-        case .winograd: ["conv1x1 direct", "conv3x3 winograd"]
-        default: ["conv1x1 direct", "conv3x3 direct"]
-        }
+        let convs =
+            1
+            + network.stages.joined().reduce(0) { total, block in
+                total + 2 + (block.conv3 == nil ? 0 : 1) + (block.projection == nil ? 0 : 1)
+            }
+        let kinds =
+            switch backend {
+            case .blas: ["conv1x1 gemm", "conv3x3 gemm"]
+            case .winograd: ["conv1x1 direct", "conv3x3 winograd"]
+            default: ["conv1x1 direct", "conv3x3 direct"]
+            }
         let gemmCalls = kinds.reduce(0) { $0 + (profile.calls[$1] ?? 0) }
         #expect(gemmCalls == convs)
         #expect(profile.gemms.values.reduce(0) { $0 + $1.calls } == convs)

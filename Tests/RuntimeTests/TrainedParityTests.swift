@@ -22,7 +22,9 @@ struct TrainedParityTests {
 
     static func network(_ backend: ConvolutionBackend = .automatic) throws -> TResNetNetwork {
         let checkpoint = try checkpoint()
-        return try TResNetNetwork(configuration: try configuration(checkpoint), backend: backend) { checkpoint.stateDict[$0] }
+        return try TResNetNetwork(configuration: try configuration(checkpoint), backend: backend) {
+            checkpoint.stateDict[$0]
+        }
     }
 
     static func oracle() throws -> Float64Forward {
@@ -31,11 +33,16 @@ struct TrainedParityTests {
     }
 
     static func reference() throws -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: try NpzArchive.read(path: FixturePaths.tiny(referenceFile)).map { ($0.name, $0.tensor) })
+        Dictionary(
+            uniqueKeysWithValues: try NpzArchive.read(path: FixturePaths.tiny(referenceFile)).map {
+                ($0.name, $0.tensor)
+            })
     }
 
     /// `reference` with `tap` changed by `change(channelIndex, value)` (NCHW or N×F).
-    static func perturbed(_ reference: [String: Tensor], _ tap: String, _ change: (Int, Float) -> Float) throws -> [String: Tensor] {
+    static func perturbed(_ reference: [String: Tensor], _ tap: String, _ change: (Int, Float) -> Float) throws
+        -> [String: Tensor]
+    {
         var out = reference
         let t = try #require(reference[tap])
         let channels = t.shape[1], plane = t.shape.dropFirst(2).reduce(1, *)
@@ -44,8 +51,9 @@ struct TrainedParityTests {
         return out
     }
 
-    @Test("large activations (layer3 ≈ 24): every tap passes the default on every backend — no false alarm",
-          arguments: ParityTests.backends)
+    @Test(
+        "large activations (layer3 ≈ 24): every tap passes the default on every backend — no false alarm",
+        arguments: ParityTests.backends)
     func trueReferencePasses(_ backend: ConvolutionBackend) throws {
         let reference = try Self.reference()
         let layer3 = try #require(reference["body.layer3"]).floats().map(abs).max() ?? 0
@@ -72,7 +80,8 @@ struct TrainedParityTests {
         #expect(ours["body.s2d"]?.values == s2d)
     }
 
-    @Test("one layer scaled by 1 % fails, and that layer is named first", arguments: TResNetNetwork.tapNames.dropFirst())
+    @Test(
+        "one layer scaled by 1 % fails, and that layer is named first", arguments: TResNetNetwork.tapNames.dropFirst())
     func scaledLayerFails(_ tap: String) throws {
         let reference = try Self.perturbed(try Self.reference(), tap) { _, v in v * 1.01 }
         let report = try ParityReport.run(try Self.network(), reference: reference, tolerance: .float32)
@@ -80,7 +89,9 @@ struct TrainedParityTests {
         #expect(report.rows.filter { !$0.passed }.map(\.name) == [tap], "only the perturbed tap fails")
     }
 
-    @Test("a single channel off by 1 % fails at its tap", arguments: ["body.conv1", "body.layer2", "body.layer3", "body.layer4"])
+    @Test(
+        "a single channel off by 1 % fails at its tap",
+        arguments: ["body.conv1", "body.layer2", "body.layer3", "body.layer4"])
     func singleChannelFails(_ tap: String) throws {
         let original = try Self.reference()
         // the channel of median peak magnitude: a typical channel, not the tap's largest
@@ -111,7 +122,8 @@ struct TrainedParityTests {
         #expect(!row.withinTolerance && row.passed, "ours is closer to float64 than the reference")
         #expect(d.referenceToFloat64 > 100 * d.oursToFloat64)
         #expect(report.render().contains("reference is further from float64 than ours at body.layer3"))
-        #expect(report.passed && report.render().contains("PASSED: every tap within tolerance or no further from float64"))
+        #expect(
+            report.passed && report.render().contains("PASSED: every tap within tolerance or no further from float64"))
     }
 
     @Test("a reference of zeros: relative errors stay finite, the table and the JSON never say inf")

@@ -86,7 +86,8 @@ public struct FixtureManifest: Decodable, Sendable {
 enum SharedInputs {
     static let keeper: [String: String] = {
         guard let data = FileManager.default.contents(atPath: FixturePaths.root + "/Fixtures/shared_inputs.json"),
-              let table = try? JSONDecoder().decode([String: String].self, from: data) else { return [:] }
+            let table = try? JSONDecoder().decode([String: String].self, from: data)
+        else { return [:] }
         return table
     }()
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TResNetCore
 import Foundation
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 (ephemeral port, one background thread, one connection at a time,
@@ -24,8 +20,10 @@ public final class LocalHTTPServer: @unchecked Sendable {
         /// Send no `Content-Length` (the body ends when the connection closes).
         public var omitLength = false
 
-        public init(body: [UInt8], cutFirstAfter: Int? = nil, honorRange: Bool = true, etag: String? = "\"v1\"",
-                    extraHeaders: [(String, String)] = [], redirect: String? = nil) {
+        public init(
+            body: [UInt8], cutFirstAfter: Int? = nil, honorRange: Bool = true, etag: String? = "\"v1\"",
+            extraHeaders: [(String, String)] = [], redirect: String? = nil
+        ) {
             self.body = body
             self.cutFirstAfter = cutFirstAfter
             self.honorRange = honorRange
@@ -51,7 +49,7 @@ public final class LocalHTTPServer: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     public init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = SystemCall.streamSocket(family: AF_INET)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -60,7 +58,9 @@ public final class LocalHTTPServer: @unchecked Sendable {
         addr.sin_port = 0
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
@@ -155,16 +155,18 @@ public final class LocalHTTPServer: @unchecked Sendable {
             return
         }
         if let location = route.redirect {
-            send(c, head: "302 Found", headers: [("Location", location), ("Content-Length", "0")] + route.extraHeaders,
-                 body: [])
+            send(
+                c, head: "302 Found", headers: [("Location", location), ("Content-Length", "0")] + route.extraHeaders,
+                body: [])
             return
         }
         var extra = route.extraHeaders
         if let etag = route.etag { extra.append(("ETag", etag)) }
         var start = 0
         if route.honorRange, !cutNow, let range = headers["range"], range.hasPrefix("bytes="),
-           let from = Int(range.dropFirst(6).split(separator: "-").first ?? ""), from < route.body.count,
-           headers["if-range"] == nil || headers["if-range"] == route.etag {
+            let from = Int(range.dropFirst(6).split(separator: "-").first ?? ""), from < route.body.count,
+            headers["if-range"] == nil || headers["if-range"] == route.etag
+        {
             start = from
         }
         let total = route.body.count
@@ -188,7 +190,7 @@ public final class LocalHTTPServer: @unchecked Sendable {
         while offset < bytes.count {
             let n = bytes.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return -1 }
-                return Glibc.send(c, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                return SystemCall.send(c, base + offset, buffer.count - offset)
             }
             if n <= 0 { return }
             offset += n

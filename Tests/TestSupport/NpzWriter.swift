@@ -19,17 +19,20 @@ public enum NpzWriter {
             let member = Array((name + ".npy").utf8)
             let crc = crc32(data)
             let offset = UInt32(out.count)
-            out += le32(0x0403_4B50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc)
+            out +=
+                le32(0x0403_4B50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc)
                 + le32(UInt32(data.count)) + le32(UInt32(data.count)) + le16(UInt16(member.count)) + le16(0)
             out += member + data
-            central += le32(0x0201_4B50) + le16(20) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc)
+            central +=
+                le32(0x0201_4B50) + le16(20) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc)
                 + le32(UInt32(data.count)) + le32(UInt32(data.count)) + le16(UInt16(member.count)) + le16(0) + le16(0)
                 + le16(0) + le16(0) + le32(0) + le32(offset)
             central += member
         }
         let centralOffset = UInt32(out.count)
         out += central
-        out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(arrays.count)) + le16(UInt16(arrays.count))
+        out +=
+            le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(arrays.count)) + le16(UInt16(arrays.count))
             + le32(UInt32(central.count)) + le32(centralOffset) + le16(0)
         try Data(out).write(to: URL(fileURLWithPath: path))
     }

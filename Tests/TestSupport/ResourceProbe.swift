@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import TResNetCore
 
 /// Measures the peak memory and the time one call takes (docs/ROBUSTNESS.md, "Bounded memory": a small file declaring a huge
 /// tensor must be refused in bounded memory and time).
@@ -36,8 +34,10 @@ public enum ResourceProbe {
     /// Measures `body` up to `attempts` times and returns the first measurement `ok` accepts, else the one with
     /// the smallest peak. The peak is process-wide, so a test running in parallel can inflate one measurement;
     /// an allocation made by `body` itself shows in every attempt.
-    public static func measure(attempts: Int, until ok: (Measurement) -> Bool,
-                               _ body: () throws -> Void) rethrows -> Measurement {
+    public static func measure(
+        attempts: Int, until ok: (Measurement) -> Bool,
+        _ body: () throws -> Void
+    ) rethrows -> Measurement {
         var best: Measurement?
         for _ in 0..<max(1, attempts) {
             let m = try measure(body)
@@ -68,8 +68,6 @@ public enum ResourceProbe {
     }
 
     static func lifetimePeak() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024
+        Platform.peakRSSBytes()
     }
 }

@@ -87,8 +87,9 @@ public struct Sweep {
                 case .loaded(let dict):
                     report.loaded += 1
                     if dict.count != reference.count {
-                        report.problems.append("\(name): byte \(offset) ^ \(mask) loaded \(dict.count) of "
-                                               + "\(reference.count) tensors (a partial model)")
+                        report.problems.append(
+                            "\(name): byte \(offset) ^ \(mask) loaded \(dict.count) of "
+                                + "\(reference.count) tensors (a partial model)")
                     }
                 case .otherError(let e):
                     report.problems.append("\(name): byte \(offset) ^ \(mask): not a TResNetError: \(e)")

@@ -12,7 +12,7 @@ public func builtTool(_ name: String) -> String? {
     var candidates: [URL] = [
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
         Bundle.main.bundleURL.deletingLastPathComponent(),
-        Bundle.main.bundleURL,
+        Bundle.main.bundleURL
     ]
     for config in ["debug", "release"] {
         candidates.append(URL(fileURLWithPath: FixturePaths.root + "/.build/" + config))
@@ -40,8 +40,9 @@ public func runTool(_ path: String, _ arguments: [String], environment: [String:
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return ToolRun(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                   stderr: String(decoding: e, as: UTF8.self))
+    return ToolRun(
+        status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: e, as: UTF8.self))
 }
 
 /// Runs the package's executable `name` (built by `swift build`).

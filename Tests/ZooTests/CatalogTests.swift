@@ -21,11 +21,13 @@ import TResNetModel
 
     @Test func everyTimmTagIsPresent() {
         let timmTags = Set(catalog.entries.filter { $0.publisher == "timm" }.map(\.tag))
-        #expect(timmTags == [
-            "tresnet_m.miil_in21k_ft_in1k", "tresnet_m.miil_in21k", "tresnet_m.miil_in1k", "tresnet_m.miil_in1k_448",
-            "tresnet_l.miil_in1k", "tresnet_l.miil_in1k_448", "tresnet_xl.miil_in1k", "tresnet_xl.miil_in1k_448",
-            "tresnet_v2_l.miil_in21k", "tresnet_v2_l.miil_in21k_ft_in1k",
-        ])
+        #expect(
+            timmTags == [
+                "tresnet_m.miil_in21k_ft_in1k", "tresnet_m.miil_in21k", "tresnet_m.miil_in1k",
+                "tresnet_m.miil_in1k_448",
+                "tresnet_l.miil_in1k", "tresnet_l.miil_in1k_448", "tresnet_xl.miil_in1k", "tresnet_xl.miil_in1k_448",
+                "tresnet_v2_l.miil_in21k", "tresnet_v2_l.miil_in21k_ft_in1k"
+            ])
         #expect(catalog.entries.filter { $0.publisher == "Alibaba-MIIL" }.count == 8)
     }
 
@@ -133,10 +135,11 @@ import TResNetModel
     @Test func filters() {
         #expect(catalog.entries(architecture: "tresnet_v2_l").count == 3)
         #expect(catalog.entries(architecture: "xl").count == 4)
-        #expect(catalog.entries(dataset: "in21k").map(\.tag).sorted() == [
-            "miil/tresnet_l_v2_miil_21k", "miil/tresnet_m_miil_21k", "tresnet_m.miil_in21k",
-            "tresnet_m.miil_in21k_ft_in1k", "tresnet_v2_l.miil_in21k", "tresnet_v2_l.miil_in21k_ft_in1k",
-        ])
+        #expect(
+            catalog.entries(dataset: "in21k").map(\.tag).sorted() == [
+                "miil/tresnet_l_v2_miil_21k", "miil/tresnet_m_miil_21k", "tresnet_m.miil_in21k",
+                "tresnet_m.miil_in21k_ft_in1k", "tresnet_v2_l.miil_in21k", "tresnet_v2_l.miil_in21k_ft_in1k"
+            ])
         #expect(catalog.entries(architecture: "m", dataset: "imagenet-1k").count == 5)
     }
 }
@@ -153,7 +156,8 @@ import TResNetModel
     @Test func embeddedLabelsMatchZooFolder() throws {
         for id in LabelNames.ids {
             let path = FixturePaths.root + "/Zoo/labels/\(id).txt"
-            let text = try #require(FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) })
+            let text = try #require(
+                FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) })
             let onDisk = try LabelNames.parse(id: id, text: text)
             #expect(onDisk == (try LabelNames.load(id)), "regenerate with Zoo/make_labels.py")
             #expect(Set(onDisk.synsets).count == onDisk.count)

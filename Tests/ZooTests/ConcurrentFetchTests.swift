@@ -28,7 +28,8 @@ import TResNetCore
         #expect(results.values == [FetchTests.digest, FetchTests.digest], "\(results.values)")
         let left = FetchTests.leftovers(cache, "test.concurrent")
         #expect(left == FetchTests.fetched(), "\(left)")
-        #expect(try ZooFetcher.digest(of: cache + "/models--test.concurrent/snapshots/main/model.safetensors").0
+        #expect(
+            try ZooFetcher.digest(of: cache + "/models--test.concurrent/snapshots/main/model.safetensors").0
                 == FetchTests.digest)
     }
 

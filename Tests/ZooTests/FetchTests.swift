@@ -104,7 +104,8 @@ import TResNetCore
         server.set("/m", .init(body: Self.body))
         let cache = FixturePaths.temporaryDirectory("zoo-size")
         let error = try #require(throws: TResNetError.self) {
-            try fetcher(cache).fetch(repository: "test.size", file: file(server, "/m", sha256: nil, size: Self.body.count - 1))
+            try fetcher(cache).fetch(
+                repository: "test.size", file: file(server, "/m", sha256: nil, size: Self.body.count - 1))
         }
         #expect(error.code == .checksumMismatch)
         #expect(leftovers(cache, "test.size").isEmpty)
@@ -199,7 +200,9 @@ import TResNetCore
         try handle.seek(toOffset: 10)
         try handle.write(contentsOf: Data([0xff, 0xee]))
         try handle.close()
-        let error = try #require(throws: TResNetError.self) { try offline.fetch(repository: "test.offline", file: unpinned) }
+        let error = try #require(throws: TResNetError.self) {
+            try offline.fetch(repository: "test.offline", file: unpinned)
+        }
         #expect(error.code == .checksumMismatch)
 
         // Offline with nothing cached.
@@ -215,20 +218,26 @@ import TResNetCore
         server.set("/m", .init(body: Self.body))
         var f = fetcher(FixturePaths.temporaryDirectory("zoo-requirepin"))
         f.requirePin = true
-        #expect(throws: TResNetError.self) { try f.fetch(repository: "test.pin", file: file(server, "/m", sha256: nil)) }
+        #expect(throws: TResNetError.self) {
+            try f.fetch(repository: "test.pin", file: file(server, "/m", sha256: nil))
+        }
         #expect(server.requests.isEmpty)
     }
 
     @Test func policyRefusesPlainHTTPAndUnknownHostsAndEscapes() throws {
         let cache = FixturePaths.temporaryDirectory("zoo-policy")
-        for url in ["http://huggingface.co/x", "https://evil.example.com/x", "ftp://127.0.0.1/x",
-                    "https://user:pw@huggingface.co/x"] {
+        for url in [
+            "http://huggingface.co/x", "https://evil.example.com/x", "ftp://127.0.0.1/x",
+            "https://user:pw@huggingface.co/x"
+        ] {
             let e = try #require(throws: TResNetError.self) {
                 try fetcher(cache).fetch(repository: "test.policy", file: ZooFile(name: "f.bin", url: url))
             }
             #expect(e.code == .network, "\(url)")
         }
-        for (tag, name) in [("../x", "f"), ("a", "../f"), ("a/b/c", "f"), ("a", ".hidden"), ("/abs", "f"), ("a--b", "f")] {
+        for (tag, name) in [
+            ("../x", "f"), ("a", "../f"), ("a/b/c", "f"), ("a", ".hidden"), ("/abs", "f"), ("a--b", "f")
+        ] {
             let e = try #require(throws: TResNetError.self) {
                 try fetcher(cache).fetch(repository: tag, file: ZooFile(name: name, url: "https://huggingface.co/x"))
             }
@@ -267,8 +276,11 @@ import TResNetCore
         let result = try fetcher(cache).fetch(repository: "org/test.commit", file: file(server, "/hop"))
         #expect(result.revision == commit && !result.fromCache)
         #expect(result.path == "\(cache)/models--org--test.commit/snapshots/\(commit)/model.safetensors")
-        #expect(leftovers(cache, "org/test.commit") == ["blobs", "blobs/\(Self.digest)", "refs", "refs/main", "snapshots",
-                                                         "snapshots/\(commit)", "snapshots/\(commit)/model.safetensors"])
+        #expect(
+            leftovers(cache, "org/test.commit") == [
+                "blobs", "blobs/\(Self.digest)", "refs", "refs/main", "snapshots",
+                "snapshots/\(commit)", "snapshots/\(commit)/model.safetensors"
+            ])
         #expect(HubCache(root: cache).commit(repository: "org/test.commit") == commit)
         var offline = fetcher(cache)
         offline.offline = true

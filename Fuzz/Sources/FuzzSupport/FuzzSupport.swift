@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 // The harnesses are a development tool, not part of the library: one import for all the parsers they reach.
 @_exported import TResNetCheckpoint
 @_exported import TResNetCore
@@ -30,8 +25,10 @@ public enum Fuzz {
     }
 
     /// Runs libFuzzer on `callback` with the process's arguments (called from each target's `<Module>_main`).
-    public static func drive(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
-                             _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
+    public static func drive(
+        _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt {
         var argc = argc
         var argv = argv
         return LLVMFuzzerRunDriver(&argc, &argv, callback)

@@ -40,14 +40,20 @@ public func fuzzTWMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutableP
         func tensor(_ shape: [Int]) -> Tensor {
             let n = shape.reduce(1, *)
             let values = (0..<n).map { Float($0) * 0.5 - 1 }
-            return Tensor(dtype: .float32, shape: shape, data: ByteSlice(store: values.withUnsafeBytes { ByteStore.copying($0) }))
+            return Tensor(
+                dtype: .float32, shape: shape, data: ByteSlice(store: values.withUnsafeBytes { ByteStore.copying($0) }))
         }
         do {
-            try TWWriter.write([("body.conv1.conv.weight", tensor([2, 3, 1, 1])), ("body.conv1.bn.weight", tensor([3])),
-                                ("head.fc.bias", tensor([]))],
-                               metadata: ["arch.layers": .ints([1, 1]), "arch.variant": .string("seed"),
-                                          "preprocess.crop_pct": .double(0.875)],
-                               to: String(cString: path), overwrite: true)
+            try TWWriter.write(
+                [
+                    ("body.conv1.conv.weight", tensor([2, 3, 1, 1])), ("body.conv1.bn.weight", tensor([3])),
+                    ("head.fc.bias", tensor([]))
+                ],
+                metadata: [
+                    "arch.layers": .ints([1, 1]), "arch.variant": .string("seed"),
+                    "preprocess.crop_pct": .double(0.875)
+                ],
+                to: String(cString: path), overwrite: true)
             return 0
         } catch {
             print("\(error)")

@@ -1,6 +1,7 @@
-// tresnet-kit's own CPU kernels (AVX-512, AVX2+FMA, NEON and portable C, chosen at run time): a direct (indirect-GEMM) convolution for NHWC activations with weights packed
-// once at load and bias, residual and activation fused into the store, and a small thread pool to run it on
-// every core. Called only from Sources/TResNetRuntime/Internals/Kernels.swift.
+// tresnet-kit's own CPU kernels (AVX-512, AVX2+FMA, NEON and portable C, chosen at run time): a direct (indirect-GEMM)
+// convolution for NHWC activations with weights packed once at load and bias, residual and activation fused into the
+// store, and a small thread pool to run it on every core. Called only from
+// Sources/TResNetRuntime/Internals/Kernels.swift.
 #ifndef TRESNET_KERNELS_H
 #define TRESNET_KERNELS_H
 
@@ -41,18 +42,18 @@ enum { TK_IDENTITY = 0, TK_RELU = 1, TK_LEAKY_RELU = 2 };
 /// A stride-1 "same" convolution (kernel 1 or 3, zero padding kernel/2) over NHWC activations:
 /// output = activation(conv(input) + bias (+ residual)).
 typedef struct {
-    const float *input;     ///< [batch][height][width][in_channels]
+    const float *input; ///< [batch][height][width][in_channels]
     int batch, height, width, in_channels;
-    int kernel;             ///< 1 or 3
-    const float *packed;    ///< tk_pack of the [kernel·kernel·in_channels][out_channels] weights, order (ky, kx, c)
+    int kernel;          ///< 1 or 3
+    const float *packed; ///< tk_pack of the [kernel·kernel·in_channels][out_channels] weights, order (ky, kx, c)
     int out_channels;
-    const float *bias;      ///< [out_channels]
-    const float *residual;  ///< [batch][height][width][out_channels], or NULL
-    float *output;          ///< [batch][height][width][out_channels]; must not alias input or residual
-    int activation;         ///< TK_IDENTITY, TK_RELU or TK_LEAKY_RELU
-    float slope;            ///< the LeakyReLU slope: x >= 0 ? x : slope · x
-    int isa;                ///< TK_ISA_DEFAULT (tk_isa_default()) or a TK_ISA_* this CPU supports
-    int precision;          ///< TK_F32, or TK_BF16 (`packed` then holds tk_pack_bf16 / tk_winograd_pack_bf16 output)
+    const float *bias;     ///< [out_channels]
+    const float *residual; ///< [batch][height][width][out_channels], or NULL
+    float *output;         ///< [batch][height][width][out_channels]; must not alias input or residual
+    int activation;        ///< TK_IDENTITY, TK_RELU or TK_LEAKY_RELU
+    float slope;           ///< the LeakyReLU slope: x >= 0 ? x : slope · x
+    int isa;               ///< TK_ISA_DEFAULT (tk_isa_default()) or a TK_ISA_* this CPU supports
+    int precision;         ///< TK_F32, or TK_BF16 (`packed` then holds tk_pack_bf16 / tk_winograd_pack_bf16 output)
 } tk_conv_args;
 
 /// The arithmetic of a convolution: f32 throughout, or bf16 products with f32 accumulation (AVX512-BF16).

@@ -28,7 +28,8 @@ public enum NpyArray {
     static func read(_ slice: ByteSlice) throws -> Tensor {
         var r = ByteReader(slice.bytes, format: "npy")
         guard slice.count >= 8 else {
-            throw r.error(.truncated, at: 0, "truncated: the magic and version need 8 bytes, the input has \(slice.count)")
+            throw r.error(
+                .truncated, at: 0, "truncated: the magic and version need 8 bytes, the input has \(slice.count)")
         }
         let m = try r.bytes(6, "magic")
         guard m.elementsEqual(magic) else { throw r.error(.unrecognizedContainer, at: 0, "bad magic (not \\x93NUMPY)") }
@@ -39,8 +40,9 @@ public enum NpyArray {
         }
         let headerLength = major == 1 ? Int(try r.u16("header length")) : Int(try r.u32("header length"))
         guard headerLength <= maxHeaderSize else {
-            throw r.error(.limitExceeded, at: 8,
-                          "header length \(headerLength) exceeds the \(maxHeaderSize)-byte limit")
+            throw r.error(
+                .limitExceeded, at: 8,
+                "header length \(headerLength) exceeds the \(maxHeaderSize)-byte limit")
         }
         let headerStart = r.offset
         let headerBytes = try r.bytes(headerLength, "header")
@@ -48,14 +50,17 @@ public enum NpyArray {
 
         let (dtype, bigEndian) = try dtypeOf(header.descr, at: headerStart)
         guard let byteCount = Checked.byteCount(header.shape, elementSize: dtype.byteSize) else {
-            throw r.error(.sizeOverflow, at: headerStart,
-                          "shape \(formatShape(header.shape)) × \(dtype.byteSize) bytes overflows")
+            throw r.error(
+                .sizeOverflow, at: headerStart,
+                "shape \(formatShape(header.shape)) × \(dtype.byteSize) bytes overflows")
         }
         let dataStart = r.position
         let remaining = r.remaining
         guard byteCount <= remaining else {
-            throw r.error(.truncated, at: dataStart, "truncated: shape \(formatShape(header.shape)) '\(displaySafe(header.descr, limit: 40))' "
-                          + "needs \(byteCount) bytes of data, \(remaining) remain")
+            throw r.error(
+                .truncated, at: dataStart,
+                "truncated: shape \(formatShape(header.shape)) '\(displaySafe(header.descr, limit: 40))' "
+                    + "needs \(byteCount) bytes of data, \(remaining) remain")
         }
         guard byteCount == remaining else {
             throw r.error(at: dataStart + byteCount, "\(remaining - byteCount) trailing bytes after the array data")
@@ -78,7 +83,7 @@ public enum NpyArray {
         "f2": .float16, "f4": .float32, "f8": .float64,
         "i1": .int8, "i2": .int16, "i4": .int32, "i8": .int64,
         "u1": .uint8, "u2": .uint16, "u4": .uint32, "u8": .uint64,
-        "b1": .bool,
+        "b1": .bool
     ]
 
     /// Maps a descr to a dtype and whether the data is big-endian.
@@ -87,12 +92,16 @@ public enum NpyArray {
             TResNetError(.unsupported, format: "npy", at: .offset(offset), message)
         }
         let chars = Array(descr.utf8)
-        guard let order = chars.first, [UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: "=")]
-            .contains(order), chars.count >= 2 else {
+        guard let order = chars.first,
+            [UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: "=")]
+                .contains(order), chars.count >= 2
+        else {
             throw refuse("dtype '\(displaySafe(descr, limit: 40))' is not supported")
         }
         let kind = chars[1]
-        if kind == UInt8(ascii: "O") { throw refuse("object arrays need pickle; refused (dtype '\(displaySafe(descr))')") }
+        if kind == UInt8(ascii: "O") {
+            throw refuse("object arrays need pickle; refused (dtype '\(displaySafe(descr))')")
+        }
         let code = String(decoding: chars[1...], as: UTF8.self)
         guard let dtype = typeCodes[code] else {
             let what: String

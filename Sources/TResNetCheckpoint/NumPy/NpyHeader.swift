@@ -46,7 +46,9 @@ struct NpyHeader {
             break
         }
         p.skipSpaces()
-        guard p.position == bytes.count else { throw p.error("unexpected \(p.describeNext()) after the header dictionary") }
+        guard p.position == bytes.count else {
+            throw p.error("unexpected \(p.describeNext()) after the header dictionary")
+        }
 
         let expected: Set<String> = ["descr", "fortran_order", "shape"]
         guard Set(order) == expected else {
@@ -55,7 +57,8 @@ struct NpyHeader {
             var why: [String] = []
             if !missing.isEmpty { why.append("missing " + missing.joined(separator: ", ")) }
             if !extra.isEmpty { why.append("unexpected " + extra.joined(separator: ", ")) }
-            throw p.error("header keys must be exactly descr, fortran_order, shape: " + why.joined(separator: "; "), at: 0)
+            throw p.error(
+                "header keys must be exactly descr, fortran_order, shape: " + why.joined(separator: "; "), at: 0)
         }
         let descr: String
         switch items["descr"] {
@@ -65,7 +68,9 @@ struct NpyHeader {
         guard case .bool(let fortran) = items["fortran_order"] else {
             throw p.error("'fortran_order' must be True or False", at: 0)
         }
-        guard case .ints(let shape) = items["shape"] else { throw p.error("'shape' must be a tuple of integers", at: 0) }
+        guard case .ints(let shape) = items["shape"] else {
+            throw p.error("'shape' must be a tuple of integers", at: 0)
+        }
         return NpyHeader(descr: descr, fortranOrder: fortran, shape: shape)
     }
 
@@ -124,7 +129,8 @@ private struct LiteralScanner {
         if position + w.count < bytes.count {
             let next = bytes[position + w.count]
             if next == UInt8(ascii: "_") || (next | 0x20 >= UInt8(ascii: "a") && next | 0x20 <= UInt8(ascii: "z"))
-                || (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9")) {
+                || (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9"))
+            {
                 return false
             }
         }
@@ -143,8 +149,9 @@ private struct LiteralScanner {
             position += 1
             if b == quote { return out }
             guard b >= 0x20, b < 0x7f, b != UInt8(ascii: "\\") else {
-                throw error("unsupported character in a string literal (escapes and non-ASCII are not accepted)",
-                            at: position - 1)
+                throw error(
+                    "unsupported character in a string literal (escapes and non-ASCII are not accepted)",
+                    at: position - 1)
             }
             guard out.utf8.count < 256 else { throw error("string literal longer than 256 bytes", at: start) }
             out.unicodeScalars.append(Unicode.Scalar(b))
@@ -187,7 +194,8 @@ private struct LiteralScanner {
         var digits = 0
         while let b = peek, b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") {
             guard let m = Checked.multiply(v, 10), let a = Checked.add(m, Int(b - UInt8(ascii: "0"))) else {
-                throw TResNetError(.sizeOverflow, format: "npy", at: .offset(base + start), "header: dimension is too large")
+                throw TResNetError(
+                    .sizeOverflow, format: "npy", at: .offset(base + start), "header: dimension is too large")
             }
             v = a
             digits += 1

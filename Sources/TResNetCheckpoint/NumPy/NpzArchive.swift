@@ -22,8 +22,9 @@ public enum NpzArchive {
             var out: [(name: String, tensor: Tensor)] = []
             for entry in zip.entries {
                 guard entry.name.hasSuffix(".npy"), entry.name.utf8.count > 4 else {
-                    throw TResNetError(.malformed, format: "npz", at: .entry(entry.name),
-                                       "member is not a .npy array; refused")
+                    throw TResNetError(
+                        .malformed, format: "npz", at: .entry(entry.name),
+                        "member is not a .npy array; refused")
                 }
                 let name = String(entry.name.dropLast(4))
                 guard seen.insert(name).inserted else {

@@ -13,7 +13,7 @@ enum NumPyValues {
     /// The decoded value, or nil when `module.name(args)` is not a decodable NumPy scalar.
     static func decode(module: String, name: String, args: [Int], in arena: PickleArena) -> PickleArena.Node? {
         guard scalarModules.contains(module), name == "scalar", args.count == 2,
-              let code = dtypeCode(args[0], in: arena), case .bytes(let raw) = arena[args[1]]
+            let code = dtypeCode(args[0], in: arena), case .bytes(let raw) = arena[args[1]]
         else { return nil }
         return value(code, raw[...])
     }
@@ -21,11 +21,15 @@ enum NumPyValues {
     /// The little-endian type code (`f8`, `i4`, …) of a `numpy.dtype` object node, nil for anything else.
     static func dtypeCode(_ node: Int, in arena: PickleArena) -> String? {
         guard let dtype = arena.object(node), dtype.qualifiedName == "numpy.dtype",
-              case .tuple(let dtypeArgs) = arena[dtype.arguments], let code = dtypeArgs.first.flatMap({ arena.string($0) })
+            case .tuple(let dtypeArgs) = arena[dtype.arguments],
+            let code = dtypeArgs.first.flatMap({ arena.string($0) })
         else { return nil }
         // Byte order from the BUILD state (version, order, …): little-endian or not applicable only.
         if let state = dtype.states.last, case .tuple(let items) = arena[state], items.count > 1,
-           let order = arena.string(items[1]), order == ">" { return nil }
+            let order = arena.string(items[1]), order == ">"
+        {
+            return nil
+        }
         return code
     }
 
@@ -33,9 +37,9 @@ enum NumPyValues {
     /// raw bytes)`) as its values in order, nil when it is not one this decodes (then it stays opaque).
     static func array(_ object: PickleObject, state: Int, in arena: PickleArena) -> [PickleArena.Node]? {
         guard scalarModules.contains(object.module), object.name == "_reconstruct",
-              case .tuple(let items) = arena[state], items.count == 5,
-              case .tuple(let shapeNodes) = arena[items[1]], let code = dtypeCode(items[2], in: arena),
-              case .bytes(let raw) = arena[items[4]], let width = Int(code.dropFirst()), width > 0
+            case .tuple(let items) = arena[state], items.count == 5,
+            case .tuple(let shapeNodes) = arena[items[1]], let code = dtypeCode(items[2], in: arena),
+            case .bytes(let raw) = arena[items[4]], let width = Int(code.dropFirst()), width > 0
         else { return nil }
         var count = 1
         for s in shapeNodes {

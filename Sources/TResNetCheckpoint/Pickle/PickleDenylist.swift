@@ -55,7 +55,7 @@ enum PickleDenylist {
         "numpy.lib.npyio": "numpy.load with allow_pickle loads pickles",
         "numpy.f2py": "compiles and runs Fortran",
         "joblib": "loads pickles",
-        "pandas.io.pickle": "loads pickles",
+        "pandas.io.pickle": "loads pickles"
     ]
 
     /// Single names in otherwise harmless modules.
@@ -112,7 +112,7 @@ enum PickleDenylist {
         "numpy.testing._private.utils.runstring": "runs source text",
         "pandas.read_pickle": "loads pickles",
         "yaml.load": "with the full loader builds arbitrary objects",
-        "yaml.unsafe_load": "builds arbitrary objects",
+        "yaml.unsafe_load": "builds arbitrary objects"
     ]
 
     /// The reason `module.name` is refused, nil when it is not a code-execution primitive.

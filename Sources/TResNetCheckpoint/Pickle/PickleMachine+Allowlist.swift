@@ -12,7 +12,8 @@ extension PickleMachine {
     func disallowed(_ op: PickleOpcode, _ node: Int) -> TResNetError {
         if let (m, n) = globalName(node) {
             let why = PickleDenylist.reason(module: m, name: n).map { " (a code-execution primitive: \($0))" } ?? ""
-            return fail(.disallowedGlobal, "\(op.name) calls disallowed global '\(displaySafe(m)).\(displaySafe(n))'\(why)")
+            return fail(
+                .disallowedGlobal, "\(op.name) calls disallowed global '\(displaySafe(m)).\(displaySafe(n))'\(why)")
         }
         return fail(.unsupported, "\(op.name) on a \(arena.kind(node)), which is not callable")
     }
@@ -30,7 +31,9 @@ extension PickleMachine {
 
     func intTuple(_ node: Int, _ what: String) throws -> [Int] {
         let items = try tupleItems(node, what)
-        guard items.count <= limits.maxRank else { throw fail(.limitExceeded, "\(what) has more than \(limits.maxRank) dimensions") }
+        guard items.count <= limits.maxRank else {
+            throw fail(.limitExceeded, "\(what) has more than \(limits.maxRank) dimensions")
+        }
         return try items.map { try intValue($0, what) }
     }
 
@@ -40,11 +43,15 @@ extension PickleMachine {
         let args = try tupleItems(argsNode, "\(op.name) arguments")
         switch (module, name) {
         case ("torch._utils", "_rebuild_tensor_v2"):
-            guard args.count == 6 || args.count == 7 else { throw fail("_rebuild_tensor_v2 takes 6 or 7 arguments, got \(args.count)") }
+            guard args.count == 6 || args.count == 7 else {
+                throw fail("_rebuild_tensor_v2 takes 6 or 7 arguments, got \(args.count)")
+            }
             if args.count == 7 { try requireEmptyMetadata(args[6]) }
             return try rebuildTensor(args, dtypeNode: nil)
         case ("torch._utils", "_rebuild_tensor_v3"):
-            guard args.count == 7 || args.count == 8 else { throw fail("_rebuild_tensor_v3 takes 7 or 8 arguments, got \(args.count)") }
+            guard args.count == 7 || args.count == 8 else {
+                throw fail("_rebuild_tensor_v3 takes 7 or 8 arguments, got \(args.count)")
+            }
             if args.count == 8 { try requireEmptyMetadata(args[7]) }
             return try rebuildTensor(args, dtypeNode: args[6])
         case ("torch._utils", "_rebuild_tensor"):
@@ -72,7 +79,9 @@ extension PickleMachine {
             }
             return d
         case ("_codecs", "encode"):
-            guard args.count == 2, let s = arena.string(args[0]) else { throw fail("_codecs.encode needs (str, encoding)") }
+            guard args.count == 2, let s = arena.string(args[0]) else {
+                throw fail("_codecs.encode needs (str, encoding)")
+            }
             let encoding = arena.string(args[1]) ?? ""
             guard encoding == "latin1" || encoding == "latin-1" else {
                 throw fail(.unsupported, "_codecs.encode with encoding '\(displaySafe(encoding))'")
@@ -98,8 +107,12 @@ extension PickleMachine {
             return first
         case ("torch", "device"):
             // torch.device('cuda', 0) → the text 'cuda:0'; only informational.
-            guard (1...2).contains(args.count), let type = arena.string(args[0]) else { throw fail("torch.device needs a string") }
-            if args.count == 2, case .int(let index) = arena.nodes[args[1]] { return try add(.string("\(type):\(index)")) }
+            guard (1...2).contains(args.count), let type = arena.string(args[0]) else {
+                throw fail("torch.device needs a string")
+            }
+            if args.count == 2, case .int(let index) = arena.nodes[args[1]] {
+                return try add(.string("\(type):\(index)"))
+            }
             return try add(.string(type))
         case ("torch", "Size"):
             guard args.count <= 1 else { throw fail("torch.Size takes one tuple") }
@@ -107,9 +120,12 @@ extension PickleMachine {
             return try newTuple([])
         default:
             try requireInert(op, callable)
-            if let value = NumPyValues.decode(module: module, name: name, args: args, in: arena) { return try add(value) }
+            if let value = NumPyValues.decode(module: module, name: name, args: args, in: arena) {
+                return try add(value)
+            }
             if (module == "copyreg" || module == "copy_reg"), name == "_reconstructor", let cls = args.first,
-               let (m, n) = globalName(cls) {
+                let (m, n) = globalName(cls)
+            {
                 // Protocol 0/1 instances: copyreg._reconstructor(cls, base, state) → an instance of cls.
                 try requireInert(op, cls)
                 return try opaque(module: m, name: n, op, argsNode)
@@ -193,7 +209,9 @@ extension PickleMachine {
             guard let (m, n) = globalName(dtypeNode), m == "torch" else {
                 throw fail("tensor dtype must be a torch dtype global, got \(arena.kind(dtypeNode))")
             }
-            guard let d = DType(rawValue: n) else { throw fail(.unsupported, "dtype torch.\(displaySafe(n)) is not supported") }
+            guard let d = DType(rawValue: n) else {
+                throw fail(.unsupported, "dtype torch.\(displaySafe(n)) is not supported")
+            }
             dtype = d
         } else {
             guard let d = storage.dtype else {
@@ -204,8 +222,11 @@ extension PickleMachine {
         if let sd = storage.dtype, sd != dtype {
             throw fail("tensor dtype \(dtype.rawValue) does not match its \(storage.className)")
         }
-        return try add(.tensor(TensorRef(storage: storage, dtype: dtype, storageOffset: offset, shape: shape,
-                                         strides: strides)))
+        return try add(
+            .tensor(
+                TensorRef(
+                    storage: storage, dtype: dtype, storageOffset: offset, shape: shape,
+                    strides: strides)))
     }
 
     // MARK: - persistent ids
@@ -235,8 +256,9 @@ extension PickleMachine {
         guard let byteCount = Checked.multiply(numel, dtype?.byteSize ?? 1) else {
             throw fail(.sizeOverflow, "storage '\(displaySafe(key))' size overflows")
         }
-        var ref = StorageRef(key: key, className: className, dtype: dtype, numel: numel, byteCount: byteCount,
-                             location: location, view: nil)
+        var ref = StorageRef(
+            key: key, className: className, dtype: dtype, numel: numel, byteCount: byteCount,
+            location: location, view: nil)
         if style == .legacy, case .tuple(let view) = arena.nodes[items[5]] {
             guard view.count == 3 else { throw fail("legacy storage view must be (key, offset, numel)") }
             let viewOffset = try intValue(view[1], "storage view offset")
@@ -254,6 +276,6 @@ extension PickleMachine {
         "FloatStorage": .float32, "DoubleStorage": .float64, "HalfStorage": .float16, "BFloat16Storage": .bfloat16,
         "LongStorage": .int64, "IntStorage": .int32, "ShortStorage": .int16, "CharStorage": .int8,
         "ByteStorage": .uint8, "BoolStorage": .bool, "ComplexFloatStorage": .complex64,
-        "ComplexDoubleStorage": .complex128,
+        "ComplexDoubleStorage": .complex128
     ]
 }

@@ -59,11 +59,14 @@ public struct PickleMachine {
 
     /// Parses one pickle starting at `position` of `bytes`. `baseOffset` is the file offset of `bytes[0]` (for
     /// messages).
-    public static func parse(_ bytes: UnsafeRawBufferPointer, from position: Int = 0, baseOffset: Int = 0,
-                             style: PersistentIDStyle = .zip, limits: PickleLimits = .default,
-                             strict: Bool = false) throws -> PickleResult {
-        var machine = PickleMachine(reader: ByteReader(bytes, baseOffset: baseOffset, format: format), style: style,
-                                    limits: limits, strict: strict)
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, from position: Int = 0, baseOffset: Int = 0,
+        style: PersistentIDStyle = .zip, limits: PickleLimits = .default,
+        strict: Bool = false
+    ) throws -> PickleResult {
+        var machine = PickleMachine(
+            reader: ByteReader(bytes, baseOffset: baseOffset, format: format), style: style,
+            limits: limits, strict: strict)
         try machine.reader.seek(to: position)
         let root = try machine.run()
         return PickleResult(arena: machine.arena, root: root, end: machine.reader.position)
@@ -191,9 +194,10 @@ public struct PickleMachine {
                 guard marks.isEmpty else { throw fail("STOP with an open MARK") }
                 guard stack.count == 1 else { throw fail("STOP with \(stack.count) values on the stack, not 1") }
                 if let denied {
-                    throw TResNetError(.disallowedGlobal, format: Self.format, at: .offset(denied.offset),
-                                       "the pickle names disallowed global '\(denied.name)', a code-execution primitive "
-                                       + "(\(denied.reason)); refused as hostile although nothing would call it here")
+                    throw TResNetError(
+                        .disallowedGlobal, format: Self.format, at: .offset(denied.offset),
+                        "the pickle names disallowed global '\(denied.name)', a code-execution primitive "
+                            + "(\(denied.reason)); refused as hostile although nothing would call it here")
                 }
                 return stack[0]
 
@@ -212,13 +216,19 @@ public struct PickleMachine {
             case .binFloat: try push(.float(try reader.f64BigEndian("BINFLOAT")))
             case .int:
                 let t = try text("INT")
-                if t == "00" { try push(.bool(false)) } else if t == "01" { try push(.bool(true)) } else {
+                if t == "00" {
+                    try push(.bool(false))
+                } else if t == "01" {
+                    try push(.bool(true))
+                } else {
                     guard let v = Int64(t) else { throw fail("INT '\(displaySafe(t))' is not an integer") }
                     try push(.int(v))
                 }
             case .long:
                 let t = try text("LONG").trimmingSuffix("L")
-                if let v = Int64(t) { try push(.int(v)) } else {
+                if let v = Int64(t) {
+                    try push(.int(v))
+                } else {
                     guard !t.isEmpty, t.drop(while: { $0 == "-" }).allSatisfy(\.isNumber) else {
                         throw fail("LONG '\(displaySafe(t))' is not an integer")
                     }
@@ -267,7 +277,9 @@ public struct PickleMachine {
 
             // containers
             case .mark:
-                guard marks.count < limits.maxDepth else { throw fail(.limitExceeded, "MARKs nest deeper than \(limits.maxDepth)") }
+                guard marks.count < limits.maxDepth else {
+                    throw fail(.limitExceeded, "MARKs nest deeper than \(limits.maxDepth)")
+                }
                 marks.append(stack.count)
             case .pop:
                 _ = try pop(op)
@@ -364,8 +376,9 @@ public struct PickleMachine {
             case .inst:
                 let module = (try? text("INST module")) ?? "?"
                 let name = (try? text("INST name")) ?? "?"
-                throw TResNetError(.unsupported, format: Self.format, at: .offset(opStart),
-                                   "unsupported opcode INST (would import and call '\(displaySafe(module)).\(displaySafe(name))')")
+                throw TResNetError(
+                    .unsupported, format: Self.format, at: .offset(opStart),
+                    "unsupported opcode INST (would import and call '\(displaySafe(module)).\(displaySafe(name))')")
             case .obj, .ext1, .ext2, .ext4, .nextBuffer, .readonlyBuffer, .persID:
                 throw fail(.unsupported, "unsupported opcode \(op.name)")
             }

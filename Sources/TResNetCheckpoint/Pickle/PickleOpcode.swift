@@ -2,53 +2,53 @@
 /// one of these or is refused as unknown.
 public enum PickleOpcode: UInt8, Sendable, CaseIterable {
     // protocol 0/1 text and basic forms
-    case mark = 0x28             // (
-    case stop = 0x2E             // .
-    case pop = 0x30              // 0
-    case popMark = 0x31          // 1
-    case dup = 0x32              // 2
-    case float = 0x46            // F  text
-    case int = 0x49              // I  text
-    case binInt = 0x4A           // J  i32
-    case binInt1 = 0x4B          // K  u8
-    case long = 0x4C             // L  text
-    case binInt2 = 0x4D          // M  u16
-    case none = 0x4E             // N
-    case persID = 0x50           // P  text (refused)
-    case binPersID = 0x51        // Q
-    case reduce = 0x52           // R
-    case string = 0x53           // S  text
-    case binString = 0x54        // T  i32 length
-    case shortBinString = 0x55   // U  u8 length
-    case unicode = 0x56          // V  text
-    case binUnicode = 0x58       // X  u32 length
-    case appendItem = 0x61       // a
-    case build = 0x62            // b
-    case global = 0x63           // c  "module\nname\n"
-    case dict = 0x64             // d
-    case emptyDict = 0x7D        // }
-    case appends = 0x65          // e
-    case get = 0x67              // g  text
-    case binGet = 0x68           // h  u8
-    case inst = 0x69             // i  (refused)
-    case longBinGet = 0x6A       // j  u32
-    case list = 0x6C             // l
-    case emptyList = 0x5D        // ]
-    case obj = 0x6F              // o  (refused)
-    case put = 0x70              // p  text
-    case binPut = 0x71           // q  u8
-    case longBinPut = 0x72       // r  u32
-    case setItem = 0x73          // s
-    case tuple = 0x74            // t
-    case emptyTuple = 0x29       // )
-    case setItems = 0x75         // u
-    case binFloat = 0x47         // G  f64 big-endian
+    case mark = 0x28  // (
+    case stop = 0x2E  // .
+    case pop = 0x30  // 0
+    case popMark = 0x31  // 1
+    case dup = 0x32  // 2
+    case float = 0x46  // F  text
+    case int = 0x49  // I  text
+    case binInt = 0x4A  // J  i32
+    case binInt1 = 0x4B  // K  u8
+    case long = 0x4C  // L  text
+    case binInt2 = 0x4D  // M  u16
+    case none = 0x4E  // N
+    case persID = 0x50  // P  text (refused)
+    case binPersID = 0x51  // Q
+    case reduce = 0x52  // R
+    case string = 0x53  // S  text
+    case binString = 0x54  // T  i32 length
+    case shortBinString = 0x55  // U  u8 length
+    case unicode = 0x56  // V  text
+    case binUnicode = 0x58  // X  u32 length
+    case appendItem = 0x61  // a
+    case build = 0x62  // b
+    case global = 0x63  // c  "module\nname\n"
+    case dict = 0x64  // d
+    case emptyDict = 0x7D  // }
+    case appends = 0x65  // e
+    case get = 0x67  // g  text
+    case binGet = 0x68  // h  u8
+    case inst = 0x69  // i  (refused)
+    case longBinGet = 0x6A  // j  u32
+    case list = 0x6C  // l
+    case emptyList = 0x5D  // ]
+    case obj = 0x6F  // o  (refused)
+    case put = 0x70  // p  text
+    case binPut = 0x71  // q  u8
+    case longBinPut = 0x72  // r  u32
+    case setItem = 0x73  // s
+    case tuple = 0x74  // t
+    case emptyTuple = 0x29  // )
+    case setItems = 0x75  // u
+    case binFloat = 0x47  // G  f64 big-endian
     // protocol 2
     case proto = 0x80
     case newObj = 0x81
-    case ext1 = 0x82             // (refused)
-    case ext2 = 0x83             // (refused)
-    case ext4 = 0x84             // (refused)
+    case ext1 = 0x82  // (refused)
+    case ext2 = 0x83  // (refused)
+    case ext4 = 0x84  // (refused)
     case tuple1 = 0x85
     case tuple2 = 0x86
     case tuple3 = 0x87
@@ -57,8 +57,8 @@ public enum PickleOpcode: UInt8, Sendable, CaseIterable {
     case long1 = 0x8A
     case long4 = 0x8B
     // protocol 3
-    case binBytes = 0x42         // B  u32 length
-    case shortBinBytes = 0x43    // C  u8 length
+    case binBytes = 0x42  // B  u32 length
+    case shortBinBytes = 0x43  // C  u8 length
     // protocol 4
     case shortBinUnicode = 0x8C
     case binUnicode8 = 0x8D
@@ -72,8 +72,8 @@ public enum PickleOpcode: UInt8, Sendable, CaseIterable {
     case frame = 0x95
     // protocol 5
     case byteArray8 = 0x96
-    case nextBuffer = 0x97       // (refused)
-    case readonlyBuffer = 0x98   // (refused)
+    case nextBuffer = 0x97  // (refused)
+    case readonlyBuffer = 0x98  // (refused)
 
     /// The pickletools name (`BINUNICODE`, `STACK_GLOBAL`, …) for messages.
     public var name: String {

@@ -33,7 +33,9 @@ public enum PickleTree {
                 return
             }
             if isContainer { shown[node] = lines.count }
-            guard depth < maxDepth else { emit(depth, label, arena.summary(node) + " (deeper than \(maxDepth): not shown)"); return }
+            guard depth < maxDepth else {
+                emit(depth, label, arena.summary(node) + " (deeper than \(maxDepth): not shown)"); return
+            }
             switch arena[node] {
             case .tuple(let items):
                 emit(depth, label, arena.summary(node))
@@ -48,8 +50,12 @@ public enum PickleTree {
                 for s in dict.attributes { walk(s, depth + 1, "(attributes) ") }
             case .object(let o):
                 let obj = arena.objects[o]
-                emit(depth, label, "object \(displaySafe(obj.module)).\(displaySafe(obj.name)) (\(obj.builtBy), never constructed)")
-                if case .tuple(let a) = arena[obj.arguments], !a.isEmpty { walk(obj.arguments, depth + 1, "(arguments) ") }
+                emit(
+                    depth, label,
+                    "object \(displaySafe(obj.module)).\(displaySafe(obj.name)) (\(obj.builtBy), never constructed)")
+                if case .tuple(let a) = arena[obj.arguments], !a.isEmpty {
+                    walk(obj.arguments, depth + 1, "(arguments) ")
+                }
                 for s in obj.states { walk(s, depth + 1, "(state) ") }
                 if let d = obj.dictItems { walk(d, depth + 1, "(items) ") }
                 if let l = obj.listItems { walk(l, depth + 1, "(items) ") }

@@ -190,7 +190,8 @@ public struct PickleArena: Sendable {
     /// Shared sub-graphs are walked each time they are reached, so the walk is budgeted: a memo DAG that would
     /// expand beyond `budget` visits (a "billion laughs" pickle) is refused with `.limitExceeded`, never expanded.
     public func flattenTensors(from root: Int, budget: Int = 10_000_000, maxDepth: Int = 256) throws
-        -> [(name: String, tensor: TensorRef)] {
+        -> [(name: String, tensor: TensorRef)]
+    {
         var remaining = budget
         return try flattenTensors(from: root, remaining: &remaining, maxDepth: maxDepth)
     }
@@ -200,7 +201,8 @@ public struct PickleArena: Sendable {
     /// The walk keeps only the current path (list indices and dict key nodes) and spells a dotted name only for a
     /// tensor it finds, so a budgeted walk over a bomb costs no string work per visit.
     public func flattenTensors(from root: Int, remaining: inout Int, maxDepth: Int = 256) throws
-        -> [(name: String, tensor: TensorRef)] {
+        -> [(name: String, tensor: TensorRef)]
+    {
         enum Part { case none, index(Int), key(Int) }
         let budget = remaining
         var out: [(name: String, tensor: TensorRef)] = []
@@ -223,8 +225,9 @@ public struct PickleArena: Sendable {
         while let (node, part, depth) = work.popLast() {
             visits += 1
             guard visits <= budget else {
-                throw TResNetError(.limitExceeded, format: "pickle",
-                                   "value graph expands beyond \(budget) more nodes (shared-reference bomb?)")
+                throw TResNetError(
+                    .limitExceeded, format: "pickle",
+                    "value graph expands beyond \(budget) more nodes (shared-reference bomb?)")
             }
             guard depth <= maxDepth else {
                 throw TResNetError(.limitExceeded, format: "pickle", "value graph nests deeper than \(maxDepth)")

@@ -30,17 +30,20 @@ public enum SafetensorsReader {
     static func read(_ store: ByteStore) throws -> (StateDict, metadata: [String: String]) {
         var reader = ByteReader(store.bytes, format: format)
         guard store.count >= 8 else {
-            throw reader.error(.truncated, at: 0, "truncated: the header length needs 8 bytes, the file has \(store.count)")
+            throw reader.error(
+                .truncated, at: 0, "truncated: the header length needs 8 bytes, the file has \(store.count)")
         }
         let declared = try reader.u64("header length")
         guard declared <= UInt64(maxHeaderSize) else {
-            throw reader.error(.limitExceeded, at: 0,
-                               "header length \(declared) exceeds the \(maxHeaderSize)-byte limit")
+            throw reader.error(
+                .limitExceeded, at: 0,
+                "header length \(declared) exceeds the \(maxHeaderSize)-byte limit")
         }
         let headerLength = Int(declared)  // ≤ 100,000,000: exact
         guard headerLength <= store.count - 8 else {
-            throw reader.error(.truncated, at: 0,
-                               "header length \(headerLength) is beyond the file (\(store.count - 8) bytes follow it)")
+            throw reader.error(
+                .truncated, at: 0,
+                "header length \(headerLength) is beyond the file (\(store.count - 8) bytes follow it)")
         }
         let header = try reader.bytes(headerLength, "header")
         guard headerLength > 0, header[0] == UInt8(ascii: "{") else {
@@ -92,14 +95,16 @@ public enum SafetensorsReader {
     static func parseMetadata(_ value: JSONValue) throws -> [String: String] {
         if case .null = value { return [:] }
         guard let members = value.objectMembers else {
-            throw TResNetError(.malformed, format: format, at: .field("__metadata__"),
-                               "__metadata__ is a JSON \(value.kindName), not an object of strings")
+            throw TResNetError(
+                .malformed, format: format, at: .field("__metadata__"),
+                "__metadata__ is a JSON \(value.kindName), not an object of strings")
         }
         var out: [String: String] = [:]
         for (k, v) in members {
             guard let s = v.stringValue else {
-                throw TResNetError(.malformed, format: format, at: .field("__metadata__"),
-                                   "value of '\(displaySafe(k))' is a JSON \(v.kindName); metadata values must be strings")
+                throw TResNetError(
+                    .malformed, format: format, at: .field("__metadata__"),
+                    "value of '\(displaySafe(k))' is a JSON \(v.kindName); metadata values must be strings")
             }
             out[k] = s
         }
@@ -154,11 +159,14 @@ public enum SafetensorsReader {
             throw error(tensor: name, "data_offsets [\(begin), \(end)]: begin is after end")
         }
         guard let bytes = Checked.byteCount(shape, elementSize: dtype.byteSize) else {
-            throw error(.sizeOverflow, tensor: name, "shape \(formatShape(shape)) \(dtypeName) overflows the byte count")
+            throw error(
+                .sizeOverflow, tensor: name, "shape \(formatShape(shape)) \(dtypeName) overflows the byte count")
         }
         guard end - begin == bytes else {
-            throw error(tensor: name, "data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape "
-                        + "\(formatShape(shape)) \(dtypeName) needs \(bytes)")
+            throw error(
+                tensor: name,
+                "data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape "
+                    + "\(formatShape(shape)) \(dtypeName) needs \(bytes)")
         }
         return Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end, order: order)
     }
@@ -170,23 +178,30 @@ public enum SafetensorsReader {
         var expected = 0
         for e in sorted {
             if e.begin > expected {
-                throw error(tensor: e.name, "data_offsets [\(e.begin), \(e.end)] leave a hole: "
-                            + "the previous tensor ends at \(expected)")
+                throw error(
+                    tensor: e.name,
+                    "data_offsets [\(e.begin), \(e.end)] leave a hole: "
+                        + "the previous tensor ends at \(expected)")
             }
             if e.begin < expected {
-                throw error(tensor: e.name, "data_offsets [\(e.begin), \(e.end)] overlap the previous tensor, "
-                            + "which ends at \(expected)")
+                throw error(
+                    tensor: e.name,
+                    "data_offsets [\(e.begin), \(e.end)] overlap the previous tensor, "
+                        + "which ends at \(expected)")
             }
             expected = e.end
         }
         if expected > available {
             let name = sorted.last?.name ?? ""
-            throw error(.truncated, tensor: name, "data_offsets end \(expected) is past the end of the file "
-                        + "(the data buffer has \(available) bytes)")
+            throw error(
+                .truncated, tensor: name,
+                "data_offsets end \(expected) is past the end of the file "
+                    + "(the data buffer has \(available) bytes)")
         }
         if expected < available {
-            throw TResNetError(.malformed, format: format, at: .offset(dataStart + expected),
-                               "\(available - expected) trailing bytes after the last tensor")
+            throw TResNetError(
+                .malformed, format: format, at: .offset(dataStart + expected),
+                "\(available - expected) trailing bytes after the last tensor")
         }
     }
 

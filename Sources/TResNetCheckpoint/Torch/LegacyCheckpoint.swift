@@ -32,13 +32,17 @@ enum LegacyCheckpoint {
             if case .bool(let b) = info.arena[v] { littleEndian = b }
         }
         guard let littleEndian else { throw fail(at: infoStart, "sys_info has no little_endian flag") }
-        guard littleEndian else { throw fail(.unsupported, at: infoStart, "big-endian legacy checkpoints are not supported") }
+        guard littleEndian else {
+            throw fail(.unsupported, at: infoStart, "big-endian legacy checkpoints are not supported")
+        }
 
         let objectStart = info.end
         let object = try PickleMachine.parse(bytes, from: objectStart, style: .legacy, strict: strict)
         let keysStart = object.end
         let keyList = try PickleMachine.parse(bytes, from: keysStart, style: .legacy)
-        guard case .list(let l) = keyList.arena[keyList.root] else { throw fail(at: keysStart, "storage key list is not a list") }
+        guard case .list(let l) = keyList.arena[keyList.root] else {
+            throw fail(at: keysStart, "storage key list is not a list")
+        }
         var keys: [String] = []
         for node in keyList.arena.lists[l] {
             guard let k = keyList.arena.string(node) else { throw fail(at: keysStart, "storage key is not a string") }
@@ -57,7 +61,9 @@ enum LegacyCheckpoint {
             guard records[key] == nil else { throw fail(at: at, "storage '\(displaySafe(key))' is listed twice") }
             let count = try reader.i64("storage '\(displaySafe(key))' element count")
             guard count == Int64(storage.numel) else {
-                throw fail(at: at, "storage '\(displaySafe(key))' holds \(count) elements but the pickle declares \(storage.numel)")
+                throw fail(
+                    at: at,
+                    "storage '\(displaySafe(key))' holds \(count) elements but the pickle declares \(storage.numel)")
             }
             let start = reader.position
             try reader.skip(storage.byteCount, "storage '\(displaySafe(key))' data (\(storage.byteCount) bytes)")
@@ -67,8 +73,11 @@ enum LegacyCheckpoint {
             // type and inspection (which reads no tensor data) copies nothing.
             records[key] = start % 16 == 0 ? record : ByteSlice(store: ByteStore.alignedCopy(of: record))
         }
-        guard reader.isAtEnd else { throw fail(at: reader.offset, "\(reader.remaining) unexpected bytes after the last storage") }
-        return TorchObject(arena: object.arena, root: object.root, records: records, format: format,
-                           inputBytes: store.count)
+        guard reader.isAtEnd else {
+            throw fail(at: reader.offset, "\(reader.remaining) unexpected bytes after the last storage")
+        }
+        return TorchObject(
+            arena: object.arena, root: object.root, records: records, format: format,
+            inputBytes: store.count)
     }
 }

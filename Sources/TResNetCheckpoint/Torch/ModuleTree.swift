@@ -34,7 +34,9 @@ enum ModuleTree {
                 guard let d = module.attribute(attribute, in: arena).flatMap({ arena.dict($0) }) else { continue }
                 for (k, v) in zip(d.keys, d.values) {
                     remaining -= 1
-                    guard remaining >= 0 else { throw fail("the module tree expands beyond the walk budget (shared-reference bomb?)") }
+                    guard remaining >= 0 else {
+                        throw fail("the module tree expands beyond the walk budget (shared-reference bomb?)")
+                    }
                     guard let name = arena.string(k), !skip.contains(name), let t = arena.tensor(v) else { continue }
                     out.append((prefix + name, t))
                 }
@@ -42,7 +44,9 @@ enum ModuleTree {
             guard let children = module.attribute("_modules", in: arena).flatMap({ arena.dict($0) }) else { return }
             for (k, v) in zip(children.keys, children.values) {
                 remaining -= 1
-                guard remaining >= 0 else { throw fail("the module tree expands beyond the walk budget (shared-reference bomb?)") }
+                guard remaining >= 0 else {
+                    throw fail("the module tree expands beyond the walk budget (shared-reference bomb?)")
+                }
                 guard let name = arena.string(k) else { continue }
                 try walk(v, prefix + name + ".", depth + 1)
             }

@@ -56,12 +56,16 @@ enum StateDictLocator {
         var candidates: [String] = []
         if ModuleTree.isModule(object.root, in: arena) {
             if options.key != nil || options.ema {
-                throw fail(.usage, "--key and --ema choose a top-level entry, but this file is a whole pickled module "
-                           + "(\(displaySafe(arena.object(object.root)!.qualifiedName)))")
+                throw fail(
+                    .usage,
+                    "--key and --ema choose a top-level entry, but this file is a whole pickled module "
+                        + "(\(displaySafe(arena.object(object.root)!.qualifiedName)))")
             }
         } else {
             guard let root = arena.dict(object.root) else {
-                throw fail(.noStateDict, "the checkpoint holds a \(arena.summary(object.root)), not a dict of tensors or a module")
+                throw fail(
+                    .noStateDict,
+                    "the checkpoint holds a \(arena.summary(object.root)), not a dict of tensors or a module")
             }
             items = Array(zip(root.keys, root.values))
             candidates = items.filter { arena.string($0.0) != nil && holdsWeights($0.1) }.map { arena.string($0.0)! }
@@ -69,18 +73,22 @@ enum StateDictLocator {
             var requested = options.key
             if options.ema, requested == nil {
                 guard let k = emaKeys.first(where: { entry($0) != nil }) else {
-                    throw fail(.noStateDict, "--ema: no \(emaKeys.joined(separator: " or ")) entry at the top level"
-                               + (candidates.isEmpty ? "" : " (entries with weights: \(quoted(candidates)))"))
+                    throw fail(
+                        .noStateDict,
+                        "--ema: no \(emaKeys.joined(separator: " or ")) entry at the top level"
+                            + (candidates.isEmpty ? "" : " (entries with weights: \(quoted(candidates)))"))
                 }
                 requested = k
             }
             if let key = requested {
                 guard let node = entry(key) else {
-                    let keys = items.compactMap { arena.string($0.0) }.prefix(20).map { "'\(displaySafe($0))'" }.joined(separator: ", ")
+                    let keys = items.compactMap { arena.string($0.0) }.prefix(20).map { "'\(displaySafe($0))'" }.joined(
+                        separator: ", ")
                     throw fail(.noStateDict, "no entry '\(displaySafe(key))' at the top level (entries: \(keys))")
                 }
                 guard holdsWeights(node) else {
-                    throw fail(.noStateDict, "entry '\(displaySafe(key))' is a \(arena.summary(node)), not a dict of tensors")
+                    throw fail(
+                        .noStateDict, "entry '\(displaySafe(key))' is a \(arena.summary(node)), not a dict of tensors")
                 }
                 chosen = node
                 wrapper = key
@@ -88,8 +96,10 @@ enum StateDictLocator {
                 let pick = preferredKeys.first { k in entry(k).map(holdsWeights) == true } ?? candidates.first
                 guard let pick, let node = entry(pick) else {
                     let keys = items.prefix(20).map { arena.summary($0.0) }.joined(separator: ", ")
-                    throw fail(.noStateDict, "no dict of tensors or module found at the top level or under "
-                               + preferredKeys.joined(separator: "/") + " (top-level keys: \(keys))")
+                    throw fail(
+                        .noStateDict,
+                        "no dict of tensors or module found at the top level or under "
+                            + preferredKeys.joined(separator: "/") + " (top-level keys: \(keys))")
                 }
                 chosen = node
                 wrapper = pick
@@ -127,8 +137,10 @@ enum StateDictLocator {
         var stripped = ""
         if let forced = options.prefix {
             guard !forced.isEmpty, pairs.contains(where: { $0.0.hasPrefix(forced) }) else {
-                throw fail(.noStateDict, "--prefix '\(displaySafe(forced))': no tensor name starts with it"
-                           + (pairs.first.map { " (first name: '\(displaySafe($0.0))')" } ?? ""))
+                throw fail(
+                    .noStateDict,
+                    "--prefix '\(displaySafe(forced))': no tensor name starts with it"
+                        + (pairs.first.map { " (first name: '\(displaySafe($0.0))')" } ?? ""))
             }
             pairs = pairs.map { ($0.0.hasPrefix(forced) ? String($0.0.dropFirst(forced.count)) : $0.0, $0.1) }
             stripped = forced
@@ -147,21 +159,26 @@ enum StateDictLocator {
                 throw e
             }
         }
-        return Located(stateDict: stateDict, wrapper: wrapper, strippedPrefix: stripped.isEmpty ? nil : stripped,
-                       nonTensorEntries: nonTensor,
-                       containerKind: containerKind(arena, root: object.root, chosen: chosen, wrapper: wrapper,
-                                                    keys: items.compactMap { arena.string($0.0) }),
-                       otherCandidates: candidates.filter { $0 != wrapper })
+        return Located(
+            stateDict: stateDict, wrapper: wrapper, strippedPrefix: stripped.isEmpty ? nil : stripped,
+            nonTensorEntries: nonTensor,
+            containerKind: containerKind(
+                arena, root: object.root, chosen: chosen, wrapper: wrapper,
+                keys: items.compactMap { arena.string($0.0) }),
+            otherCandidates: candidates.filter { $0 != wrapper })
     }
 
     /// The kind of container, in words, from its top-level layout.
-    static func containerKind(_ arena: PickleArena, root: Int, chosen: Int, wrapper: String?, keys: [String]) -> String {
+    static func containerKind(_ arena: PickleArena, root: Int, chosen: Int, wrapper: String?, keys: [String]) -> String
+    {
         let module = arena.object(chosen).map { "whole pickled module \(displaySafe($0.qualifiedName))" }
         guard let wrapper else { return module ?? "plain state dict" }
         let set = Set(keys)
         var kind: String
         if set.contains("pytorch-lightning_version")
-            || (set.contains("state_dict") && !set.isDisjoint(with: ["optimizer_states", "lr_schedulers", "loops", "callbacks"])) {
+            || (set.contains("state_dict")
+                && !set.isDisjoint(with: ["optimizer_states", "lr_schedulers", "loops", "callbacks"]))
+        {
             kind = "Lightning checkpoint"
         } else if set.contains("state_dict"), set.contains("epoch"), !set.isDisjoint(with: ["arch", "args"]) {
             kind = "timm training checkpoint (CheckpointSaver)"

@@ -9,8 +9,10 @@ enum TensorMaterializer {
     ///   - record: the whole storage record (already checked to hold `ref.storage.byteCount` bytes).
     ///   - copyBudget: bytes that non-contiguous views may still copy out; reduced by each gather. A stride-0
     ///     view can address far more elements than its file holds, so copies are bounded by the input size.
-    static func materialize(_ ref: TensorRef, record: ByteSlice, name: String, format: String,
-                            copyBudget: inout Int) throws -> Tensor {
+    static func materialize(
+        _ ref: TensorRef, record: ByteSlice, name: String, format: String,
+        copyBudget: inout Int
+    ) throws -> Tensor {
         func fail(_ code: TResNetError.Code, _ message: String) -> TResNetError {
             TResNetError(code, format: format, at: .tensor(name), message)
         }
@@ -20,16 +22,26 @@ enum TensorMaterializer {
         // Legacy storage views select a window of the root storage (in the root's elements).
         if let view = ref.storage.view {
             let rootSize = ref.storage.dtype?.byteSize ?? 1
-            guard let start = Checked.multiply(view.offset, rootSize), let length = Checked.multiply(view.numel, rootSize),
-                  let end = Checked.add(start, length), end <= record.count else {
-                throw fail("storage view [\(view.offset), +\(view.numel)) lies outside storage '\(displaySafe(ref.storage.key))'")
+            guard let start = Checked.multiply(view.offset, rootSize),
+                let length = Checked.multiply(view.numel, rootSize),
+                let end = Checked.add(start, length), end <= record.count
+            else {
+                throw fail(
+                    "storage view [\(view.offset), +\(view.numel)) lies outside storage '\(displaySafe(ref.storage.key))'"
+                )
             }
             storage = record.slice(start..<end)
         }
-        guard let count = Checked.product(ref.shape) else { throw fail(.sizeOverflow, "shape \(formatShape(ref.shape)) overflows") }
-        guard Checked.multiply(count, es) != nil else { throw fail(.sizeOverflow, "shape \(formatShape(ref.shape)) overflows") }
+        guard let count = Checked.product(ref.shape) else {
+            throw fail(.sizeOverflow, "shape \(formatShape(ref.shape)) overflows")
+        }
+        guard Checked.multiply(count, es) != nil else {
+            throw fail(.sizeOverflow, "shape \(formatShape(ref.shape)) overflows")
+        }
         if count == 0 {
-            return Tensor(dtype: ref.dtype, shape: ref.shape, data: ByteSlice(store: storage.store, offset: storage.offset, count: 0))
+            return Tensor(
+                dtype: ref.dtype, shape: ref.shape,
+                data: ByteSlice(store: storage.store, offset: storage.offset, count: 0))
         }
         var last = ref.storageOffset
         for (size, stride) in zip(ref.shape, ref.strides) {
@@ -40,18 +52,22 @@ enum TensorMaterializer {
         }
         let capacity = storage.count / es
         guard last < capacity else {
-            throw fail("view (offset \(ref.storageOffset), size \(formatShape(ref.shape)), stride \(formatShape(ref.strides))) "
-                       + "reaches element \(last) of a \(capacity)-element storage '\(displaySafe(ref.storage.key))'")
+            throw fail(
+                "view (offset \(ref.storageOffset), size \(formatShape(ref.shape)), stride \(formatShape(ref.strides))) "
+                    + "reaches element \(last) of a \(capacity)-element storage '\(displaySafe(ref.storage.key))'")
         }
         if !Tensor.isContiguous(shape: ref.shape, strides: ref.strides) {
             let bytes = count * es  // checked above
             guard bytes <= copyBudget else {
-                throw fail(.limitExceeded, "non-contiguous views would copy out \(bytes) more bytes, beyond the "
-                           + "\(copyBudget) left for this file (stride-0 expansion bomb?)")
+                throw fail(
+                    .limitExceeded,
+                    "non-contiguous views would copy out \(bytes) more bytes, beyond the "
+                        + "\(copyBudget) left for this file (stride-0 expansion bomb?)")
             }
             copyBudget -= bytes
         }
-        return Tensor.gather(storage: storage, dtype: ref.dtype, shape: ref.shape, strides: ref.strides,
-                             offset: ref.storageOffset)
+        return Tensor.gather(
+            storage: storage, dtype: ref.dtype, shape: ref.shape, strides: ref.strides,
+            offset: ref.storageOffset)
     }
 }

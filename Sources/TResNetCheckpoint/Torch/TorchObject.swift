@@ -15,11 +15,13 @@ struct TorchObject {
     /// The dense tensor for `ref` (validated view over its record).
     func tensor(_ ref: TensorRef, name: String, copyBudget: inout Int) throws -> Tensor {
         guard let record = records[ref.storage.key] else {
-            throw TResNetError(.malformed, format: format, at: .tensor(name),
-                               "storage '\(displaySafe(ref.storage.key))' has no record")
+            throw TResNetError(
+                .malformed, format: format, at: .tensor(name),
+                "storage '\(displaySafe(ref.storage.key))' has no record")
         }
-        return try TensorMaterializer.materialize(ref, record: record, name: name, format: format,
-                                                  copyBudget: &copyBudget)
+        return try TensorMaterializer.materialize(
+            ref, record: record, name: name, format: format,
+            copyBudget: &copyBudget)
     }
 
     /// Every distinct storage the pickle names, by key; the same key with two different declarations is an error.
@@ -30,8 +32,9 @@ struct TorchObject {
             s.view = nil
             if let seen = out[s.key] {
                 guard seen.numel == s.numel, seen.className == s.className || seen.byteCount == 0 else {
-                    throw TResNetError(.malformed, format: format, at: .entry(s.key),
-                                       "storage is declared twice with different types or sizes")
+                    throw TResNetError(
+                        .malformed, format: format, at: .entry(s.key),
+                        "storage is declared twice with different types or sizes")
                 }
             } else {
                 out[s.key] = s

@@ -19,8 +19,9 @@ public enum TorchPickleFile {
             case .barePickle:
                 let parsed = try PickleMachine.parse(store.bytes, style: .zip)
                 guard parsed.end == store.count else {
-                    throw TResNetError(.malformed, format: PickleMachine.format, at: .offset(parsed.end),
-                                       "\(store.count - parsed.end) bytes after STOP")
+                    throw TResNetError(
+                        .malformed, format: PickleMachine.format, at: .offset(parsed.end),
+                        "\(store.count - parsed.end) bytes after STOP")
                 }
                 result = (parsed.arena, parsed.root)
             case let other:
@@ -29,8 +30,9 @@ public enum TorchPickleFile {
             for node in result.arena.nodes {
                 switch node {
                 case .tensor, .storage:
-                    throw TResNetError(.unsupported, format: PickleMachine.format,
-                                       "holds tensors: this is a checkpoint, not a file of plain values")
+                    throw TResNetError(
+                        .unsupported, format: PickleMachine.format,
+                        "holds tensors: this is a checkpoint, not a file of plain values")
                 default: continue
                 }
             }

@@ -4,8 +4,10 @@ import TResNetCore
 enum TorchZipContainer {
     static let format = "pytorch-zip"
 
-    static func fail(_ code: TResNetError.Code = .malformed, at location: TResNetError.Location? = nil,
-                     _ message: String) -> TResNetError {
+    static func fail(
+        _ code: TResNetError.Code = .malformed, at location: TResNetError.Location? = nil,
+        _ message: String
+    ) -> TResNetError {
         TResNetError(code, format: format, at: location, message)
     }
 
@@ -26,8 +28,10 @@ enum TorchZipContainer {
             throw fail(at: .entry(e.name), "entry outside the archive folder '\(displaySafe(top))' (ambiguous archive)")
         }
         if archive.entry(named: top + "constants.pkl") != nil {
-            throw fail(.unsupported, "this is a TorchScript archive (constants.pkl): it holds code, not a state dict; "
-                       + "save model.state_dict() with torch.save instead")
+            throw fail(
+                .unsupported,
+                "this is a TorchScript archive (constants.pkl): it holds code, not a state dict; "
+                    + "save model.state_dict() with torch.save instead")
         }
         guard let pklEntry = archive.entry(named: top + "data.pkl") else {
             throw fail(at: .entry(top + "data.pkl"), "missing data.pkl")
@@ -36,7 +40,8 @@ enum TorchZipContainer {
             let text = String(decoding: try archive.data(order).toArray(), as: UTF8.self)
             guard text == "little" else {
                 if text == "big" {
-                    throw fail(.unsupported, at: .entry(order.name), "big-endian storages are not supported (byteorder = big)")
+                    throw fail(
+                        .unsupported, at: .entry(order.name), "big-endian storages are not supported (byteorder = big)")
                 }
                 throw fail(at: .entry(order.name), "byteorder record '\(displaySafe(text))' is neither little nor big")
             }
@@ -45,8 +50,9 @@ enum TorchZipContainer {
         // The slice owns an inflated store: keep it alive while the machine reads its bytes.
         let result = try withExtendedLifetime(pkl) { try PickleMachine.parse(pkl.bytes, style: .zip, strict: strict) }
         guard result.end == pkl.count else {
-            throw TResNetError(.malformed, format: PickleMachine.format, at: .offset(result.end),
-                               "\(pkl.count - result.end) bytes after STOP in data.pkl")
+            throw TResNetError(
+                .malformed, format: PickleMachine.format, at: .offset(result.end),
+                "\(pkl.count - result.end) bytes after STOP in data.pkl")
         }
         var records: [String: ByteSlice] = [:]
         for (key, storage) in try TorchObject.storages(in: result.arena, format: format) {
@@ -55,12 +61,15 @@ enum TorchZipContainer {
                 throw fail(at: .entry(name), "storage record is missing")
             }
             guard entry.uncompressedSize == storage.byteCount else {
-                throw fail(at: .entry(name), "storage record holds \(entry.uncompressedSize) bytes but the pickle declares "
-                           + "\(storage.numel) × \(storage.className) = \(storage.byteCount)")
+                throw fail(
+                    at: .entry(name),
+                    "storage record holds \(entry.uncompressedSize) bytes but the pickle declares "
+                        + "\(storage.numel) × \(storage.className) = \(storage.byteCount)")
             }
             records[key] = try archive.data(entry)
         }
-        return TorchObject(arena: result.arena, root: result.root, records: records, format: format,
-                           inputBytes: archive.store.count)
+        return TorchObject(
+            arena: result.arena, root: result.root, records: records, format: format,
+            inputBytes: archive.store.count)
     }
 }

@@ -32,8 +32,10 @@ enum CentralDirectory {
     static let centralSignature: UInt32 = 0x0201_4b50
     static let localSignature: UInt32 = 0x0403_4b50
 
-    static func fail(_ code: TResNetError.Code = .malformed, at offset: Int? = nil, entry: String? = nil,
-                     _ message: String) -> TResNetError {
+    static func fail(
+        _ code: TResNetError.Code = .malformed, at offset: Int? = nil, entry: String? = nil,
+        _ message: String
+    ) -> TResNetError {
         let location: TResNetError.Location? = entry.map { .entry($0) } ?? offset.map { .offset($0) }
         return TResNetError(code, format: ZipArchive.format, at: location, message)
     }
@@ -71,23 +73,33 @@ enum CentralDirectory {
                 let locatorDisk = try r.u32()
                 let recordOffset = try r.u64AsInt("zip64 end record offset")
                 let disks = try r.u32()
-                guard locatorDisk == 0, disks <= 1 else { throw fail(.unsupported, at: eocd - 20, "multi-disk archives are not supported") }
-                guard recordOffset <= eocd - 20 - 56 else { throw fail(at: eocd - 20, "zip64 end record offset \(recordOffset) is out of range") }
+                guard locatorDisk == 0, disks <= 1 else {
+                    throw fail(.unsupported, at: eocd - 20, "multi-disk archives are not supported")
+                }
+                guard recordOffset <= eocd - 20 - 56 else {
+                    throw fail(at: eocd - 20, "zip64 end record offset \(recordOffset) is out of range")
+                }
                 try r.seek(to: recordOffset)
-                guard try r.u32() == zip64EOCDSignature else { throw fail(at: recordOffset, "zip64 end record signature missing") }
+                guard try r.u32() == zip64EOCDSignature else {
+                    throw fail(at: recordOffset, "zip64 end record signature missing")
+                }
                 let recordSize = try r.u64AsInt("zip64 end record size")
                 guard recordSize >= 44, recordSize <= eocd - 20 - recordOffset - 12 else {
                     throw fail(at: recordOffset, "zip64 end record size \(recordSize) is inconsistent")
                 }
                 _ = try r.u16(); _ = try r.u16()
                 let d64 = try r.u32(), cd64 = try r.u32()
-                guard d64 == 0, cd64 == 0 else { throw fail(.unsupported, at: recordOffset, "multi-disk archives are not supported") }
+                guard d64 == 0, cd64 == 0 else {
+                    throw fail(.unsupported, at: recordOffset, "multi-disk archives are not supported")
+                }
                 _ = try r.u64()
                 let n64 = try r.u64AsInt("zip64 entry count")
                 let size64 = try r.u64AsInt("zip64 central directory size")
                 let offset64 = try r.u64AsInt("zip64 central directory offset")
-                if totalEntries16 != 0xFFFF, Int(totalEntries16) != n64 || cdSize32 != 0xFFFF_FFFF && Int(cdSize32) != size64
-                    || cdOffset32 != 0xFFFF_FFFF && Int(cdOffset32) != offset64 {
+                if totalEntries16 != 0xFFFF,
+                    Int(totalEntries16) != n64 || cdSize32 != 0xFFFF_FFFF && Int(cdSize32) != size64
+                        || cdOffset32 != 0xFFFF_FFFF && Int(cdOffset32) != offset64
+                {
                     throw fail(at: eocd, "end record and zip64 end record disagree")
                 }
                 totalEntries = n64
@@ -101,7 +113,9 @@ enum CentralDirectory {
             }
         }
         guard let cdEnd = Checked.add(cdOffset, cdSize), cdEnd <= cdLimit else {
-            throw fail(.truncated, at: eocd, "central directory [\(cdOffset), +\(cdSize)) runs past its end record (truncated?)")
+            throw fail(
+                .truncated, at: eocd,
+                "central directory [\(cdOffset), +\(cdSize)) runs past its end record (truncated?)")
         }
         guard totalEntries <= cdSize / 46 else {
             throw fail(at: eocd, "\(totalEntries) entries cannot fit in a \(cdSize)-byte central directory")
@@ -135,13 +149,15 @@ enum CentralDirectory {
                 throw fail(at: at, "entry \(index) has an empty, NUL-containing or non-UTF-8 name")
             }
             // zip64 extra: the fields that overflowed, in order
-            var extra = ByteReader(try r.bytes(extraLength, "extra field"), baseOffset: r.offset - extraLength,
-                                   format: ZipArchive.format)
+            var extra = ByteReader(
+                try r.bytes(extraLength, "extra field"), baseOffset: r.offset - extraLength,
+                format: ZipArchive.format)
             var sawZip64 = false
             while !extra.isAtEnd {
                 let id = try extra.u16("extra field id"), length = Int(try extra.u16("extra field length"))
-                var body = ByteReader(try extra.bytes(length, "extra field body"), baseOffset: extra.offset - length,
-                                      format: ZipArchive.format)
+                var body = ByteReader(
+                    try extra.bytes(length, "extra field body"), baseOffset: extra.offset - length,
+                    format: ZipArchive.format)
                 if id == 0x0001 {
                     sawZip64 = true
                     if uncompressed == 0xFFFF_FFFF { uncompressed = try body.u64AsInt("zip64 uncompressed size") }
@@ -153,10 +169,16 @@ enum CentralDirectory {
                 throw fail(at: at, entry: name, "zip64 sentinel without a zip64 extra field")
             }
             try r.skip(commentLength, "entry comment")
-            guard diskStart == 0 || diskStart == 0xFFFF else { throw fail(.unsupported, entry: name, "multi-disk archives are not supported") }
-            guard flags & 0x0001 == 0, flags & 0x0040 == 0 else { throw fail(.unsupported, entry: name, "encrypted entries are not supported") }
+            guard diskStart == 0 || diskStart == 0xFFFF else {
+                throw fail(.unsupported, entry: name, "multi-disk archives are not supported")
+            }
+            guard flags & 0x0001 == 0, flags & 0x0040 == 0 else {
+                throw fail(.unsupported, entry: name, "encrypted entries are not supported")
+            }
             guard method == 0 || method == 8 else {
-                throw fail(.unsupported, entry: name, "compression method \(method) is not supported (only stored and deflate)")
+                throw fail(
+                    .unsupported, entry: name, "compression method \(method) is not supported (only stored and deflate)"
+                )
             }
             guard method != 0 || compressed == uncompressed else {
                 throw fail(entry: name, "stored entry has compressed size \(compressed) ≠ size \(uncompressed)")
@@ -165,7 +187,9 @@ enum CentralDirectory {
 
             // local header
             var local = ByteReader(bytes, format: ZipArchive.format)
-            guard localOffset <= cdOffset else { throw fail(entry: name, "local header offset \(localOffset) is past the central directory") }
+            guard localOffset <= cdOffset else {
+                throw fail(entry: name, "local header offset \(localOffset) is past the central directory")
+            }
             try local.seek(to: localOffset)
             guard try local.u32("local header signature") == localSignature else {
                 throw fail(at: localOffset, entry: name, "local header signature missing")
@@ -184,9 +208,11 @@ enum CentralDirectory {
             guard let dataEnd = Checked.add(dataOffset, compressed), dataEnd <= cdOffset else {
                 throw fail(.truncated, entry: name, "entry data runs past the central directory (truncated?)")
             }
-            entries.append(ZipEntry(name: name, uncompressedSize: uncompressed, compressedSize: compressed,
-                                    method: method, crc32: crc, index: index, localHeaderOffset: localOffset,
-                                    dataOffset: dataOffset))
+            entries.append(
+                ZipEntry(
+                    name: name, uncompressedSize: uncompressed, compressedSize: compressed,
+                    method: method, crc32: crc, index: index, localHeaderOffset: localOffset,
+                    dataOffset: dataOffset))
         }
         guard r.offset == cdEnd else { throw fail(at: r.offset, "central directory size does not match its entries") }
 
@@ -198,4 +224,3 @@ enum CentralDirectory {
         return entries
     }
 }
-

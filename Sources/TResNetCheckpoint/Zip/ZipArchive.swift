@@ -48,10 +48,12 @@ public struct ZipArchive: Sendable {
         if entry.isStored {
             return ByteSlice(store: store, offset: entry.dataOffset, count: entry.uncompressedSize)
         }
-        let limit = min(Self.maxInflatedBytes, (Checked.multiply(entry.compressedSize, Self.maxDeflateRatio) ?? Int.max) + 1024)
+        let limit = min(
+            Self.maxInflatedBytes, (Checked.multiply(entry.compressedSize, Self.maxDeflateRatio) ?? Int.max) + 1024)
         guard entry.uncompressedSize <= limit else {
-            throw TResNetError(.limitExceeded, format: Self.format, at: .entry(entry.name),
-                               "deflated member claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) (zip bomb?)")
+            throw TResNetError(
+                .limitExceeded, format: Self.format, at: .entry(entry.name),
+                "deflated member claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) (zip bomb?)")
         }
         return ByteSlice(store: try LibZip.inflate(store, entry))
     }
@@ -99,21 +101,25 @@ enum LibZip {
         let handle = try openHandle(store)
         let count = zip_get_num_entries(handle.archive, 0)
         guard count == Int64(entries.count) else {
-            throw TResNetError(.malformed, format: ZipArchive.format,
-                               "libzip sees \(count) entries, the central directory \(entries.count)")
+            throw TResNetError(
+                .malformed, format: ZipArchive.format,
+                "libzip sees \(count) entries, the central directory \(entries.count)")
         }
         for e in entries {
             var st = zip_stat_t()
             zip_stat_init(&st)
             guard zip_stat_index(handle.archive, UInt64(e.index), 0, &st) == 0, let cName = st.name else {
-                throw TResNetError(.malformed, format: ZipArchive.format, at: .entry(e.name), "libzip cannot stat entry")
+                throw TResNetError(
+                    .malformed, format: ZipArchive.format, at: .entry(e.name), "libzip cannot stat entry")
             }
             let name = String(cString: cName)
             guard name == e.name, st.size == UInt64(e.uncompressedSize), st.comp_size == UInt64(e.compressedSize),
-                  st.comp_method == Int32(e.method) || UInt16(truncatingIfNeeded: st.comp_method) == e.method,
-                  st.encryption_method == 0 else {
-                throw TResNetError(.malformed, format: ZipArchive.format, at: .entry(e.name),
-                                   "libzip and the central directory disagree about this entry")
+                st.comp_method == Int32(e.method) || UInt16(truncatingIfNeeded: st.comp_method) == e.method,
+                st.encryption_method == 0
+            else {
+                throw TResNetError(
+                    .malformed, format: ZipArchive.format, at: .entry(e.name),
+                    "libzip and the central directory disagree about this entry")
             }
         }
     }
@@ -126,7 +132,8 @@ enum LibZip {
         let handle = try openHandle(store)
         guard let file = zip_fopen_index(handle.archive, UInt64(entry.index), 0) else {
             let text = String(cString: zip_strerror(handle.archive))
-            throw TResNetError(.malformed, format: ZipArchive.format, at: .entry(entry.name), "libzip cannot open entry: \(text)")
+            throw TResNetError(
+                .malformed, format: ZipArchive.format, at: .entry(entry.name), "libzip cannot open entry: \(text)")
         }
         defer { zip_fclose(file) }
         func failure(_ what: String) -> TResNetError {

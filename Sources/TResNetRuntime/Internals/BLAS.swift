@@ -1,7 +1,5 @@
 import COpenBLAS
-#if canImport(Glibc)
-import Glibc
-#endif
+import TResNetCore
 
 // The one file that calls OpenBLAS (swift-system style funnel). Everything is row-major single precision.
 
@@ -9,10 +7,13 @@ import Glibc
 /// leading dimension n) or as [n×k] (`transposedB == true`, leading dimension k).
 /// The corresponding C function is `cblas_sgemm`.
 @inline(__always)
-func blasSgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-               transposedB: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, transposedB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+func blasSgemm(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    transposedB: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0
+) {
+    cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, transposedB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// The number of threads OpenBLAS uses. The corresponding C function is `openblas_set_num_threads`.
@@ -27,8 +28,6 @@ func blasThreads() -> Int { Int(openblas_get_num_threads()) }
 /// OpenBLAS starts them again by itself at its next multi-threaded call. Calls `blas_thread_shutdown_`, which
 /// OpenBLAS exports but does not declare, looked up at run time: builds without it (OpenMP) are left alone.
 func blasStopThreads() {
-    #if os(Linux)
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return }
-    _ = unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)()
-    #endif
+    guard let shutdown = Platform.symbol("blas_thread_shutdown_", as: (@convention(c) () -> Int32).self) else { return }
+    _ = shutdown()
 }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TResNetCore
 
 /// The instruction set our convolution kernels run (Sources/CTResNetKernels): detected at run time and capped by
@@ -28,9 +23,12 @@ public enum KernelISA: String, Sendable, CaseIterable, Codable, Comparable {
     /// - Throws: a usage error when `TRESNET_MAX_ISA` is set to something that names no ISA.
     public static func current() throws -> KernelISA {
         if let cap = getenv(capVariable).map({ String(cString: $0) }), !cap.isEmpty,
-           KernelISA(rawValue: cap.lowercased()) == nil {
-            throw TResNetError(.usage, "\(capVariable)=\(displaySafe(cap)) names no instruction set; use one of "
-                               + allCases.map(\.rawValue).joined(separator: ", "))
+            KernelISA(rawValue: cap.lowercased()) == nil
+        {
+            throw TResNetError(
+                .usage,
+                "\(capVariable)=\(displaySafe(cap)) names no instruction set; use one of "
+                    + allCases.map(\.rawValue).joined(separator: ", "))
         }
         return DirectKernels.defaultISA
     }
@@ -47,5 +45,11 @@ public enum KernelISA: String, Sendable, CaseIterable, Codable, Comparable {
     public static func < (a: KernelISA, b: KernelISA) -> Bool { a.rank < b.rank }
 
     /// NEON ranks with AVX2 (the vector ISA below AVX-512).
-    private var rank: Int { switch self { case .portable: 0; case .avx2, .neon: 1; case .avx512: 2 } }
+    private var rank: Int {
+        switch self {
+        case .portable: 0;
+        case .avx2, .neon: 1;
+        case .avx512: 2
+        }
+    }
 }

@@ -27,7 +27,9 @@ enum DirectKernels {
     static func supports(_ isa: KernelISA) -> Bool { tk_isa_supported(code(isa)) != 0 }
 
     /// The best ISA this CPU runs under the TRESNET_MAX_ISA cap (`tk_isa_default`).
-    static var defaultISA: KernelISA { KernelISA(rawValue: String(cString: tk_isa_name(tk_isa_default()))) ?? .portable }
+    static var defaultISA: KernelISA {
+        KernelISA(rawValue: String(cString: tk_isa_name(tk_isa_default()))) ?? .portable
+    }
 
     private static func code(_ isa: KernelISA) -> Int32 { tk_isa_parse(isa.rawValue) }
 
@@ -47,8 +49,9 @@ enum DirectKernels {
     static func packBF16(_ weights: UnsafePointer<Float>, kernel: Int, inChannels: Int, n: Int) -> AlignedFloats {
         let halves = tk_packed_bf16_count(Int32(kernel * kernel), Int32(inChannels), Int32(n))
         return AlignedFloats(count: (halves + 1) / 2) {
-            tk_pack_bf16(weights, Int32(kernel * kernel), Int32(inChannels), Int32(n),
-                         UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self))
+            tk_pack_bf16(
+                weights, Int32(kernel * kernel), Int32(inChannels), Int32(n),
+                UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self))
         }
     }
 
@@ -57,8 +60,10 @@ enum DirectKernels {
         var ok = true
         let halves = tk_winograd_packed_bf16_count(Int32(inChannels), Int32(outChannels))
         let packed = AlignedFloats(count: (halves + 1) / 2) {
-            ok = tk_winograd_pack_bf16(weights, Int32(inChannels), Int32(outChannels),
-                                       UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self)) == 0
+            ok =
+                tk_winograd_pack_bf16(
+                    weights, Int32(inChannels), Int32(outChannels),
+                    UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self)) == 0
         }
         return ok ? packed : nil
     }
@@ -77,11 +82,13 @@ enum DirectKernels {
     /// convolution: `tk_conv`, or `tk_winograd_conv` for 3×3 weights packed by `packWinograd`; with `bf16`, weights
     /// packed by `packBF16` / `packWinogradBF16`.
     /// - Returns: false when the kernels do not cover this case.
-    static func convolve(input: UnsafePointer<Float>, n: Int, h: Int, w: Int, c: Int, kernel: Int,
-                         packed: AlignedFloats, winograd: Bool = false, bf16: Bool = false, outChannels: Int,
-                         bias: UnsafePointer<Float>,
-                         residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                         activation: Activation) -> Bool {
+    static func convolve(
+        input: UnsafePointer<Float>, n: Int, h: Int, w: Int, c: Int, kernel: Int,
+        packed: AlignedFloats, winograd: Bool = false, bf16: Bool = false, outChannels: Int,
+        bias: UnsafePointer<Float>,
+        residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+        activation: Activation
+    ) -> Bool {
         var args = tk_conv_args()
         args.input = input
         args.batch = Int32(n)
@@ -120,14 +127,18 @@ func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     let threads = min(DirectKernels.threads, max(1, count / max(1, grain)))
     guard threads > 1 else { return body(0..<count) }
     typealias Chunk = (Int, Int) -> Void
-    withoutActuallyEscaping({ (index: Int, parts: Int) in
-        body((count * index / parts)..<(count * (index + 1) / parts))
-    } as Chunk) { chunk in
+    withoutActuallyEscaping(
+        { (index: Int, parts: Int) in
+            body((count * index / parts)..<(count * (index + 1) / parts))
+        } as Chunk
+    ) { chunk in
         var context = chunk
         withUnsafeMutablePointer(to: &context) { pointer in
-            tk_parallel(Int32(threads), { context, index, parts in
-                context!.assumingMemoryBound(to: Chunk.self).pointee(Int(index), Int(parts))
-            }, pointer)
+            tk_parallel(
+                Int32(threads),
+                { context, index, parts in
+                    context!.assumingMemoryBound(to: Chunk.self).pointee(Int(index), Int(parts))
+                }, pointer)
         }
     }
 }

@@ -22,7 +22,8 @@ struct Convolution: Sendable {
 
     /// Lays out a conv whose BatchNorm is already folded in (`ConvNormAct.folded()`): OIHW `weight`, `bias`,
     /// packed for `kernels` at `precision`.
-    init(weight: [Float], shape: [Int], bias: [Float], kernels: ConvolutionBackend = .blas, precision: Precision = .f32) {
+    init(weight: [Float], shape: [Int], bias: [Float], kernels: ConvolutionBackend = .blas, precision: Precision = .f32)
+    {
         let (o, i, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
         kernel = kh
         inChannels = i
@@ -44,16 +45,20 @@ struct Convolution: Sendable {
         var packed: AlignedFloats?
         var winograd = false
         let bf16 = precision == .bf16  // checked against the backend and CPU by the caller (Precision.check)
-        if kernels == .winograd, kh == 3, kw == 3, let p = w.withUnsafeBufferPointer({
-            bf16 ? DirectKernels.packWinogradBF16($0.baseAddress!, inChannels: i, outChannels: o)
-                 : DirectKernels.packWinograd($0.baseAddress!, inChannels: i, outChannels: o)
-        }) {
+        if kernels == .winograd, kh == 3, kw == 3,
+            let p = w.withUnsafeBufferPointer({
+                bf16
+                    ? DirectKernels.packWinogradBF16($0.baseAddress!, inChannels: i, outChannels: o)
+                    : DirectKernels.packWinograd($0.baseAddress!, inChannels: i, outChannels: o)
+            })
+        {
             packed = p
             winograd = true
         } else if kernels == .direct || kernels == .winograd, DirectKernels.covers(kernel: kh, inChannels: i) {
             packed = w.withUnsafeBufferPointer {
-                bf16 ? DirectKernels.packBF16($0.baseAddress!, kernel: kh, inChannels: i, n: o)
-                     : DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o)
+                bf16
+                    ? DirectKernels.packBF16($0.baseAddress!, kernel: kh, inChannels: i, n: o)
+                    : DirectKernels.pack($0.baseAddress!, k: kh * kw * i, n: o)
             }
         }
         self.bf16 = bf16 && packed != nil
@@ -64,10 +69,13 @@ struct Convolution: Sendable {
 
     /// Applies the convolution, then bias, the optional residual add and `activation` in one pass.
     /// With a `profile`, im2col, the GEMM and the epilogue are timed separately.
-    func callAsFunction(_ x: FeatureMap, activation: Activation, residual: FeatureMap? = nil,
-                        profile: ForwardProfile? = nil) -> FeatureMap {
+    func callAsFunction(
+        _ x: FeatureMap, activation: Activation, residual: FeatureMap? = nil,
+        profile: ForwardProfile? = nil
+    ) -> FeatureMap {
         precondition(x.c == inChannels)
-        if let packed, let out = direct(x, packed: packed, activation: activation, residual: residual, profile: profile) {
+        if let packed, let out = direct(x, packed: packed, activation: activation, residual: residual, profile: profile)
+        {
             return out
         }
         // The kernels refuse only what `covers` excludes at init, or when Winograd's scratch cannot be allocated.
@@ -80,16 +88,18 @@ struct Convolution: Sendable {
                 if kernel == 1 {
                     x.data.withUnsafeBufferPointer { xp in
                         timedGEMM(profile, "conv1x1 gemm", m: m, n: outChannels, k: k) {
-                            blasSgemm(m: m, n: outChannels, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!,
-                                      ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
+                            blasSgemm(
+                                m: m, n: outChannels, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!,
+                                ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
                         }
                     }
                 } else {
                     let cols = timed(profile, "conv3x3 im2col") { im2col3x3(x) }
                     cols.withUnsafeBufferPointer { cp in
                         timedGEMM(profile, "conv3x3 gemm", m: m, n: outChannels, k: k) {
-                            blasSgemm(m: m, n: outChannels, k: k, a: cp.baseAddress!, lda: k, b: wp.baseAddress!,
-                                      ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
+                            blasSgemm(
+                                m: m, n: outChannels, k: k, a: cp.baseAddress!, lda: k, b: wp.baseAddress!,
+                                ldb: outChannels, c: op.baseAddress!, ldc: outChannels)
                         }
                     }
                 }
@@ -97,12 +107,14 @@ struct Convolution: Sendable {
                     bias.withUnsafeBufferPointer { bp in
                         if let residual {
                             residual.data.withUnsafeBufferPointer { rp in
-                                epilogue(op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
-                                         residual: rp.baseAddress!, activation: activation)
+                                epilogue(
+                                    op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
+                                    residual: rp.baseAddress!, activation: activation)
                             }
                         } else {
-                            epilogue(op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
-                                     residual: nil, activation: activation)
+                            epilogue(
+                                op.baseAddress!, rows: m, channels: outChannels, bias: bp.baseAddress!,
+                                residual: nil, activation: activation)
                         }
                     }
                 }
@@ -114,21 +126,26 @@ struct Convolution: Sendable {
 
 extension Convolution {
     /// The direct kernels: no im2col, packed weights, epilogue fused. Nil when they do not cover this case.
-    private func direct(_ x: FeatureMap, packed: AlignedFloats, activation: Activation, residual: FeatureMap?,
-                        profile: ForwardProfile?) -> FeatureMap? {
+    private func direct(
+        _ x: FeatureMap, packed: AlignedFloats, activation: Activation, residual: FeatureMap?,
+        profile: ForwardProfile?
+    ) -> FeatureMap? {
         var ok = false
         let out = FeatureMap(n: x.n, h: x.h, w: x.w, c: outChannels) { op in
             x.data.withUnsafeBufferPointer { xp in
                 bias.withUnsafeBufferPointer { bp in
-                    timedGEMM(profile, kernel == 1 ? "conv1x1 direct" : winograd ? "conv3x3 winograd" : "conv3x3 direct",
-                              m: x.pixels,
-                              n: outChannels, k: kernel * kernel * inChannels) {
+                    timedGEMM(
+                        profile, kernel == 1 ? "conv1x1 direct" : winograd ? "conv3x3 winograd" : "conv3x3 direct",
+                        m: x.pixels,
+                        n: outChannels, k: kernel * kernel * inChannels
+                    ) {
                         func run(_ rp: UnsafePointer<Float>?) -> Bool {
-                            DirectKernels.convolve(input: xp.baseAddress!, n: x.n, h: x.h, w: x.w, c: x.c,
-                                                   kernel: kernel, packed: packed, winograd: winograd, bf16: bf16,
-                                                   outChannels: outChannels,
-                                                   bias: bp.baseAddress!, residual: rp, output: op,
-                                                   activation: activation)
+                            DirectKernels.convolve(
+                                input: xp.baseAddress!, n: x.n, h: x.h, w: x.w, c: x.c,
+                                kernel: kernel, packed: packed, winograd: winograd, bf16: bf16,
+                                outChannels: outChannels,
+                                bias: bp.baseAddress!, residual: rp, output: op,
+                                activation: activation)
                         }
                         if let residual {
                             ok = residual.data.withUnsafeBufferPointer { run($0.baseAddress!) }

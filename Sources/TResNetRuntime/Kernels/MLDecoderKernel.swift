@@ -45,8 +45,9 @@ struct MLDecoderKernel: Sendable {
             x.withUnsafeBufferPointer { a in
                 weight.withUnsafeBufferPointer { b in
                     y.withUnsafeMutableBufferPointer { c in
-                        blasSgemm(m: rows, n: outFeatures, k: inFeatures, a: a.baseAddress!, lda: inFeatures,
-                                  b: b.baseAddress!, ldb: inFeatures, transposedB: true, c: c.baseAddress!, ldc: outFeatures)
+                        blasSgemm(
+                            m: rows, n: outFeatures, k: inFeatures, a: a.baseAddress!, lda: inFeatures,
+                            b: b.baseAddress!, ldb: inFeatures, transposedB: true, c: c.baseAddress!, ldc: outFeatures)
                     }
                 }
             }
@@ -74,8 +75,9 @@ struct MLDecoderKernel: Sendable {
             let w = try a.inProjWeight.required(a.path + ".in_proj_weight").floats()
             let b = try a.inProjBias.required(a.path + ".in_proj_bias").floats()
             func part(_ i: Int) -> Dense {
-                Dense(inFeatures: e, outFeatures: e, weight: Array(w[(i * e * e)..<((i + 1) * e * e)]),
-                      bias: Array(b[(i * e)..<((i + 1) * e)]))
+                Dense(
+                    inFeatures: e, outFeatures: e, weight: Array(w[(i * e * e)..<((i + 1) * e * e)]),
+                    bias: Array(b[(i * e)..<((i + 1) * e)]))
             }
             (query, key, value) = (part(0), part(1), part(2))
             out = try Dense(a.outProj)
@@ -115,8 +117,9 @@ struct MLDecoderKernel: Sendable {
                 pooling.withUnsafeBufferPointer { wp in
                     grouped.withUnsafeMutableBufferPointer { op in
                         for i in 0..<g {
-                            blasSgemm(m: 1, n: dup, k: e, a: qp.baseAddress! + i * e, lda: e,
-                                      b: wp.baseAddress! + i * e * dup, ldb: dup, c: op.baseAddress! + i * dup, ldc: dup)
+                            blasSgemm(
+                                m: 1, n: dup, k: e, a: qp.baseAddress! + i * e, lda: e,
+                                b: wp.baseAddress! + i * e * dup, ldb: dup, c: op.baseAddress! + i * dup, ldc: dup)
                         }
                     }
                 }
@@ -127,7 +130,9 @@ struct MLDecoderKernel: Sendable {
     }
 
     /// One decoder layer on one image's queries [G, E] and tokens [T, E].
-    static func run(_ l: DecoderLayer, _ q0: [Float], memory: [Float], queries g: Int, tokens t: Int, width e: Int) -> [Float] {
+    static func run(_ l: DecoderLayer, _ q0: [Float], memory: [Float], queries g: Int, tokens t: Int, width e: Int)
+        -> [Float]
+    {
         var q = q0.map { $0 + $0 }  // the first residual: dropout is the identity in eval
         layerNorm(&q, l.norm1, width: e)
         let qq = l.query(q, rows: g), k = l.key(memory, rows: t), v = l.value(memory, rows: t)
@@ -140,8 +145,9 @@ struct MLDecoderKernel: Sendable {
                 v.withUnsafeBufferPointer { vp in
                     for h in 0..<l.heads {
                         scores.withUnsafeMutableBufferPointer { sp in
-                            blasSgemm(m: g, n: t, k: hd, a: qp.baseAddress! + h * hd, lda: e, b: kp.baseAddress! + h * hd,
-                                      ldb: e, transposedB: true, c: sp.baseAddress!, ldc: t)
+                            blasSgemm(
+                                m: g, n: t, k: hd, a: qp.baseAddress! + h * hd, lda: e, b: kp.baseAddress! + h * hd,
+                                ldb: e, transposedB: true, c: sp.baseAddress!, ldc: t)
                         }
                         for i in 0..<g {  // softmax over the tokens
                             var top = -Float.infinity
@@ -157,8 +163,9 @@ struct MLDecoderKernel: Sendable {
                         }
                         scores.withUnsafeBufferPointer { sp in
                             attended.withUnsafeMutableBufferPointer { ap in
-                                blasSgemm(m: g, n: hd, k: t, a: sp.baseAddress!, lda: t, b: vp.baseAddress! + h * hd, ldb: e,
-                                          c: ap.baseAddress! + h * hd, ldc: e)
+                                blasSgemm(
+                                    m: g, n: hd, k: t, a: sp.baseAddress!, lda: t, b: vp.baseAddress! + h * hd, ldb: e,
+                                    c: ap.baseAddress! + h * hd, ldc: e)
                             }
                         }
                     }
