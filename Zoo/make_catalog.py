@@ -34,8 +34,8 @@ SRC_MIIL_TRESNET = ("Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad
 SRC_MIIL_21K = "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md"
 SRC_MIIL_USI = "Alibaba-MIIL/Solving_ImageNet README.md (USI teacher weights link tresnet_l_v2_83_9.pth)"
 SRC_MIIL_HELPER = ("Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: "
-                   "squish Resize((448,448)), no crop, ToTensor only)")
-SRC_MIIL_21K_PIPE = "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only"
+                   "squash Resize((448,448)), no crop, ToTensor only)")
+SRC_MIIL_21K_PIPE = "Alibaba-MIIL/ImageNet21K train/val pipeline: squash Resize((224,224)), ToTensor only"
 SRC_DEAD = ("the miil-public-eu.oss-eu-central-1.aliyuncs.com links answer HTTP 403 "
             "(TResNet#57, ML_Decoder#87, TResNet#33, #28)")
 SRC_MIIL_TREE = ("Alibaba-MIIL/ImageNet21K visualize_detector.py (the fall11 tree the 11221-class heads were trained "
@@ -86,7 +86,7 @@ TIMM = {
         miil=[("ImageNet_21K_P/models/timm/tresnet_m_1k_miil_83_1.pth", "timm (pre-0.9) default_cfgs url")]),
     "tresnet_m.miil_in21k": dict(
         dataset="imagenet-21k-p", pretrain=None, top1=None, top5=None, semantic=76.4,
-        reported=None, official_resize="squish",
+        reported=None, official_resize="squash",
         old=[("tresnet_m_miil_in21k-901b6ed4.pth", "901b6ed4")],
         miil=[("ImageNet_21K_P/models/timm/tresnet_m_miil_in21k.pth", "timm (pre-0.9) default_cfgs url")]),
     "tresnet_m.miil_in1k": dict(
@@ -96,8 +96,8 @@ TIMM = {
         aliases=["tresnet_m_80_8"], old=[("tresnet_m_80_8-dbc13962.pth", "dbc13962")]),
     "tresnet_m.miil_in1k_448": dict(
         dataset="imagenet-1k", pretrain=None, top1=81.710, top5=95.562, reported=None,
-        reported_note="about 83.2 read off paper Fig. 4 (squish resize); no exact number published",
-        official_resize="squish", old=[("tresnet_m_448-bc359d10.pth", "bc359d10")]),
+        reported_note="about 83.2 read off paper Fig. 4 (squash resize); no exact number published",
+        official_resize="squash", old=[("tresnet_m_448-bc359d10.pth", "bc359d10")]),
     "tresnet_l.miil_in1k": dict(
         dataset="imagenet-1k", pretrain=None, top1=81.498, top5=95.652, reported=81.5,
         reported_src=SRC_MIIL_TRESNET + " (README; paper Table 1 says 81.4)",
@@ -105,16 +105,16 @@ TIMM = {
         aliases=["tresnet_l_81_5"], old=[("tresnet_l_81_5-235b486c.pth", "235b486c")]),
     "tresnet_l.miil_in1k_448": dict(
         dataset="imagenet-1k", pretrain=None, top1=82.278, top5=95.988, reported=None,
-        reported_note="about 83.8 read off paper Fig. 4 (squish resize); no exact number published",
-        official_resize="squish", old=[("tresnet_l_448-940d0cd1.pth", "940d0cd1")]),
+        reported_note="about 83.8 read off paper Fig. 4 (squash resize); no exact number published",
+        official_resize="squash", old=[("tresnet_l_448-940d0cd1.pth", "940d0cd1")]),
     "tresnet_xl.miil_in1k": dict(
         dataset="imagenet-1k", pretrain=None, top1=82.060, top5=95.932, reported=82.0,
         reported_src=SRC_MIIL_TRESNET, official_resize="shorter-side-then-center-crop",
         aliases=["tresnet_xl_82_0"], old=[("tresnet_xl_82_0-a2d51b00.pth", "a2d51b00")]),
     "tresnet_xl.miil_in1k_448": dict(
         dataset="imagenet-1k", pretrain=None, top1=83.066, top5=96.180, reported=None,
-        reported_note="84.3 read off paper Fig. 4 (PapersWithCode lists 84.3); squish resize",
-        official_resize="squish", old=[("tresnet_xl_448-8c1815de.pth", "8c1815de")]),
+        reported_note="84.3 read off paper Fig. 4 (PapersWithCode lists 84.3); squash resize",
+        official_resize="squash", old=[("tresnet_xl_448-8c1815de.pth", "8c1815de")]),
     "tresnet_v2_l.miil_in21k_ft_in1k": dict(
         dataset="imagenet-1k", pretrain="imagenet-21k-p", top1=83.910, top5=96.492, reported=83.9,
         reported_src=SRC_MIIL_21K, official_resize="shorter-side-then-center-crop",
@@ -123,7 +123,7 @@ TIMM = {
         miil=[("USI/tresnet_l_v2_83_9.pth", SRC_MIIL_USI)]),
     "tresnet_v2_l.miil_in21k": dict(
         dataset="imagenet-21k-p", pretrain=None, top1=None, top5=None, semantic=76.7, reported=None,
-        official_resize="squish", old=[]),
+        official_resize="squash", old=[]),
 }
 
 # The original MIIL repository checkpoints (old naming, InPlaceABN weights; all links dead).
@@ -136,15 +136,15 @@ MIIL_ENTRIES = [
     ("miil/tresnet_xl", "tresnet_xl", 1000, 224, "tresnet/tresnet_xl.pth", "model", "tresnet_xl.miil_in1k",
      82.0, SRC_MIIL_TRESNET, "shorter-side-then-center-crop", None),
     ("miil/tresnet_m_448", "tresnet_m", 1000, 448, "tresnet/tresnet_m_448.pth", "model",
-     "tresnet_m.miil_in1k_448", None, None, "squish", None),
+     "tresnet_m.miil_in1k_448", None, None, "squash", None),
     ("miil/tresnet_l_448", "tresnet_l", 1000, 448, "tresnet/tresnet_l_448.pth", "model",
-     "tresnet_l.miil_in1k_448", None, None, "squish", None),
+     "tresnet_l.miil_in1k_448", None, None, "squash", None),
     ("miil/tresnet_xl_448", "tresnet_xl", 1000, 448, "tresnet/tresnet_xl_448.pth", "model",
-     "tresnet_xl.miil_in1k_448", None, None, "squish", None),
+     "tresnet_xl.miil_in1k_448", None, None, "squash", None),
     ("miil/tresnet_m_miil_21k", "tresnet_m", 11221, 224, "ImageNet_21K_P/models/tresnet_m_miil_21k.pth",
-     "state_dict", "tresnet_m.miil_in21k", None, SRC_MIIL_21K, "squish", 76.4),
+     "state_dict", "tresnet_m.miil_in21k", None, SRC_MIIL_21K, "squash", 76.4),
     ("miil/tresnet_l_v2_miil_21k", "tresnet_v2_l", 11221, 224, "ImageNet_21K_P/models/tresnet_l_v2_miil_21k.pth",
-     "state_dict", "tresnet_v2_l.miil_in21k", None, SRC_MIIL_21K, "squish", 76.7),
+     "state_dict", "tresnet_v2_l.miil_in21k", None, SRC_MIIL_21K, "squash", 76.7),
 ]
 
 LABEL_SET = {1000: "imagenet-1k", 11221: "imagenet-21k-miil"}
@@ -162,8 +162,8 @@ def semantic_tree_resources(dataset):
 
 
 def resize_policy(kind, size, crop_pct):
-    if kind == "squish":
-        return dict(kind="squish", resize=[size, size], crop=None,
+    if kind == "squash":
+        return dict(kind="squash", resize=[size, size], crop=None,
                     description=f"resize to {size}x{size} ignoring aspect ratio, no crop")
     short = int(size / crop_pct)
     return dict(kind="shorter-side-then-center-crop", resize_shorter=short, crop=[size, size],
@@ -173,7 +173,7 @@ def resize_policy(kind, size, crop_pct):
 def official_source(kind, size, dataset):
     if dataset == "imagenet-21k-p":
         return SRC_MIIL_21K_PIPE
-    if kind == "squish":
+    if kind == "squash":
         return SRC_MIIL_HELPER
     return "Alibaba-MIIL/TResNet infer.py: Resize(int(224/0.875)=256), CenterCrop(224), ToTensor only"
 
@@ -252,7 +252,7 @@ def miil_entry(row):
         num_classes=classes, label_set=LABEL_SET[classes], input_size=size, hub_id=None,
         preprocessing=dict(
             mean=[0.0, 0.0, 0.0], std=[1.0, 1.0, 1.0], scale="rgb/255",
-            crop_pct=1.0 if kind == "squish" else 0.875, crop_mode="squash" if kind == "squish" else "center",
+            crop_pct=1.0 if kind == "squash" else 0.875, crop_mode="squash" if kind == "squash" else "center",
             interpolation="bilinear", resize=policy, official_resize=policy),
         top1=None, top5=None, reported_top1=reported, reported_note=TIMM[same].get("reported_note"),
         semantic_top1=semantic,

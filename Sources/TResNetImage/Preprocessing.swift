@@ -92,7 +92,7 @@ public struct Preprocessing: Sendable {
     /// The network input for one image: `[3, inputSize, inputSize]` f32, channel-major.
     public func values(_ image: RGBImage) throws -> [Float] {
         let cropped = try resizedAndCropped(image)
-        return Self.toTensor(cropped, mean: config.mean, std: config.std)
+        return Self.toTensor(cropped, mean: config.mean.map(Float.init), std: config.std.map(Float.init))
     }
 
     /// `ToTensor` + `Normalize`: `(Float(v) / 255 − mean[c]) / std[c]`, CHW.

@@ -1,12 +1,7 @@
 import TResNetCore
 
-/// PIL's resampling filters for `Image.resize` on 8-bit images.
-public enum Interpolation: String, Codable, Sendable, CaseIterable {
-    /// Triangle filter, support 1 (PIL `BILINEAR`).
-    case bilinear
-    /// Keys cubic with a = −0.5, support 2 (PIL `BICUBIC`).
-    case bicubic
-
+/// PIL's filter shapes: the triangle (`BILINEAR`) and Keys cubic with a = −0.5 (`BICUBIC`).
+extension Interpolation {
     var support: Double { self == .bilinear ? 1.0 : 2.0 }
 
     @inline(__always) func weight(_ t: Double) -> Double {

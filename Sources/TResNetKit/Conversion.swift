@@ -145,7 +145,7 @@ public enum Conversion {
         /// `--force`: replace an existing output.
         public var overwrite = false
         /// Preprocessing to record; nil → the source `.tw`'s, else TResNet's defaults.
-        public var preprocessing: ModelPreprocessing?
+        public var preprocessing: PreprocessingConfig?
         /// Label set id; nil → the source `.tw`'s, else from the class count.
         public var labelSet: String?
         /// Called with (bytes written, total) while writing; may throw to abort (nothing is left behind).

@@ -13,7 +13,7 @@ public struct HubFolder: Sendable {
     public var weightsPath: String
     public var architecture: String
     public var numClasses: Int?
-    public var preprocessing: ModelPreprocessing
+    public var preprocessing: PreprocessingConfig
     public var labelNames: [String]
 
     /// The folder `path` names when it is one (a directory holding `config.json`, or `config.json` itself).
@@ -50,7 +50,7 @@ public struct HubFolder: Sendable {
         guard let weights = weightNames.map({ folder + "/" + $0 }).first(where: { access($0, R_OK) == 0 }) else {
             throw TResNetError(.io, "no \(weightNames.joined(separator: " or ")) beside config.json", file: folder)
         }
-        var p = ModelPreprocessing.tresnetDefault
+        var p = PreprocessingConfig.tresnetDefault
         if let cfg = json["pretrained_cfg"], cfg.objectMembers != nil {
             func doubles(_ k: String) throws -> [Double]? {
                 guard let v = cfg[k] else { return nil }
@@ -60,23 +60,19 @@ public struct HubFolder: Sendable {
                 }
                 return d
             }
+            var size = p.timmInputSize
             if let v = try doubles("input_size") {
                 guard v.allSatisfy({ $0 == $0.rounded() && $0 >= 1 && $0 <= 1e9 }) else {
                     throw fail("pretrained_cfg.input_size", "must hold integers")
                 }
-                p.inputSize = v.map { Int($0) }
+                size = v.map { Int($0) }
             }
-            if let v = try doubles("mean") { p.mean = v }
-            if let v = try doubles("std") { p.std = v }
-            if let v = cfg["crop_pct"]?.doubleValue { p.cropPct = v }
-            if let v = cfg["crop_mode"]?.stringValue { p.cropMode = v }
-            if let v = cfg["interpolation"]?.stringValue { p.interpolation = v }
-            if let (key, message) = PreprocessingBounds.problem(
-                inputSize: p.inputSize, cropPct: p.cropPct, cropMode: p.cropMode, interpolation: p.interpolation,
-                mean: p.mean, std: p.std, channels: p.inputSize.first ?? 3)
-            {
-                throw fail("pretrained_cfg.\(key)", message)
-            }
+            p = try PreprocessingConfig(
+                checking: size, cropPct: cfg["crop_pct"]?.doubleValue ?? p.cropPct,
+                cropMode: cfg["crop_mode"]?.stringValue ?? p.cropMode.rawValue,
+                interpolation: cfg["interpolation"]?.stringValue ?? p.interpolation.rawValue,
+                mean: try doubles("mean") ?? p.mean, std: try doubles("std") ?? p.std,
+                fail: { fail("pretrained_cfg.\($0)", $1) })
         }
         var labels: [String] = []
         if let names = json["label_names"] ?? json["pretrained_cfg"]?["label_names"] {

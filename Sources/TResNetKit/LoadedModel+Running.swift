@@ -7,14 +7,7 @@ import TResNetZoo
 extension LoadedModel {
     /// The preprocessing recorded with the weights (`.tw` metadata), else timm's defaults for every published
     /// TResNet (224, crop 0.875 centre, bilinear, mean 0, std 1).
-    public var preprocessing: ModelPreprocessing { metadata?.preprocessing ?? .tresnetDefault }
-
-    /// The image pipeline's settings: `preprocessing` bridged, then `overrides` applied.
-    public func preprocessingConfig(_ overrides: PreprocessingOverrides = PreprocessingOverrides()) throws
-        -> PreprocessingConfig
-    {
-        try overrides.applied(to: try TResNetError.naming(path) { try PreprocessingConfig(preprocessing) })
-    }
+    public var preprocessing: PreprocessingConfig { metadata?.preprocessing ?? .tresnetDefault }
 
     /// Class names for the head: nil when the label set is unknown (`labelSet` empty, e.g. a custom head); a
     /// label set whose size differs from the head is refused (`LabelNames.forHead`).

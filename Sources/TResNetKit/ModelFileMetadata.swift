@@ -7,7 +7,7 @@ import TResNetCheckpoint
 public struct ModelFileMetadata: Sendable, Hashable {
     public var configuration: TResNetConfiguration
     public var variant: String
-    public var preprocessing: ModelPreprocessing
+    public var preprocessing: PreprocessingConfig
     public var labelSet: String
     /// Class names in class order (`labels.names`, e.g. a hub folder's `label_names`); empty when not recorded.
     public var labelNames: [String] = []
@@ -33,7 +33,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
     public static let currentConverterVersion = "0.1.0"
 
     public init(
-        configuration: TResNetConfiguration, variant: String, preprocessing: ModelPreprocessing = .tresnetDefault,
+        configuration: TResNetConfiguration, variant: String, preprocessing: PreprocessingConfig = .tresnetDefault,
         labelSet: String, sourceFile: String = "", sourceSHA256: String = "", sourceFormat: String = "",
         sourceWrapper: String = "", sourceDialect: String = "", bnWeightTransform: String = "none",
         dtype: String = "keep", bnKeptF32: Bool = false, converterVersion: String = currentConverterVersion,
@@ -67,12 +67,12 @@ public struct ModelFileMetadata: Sendable, Hashable {
             "arch.num_classes": .int(Int64(c.numClasses)),
             "arch.normalization": .string(c.normalization.rawValue),
             "arch.variant": .string(variant),
-            "preprocess.input_size": .ints(p.inputSize.map(Int64.init)),
+            "preprocess.input_size": .ints(p.timmInputSize.map(Int64.init)),
             "preprocess.mean": .doubles(p.mean),
             "preprocess.std": .doubles(p.std),
             "preprocess.crop_pct": .double(p.cropPct),
-            "preprocess.crop_mode": .string(p.cropMode),
-            "preprocess.interpolation": .string(p.interpolation),
+            "preprocess.crop_mode": .string(p.cropMode.rawValue),
+            "preprocess.interpolation": .string(p.interpolation.rawValue),
             "labels.set": .string(labelSet),
             "source.file": .string(sourceFile),
             "source.sha256": .string(sourceSHA256),
@@ -129,21 +129,15 @@ public struct ModelFileMetadata: Sendable, Hashable {
             numClasses: try int("arch.num_classes"), inChannels: try int("arch.in_channels"),
             normalization: normalization, mlDecoder: try MultiLabelCard.head(file))
         try TResNetError.naming(file.path) { try c.validate() }
-        var p = ModelPreprocessing.tresnetDefault
-        if let v = file[metadata: "preprocess.input_size"]?.intsValue {
-            p.inputSize = v.compactMap { Int(exactly: $0) }
-        }
-        if let v = file[metadata: "preprocess.mean"]?.doublesValue { p.mean = v }
-        if let v = file[metadata: "preprocess.std"]?.doublesValue { p.std = v }
-        if let v = file[metadata: "preprocess.crop_pct"]?.doubleValue { p.cropPct = v }
-        if let v = file[metadata: "preprocess.interpolation"]?.stringValue { p.interpolation = v }
-        if let v = file[metadata: "preprocess.crop_mode"]?.stringValue { p.cropMode = v }
-        if let (key, message) = PreprocessingBounds.problem(
-            inputSize: p.inputSize, cropPct: p.cropPct, cropMode: p.cropMode, interpolation: p.interpolation,
-            mean: p.mean, std: p.std, channels: c.inChannels)
-        {
-            throw fail("preprocess.\(key)", message)
-        }
+        let d = PreprocessingConfig.tresnetDefault
+        let p = try PreprocessingConfig(
+            checking: file[metadata: "preprocess.input_size"]?.intsValue?.compactMap { Int(exactly: $0) }
+                ?? d.timmInputSize,
+            cropPct: file[metadata: "preprocess.crop_pct"]?.doubleValue ?? d.cropPct,
+            cropMode: file[metadata: "preprocess.crop_mode"]?.stringValue ?? d.cropMode.rawValue,
+            interpolation: file[metadata: "preprocess.interpolation"]?.stringValue ?? d.interpolation.rawValue,
+            mean: file[metadata: "preprocess.mean"]?.doublesValue ?? d.mean,
+            std: file[metadata: "preprocess.std"]?.doublesValue ?? d.std, fail: { fail("preprocess.\($0)", $1) })
         self.init(
             configuration: c, variant: try string("arch.variant"), preprocessing: p, labelSet: try string("labels.set"),
             sourceFile: try string("source.file"), sourceSHA256: try string("source.sha256"),

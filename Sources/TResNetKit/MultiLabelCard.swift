@@ -13,15 +13,8 @@ public struct MultiLabelCard: Sendable, Hashable {
     public static let defaultThreshold = 0.75
     /// The published inference policy of the multi-label TResNets: resize to a square of the input size, no
     /// crop, pixels scaled to [0, 1] with no mean/std (ML-Decoder's and ASL's validation transforms).
-    public static func preprocessing(inputSize: Int = 224) -> ModelPreprocessing {
-        var p = ModelPreprocessing.tresnetDefault
-        p.inputSize = [3, inputSize, inputSize]
-        p.mean = [0, 0, 0]
-        p.std = [1, 1, 1]
-        p.cropPct = 1
-        p.cropMode = "squash"
-        p.interpolation = "bilinear"
-        return p
+    public static func preprocessing(inputSize: Int = 224) -> PreprocessingConfig {
+        .officialSquash(inputSize: inputSize)
     }
 
     /// The `.tw` keys: `arch.head.*` for an ML-Decoder head, `labels.multi_label` + `predict.threshold` for a card.

@@ -30,7 +30,7 @@ public struct TResNetClassifier: Sendable {
         loaded.precision = precision
         model = loaded
         classifier = try ImageClassifier(
-            preprocessing: try loaded.preprocessingConfig(),
+            preprocessing: loaded.preprocessing,
             labels: try loaded.labelNames()?.names, run: try loaded.batchRunner())
     }
 

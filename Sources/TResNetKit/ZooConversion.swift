@@ -19,7 +19,7 @@ public enum ZooConversion {
         o.dialect = file.naming
         o.key = file.wrapper
         o.labelSet = entry.labelSet
-        o.preprocessing = ModelPreprocessing(zoo: entry.preprocessing, inputSize: entry.inputSize)
+        o.preprocessing = entry.preprocessingConfig
         o.overwrite = true
         return o
     }

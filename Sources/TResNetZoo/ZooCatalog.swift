@@ -57,28 +57,30 @@ public struct ZooFile: Codable, Sendable, Hashable {
 
 /// How an image is resized before the network sees it.
 public struct ResizePolicy: Codable, Sendable, Hashable {
-    /// `shorter-side-then-center-crop` (timm cfg, official 224) or `squish` (official 448 and 21K pipelines).
+    /// `shorter-side-then-center-crop` (timm cfg, official 224) or `squash` (official 448 and 21K pipelines).
     public var kind: String
     /// Shorter side target for `shorter-side-then-center-crop`.
     public var resizeShorter: Int?
-    /// `[h, w]` for `squish`.
+    /// `[h, w]` for `squash`.
     public var resize: [Int]?
-    /// `[h, w]` center crop, nil for `squish`.
+    /// `[h, w]` center crop, nil for `squash`.
     public var crop: [Int]?
     public var description: String
 }
 
-/// Input preprocessing of a weight: RGB scaled to [0, 1], then `(x - mean) / std` (all published TResNets use
-/// mean 0, std 1), after `resize`. `officialResize` is what the authors' own scripts did (it differs from timm's
-/// cfg for the 448 and 21K weights; docs/IMAGES.md).
+/// The catalog's record of a weight's preprocessing: timm's settings under timm's keys (`crop_pct`, `crop_mode`,
+/// `interpolation`, `mean`, `std`; the entry holds `input_size`), typed as `PreprocessingConfig` types, and two
+/// published facts beside them: `resize` in words, and `officialResize`, what the authors' own scripts did (it
+/// differs from timm's cfg for the 448 and 21K weights; docs/IMAGES.md). `ZooEntry.preprocessingConfig` is the
+/// settings as the one preprocessing type.
 public struct ZooPreprocessing: Codable, Sendable, Hashable {
     public var mean: [Double]
     public var std: [Double]
     /// Always `rgb/255`.
     public var scale: String
     public var cropPct: Double
-    public var cropMode: String
-    public var interpolation: String
+    public var cropMode: PreprocessingConfig.CropMode
+    public var interpolation: Interpolation
     public var resize: ResizePolicy
     public var officialResize: ResizePolicy
 }
@@ -128,6 +130,14 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     /// The model configuration (variant body + this entry's head size).
     public var configuration: TResNetConfiguration? {
         TResNetConfiguration.variant(architecture, numClasses: numClasses)
+    }
+
+    /// timm's settings for this weight as the one preprocessing type.
+    public var preprocessingConfig: PreprocessingConfig {
+        let p = preprocessing
+        return PreprocessingConfig(
+            inputSize: inputSize, cropPct: p.cropPct, cropMode: p.cropMode, interpolation: p.interpolation,
+            mean: p.mean, std: p.std)
     }
 
     /// Parameters and multiply-accumulates at `inputSize`, computed from the layer tree.

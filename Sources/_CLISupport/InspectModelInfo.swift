@@ -19,7 +19,7 @@ public struct InspectModelInfo: Codable, Sendable {
     public var configuration: String
     public var variant: String
     public var numClasses: Int
-    public var preprocessing: ModelPreprocessing
+    public var preprocessing: PreprocessingConfig
     public var labelSet: String
     public var provenance: Provenance
 
@@ -45,8 +45,8 @@ public struct InspectModelInfo: Codable, Sendable {
             "  configuration: \(displaySafe(configuration))",
             "  variant:       \(displaySafe(variant))",
             "  label set:     \(labelSet.isEmpty ? "(none)" : displaySafe(labelSet))",
-            "  preprocessing: input \(formatShape(p.inputSize)), crop_pct \(p.cropPct) (\(displaySafe(p.cropMode))), "
-                + "\(displaySafe(p.interpolation)), mean \(list(p.mean)), std \(list(p.std))",
+            "  preprocessing: input \(formatShape(p.timmInputSize)), crop_pct \(p.cropPct) (\(p.cropMode.rawValue)), "
+                + "\(p.interpolation.rawValue), mean \(list(p.mean)), std \(list(p.std))",
             "  source:        \(displaySafe(s.file)) (\(displaySafe(s.format))"
                 + (s.wrapper.isEmpty ? "" : ", under '\(displaySafe(s.wrapper))'")
                 + ", \(displaySafe(s.dialect)) spelling), sha256 \(displaySafe(s.sha256))",

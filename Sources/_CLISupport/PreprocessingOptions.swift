@@ -26,10 +26,12 @@ public struct PreprocessingOptions: ParsableArguments {
     @Option(help: "Override: bilinear or bicubic.")
     public var interpolation: Interpolation?
 
-    @Flag(
-        name: [.customLong("squash"), .customLong("squish")],
-        help: "The official MIIL 448 policy: squash to size × size, no crop (--crop-mode squash --crop-pct 1).")
+    @Flag(help: "The official MIIL 448 policy: squash to size × size, no crop (--crop-mode squash --crop-pct 1).")
     public var squash = false
+
+    /// The old spelling of `--squash`, kept working but hidden (timm names the mode `squash`).
+    @Flag(name: .customLong("squish"), help: .hidden)
+    var squishAlias = false
 
     @Option(
         name: .customLong("max-pixels"),
@@ -53,11 +55,12 @@ public struct PreprocessingOptions: ParsableArguments {
                         + "five times), not \(size)")
             }
         }
-        if let cropPct, !(cropPct.isFinite && cropPct > 0 && cropPct <= 4) {
-            throw ValidationError("--crop-pct must be in (0, 4], not \(cropPct)")
+        if let cropPct, !(cropPct.isFinite && cropPct > 0 && cropPct <= PreprocessingConfig.cropPcts.upperBound) {
+            throw ValidationError(
+                "--crop-pct must be in (0, \(Int(PreprocessingConfig.cropPcts.upperBound))], not \(cropPct)")
         }
         do {
-            _ = try overrides.applied(to: .timm())
+            _ = try applied(to: .tresnetDefault)
         } catch let error as TResNetError {
             throw ValidationError(error.message)
         }
@@ -66,9 +69,10 @@ public struct PreprocessingOptions: ParsableArguments {
     /// The image limits: `--max-pixels` and the documented memory budget (docs/IMAGES.md).
     public var limits: ImageLimits { ImageLimits(maxPixels: maxPixels) }
 
-    public var overrides: PreprocessingOverrides {
-        PreprocessingOverrides(
-            inputSize: inputSize, cropPct: cropPct, cropMode: cropMode?.rawValue,
-            interpolation: interpolation?.rawValue, squish: squash)
+    /// The weights' settings `base` with these overrides applied, validated (`.usage` naming the timm key).
+    public func applied(to base: PreprocessingConfig) throws -> PreprocessingConfig {
+        try base.applying(
+            inputSize: inputSize, cropPct: cropPct, cropMode: cropMode, interpolation: interpolation,
+            squash: squash || squishAlias)
     }
 }

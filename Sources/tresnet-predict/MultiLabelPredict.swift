@@ -9,7 +9,7 @@ extension PredictCommand {
     func predictMultiLabel(_ loaded: LoadedModel) throws {
         let t = threshold ?? loaded.multiLabelThreshold
         guard t.isFinite, t >= 0, t <= 1 else { throw TResNetError(.usage, "--threshold must be in [0, 1]") }
-        let config = try loaded.preprocessingConfig(preprocessing.overrides)
+        let config = try preprocessing.applied(to: loaded.preprocessing)
         let names = try loaded.classNames()
         let classifier = try ImageClassifier(
             preprocessing: config, labels: names, limits: preprocessing.limits,

@@ -170,7 +170,7 @@ struct PredictCommand: ParsableCommand {
 
     func predictImages(_ loaded: LoadedModel, tree: SemanticTree?, report: ReportFile?) throws {
         if multiLabel || loaded.isMultiLabel { return try predictMultiLabel(loaded) }
-        let config = try loaded.preprocessingConfig(preprocessing.overrides)
+        let config = try preprocessing.applied(to: loaded.preprocessing)
         let labels = try loaded.labelNames()?.names
         let classifier = try ImageClassifier(
             preprocessing: config, labels: labels, limits: preprocessing.limits,

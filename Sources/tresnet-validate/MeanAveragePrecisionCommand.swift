@@ -9,7 +9,7 @@ extension Validate {
     func runMultiLabel(_ reportFile: ReportFile?) throws {
         guard let weights, let annotations, let imagesDir else { return }
         let loaded = try model.load(weights)
-        let config = try loaded.preprocessingConfig(preprocessing.overrides)
+        let config = try preprocessing.applied(to: loaded.preprocessing)
         let classifier = try ImageClassifier(
             preprocessing: config, labels: try loaded.labelNames()?.names,
             limits: preprocessing.limits, run: try loaded.batchRunner())

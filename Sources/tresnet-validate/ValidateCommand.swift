@@ -137,7 +137,7 @@ struct Validate: ParsableCommand {
         guard let weights, let valDir else { throw TResNetError(.usage, "give WEIGHTS and --val-dir DIR") }
         let shard = try self.shard.map(ValidationShard.init(parsing:))
         let loaded = try model.load(weights)
-        let config = try loaded.preprocessingConfig(preprocessing.overrides)
+        let config = try preprocessing.applied(to: loaded.preprocessing)
         let labels = try loaded.labelNames()?.names
         let classifier = try ImageClassifier(
             preprocessing: config, labels: labels, limits: preprocessing.limits,

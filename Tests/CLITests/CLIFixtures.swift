@@ -16,10 +16,13 @@ extension ImageManifest.Policy {
     }
 
     /// The settings as a model file records them.
-    var modelPreprocessing: ModelPreprocessing {
-        ModelPreprocessing(
-            inputSize: [3, img_size, img_size], cropPct: crop_pct, cropMode: crop_mode,
-            interpolation: interpolation)
+    var modelPreprocessing: PreprocessingConfig {
+        get throws {
+            PreprocessingConfig(
+                inputSize: img_size, cropPct: crop_pct,
+                cropMode: try #require(PreprocessingConfig.CropMode(rawValue: crop_mode)),
+                interpolation: try #require(Interpolation(rawValue: interpolation)))
+        }
     }
 }
 
@@ -42,7 +45,7 @@ func failingElements(_ actual: [Float], _ expected: [Float], atol: Double = 1e-4
 func tinyTW(recording policy: ImageManifest.Policy) throws -> String {
     let out = FixturePaths.temporaryDirectory("tw") + "/tiny_v1.tw"
     var options = Conversion.Options()
-    options.preprocessing = policy.modelPreprocessing
+    options.preprocessing = try policy.modelPreprocessing
     _ = try Conversion.convert(source: FixturePaths.tiny("tiny_v1.pth"), output: out, options: options)
     return out
 }

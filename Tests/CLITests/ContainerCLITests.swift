@@ -146,9 +146,9 @@ struct ContainerCLITests {
         #expect(convert.stdout.contains("labels:       5 class names from config.json"))
         let model = try TWModel.open(path: dir + "/h.tw")
         #expect(model.metadata.labelNames == ["cat", "dog", "bird", "fish", "horse"])
-        #expect(model.metadata.preprocessing.interpolation == "bicubic")
+        #expect(model.metadata.preprocessing.interpolation == .bicubic)
         #expect(model.metadata.preprocessing.cropPct == 0.9)
-        #expect(model.metadata.preprocessing.inputSize == [3, 32, 32])
+        #expect(model.metadata.preprocessing.timmInputSize == [3, 32, 32])
         #expect(model.metadata.preprocessing.mean == [0.485, 0.456, 0.406])
         #expect(model.metadata.preprocessing.std == [0.229, 0.224, 0.225])
         // config.json named directly works the same

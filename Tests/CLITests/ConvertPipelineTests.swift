@@ -241,8 +241,8 @@ func convertDirIsEmpty(_ dir: String) -> Bool {
         let out = FixturePaths.temporaryDirectory("fromtw") + "/src.tw"
         var options = Conversion.Options()
         options.dtype = dtype
-        options.preprocessing = ModelPreprocessing(
-            inputSize: [3, 448, 448], cropPct: 1.0, cropMode: "squash", interpolation: "bicubic")
+        options.preprocessing = PreprocessingConfig(
+            inputSize: 448, cropPct: 1.0, cropMode: .squash, interpolation: .bicubic)
         _ = try Conversion.convert(checkpoint: ckpt, sourceSHA256: record.sha256, output: out, options: options)
         return (out, ckpt)
     }
@@ -256,9 +256,9 @@ func convertDirIsEmpty(_ dir: String) -> Bool {
         #expect(summary.sourceFormat == .tw && summary.dialect == "timm" && summary.transformedWeights == 0)
         let model = try TWModel.open(path: out, verifyChecksums: true)
         #expect(model.metadata.sourceFormat == "tw")
-        #expect(model.metadata.preprocessing.inputSize == [3, 448, 448])
-        #expect(model.metadata.preprocessing.interpolation == "bicubic")
-        #expect(model.metadata.preprocessing.cropMode == "squash")
+        #expect(model.metadata.preprocessing.timmInputSize == [3, 448, 448])
+        #expect(model.metadata.preprocessing.interpolation == .bicubic)
+        #expect(model.metadata.preprocessing.cropMode == .squash)
         // Same tensors as the source .tw, narrowed except BatchNorm.
         let src = try TWFile.open(path: source)
         #expect(model.file.entries.map(\.name) == src.entries.map(\.name))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import TResNetCore
 import TResNetKit
 import TResNetModel
 
@@ -28,9 +29,11 @@ struct InspectModelCLITests {
         #expect((model["configuration"] as? String)?.contains("layers \(arch.layers)") == true)
         #expect(model["label_set"] as? String == "")  // 10 classes: no known label set
         let p = try #require(model["preprocessing"] as? [String: Any])
-        let d = ModelPreprocessing.tresnetDefault
-        #expect(p["input_size"] as? [Int] == d.inputSize && p["crop_pct"] as? Double == d.cropPct)
-        #expect(p["crop_mode"] as? String == d.cropMode && p["interpolation"] as? String == d.interpolation)
+        let d = PreprocessingConfig.tresnetDefault
+        #expect(p["input_size"] as? [Int] == d.timmInputSize && p["crop_pct"] as? Double == d.cropPct)
+        #expect(
+            p["crop_mode"] as? String == d.cropMode.rawValue
+                && p["interpolation"] as? String == d.interpolation.rawValue)
         let s = try #require(model["provenance"] as? [String: Any])
         #expect(s["file"] as? String == "tiny_v1_miil.pth")
         #expect(s["sha256"] as? String == record.sha256)

@@ -80,7 +80,9 @@ struct JSONStyleTests {
             #expect(r[key] != nil, "\(key)")
         }
         let p = try #require(r["preprocessing"] as? [String: Any])
-        #expect(p["input_size"] as? Int == 64 && p["crop_pct"] is Double && p["crop_mode"] as? String == "center")
+        #expect(
+            p["input_size"] as? [Int] == [3, 64, 64] && p["crop_pct"] is Double && p["crop_mode"] as? String == "center"
+        )
     }
 
     @Test func bench() throws {

@@ -146,9 +146,8 @@ struct SemanticTreeTests {
         let dir = FixturePaths.temporaryDirectory("semantic")
         var options = Conversion.Options()
         options.semanticTree = tree
-        options.preprocessing = ModelPreprocessing(
-            inputSize: [3, 64, 64], cropPct: 0.875, cropMode: "center",
-            interpolation: "bilinear")
+        options.preprocessing = PreprocessingConfig(
+            inputSize: 64, cropPct: 0.875, cropMode: .center, interpolation: .bilinear)
         _ = try Conversion.convert(source: FixturePaths.tiny("tiny_v1.pth"), output: dir + "/a.tw", options: options)
         #expect(try TWModel.open(path: dir + "/a.tw").metadata.semanticTree == tree)
         _ = try Conversion.convert(source: dir + "/a.tw", output: dir + "/b.tw", options: Conversion.Options())

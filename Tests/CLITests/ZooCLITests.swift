@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import TResNetCore
 import TResNetKit
 import TResNetModel
 import TResNetZoo
@@ -226,10 +227,9 @@ enum ZooCLI {
         #expect(model.metadata.labelSet == "tiny-test-10")
         #expect(
             model.metadata.preprocessing
-                == ModelPreprocessing(
-                    inputSize: [3, 64, 64], mean: [0.25, 0.5, 0.75],
-                    std: [0.5, 1.0, 2.0], cropPct: 1.0, cropMode: "squash",
-                    interpolation: "bicubic"))
+                == PreprocessingConfig(
+                    inputSize: 64, cropPct: 1.0, cropMode: .squash, interpolation: .bicubic,
+                    mean: [0.25, 0.5, 0.75], std: [0.5, 1.0, 2.0]))
         #expect(model.metadata.sourceDialect == "miil" && model.metadata.bnWeightTransform == "abs_plus_eps")
         #expect(model.metadata.sourceSHA256 == (try FixtureManifest.load().files["tiny_v1_miil.pth"]?.sha256))
         #expect(model.metadata.configuration.numClasses == 10)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TResNetCore
 @testable import TResNetImage
@@ -9,39 +10,46 @@ import TResNetCore
         #expect(c.mean == [0, 0, 0] && c.std == [1, 1, 1])
         #expect(c.scaleSize == 256)  // math.floor(224 / 0.875)
         #expect(PreprocessingConfig.timm(inputSize: 448).scaleSize == 512)
-        let squish = PreprocessingConfig.officialSquish()
+        let squish = PreprocessingConfig.officialSquash()
         #expect(squish.inputSize == 448 && squish.scaleSize == 448 && squish.cropMode == .squash)
     }
 
-    @Test func metadataRoundTripAndSpellings() throws {
+    /// One spelling: timm's `pretrained_cfg` keys, `input_size` as `[3, S, S]`, in JSON as in `.tw` metadata.
+    @Test func jsonRoundTripAndSpelling() throws {
         let c = PreprocessingConfig(inputSize: 448, cropPct: 0.9, cropMode: .squash, interpolation: .bicubic)
-        #expect(try PreprocessingConfig(metadata: c.metadata) == c)
-        let timmStyle = try PreprocessingConfig(metadata: [
-            "input_size": "[3, 448, 448]", "crop_pct": "0.875",
-            "interpolation": "bilinear", "mean": "(0.0, 0.0, 0.0)"
-        ])
-        #expect(timmStyle.inputSize == 448 && timmStyle.cropPct == 0.875)
-        #expect(try PreprocessingConfig(metadata: [:]) == .timm())
+        let data = try JSONEncoder().encode(c)
+        #expect(try JSONDecoder().decode(PreprocessingConfig.self, from: data) == c)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(Set(object.keys) == ["input_size", "crop_pct", "crop_mode", "interpolation", "mean", "std"])
+        #expect(object["input_size"] as? [Int] == [3, 448, 448] && object["crop_mode"] as? String == "squash")
     }
 
-    @Test func badMetadataIsRefusedNamingTheKey() {
-        for (key, value) in [
-            ("input_size", "3,224,200"), ("input_size", "abc"), ("crop_pct", "0"),
-            ("crop_mode", "border"), ("interpolation", "lanczos"), ("std", "1,0,1"), ("mean", "1,2")
+    @Test func badValuesAreRefusedNamingTheKey() {
+        for (key, size, crop, mode, interpolation, std): (String, [Int], Double, String, String, [Double]) in [
+            ("input_size", [3, 224, 200], 0.875, "center", "bilinear", [1, 1, 1]),
+            ("input_size", [224], 0.875, "center", "bilinear", [1, 1, 1]),
+            ("crop_pct", [3, 224, 224], 0, "center", "bilinear", [1, 1, 1]),
+            ("crop_mode", [3, 224, 224], 0.875, "border", "bilinear", [1, 1, 1]),
+            ("interpolation", [3, 224, 224], 0.875, "center", "lanczos", [1, 1, 1]),
+            ("mean", [3, 224, 224], 0.875, "center", "bilinear", [1, 0, 1])
         ] {
-            let error = #expect(throws: TResNetError.self) { try PreprocessingConfig(metadata: [key: value]) }
-            #expect(error?.description.contains(key) == true || error?.location != nil, "\(key)=\(value)")
+            let error = #expect(throws: TResNetError.self) {
+                try PreprocessingConfig(
+                    checking: size, cropPct: crop, cropMode: mode, interpolation: interpolation, mean: [0, 0, 0],
+                    std: std, fail: { TResNetError(.malformed, at: .field($0), $1) })
+            }
+            #expect(error?.location?.description == TResNetError.Location.field(key).description, "\(key)")
         }
     }
 
     @Test func overrides() throws {
         let base = PreprocessingConfig.timm(inputSize: 448)
-        let squished = try PreprocessingOverrides(squish: true).applied(to: base)
-        #expect(squished == .officialSquish(inputSize: 448))
-        let o = try PreprocessingOverrides(inputSize: 224, cropPct: 0.95, interpolation: "bicubic").applied(to: base)
+        let squashed = try base.applying(squash: true)
+        #expect(squashed == .officialSquash(inputSize: 448))
+        let o = try base.applying(inputSize: 224, cropPct: 0.95, interpolation: .bicubic)
         #expect(o.inputSize == 224 && o.cropPct == 0.95 && o.interpolation == .bicubic && o.cropMode == .center)
-        #expect(throws: TResNetError.self) { try PreprocessingOverrides(cropMode: "zoom").applied(to: base) }
-        #expect(throws: TResNetError.self) { try PreprocessingOverrides(inputSize: 0).applied(to: base) }
+        #expect(throws: TResNetError.self) { try base.applying(cropPct: 0) }
+        #expect(throws: TResNetError.self) { try base.applying(inputSize: 0) }
     }
 
     /// torchvision's output size rule and crop offsets (round half to even). The expected values were printed by

@@ -14,12 +14,8 @@ import TResNetModel
         // The weights carry the preprocessing PyTorch used (64 px, crop 0.875 centre, bilinear).
         let tw = FixturePaths.temporaryDirectory("classifier") + "/tiny.tw"
         var options = Conversion.Options()
-        var p = ModelPreprocessing.tresnetDefault
-        p.inputSize = [3, 64, 64]
-        p.cropPct = 0.875
-        p.cropMode = "center"
-        p.interpolation = "bilinear"
-        options.preprocessing = p
+        options.preprocessing = PreprocessingConfig(
+            inputSize: 64, cropPct: 0.875, cropMode: .center, interpolation: .bilinear)
         _ = try Conversion.convert(source: FixturePaths.tiny("tiny_v1.pth"), output: tw, options: options)
 
         let model = try TResNetClassifier(contentsOf: URL(fileURLWithPath: tw))

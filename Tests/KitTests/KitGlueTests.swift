@@ -8,37 +8,38 @@ import TResNetImage
 import TResNetModel
 import TResNetZoo
 
-/// The small library pieces the CLIs are thin over: the preprocessing bridge, the zoo conversion options,
+/// The small library pieces the CLIs are thin over: the one preprocessing type from file to pipeline, the zoo conversion options,
 /// array-mode prediction, the loaded model's label names.
 @Suite struct KitGlueTests {
-    @Test func bridgeBothWays() throws {
-        let m = ModelPreprocessing(
-            inputSize: [3, 448, 448], mean: [0.5, 0.25, 0.125], std: [0.5, 2, 4], cropPct: 1.0,
-            cropMode: "squash", interpolation: "bicubic")
-        let c = try PreprocessingConfig(m)
-        #expect(
-            c
-                == PreprocessingConfig(
-                    inputSize: 448, cropPct: 1.0, cropMode: .squash, interpolation: .bicubic,
-                    mean: [0.5, 0.25, 0.125], std: [0.5, 2, 4]))
-        #expect(ModelPreprocessing(c) == m)  // exact: these values are exact in f32
-        #expect(try PreprocessingConfig(.tresnetDefault) == .timm())
+    /// One preprocessing type: what a `.tw` records is what the image pipeline runs, both ways exactly.
+    @Test func oneTypeFromFileToPipeline() throws {
+        let c = PreprocessingConfig(
+            inputSize: 448, cropPct: 1.0, cropMode: .squash, interpolation: .bicubic, mean: [0.5, 0.25, 0.125],
+            std: [0.5, 2, 4])
+        let tw = FixturePaths.temporaryDirectory("one-preprocessing") + "/tiny.tw"
+        var options = Conversion.Options()
+        options.preprocessing = c
+        _ = try Conversion.convert(source: FixturePaths.tiny("tiny_v1.pth"), output: tw, options: options)
+        #expect(try ModelLoader.load(path: tw).preprocessing == c)
+        #expect(PreprocessingConfig.tresnetDefault == .timm())
     }
 
-    @Test func bridgeRefusesWhatTheImagePipelineCannotRun() throws {
-        var m = ModelPreprocessing.tresnetDefault
-        m.inputSize = [3, 224, 256]
-        #expect(throws: TResNetError.self) { try PreprocessingConfig(m) }
-        m = .tresnetDefault
-        m.interpolation = "lanczos"
-        let e = try #require(throws: TResNetError.self) { try PreprocessingConfig(m) }
+    /// The one validator refuses what the image pipeline cannot run, naming the key.
+    @Test func validatorRefusesWhatTheImagePipelineCannotRun() throws {
+        func check(
+            _ size: [Int] = [3, 224, 224], interpolation: String = "bilinear", cropMode: String = "center",
+            std: [Double] = [1, 1, 1]
+        ) throws -> PreprocessingConfig {
+            try PreprocessingConfig(
+                checking: size, cropPct: 0.875, cropMode: cropMode, interpolation: interpolation, mean: [0, 0, 0],
+                std: std, fail: { TResNetError(.malformed, at: .field("preprocess.\($0)"), $1) })
+        }
+        #expect(try check() == .tresnetDefault)
+        #expect(throws: TResNetError.self) { try check([3, 224, 256]) }
+        let e = try #require(throws: TResNetError.self) { try check(interpolation: "lanczos") }
         #expect(e.description.contains("preprocess.interpolation"))
-        m = .tresnetDefault
-        m.cropMode = "zoom"
-        #expect(throws: TResNetError.self) { try PreprocessingConfig(m) }
-        m = .tresnetDefault
-        m.std = [1, 0, 1]
-        #expect(throws: TResNetError.self) { try PreprocessingConfig(m) }
+        #expect(throws: TResNetError.self) { try check(cropMode: "zoom") }
+        #expect(throws: TResNetError.self) { try check(std: [1, 0, 1]) }
     }
 
     @Test func zooOptionsComeFromTheCatalog() throws {
@@ -47,7 +48,7 @@ import TResNetZoo
         let o = ZooConversion.options(entry: entry, file: file)
         #expect(o.variant == "tresnet_m" && o.numClasses == entry.numClasses)
         #expect(o.dialect == file.naming && o.key == file.wrapper && o.labelSet == entry.labelSet)
-        #expect(o.preprocessing?.inputSize == [3, 448, 448])
+        #expect(o.preprocessing?.timmInputSize == [3, 448, 448])
         #expect(o.preprocessing?.cropPct == entry.preprocessing.cropPct)
         #expect(o.preprocessing?.cropMode == entry.preprocessing.cropMode)
         #expect(o.preprocessing?.interpolation == entry.preprocessing.interpolation)

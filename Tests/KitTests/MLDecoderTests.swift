@@ -110,7 +110,7 @@ struct MLDecoderTests {
         #expect(model.metadata.multiLabel == MultiLabelCard(threshold: 0.75))
         #expect(model.metadata.configuration == (try Self.prepared(name).bound.configuration))
         let p = model.metadata.preprocessing
-        #expect(p.cropMode == "squash" && p.cropPct == 1 && p.mean == [0, 0, 0] && p.std == [1, 1, 1])
+        #expect(p.cropMode == .squash && p.cropPct == 1 && p.mean == [0, 0, 0] && p.std == [1, 1, 1])
         let report = try ParityReport.run(
             try TResNetNetwork(model.bound.tree),
             reference: try Self.reference("\(name).reference.npz"), tolerance: .float32)

@@ -57,11 +57,12 @@ import TResNetModel
             #expect(e.tag.hasSuffix("448") == (e.inputSize == 448), "\(e.tag)")
             let p = e.preprocessing
             #expect(p.mean == [0, 0, 0] && p.std == [1, 1, 1], "\(e.tag): TResNets take RGB/255 only")
-            #expect(p.cropPct > 0 && p.cropPct <= 1 && !p.interpolation.isEmpty && !p.cropMode.isEmpty)
-            #expect(["shorter-side-then-center-crop", "squish"].contains(p.resize.kind))
-            #expect(["shorter-side-then-center-crop", "squish"].contains(p.officialResize.kind))
+            #expect(
+                p.cropPct > 0 && p.cropPct <= 1 && !p.interpolation.rawValue.isEmpty && !p.cropMode.rawValue.isEmpty)
+            #expect(["shorter-side-then-center-crop", "squash"].contains(p.resize.kind))
+            #expect(["shorter-side-then-center-crop", "squash"].contains(p.officialResize.kind))
             if e.inputSize == 448 || e.dataset == "imagenet-21k-p" {
-                #expect(p.officialResize.kind == "squish", "\(e.tag): the authors squish 448 and 21K inputs")
+                #expect(p.officialResize.kind == "squash", "\(e.tag): the authors squash 448 and 21K inputs")
             }
             #expect(!e.files.isEmpty)
             if e.publisher == "timm" {

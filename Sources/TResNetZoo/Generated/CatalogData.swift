@@ -187,7 +187,7 @@ enum CatalogData {
      "description": "resize the shorter side to 256 (= int(224/0.875)), center crop 224"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       224,
       224
@@ -298,7 +298,7 @@ enum CatalogData {
     "input_size": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "hub_id": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "preprocessing": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
-    "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
+    "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squash Resize((224,224)), ToTensor only",
     "top1": null,
     "reported_top1": null,
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
@@ -464,7 +464,7 @@ enum CatalogData {
      "description": "resize the shorter side to 512 (= int(448/0.875)), center crop 448"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -476,7 +476,7 @@ enum CatalogData {
    "top1": 81.71,
    "top5": 95.562,
    "reported_top1": null,
-   "reported_note": "about 83.2 read off paper Fig. 4 (squish resize); no exact number published",
+   "reported_note": "about 83.2 read off paper Fig. 4 (squash resize); no exact number published",
    "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
@@ -542,7 +542,7 @@ enum CatalogData {
     "input_size": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "hub_id": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "preprocessing": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
-    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
+    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only)",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
     "semantic_top1": null,
@@ -708,7 +708,7 @@ enum CatalogData {
      "description": "resize the shorter side to 512 (= int(448/0.875)), center crop 448"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -720,7 +720,7 @@ enum CatalogData {
    "top1": 82.278,
    "top5": 95.988,
    "reported_top1": null,
-   "reported_note": "about 83.8 read off paper Fig. 4 (squish resize); no exact number published",
+   "reported_note": "about 83.8 read off paper Fig. 4 (squash resize); no exact number published",
    "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
@@ -786,7 +786,7 @@ enum CatalogData {
     "input_size": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "hub_id": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "preprocessing": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
-    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
+    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only)",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
     "semantic_top1": null,
@@ -953,7 +953,7 @@ enum CatalogData {
      "description": "resize the shorter side to 512 (= int(448/0.875)), center crop 448"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -965,7 +965,7 @@ enum CatalogData {
    "top1": 83.066,
    "top5": 96.18,
    "reported_top1": null,
-   "reported_note": "84.3 read off paper Fig. 4 (PapersWithCode lists 84.3); squish resize",
+   "reported_note": "84.3 read off paper Fig. 4 (PapersWithCode lists 84.3); squash resize",
    "semantic_top1": null,
    "same_weights_as": null,
    "aliases": [
@@ -1031,7 +1031,7 @@ enum CatalogData {
     "input_size": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "hub_id": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "preprocessing": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
-    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
+    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only)",
     "top1": "huggingface/pytorch-image-models @ aa4b5850c1543fa488abf260f18390eda46cf85d results/results-imagenet.csv (timm eval, timm cfg preprocessing)",
     "reported_top1": null,
     "semantic_top1": null,
@@ -1215,7 +1215,7 @@ enum CatalogData {
      "description": "resize the shorter side to 256 (= int(224/0.875)), center crop 224"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       224,
       224
@@ -1291,7 +1291,7 @@ enum CatalogData {
     "input_size": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "hub_id": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
     "preprocessing": "timm 1.0.31 timm/models/tresnet.py default_cfgs (read by Zoo/make_catalog.py)",
-    "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
+    "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squash Resize((224,224)), ToTensor only",
     "top1": null,
     "reported_top1": null,
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
@@ -1578,7 +1578,7 @@ enum CatalogData {
     "crop_mode": "squash",
     "interpolation": "bilinear",
     "resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -1587,7 +1587,7 @@ enum CatalogData {
      "description": "resize to 448x448 ignoring aspect ratio, no crop"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -1599,7 +1599,7 @@ enum CatalogData {
    "top1": null,
    "top5": null,
    "reported_top1": null,
-   "reported_note": "about 83.2 read off paper Fig. 4 (squish resize); no exact number published",
+   "reported_note": "about 83.2 read off paper Fig. 4 (squash resize); no exact number published",
    "semantic_top1": null,
    "same_weights_as": "tresnet_m.miil_in1k_448",
    "aliases": [
@@ -1628,8 +1628,8 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
-    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
+    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
+    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
     "semantic_top1": null,
     "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
@@ -1662,7 +1662,7 @@ enum CatalogData {
     "crop_mode": "squash",
     "interpolation": "bilinear",
     "resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -1671,7 +1671,7 @@ enum CatalogData {
      "description": "resize to 448x448 ignoring aspect ratio, no crop"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -1683,7 +1683,7 @@ enum CatalogData {
    "top1": null,
    "top5": null,
    "reported_top1": null,
-   "reported_note": "about 83.8 read off paper Fig. 4 (squish resize); no exact number published",
+   "reported_note": "about 83.8 read off paper Fig. 4 (squash resize); no exact number published",
    "semantic_top1": null,
    "same_weights_as": "tresnet_l.miil_in1k_448",
    "aliases": [
@@ -1712,8 +1712,8 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
-    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
+    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
+    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
     "semantic_top1": null,
     "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
@@ -1746,7 +1746,7 @@ enum CatalogData {
     "crop_mode": "squash",
     "interpolation": "bilinear",
     "resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -1755,7 +1755,7 @@ enum CatalogData {
      "description": "resize to 448x448 ignoring aspect ratio, no crop"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       448,
       448
@@ -1767,7 +1767,7 @@ enum CatalogData {
    "top1": null,
    "top5": null,
    "reported_top1": null,
-   "reported_note": "84.3 read off paper Fig. 4 (PapersWithCode lists 84.3); squish resize",
+   "reported_note": "84.3 read off paper Fig. 4 (PapersWithCode lists 84.3); squash resize",
    "semantic_top1": null,
    "same_weights_as": "tresnet_xl.miil_in1k_448",
    "aliases": [
@@ -1796,8 +1796,8 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "input_size": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
-    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
-    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squish Resize((448,448)), no crop, ToTensor only)",
+    "preprocessing": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only); mean/std: none (docs/TRESNET.md, Preprocessing)",
+    "official_resize": "Alibaba-MIIL/TResNet src/helper_functions/helper_functions.py (448 validation: squash Resize((448,448)), no crop, ToTensor only)",
     "reported_top1": null,
     "semantic_top1": null,
     "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
@@ -1830,7 +1830,7 @@ enum CatalogData {
     "crop_mode": "squash",
     "interpolation": "bilinear",
     "resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       224,
       224
@@ -1839,7 +1839,7 @@ enum CatalogData {
      "description": "resize to 224x224 ignoring aspect ratio, no crop"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       224,
       224
@@ -1897,8 +1897,8 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/TResNet @ aea5f0f96d0051800379160b994781cae2ad011c MODEL_ZOO.md, README.md, infer.py",
     "num_classes": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "input_size": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
-    "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
+    "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squash Resize((224,224)), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
+    "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squash Resize((224,224)), ToTensor only",
     "reported_top1": null,
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
@@ -1931,7 +1931,7 @@ enum CatalogData {
     "crop_mode": "squash",
     "interpolation": "bilinear",
     "resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       224,
       224
@@ -1940,7 +1940,7 @@ enum CatalogData {
      "description": "resize to 224x224 ignoring aspect ratio, no crop"
     },
     "official_resize": {
-     "kind": "squish",
+     "kind": "squash",
      "resize": [
       224,
       224
@@ -1998,8 +1998,8 @@ enum CatalogData {
     "architecture": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md (tresnet_l in that repo builds the v2 layout)",
     "num_classes": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "input_size": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
-    "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
-    "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squish Resize((224,224)), ToTensor only",
+    "preprocessing": "Alibaba-MIIL/ImageNet21K train/val pipeline: squash Resize((224,224)), ToTensor only; mean/std: none (docs/TRESNET.md, Preprocessing)",
+    "official_resize": "Alibaba-MIIL/ImageNet21K train/val pipeline: squash Resize((224,224)), ToTensor only",
     "reported_top1": null,
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",

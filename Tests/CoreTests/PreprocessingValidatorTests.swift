@@ -1,14 +1,14 @@
 import Testing
 import TResNetCore
 
-/// The one set of preprocessing bounds (`.tw` headers, hub configs, the command line all use it).
-@Suite("PreprocessingBounds")
-struct PreprocessingBoundsTests {
+/// The one preprocessing validator (`.tw` headers, hub configs, the zoo and the command line all use it).
+@Suite("PreprocessingConfig.problem")
+struct PreprocessingValidatorTests {
     func problem(
         size: Int = 224, crop: Double = 0.875, mode: String = "center", interpolation: String = "bilinear",
         mean: [Double] = [0, 0, 0], std: [Double] = [1, 1, 1]
     ) -> String? {
-        PreprocessingBounds.problem(
+        PreprocessingConfig.problem(
             inputSize: [3, size, size], cropPct: crop, cropMode: mode,
             interpolation: interpolation, mean: mean, std: std)?.key
     }
