@@ -95,6 +95,52 @@ struct InterruptCLITests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).isEmpty)
     }
 
+    /// A validation stalled on an image that does not arrive (a FIFO standing in for a hung network file system):
+    /// once the tool is blocked reading it (a non-blocking open of the FIFO's write end succeeds only while a
+    /// reader holds it), a real signal ends the run with one line, the documented status and no report file.
+    @Test(
+        "SIGINT and SIGTERM mid-validation: one line, exit 130 / 143, no report written",
+        arguments: [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")])
+    func interruptedValidation(signal: Int32, name: String) throws {
+        let dir = FixturePaths.temporaryDirectory("cli-interrupt-validate")
+        for c in ["a", "b"] {
+            try FileManager.default.createDirectory(atPath: dir + "/val/" + c, withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(
+            atPath: FixturePaths.tiny("images/baseline_97x75.jpg"), toPath: dir + "/val/a/1.jpg")
+        let fifo = dir + "/val/b/stalled.jpg"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let report = dir + "/report.json"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try tool("tresnet-validate"))
+        process.arguments = [
+            FixturePaths.tiny("tiny_v1.pth"), "--val-dir", dir + "/val", "--img-size", "64", "--report", report,
+            "--quiet"
+        ]
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        var writer: Int32 = -1
+        let deadline = Date().addingTimeInterval(60)
+        while writer < 0, Date() < deadline {
+            writer = open(fifo, O_WRONLY | O_NONBLOCK)
+            if writer < 0 { usleep(20_000) }
+        }
+        defer { if writer >= 0 { close(writer) } }
+        #expect(writer >= 0, "the validation never opened the stalled image")
+        kill(process.processIdentifier, signal)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal)
+        // the run's header line (what is validated), then the one line of the interruption
+        let lines = stderr.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 3 && lines[0].hasPrefix("2 images in 2 classes") && lines[2].isEmpty, "\(stderr)")
+        #expect(lines.dropFirst().first == "tresnet-validate: interrupted by \(name) while validating", "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: report))
+        #expect(Self.temporaries(dir).isEmpty, "left: \(Self.temporaries(dir))")
+    }
+
     @Test("a stale temporary of ours (dead pid) for another output in the folder is swept by the next write there")
     func staleTemporariesOfOtherOutputsAreSwept() throws {
         let dir = FixturePaths.temporaryDirectory("cli-stale")
