@@ -39,6 +39,16 @@ FULL = {  # the generator's full-size configurations (Fixtures/generate.py FULL)
 # Peer workers (run as `bench.py --peer torch|ort ...` in a fresh process each)
 
 def peak_rss_bytes():
+    """Peak RSS of this process: VmHWM (the peak of this program's own address space). ru_maxrss would also
+    count the parent's memory at the fork before our exec, which Linux carries over: every peer started by
+    this (large) script reported at least the script's size."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 

@@ -60,17 +60,39 @@ public enum Platform {
         #endif
     }
 
-    /// The lifetime peak resident set size of this process in bytes (`ru_maxrss` is KiB on Linux, bytes on
-    /// Darwin).
+    /// The peak resident set size of this process in bytes. On Linux, `VmHWM` of /proc/self/status: the peak of
+    /// this program's own address space, where `ru_maxrss` would also count the parent's memory at the `fork`
+    /// before our `exec` (Linux carries it over, so every child of a large process reported at least its size);
+    /// `ru_maxrss` (KiB) where /proc is not mounted. On Darwin, `ru_maxrss` (bytes).
     public static func peakRSSBytes() -> Int {
         var usage = rusage()
         #if canImport(Glibc)
+        if let kib = procStatusKiB("VmHWM") { return kib * 1024 }
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Int(usage.ru_maxrss) * 1024
         #else
         getrusage(RUSAGE_SELF, &usage)
         return Int(usage.ru_maxrss)
         #endif
+    }
+
+    /// A `kB` field of /proc/self/status (`VmHWM`, `VmRSS`, …), nil when it cannot be read.
+    public static func procStatusKiB(_ field: String) -> Int? {
+        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 1 << 16 {
+            let n = chunk.withUnsafeMutableBytes { SystemCall.read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            bytes += chunk[0..<n]
+        }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        where line.hasPrefix(field + ":") {
+            return Int(line.dropFirst(field.count + 1).filter(\.isNumber))
+        }
+        return nil
     }
 
     /// A `sigaction` that calls `handler(signal)`.

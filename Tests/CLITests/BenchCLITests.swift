@@ -32,6 +32,28 @@ struct BenchCLITests {
         #expect(try #require(json["peak_rss_bytes"] as? Int) > 0)
     }
 
+    /// `peak_rss_bytes` is the tool's own peak, not its parent's: Linux carries the parent's `ru_maxrss` over
+    /// `fork` + `exec`, which made every tool started by a large process (the benchmark script) report the
+    /// script's size (issue 18: 1209 MiB for every tool).
+    @Test("peak RSS is the tool's own, not that of the process that started it")
+    func peakRSSIsTheToolsOwn() throws {
+        let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
+        let size = 512 << 20
+        let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        defer { block.deallocate() }
+        memset(block, 1, size)  // resident in this (the parent) process
+        let run = try runTool(
+            tool,
+            [
+                FixturePaths.tiny("tiny_v1.pth"), "--img-size", "64", "--warmup", "0", "--iterations", "1",
+                "--threads", "1", "--json"
+            ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let peak = try #require(json["peak_rss_bytes"] as? Int)
+        #expect(peak > 1 << 20 && peak < 256 << 20, "tresnet-bench reported \(peak) bytes")
+    }
+
     @Test(
         "TRESNET_MAX_ISA caps the kernels' ISA and --json reports the ISA and precision that ran",
         arguments: KernelISA.supported)
