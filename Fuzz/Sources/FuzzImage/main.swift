@@ -5,7 +5,7 @@ import FuzzSupport
 /// the CLIs refuse one over their limits; libFuzzer's -malloc_limit_mb would report any allocation past them.
 let limits = ImageLimits(maxPixels: 4 << 20, memoryBudget: 64 << 20)
 let preprocessing = try! Preprocessing(.timm(inputSize: 32), limits: limits)
-let squash = try! Preprocessing(.officialSquish(inputSize: 24, interpolation: .bicubic), limits: limits)
+let squash = try! Preprocessing(.officialSquash(inputSize: 24, interpolation: .bicubic), limits: limits)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzImage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
