@@ -108,9 +108,9 @@ public struct MultiLabelReport: Codable, Sendable {
     public let imagesPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
-        case annotations, images, unreadable, classes, seconds
+        case annotations, images, unreadable, classes
         case imagesRoot = "images_root", meanAveragePrecisionPercent = "mean_average_precision_percent"
-        case imagesPerSecond = "images_per_second"
+        case seconds = "elapsed_s", imagesPerSecond = "images_per_s"
     }
 
     public var summary: String {

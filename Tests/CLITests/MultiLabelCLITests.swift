@@ -53,6 +53,9 @@ struct MultiLabelCLITests {
         for (a, b) in zip(ap, e.average_precision_percent) { #expect(abs(a - b) <= 1e-6) }
         #expect(classes.compactMap { $0["name"] as? String } == ["person", "bicycle", "car", "motorcycle", "airplane"])
         #expect(report["images"] as? Int == files.count)
+        // docs/JSON.md's units in the keys, as every other report
+        #expect(report["elapsed_s"] is Double && report["images_per_s"] is Double)
+        #expect(JSONStyleTests.badKeys(report).isEmpty, "\(JSONStyleTests.badKeys(report))")
         #expect(run.stdout.contains(String(format: "mAP %.4f%%", e.mean_average_precision_percent)))
     }
 
