@@ -275,6 +275,38 @@ def miil_entry(row):
             wrapper="the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"))
 
 
+def multilabel_entries():
+    """The multi-label TResNets (ML-Decoder and ASL heads; docs/MULTILABEL.md) from Zoo/multilabel.json, written by
+    Zoo/make_multilabel.py, in the catalog's schema plus the multi-label facts: `head` (`ml_decoder` or `fc`),
+    `groups` (ML-Decoder queries), `threshold` (the authors' inference threshold) and `reported_map`."""
+    with open(os.path.join(ROOT, "Zoo", "multilabel.json"), encoding="utf-8") as f:
+        data = json.load(f)
+    out = []
+    for e in data["entries"]:
+        size = e["input_size"]
+        p = dict(e["preprocessing"])
+        p.pop("description")
+        policy = resize_policy("squash", size, p["crop_pct"])
+        files = [dict(f, format="pytorch", sha256_prefix=None, sha256_prefix_source=None, size=None,
+                      approx_size=None, approx_size_source=None,
+                      status_source=e["sources"]["url"] + "; not fetched here") for f in e["files"]]
+        for f in files:
+            f.pop("class_names", None)
+        out.append(dict(
+            tag=e["tag"], publisher=e["publisher"], architecture=e["architecture"], dataset=e["dataset"],
+            pretrain_dataset=None, num_classes=e["num_classes"], label_set=e["label_set"] or "", input_size=size,
+            hub_id=None, preprocessing=dict(p, resize=policy, official_resize=policy),
+            top1=None, top5=None, reported_top1=None, reported_note=e["note"], semantic_top1=None,
+            same_weights_as=None, aliases=[f["name"] for f in files], files=files, resources=[],
+            head=e["head"], groups=e["groups"], threshold=e["threshold"], reported_map=e["reported_map"],
+            sources=dict(e["sources"], official_resize=e["sources"]["preprocessing"],
+                         num_classes=e["sources"]["reported_map"] or e["sources"]["url"],
+                         input_size=e["sources"]["reported_map"] or e["sources"]["url"],
+                         label_set="Zoo/make_multilabel.py: the 80 MS-COCO categories in category-id order"
+                         if e["label_set"] else "the checkpoint's idx_to_class")))
+    return out, data["label_sets"]
+
+
 def paper_table():
     return dict(
         note="V100, mixed precision, 224 px. Throughput and max batch as the authors report them.",
@@ -317,6 +349,8 @@ def main():
         arch = tag.split(".")[0]
         entries.append(timm_entry(tag, arch if defaults[arch] == tag else None))
     entries += [miil_entry(r) for r in MIIL_ENTRIES]
+    multilabel, multilabel_sets = multilabel_entries()
+    entries += multilabel
     seen = {}
     for e in entries:
         for key in [e["tag"]] + e["aliases"]:
@@ -325,7 +359,8 @@ def main():
             seen[key] = e["tag"]
     catalog = dict(
         schema=1, generated_by="Zoo/make_catalog.py", timm_version=timm.__version__,
-        label_sets={"imagenet-1k": 1000, "imagenet-21k-miil": 11221, "imagenet-21k-miil-w21": 10450},
+        label_sets={"imagenet-1k": 1000, "imagenet-21k-miil": 11221, "imagenet-21k-miil-w21": 10450,
+                    **multilabel_sets},
         entries=entries)
     with open(os.path.join(ROOT, "Zoo", "catalog.json"), "w", encoding="utf-8") as f:
         json.dump(catalog, f, indent=2)

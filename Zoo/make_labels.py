@@ -11,7 +11,8 @@ Readable names come from imagenet_synset_to_lemma.txt (WordNet lemmas, comma sep
 `ImageNetInfo.index_to_description` prints them).
 
 Writes Zoo/labels/<set-id>.txt (one `synset<TAB>name` per line, in class-index order),
-Zoo/labels/PROVENANCE.json, and the Swift embedding Sources/TResNetZoo/Generated/LabelData.swift.
+Zoo/labels/PROVENANCE.json, and the Swift embedding Sources/TResNetZoo/Generated/LabelData.swift, which also
+embeds the label sets other generators write: coco-80 (Zoo/make_multilabel.py; `category-id<TAB>name`).
 """
 import hashlib
 import json
@@ -30,6 +31,8 @@ SETS = [
      "ImageNet-21K-P, winter21 release; no TResNet weights use it — never pair it with an 11221-class head"),
 ]
 LEMMA_FILE = "imagenet_synset_to_lemma.txt"
+# Label sets another generator writes into Zoo/labels/, embedded here as they are.
+OTHER_SETS = [("coco-80", 80, "Zoo/make_multilabel.py (the 80 MS-COCO categories in category-id order)")]
 
 
 def read_lines(name):
@@ -82,6 +85,17 @@ def main():
             "description": description,
             "synsets_file": synset_file,
             "synsets_file_sha256": sha256_file(synset_file),
+            "output": f"Zoo/labels/{set_id}.txt",
+            "output_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        })
+    for set_id, expected, generator in OTHER_SETS:
+        with open(os.path.join(out_dir, f"{set_id}.txt"), encoding="utf-8") as f:
+            text = f.read()
+        if len(text.splitlines()) != expected:
+            sys.exit(f"{set_id}.txt: {len(text.splitlines())} lines, expected {expected}")
+        texts[set_id] = text
+        provenance["sets"].append({
+            "id": set_id, "classes": expected, "description": f"written by {generator}",
             "output": f"Zoo/labels/{set_id}.txt",
             "output_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         })

@@ -5,8 +5,8 @@ Zoo/labels/coco-80.txt. Every fact is hand-written here with the page it comes f
     .venv/bin/python Zoo/make_multilabel.py
 
 Checksum policy as in catalog.json (Zoo/README.md): no page states a checksum for these files, so `sha256` is null
-and a first download is pinned locally by tresnet-zoo, never recorded here. These entries are data only for now:
-the Swift catalog (Sources/TResNetZoo/Generated) does not embed them yet.
+and a first download is pinned locally by tresnet-zoo, never recorded here. Zoo/make_catalog.py merges these
+entries into the catalog (Zoo/catalog.json and its Swift embedding), and Zoo/make_labels.py embeds coco-80.
 """
 import json
 import os

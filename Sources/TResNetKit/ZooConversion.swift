@@ -20,6 +20,7 @@ public enum ZooConversion {
         o.key = file.wrapper
         o.labelSet = entry.labelSet
         o.preprocessing = entry.preprocessingConfig
+        if let threshold = entry.threshold { o.multiLabel = MultiLabelCard(threshold: threshold) }
         o.overwrite = true
         return o
     }

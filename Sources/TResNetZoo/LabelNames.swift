@@ -4,7 +4,8 @@ import TResNetCore
 /// Zoo/make_labels.py from timm's `data/_info` files).
 ///
 /// Ids: `imagenet-1k` (1000), `imagenet-21k-miil` (11221, ImageNet-21K-P fall11: every released TResNet 21K head),
-/// `imagenet-21k-miil-w21` (10450, winter21: no TResNet weights use it).
+/// `imagenet-21k-miil-w21` (10450, winter21: no TResNet weights use it), `coco-80` (the 80 MS-COCO categories in
+/// category-id order, the multi-label heads' class order; the "synset" column holds the COCO category id).
 public struct LabelNames: Sendable, Hashable {
     public let id: String
     /// WordNet ids (`n01440764`), in class-index order.
@@ -15,7 +16,7 @@ public struct LabelNames: Sendable, Hashable {
     public var count: Int { names.count }
 
     /// Every built-in label set id.
-    public static let ids = ["imagenet-1k", "imagenet-21k-miil", "imagenet-21k-miil-w21"]
+    public static let ids = ["imagenet-1k", "imagenet-21k-miil", "imagenet-21k-miil-w21", "coco-80"]
 
     /// The built-in label set `id`.
     public static func load(_ id: String) throws -> LabelNames {

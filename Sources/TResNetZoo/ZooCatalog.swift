@@ -124,12 +124,36 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     public var resources: [ZooFile]?
     /// Fact name → public source.
     public var sources: [String: String?]
+    /// Multi-label weights (docs/MULTILABEL.md): the head, `ml_decoder` or `fc` (nil: a single-label fc head).
+    public var head: String?
+    /// An ML-Decoder head's queries (G).
+    public var groups: Int?
+    /// The authors' inference threshold on the sigmoid scores; set exactly for the multi-label weights.
+    public var threshold: Double?
+    /// The mAP (percent) the authors published.
+    public var reportedMap: Double?
 
     public var id: String { tag }
 
-    /// The model configuration (variant body + this entry's head size).
+    /// Sigmoid scores per class (ML-Decoder and ASL weights) rather than a softmax over classes.
+    public var isMultiLabel: Bool { threshold != nil }
+
+    /// The width and feed-forward size of every published ML-Decoder head (Alibaba-MIIL/ML_Decoder's defaults);
+    /// the conversion reads the actual head off the tensors.
+    public static let publishedMLDecoder = (embedDim: 768, feedForwardDim: 2048)
+
+    /// The model configuration (variant body + this entry's head: an fc of `numClasses`, or the published
+    /// ML-Decoder shape with `groups` queries).
     public var configuration: TResNetConfiguration? {
-        TResNetConfiguration.variant(architecture, numClasses: numClasses)
+        guard var c = TResNetConfiguration.variant(architecture, numClasses: numClasses) else { return nil }
+        if head == "ml_decoder", let groups, groups > 0 {
+            // ML-Decoder's own rule for the logits per group: int(classes / groups + 0.999)
+            c.mlDecoder = MLDecoderConfiguration(
+                groups: groups, embedDim: Self.publishedMLDecoder.embedDim,
+                feedForwardDim: Self.publishedMLDecoder.feedForwardDim,
+                duplicateFactor: Int(Double(numClasses) / Double(groups) + 0.999))
+        }
+        return c
     }
 
     /// timm's settings for this weight as the one preprocessing type.
@@ -146,8 +170,12 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
         return ArchitectureCost.of(c, height: inputSize, width: inputSize)
     }
 
-    /// The file `fetch` downloads by default: the first live one (safetensors before pytorch_model.bin).
-    public var defaultFile: ZooFile? { files.first { $0.status == .live } }
+    /// The file `fetch` downloads by default: the first live one (safetensors before pytorch_model.bin), else the
+    /// first unverified one (a link no one has checked yet: tried, its digest pinned on the first fetch); never a
+    /// dead one.
+    public var defaultFile: ZooFile? {
+        files.first { $0.status == .live } ?? files.first { $0.status == .unverified }
+    }
 
     /// The file (weights or resource) named `name`.
     public func file(named name: String) -> ZooFile? {
@@ -183,6 +211,7 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
         case preprocessing, top1, top5, reportedTop1, reportedNote
         case semanticTop1
         case sameWeightsAs, aliases, files, resources, sources
+        case head, groups, threshold, reportedMap
     }
 }
 
@@ -277,6 +306,8 @@ public struct ZooCatalog: Codable, Sendable {
         switch d.lowercased() {
         case "in1k", "imagenet1k", "imagenet-1k", "1k": return "imagenet-1k"
         case "in21k", "imagenet21k", "imagenet-21k", "imagenet-21k-p", "21k", "in21k-p": return "imagenet-21k-p"
+        case "coco", "ms-coco", "mscoco": return "ms-coco-2014"
+        case "openimages", "open-images", "oi": return "openimages-v6"
         default: return d.lowercased()
         }
     }

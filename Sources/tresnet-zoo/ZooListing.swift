@@ -23,6 +23,10 @@ enum ZooListing {
         var defaultFile: String?
         var defaultFileSha256: String?
         var publisher: String
+        /// Multi-label weights: the head (`ml_decoder` or `fc`), the authors' threshold and mAP.
+        var head: String?
+        var threshold: Double?
+        var reportedMap: Double?
     }
 
     static func row(_ e: ZooEntry) -> Row {
@@ -32,7 +36,8 @@ enum ZooListing {
             numClasses: e.numClasses, labelSet: e.labelSet, inputSize: e.inputSize, top1: e.top1,
             reportedTop1: e.reportedTop1, semanticTop1: e.semanticTop1, parameters: cost?.parameters,
             gmacs: cost.map { (Double($0.macs) / 1e7).rounded() / 100 }, hubId: e.hubId,
-            defaultFile: e.defaultFile?.url, defaultFileSha256: e.defaultFile?.sha256, publisher: e.publisher)
+            defaultFile: e.defaultFile?.url, defaultFileSha256: e.defaultFile?.sha256, publisher: e.publisher,
+            head: e.head, threshold: e.threshold, reportedMap: e.reportedMap)
     }
 
     static func json(_ entries: [ZooEntry]) throws -> String {
@@ -59,6 +64,7 @@ enum ZooListing {
         if let t = e.top1 { return String(format: "%.2f", t) }
         if let r = e.reportedTop1 { return String(format: "%.1f*", r) }
         if let s = e.semanticTop1 { return String(format: "%.1f sem", s) }
+        if let m = e.reportedMap { return String(format: "%.1f mAP", m) }
         return "-"
     }
 
@@ -86,8 +92,10 @@ enum ZooListing {
         out += """
 
             top-1: ImageNet-1K val, timm's evaluation with the timm cfg (results-imagenet.csv); * = the authors' \
-            number; sem = ImageNet-21K-P semantic top-1 (MIIL; a different measure, not comparable with the others). params / GMACs: computed from the layer tree at the \
-            entry's resolution. miil/* links are dead (HTTP 403): fetch the timm tag with the same weights.
+            number; sem = ImageNet-21K-P semantic top-1 (MIIL; a different measure, not comparable with the others); \
+            mAP = the authors' mean average precision of a multi-label head (ml_decoder/*, asl/*: MS-COCO or \
+            OpenImages, docs/MULTILABEL.md). params / GMACs: computed from the layer tree at the entry's resolution. \
+            miil/* links are dead (HTTP 403): fetch the timm tag with the same weights.
 
             """
         return out
@@ -122,6 +130,13 @@ enum ZooListing {
             out +=
                 "    21K logits were trained with a per-hierarchy-level (semantic) softmax; a global softmax "
                 + "is not how the model was trained.\n"
+        }
+        if e.isMultiLabel {
+            line(
+                "multi-label",
+                "\(e.head == "ml_decoder" ? "ML-Decoder head" : "fc head"), sigmoid per class, threshold "
+                    + "\(e.threshold ?? 0)" + (e.reportedMap.map { String(format: ", mAP %.1f (authors)", $0) } ?? ""))
+            out += src("head") + src("threshold") + src("reported_map")
         }
         line("input", "\(e.inputSize)×\(e.inputSize) RGB")
         let p = e.preprocessing

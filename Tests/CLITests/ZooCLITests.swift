@@ -253,4 +253,53 @@ enum ZooCLI {
         #expect(refused.status == 2, "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: ZooCLI.cached(cache, "test/test.tiny_as_m", "tiny_v1_miil.tw")))
     }
+
+    /// The multi-label weights are zoo entries like the others: listed with their head and mAP, and fetched and
+    /// converted with the catalog's threshold and squash preprocessing (the built-in ML-Decoder entry re-pointed at
+    /// the micro ML-Decoder fixture, saved as ML-Decoder's code saves: {'model': MIIL spelling, 'idx_to_class'}).
+    @Test func multiLabelEntriesFetchAndConvert() throws {
+        let list = try ZooCLI.run(["list", "--json", "--dataset", "coco"])
+        #expect(list.status == 0)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 6 && rows.allSatisfy { $0["threshold"] is Double && $0["num_classes"] as? Int == 80 })
+        let card = try ZooCLI.run(["show", "ml_decoder/tresnet_m_coco_224"])
+        #expect(card.stdout.contains("ML-Decoder head, sigmoid per class, threshold 0.75, mAP 84.2"))
+        #expect(card.stdout.contains("80, label set coco-80 — \"person\", \"bicycle\", \"car\", …"))
+
+        let data = try Data(contentsOf: URL(fileURLWithPath: FixturePaths.root + "/Zoo/catalog.json"))
+        var catalog = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let entries = try #require(catalog["entries"] as? [[String: Any]])
+        var entry = try #require(entries.first { $0["tag"] as? String == "ml_decoder/tresnet_m_coco_224" })
+        var file = try #require((entry["files"] as? [[String: Any]])?.first)
+        file["name"] = "mld_v1_full.pth"
+        entry["files"] = [file]
+        entry["tag"] = "ml_decoder/micro"
+        entry["architecture"] = "mld_v1"  // no zoo variant: inferred from the tensors
+        entry["num_classes"] = 5
+        entry["groups"] = 5
+        entry["label_set"] = ""  // the names come from the checkpoint's idx_to_class
+        entry["input_size"] = 64
+        entry["threshold"] = 0.6
+        catalog["entries"] = [entry]
+        let path = FixturePaths.temporaryDirectory("zoo-catalog-ml") + "/catalog.json"
+        try JSONSerialization.data(withJSONObject: catalog).write(to: URL(fileURLWithPath: path))
+
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        let body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: FixturePaths.tiny("mldecoder/mld_v1_full.pth"))))
+        server.set(ZooCLI.route("ml_decoder/micro", "mld_v1_full.pth"), .init(body: body))
+        let cache = FixturePaths.temporaryDirectory("zoo-cli-ml")
+        let run = try ZooCLI.run([
+            "fetch", "ml_decoder/micro", "--catalog", path, "--cache", cache, "--mirror",
+            "http://127.0.0.1:\(server.port)", "--convert"
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let tw = ZooCLI.cached(cache, "ml_decoder/micro", "mld_v1_full.tw")
+        let model = try TWModel.open(path: tw, verifyChecksums: true)
+        #expect(model.metadata.multiLabel == MultiLabelCard(threshold: 0.6))
+        #expect(model.metadata.configuration.mlDecoder?.groups == 5)
+        #expect(model.metadata.labelNames == ["person", "bicycle", "car", "motorcycle", "airplane"])
+        #expect(model.metadata.preprocessing == .officialSquash(inputSize: 64))
+        #expect(model.metadata.zoo?.tag == "ml_decoder/micro")
+    }
 }

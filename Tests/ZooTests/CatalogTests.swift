@@ -28,7 +28,8 @@ import TResNetModel
                 "tresnet_l.miil_in1k", "tresnet_l.miil_in1k_448", "tresnet_xl.miil_in1k", "tresnet_xl.miil_in1k_448",
                 "tresnet_v2_l.miil_in21k", "tresnet_v2_l.miil_in21k_ft_in1k"
             ])
-        #expect(catalog.entries.filter { $0.publisher == "Alibaba-MIIL" }.count == 8)
+        #expect(catalog.entries.filter { $0.publisher == "Alibaba-MIIL" && !$0.isMultiLabel }.count == 8)
+        #expect(catalog.entries.filter(\.isMultiLabel).count == 8)
     }
 
     @Test func tagsAndAliasesAreUnique() {
@@ -42,7 +43,7 @@ import TResNetModel
     }
 
     @Test func entriesAreConsistent() throws {
-        for e in catalog.entries {
+        for e in catalog.entries where !e.isMultiLabel {
             #expect(TResNetConfiguration.variant(e.architecture) != nil, "\(e.tag): unknown architecture")
             let classes = try #require(catalog.labelSets[e.labelSet], "\(e.tag): unknown label set")
             #expect(classes == e.numClasses, "\(e.tag): label set \(e.labelSet) has \(classes) classes")
@@ -77,6 +78,33 @@ import TResNetModel
             }
             if e.top1 != nil { #expect((e.sources["top1"] ?? nil) != nil) }
             if e.reportedTop1 != nil { #expect((e.sources["reported_top1"] ?? nil) != nil) }
+        }
+    }
+
+    /// The multi-label weights (docs/MULTILABEL.md): ML-Decoder and ASL heads on MS-COCO (coco-80 names) and
+    /// OpenImages (names from the checkpoint), squashed RGB/255 input, the authors' threshold, unverified links.
+    @Test func multiLabelEntriesAreConsistent() throws {
+        let entries = catalog.entries.filter(\.isMultiLabel)
+        #expect(Set(entries.map { $0.tag.split(separator: "/")[0] }) == ["ml_decoder", "asl"])
+        for e in entries {
+            #expect(TResNetConfiguration.variant(e.architecture) != nil, "\(e.tag): unknown architecture")
+            #expect(["ml_decoder", "fc"].contains(e.head), "\(e.tag)")
+            #expect((e.head == "ml_decoder") == (e.groups != nil), "\(e.tag): groups go with an ML-Decoder head")
+            #expect(e.configuration?.isMLDecoder == (e.head == "ml_decoder"), "\(e.tag)")
+            try e.configuration?.mlDecoder?.validate(classes: e.numClasses)
+            #expect(e.preprocessingConfig == .officialSquash(inputSize: e.inputSize), "\(e.tag)")
+            if e.dataset == "ms-coco-2014" {
+                #expect(e.numClasses == 80 && e.labelSet == "coco-80", "\(e.tag)")
+                #expect(try LabelNames.forHead(e.labelSet, numClasses: e.numClasses).names.first == "person")
+            } else {
+                #expect(e.dataset == "openimages-v6" && e.numClasses == 9605 && e.labelSet.isEmpty, "\(e.tag)")
+            }
+            #expect(e.files.count == 1 && e.files.allSatisfy { $0.status == .unverified && $0.wrapper == "model" })
+            #expect(e.defaultFile == e.files.first, "\(e.tag): an unverified link is tried")
+            for key in ["head", "threshold", "preprocessing", "url"] {
+                #expect((e.sources[key] ?? nil) != nil, "\(e.tag): no source for \(key)")
+            }
+            if e.reportedMap != nil { #expect((e.sources["reported_map"] ?? nil) != nil) }
         }
     }
 
@@ -134,8 +162,10 @@ import TResNetModel
     }
 
     @Test func filters() {
-        #expect(catalog.entries(architecture: "tresnet_v2_l").count == 3)
-        #expect(catalog.entries(architecture: "xl").count == 4)
+        // with the multi-label entries: ml_decoder/tresnet_l_coco_448 is a v2_l; two xl heads on COCO
+        #expect(catalog.entries(architecture: "tresnet_v2_l").count == 4)
+        #expect(catalog.entries(architecture: "xl").count == 6)
+        #expect(catalog.entries(dataset: "coco").count == 6 && catalog.entries(dataset: "openimages").count == 2)
         #expect(
             catalog.entries(dataset: "in21k").map(\.tag).sorted() == [
                 "miil/tresnet_l_v2_miil_21k", "miil/tresnet_m_miil_21k", "tresnet_m.miil_in21k",
@@ -162,7 +192,11 @@ import TResNetModel
             let onDisk = try LabelNames.parse(id: id, text: text)
             #expect(onDisk == (try LabelNames.load(id)), "regenerate with Zoo/make_labels.py")
             #expect(Set(onDisk.synsets).count == onDisk.count)
-            #expect(onDisk.synsets.allSatisfy { $0.count == 9 && $0.hasPrefix("n") })
+            if id == "coco-80" {  // COCO category ids 1…90 with ten gaps
+                #expect(onDisk.synsets.compactMap { Int($0) }.count == 80 && onDisk.synsets.last == "90")
+            } else {
+                #expect(onDisk.synsets.allSatisfy { $0.count == 9 && $0.hasPrefix("n") })
+            }
             #expect(onDisk.names.allSatisfy { !$0.isEmpty })
         }
     }

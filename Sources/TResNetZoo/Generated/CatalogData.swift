@@ -10,7 +10,8 @@ enum CatalogData {
  "label_sets": {
   "imagenet-1k": 1000,
   "imagenet-21k-miil": 11221,
-  "imagenet-21k-miil-w21": 10450
+  "imagenet-21k-miil-w21": 10450,
+  "coco-80": 80
  },
  "entries": [
   {
@@ -2004,6 +2005,710 @@ enum CatalogData {
     "semantic_top1": "Alibaba-MIIL/ImageNet21K @ 6e4c6a45a79df46f7452d3ca87068c7f177979b2 README.md, MODEL_ZOO.md",
     "same_weights_as": "timm's pretrained_cfg history (timm tags were converted from these originals)",
     "wrapper": "the MIIL checkpoints as published (['model'] in the TResNet zoo, ['state_dict'] in the 21K zoo)"
+   }
+  },
+  {
+   "tag": "ml_decoder/tresnet_m_coco_224",
+   "publisher": "Alibaba-MIIL",
+   "architecture": "tresnet_m",
+   "dataset": "ms-coco-2014",
+   "pretrain_dataset": null,
+   "num_classes": 80,
+   "label_set": "coco-80",
+   "input_size": 224,
+   "hub_id": null,
+   "preprocessing": {
+    "mean": [
+     0.0,
+     0.0,
+     0.0
+    ],
+    "std": [
+     1.0,
+     1.0,
+     1.0
+    ],
+    "scale": "rgb/255",
+    "crop_pct": 1.0,
+    "crop_mode": "squash",
+    "interpolation": "bilinear",
+    "resize": {
+     "kind": "squash",
+     "resize": [
+      224,
+      224
+     ],
+     "crop": null,
+     "description": "resize to 224x224 ignoring aspect ratio, no crop"
+    },
+    "official_resize": {
+     "kind": "squash",
+     "resize": [
+      224,
+      224
+     ],
+     "crop": null,
+     "description": "resize to 224x224 ignoring aspect ratio, no crop"
+    }
+   },
+   "top1": null,
+   "top5": null,
+   "reported_top1": null,
+   "reported_note": null,
+   "semantic_top1": null,
+   "same_weights_as": null,
+   "aliases": [
+    "tresnet_m_COCO_224_84_2.pth"
+   ],
+   "files": [
+    {
+     "name": "tresnet_m_COCO_224_84_2.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ML_Decoder/tresnet_m_COCO_224_84_2.pth",
+     "format": "pytorch",
+     "naming": "miil",
+     "wrapper": "model",
+     "status": "unverified",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98); not fetched here"
+    }
+   ],
+   "resources": [],
+   "head": "ml_decoder",
+   "groups": 80,
+   "threshold": 0.75,
+   "reported_map": 84.2,
+   "sources": {
+    "reported_map": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "url": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "head": "Alibaba-MIIL/ML_Decoder src_files/ml_decoder/ml_decoder.py (head definition, groups default min(100, classes)) and src_files/models/utils/factory.py (tresnet_m, tresnet_l only)",
+    "threshold": "Alibaba-MIIL/ML_Decoder infer.py / MODEL_ZOO.md (threshold 0.75 COCO, 0.97 OpenImages; top 20)",
+    "preprocessing": "ML_Decoder validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "official_resize": "ML_Decoder validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "num_classes": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "input_size": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "label_set": "Zoo/make_multilabel.py: the 80 MS-COCO categories in category-id order"
+   }
+  },
+  {
+   "tag": "ml_decoder/tresnet_l_coco_448",
+   "publisher": "Alibaba-MIIL",
+   "architecture": "tresnet_v2_l",
+   "dataset": "ms-coco-2014",
+   "pretrain_dataset": null,
+   "num_classes": 80,
+   "label_set": "coco-80",
+   "input_size": 448,
+   "hub_id": null,
+   "preprocessing": {
+    "mean": [
+     0.0,
+     0.0,
+     0.0
+    ],
+    "std": [
+     1.0,
+     1.0,
+     1.0
+    ],
+    "scale": "rgb/255",
+    "crop_pct": 1.0,
+    "crop_mode": "squash",
+    "interpolation": "bilinear",
+    "resize": {
+     "kind": "squash",
+     "resize": [
+      448,
+      448
+     ],
+     "crop": null,
+     "description": "resize to 448x448 ignoring aspect ratio, no crop"
+    },
+    "official_resize": {
+     "kind": "squash",
+     "resize": [
+      448,
+      448
+     ],
+     "crop": null,
+     "description": "resize to 448x448 ignoring aspect ratio, no crop"
+    }
+   },
+   "top1": null,
+   "top5": null,
+   "reported_top1": null,
+   "reported_note": "that repository's 'tresnet_l' builds the v2 layout (Bottlenecks everywhere, layers [3, 4, 23, 3])",
+   "semantic_top1": null,
+   "same_weights_as": null,
+   "aliases": [
+    "tresnet_l_COCO__448_90_0.pth"
+   ],
+   "files": [
+    {
+     "name": "tresnet_l_COCO__448_90_0.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ML_Decoder/tresnet_l_COCO__448_90_0.pth",
+     "format": "pytorch",
+     "naming": "miil",
+     "wrapper": "model",
+     "status": "unverified",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98); not fetched here"
+    }
+   ],
+   "resources": [],
+   "head": "ml_decoder",
+   "groups": 80,
+   "threshold": 0.75,
+   "reported_map": 90.0,
+   "sources": {
+    "reported_map": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "url": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "head": "Alibaba-MIIL/ML_Decoder src_files/ml_decoder/ml_decoder.py (head definition, groups default min(100, classes)) and src_files/models/utils/factory.py (tresnet_m, tresnet_l only)",
+    "threshold": "Alibaba-MIIL/ML_Decoder infer.py / MODEL_ZOO.md (threshold 0.75 COCO, 0.97 OpenImages; top 20)",
+    "preprocessing": "ML_Decoder validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "official_resize": "ML_Decoder validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "num_classes": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "input_size": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "label_set": "Zoo/make_multilabel.py: the 80 MS-COCO categories in category-id order"
+   }
+  },
+  {
+   "tag": "ml_decoder/tresnet_xl_coco_640",
+   "publisher": "Alibaba-MIIL",
+   "architecture": "tresnet_xl",
+   "dataset": "ms-coco-2014",
+   "pretrain_dataset": null,
+   "num_classes": 80,
+   "label_set": "coco-80",
+   "input_size": 640,
+   "hub_id": null,
+   "preprocessing": {
+    "mean": [
+     0.0,
+     0.0,
+     0.0
+    ],
+    "std": [
+     1.0,
+     1.0,
+     1.0
+    ],
+    "scale": "rgb/255",
+    "crop_pct": 1.0,
+    "crop_mode": "squash",
+    "interpolation": "bilinear",
+    "resize": {
+     "kind": "squash",
+     "resize": [
+      640,
+      640
+     ],
+     "crop": null,
+     "description": "resize to 640x640 ignoring aspect ratio, no crop"
+    },
+    "official_resize": {
+     "kind": "squash",
+     "resize": [
+      640,
+      640
+     ],
+     "crop": null,
+     "description": "resize to 640x640 ignoring aspect ratio, no crop"
+    }
+   },
+   "top1": null,
+   "top5": null,
+   "reported_top1": null,
+   "reported_note": "the repository's factory builds tresnet_m and tresnet_l only; the body's layout is read off the tensors at conversion",
+   "semantic_top1": null,
+   "same_weights_as": null,
+   "aliases": [
+    "tresnet_xl_COCO_640_91_4.pth"
+   ],
+   "files": [
+    {
+     "name": "tresnet_xl_COCO_640_91_4.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ML_Decoder/tresnet_xl_COCO_640_91_4.pth",
+     "format": "pytorch",
+     "naming": "miil",
+     "wrapper": "model",
+     "status": "unverified",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98); not fetched here"
+    }
+   ],
+   "resources": [],
+   "head": "ml_decoder",
+   "groups": 80,
+   "threshold": 0.75,
+   "reported_map": 91.4,
+   "sources": {
+    "reported_map": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "url": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "head": "Alibaba-MIIL/ML_Decoder src_files/ml_decoder/ml_decoder.py (head definition, groups default min(100, classes)) and src_files/models/utils/factory.py (tresnet_m, tresnet_l only)",
+    "threshold": "Alibaba-MIIL/ML_Decoder infer.py / MODEL_ZOO.md (threshold 0.75 COCO, 0.97 OpenImages; top 20)",
+    "preprocessing": "ML_Decoder validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "official_resize": "ML_Decoder validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "num_classes": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "input_size": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "label_set": "Zoo/make_multilabel.py: the 80 MS-COCO categories in category-id order"
+   }
+  },
+  {
+   "tag": "ml_decoder/tresnet_m_openimages_224",
+   "publisher": "Alibaba-MIIL",
+   "architecture": "tresnet_m",
+   "dataset": "openimages-v6",
+   "pretrain_dataset": null,
+   "num_classes": 9605,
+   "label_set": "",
+   "input_size": 224,
+   "hub_id": null,
+   "preprocessing": {
+    "mean": [
+     0.0,
+     0.0,
+     0.0
+    ],
+    "std": [
+     1.0,
+     1.0,
+     1.0
+    ],
+    "scale": "rgb/255",
+    "crop_pct": 1.0,
+    "crop_mode": "squash",
+    "interpolation": "bilinear",
+    "resize": {
+     "kind": "squash",
+     "resize": [
+      224,
+      224
+     ],
+     "crop": null,
+     "description": "resize to 224x224 ignoring aspect ratio, no crop"
+    },
+    "official_resize": {
+     "kind": "squash",
+     "resize": [
+      224,
+      224
+     ],
+     "crop": null,
+     "description": "resize to 224x224 ignoring aspect ratio, no crop"
+    }
+   },
+   "top1": null,
+   "top5": null,
+   "reported_top1": null,
+   "reported_note": "class names come from the checkpoint's idx_to_class",
+   "semantic_top1": null,
+   "same_weights_as": null,
+   "aliases": [
+    "tresnet_m_open_images_200_groups_86_8.pth"
+   ],
+   "files": [
+    {
+     "name": "tresnet_m_open_images_200_groups_86_8.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ML_Decoder/tresnet_m_open_images_200_groups_86_8.pth",
+     "format": "pytorch",
+     "naming": "miil",
+     "wrapper": "model",
+     "status": "unverified",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98); not fetched here"
+    }
+   ],
+   "resources": [],
+   "head": "ml_decoder",
+   "groups": 200,
+   "threshold": 0.97,
+   "reported_map": 86.8,
+   "sources": {
+    "reported_map": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "url": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "head": "Alibaba-MIIL/ML_Decoder src_files/ml_decoder/ml_decoder.py (head definition, groups default min(100, classes)) and src_files/models/utils/factory.py (tresnet_m, tresnet_l only)",
+    "threshold": "Alibaba-MIIL/ML_Decoder infer.py / MODEL_ZOO.md (threshold 0.75 COCO, 0.97 OpenImages; top 20)",
+    "preprocessing": "ML_Decoder validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "official_resize": "ML_Decoder validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "num_classes": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "input_size": "Alibaba-MIIL/ML_Decoder MODEL_ZOO.md (@12a67d98)",
+    "label_set": "the checkpoint's idx_to_class"
+   }
+  },
+  {
+   "tag": "asl/tresnet_l_coco_448",
+   "publisher": "Alibaba-MIIL",
+   "architecture": "tresnet_l",
+   "dataset": "ms-coco-2014",
+   "pretrain_dataset": null,
+   "num_classes": 80,
+   "label_set": "coco-80",
+   "input_size": 448,
+   "hub_id": null,
+   "preprocessing": {
+    "mean": [
+     0.0,
+     0.0,
+     0.0
+    ],
+    "std": [
+     1.0,
+     1.0,
+     1.0
+    ],
+    "scale": "rgb/255",
+    "crop_pct": 1.0,
+    "crop_mode": "squash",
+    "interpolation": "bilinear",
+    "resize": {
+     "kind": "squash",
+     "resize": [
+      448,
+      448
+     ],
+     "crop": null,
+     "description": "resize to 448x448 ignoring aspect ratio, no crop"
+    },
+    "official_resize": {
+     "kind": "squash",
+     "resize": [
+      448,
+      448
+     ],
+     "crop": null,
+     "description": "resize to 448x448 ignoring aspect ratio, no crop"
+    }
+   },
+   "top1": null,
+   "top5": null,
+   "reported_top1": null,
+   "reported_note": null,
+   "semantic_top1": null,
+   "same_weights_as": null,
+   "aliases": [
+    "MS_COCO_TRresNet_L_448_86.6.pth"
+   ],
+   "files": [
+    {
+     "name": "MS_COCO_TRresNet_L_448_86.6.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ASL/MS_COCO_TRresNet_L_448_86.6.pth",
+     "format": "pytorch",
+     "naming": "miil",
+     "wrapper": "model",
+     "status": "unverified",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6); not fetched here"
+    }
+   ],
+   "resources": [],
+   "head": "fc",
+   "groups": null,
+   "threshold": 0.7,
+   "reported_map": 86.6,
+   "sources": {
+    "reported_map": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6)",
+    "url": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6)",
+    "threshold": "ASL helper parse_args defaults: th 0.7, OpenImages 0.995",
+    "head": "plain TResNet head.fc",
+    "preprocessing": "ASL validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "official_resize": "ASL validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "num_classes": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6)",
+    "input_size": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6)",
+    "label_set": "Zoo/make_multilabel.py: the 80 MS-COCO categories in category-id order"
+   }
+  },
+  {
+   "tag": "asl/tresnet_xl_coco_640",
+   "publisher": "Alibaba-MIIL",
+   "architecture": "tresnet_xl",
+   "dataset": "ms-coco-2014",
+   "pretrain_dataset": null,
+   "num_classes": 80,
+   "label_set": "coco-80",
+   "input_size": 640,
+   "hub_id": null,
+   "preprocessing": {
+    "mean": [
+     0.0,
+     0.0,
+     0.0
+    ],
+    "std": [
+     1.0,
+     1.0,
+     1.0
+    ],
+    "scale": "rgb/255",
+    "crop_pct": 1.0,
+    "crop_mode": "squash",
+    "interpolation": "bilinear",
+    "resize": {
+     "kind": "squash",
+     "resize": [
+      640,
+      640
+     ],
+     "crop": null,
+     "description": "resize to 640x640 ignoring aspect ratio, no crop"
+    },
+    "official_resize": {
+     "kind": "squash",
+     "resize": [
+      640,
+      640
+     ],
+     "crop": null,
+     "description": "resize to 640x640 ignoring aspect ratio, no crop"
+    }
+   },
+   "top1": null,
+   "top5": null,
+   "reported_top1": null,
+   "reported_note": null,
+   "semantic_top1": null,
+   "same_weights_as": null,
+   "aliases": [
+    "MS_COCO_TResNet_xl_640_88.4.pth"
+   ],
+   "files": [
+    {
+     "name": "MS_COCO_TResNet_xl_640_88.4.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ASL/MS_COCO_TResNet_xl_640_88.4.pth",
+     "format": "pytorch",
+     "naming": "miil",
+     "wrapper": "model",
+     "status": "unverified",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6); not fetched here"
+    }
+   ],
+   "resources": [],
+   "head": "fc",
+   "groups": null,
+   "threshold": 0.7,
+   "reported_map": 88.4,
+   "sources": {
+    "reported_map": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6)",
+    "url": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6)",
+    "threshold": "ASL helper parse_args defaults: th 0.7, OpenImages 0.995",
+    "head": "plain TResNet head.fc",
+    "preprocessing": "ASL validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "official_resize": "ASL validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "num_classes": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6)",
+    "input_size": "Alibaba-MIIL/ASL MODEL_ZOO.md (@05a005d6)",
+    "label_set": "Zoo/make_multilabel.py: the 80 MS-COCO categories in category-id order"
+   }
+  },
+  {
+   "tag": "asl/tresnet_m_coco_224",
+   "publisher": "Alibaba-MIIL",
+   "architecture": "tresnet_m",
+   "dataset": "ms-coco-2014",
+   "pretrain_dataset": null,
+   "num_classes": 80,
+   "label_set": "coco-80",
+   "input_size": 224,
+   "hub_id": null,
+   "preprocessing": {
+    "mean": [
+     0.0,
+     0.0,
+     0.0
+    ],
+    "std": [
+     1.0,
+     1.0,
+     1.0
+    ],
+    "scale": "rgb/255",
+    "crop_pct": 1.0,
+    "crop_mode": "squash",
+    "interpolation": "bilinear",
+    "resize": {
+     "kind": "squash",
+     "resize": [
+      224,
+      224
+     ],
+     "crop": null,
+     "description": "resize to 224x224 ignoring aspect ratio, no crop"
+    },
+    "official_resize": {
+     "kind": "squash",
+     "resize": [
+      224,
+      224
+     ],
+     "crop": null,
+     "description": "resize to 224x224 ignoring aspect ratio, no crop"
+    }
+   },
+   "top1": null,
+   "top5": null,
+   "reported_top1": null,
+   "reported_note": null,
+   "semantic_top1": null,
+   "same_weights_as": null,
+   "aliases": [
+    "MS_COCO_TRresNet_M_224_81.8.pth"
+   ],
+   "files": [
+    {
+     "name": "MS_COCO_TRresNet_M_224_81.8.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ASL/MS_COCO_TRresNet_M_224_81.8.pth",
+     "format": "pytorch",
+     "naming": "miil",
+     "wrapper": "model",
+     "status": "unverified",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "file name of model-zoo/ASL/MS_COCO_TRresNet_M_224_81.8.pth as cited by several public repositories (ImageNet-21K-pretrained TResNet-M fine-tuned on MS-COCO); not listed in ASL's MODEL_ZOO.md; not fetched here"
+    }
+   ],
+   "resources": [],
+   "head": "fc",
+   "groups": null,
+   "threshold": 0.7,
+   "reported_map": 81.8,
+   "sources": {
+    "reported_map": "file name of model-zoo/ASL/MS_COCO_TRresNet_M_224_81.8.pth as cited by several public repositories (ImageNet-21K-pretrained TResNet-M fine-tuned on MS-COCO); not listed in ASL's MODEL_ZOO.md",
+    "url": "file name of model-zoo/ASL/MS_COCO_TRresNet_M_224_81.8.pth as cited by several public repositories (ImageNet-21K-pretrained TResNet-M fine-tuned on MS-COCO); not listed in ASL's MODEL_ZOO.md",
+    "threshold": "ASL helper parse_args defaults: th 0.7, OpenImages 0.995",
+    "head": "plain TResNet head.fc",
+    "preprocessing": "ASL validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "official_resize": "ASL validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "num_classes": "file name of model-zoo/ASL/MS_COCO_TRresNet_M_224_81.8.pth as cited by several public repositories (ImageNet-21K-pretrained TResNet-M fine-tuned on MS-COCO); not listed in ASL's MODEL_ZOO.md",
+    "input_size": "file name of model-zoo/ASL/MS_COCO_TRresNet_M_224_81.8.pth as cited by several public repositories (ImageNet-21K-pretrained TResNet-M fine-tuned on MS-COCO); not listed in ASL's MODEL_ZOO.md",
+    "label_set": "Zoo/make_multilabel.py: the 80 MS-COCO categories in category-id order"
+   }
+  },
+  {
+   "tag": "asl/tresnet_l_openimages_448",
+   "publisher": "Alibaba-MIIL",
+   "architecture": "tresnet_l",
+   "dataset": "openimages-v6",
+   "pretrain_dataset": null,
+   "num_classes": 9605,
+   "label_set": "",
+   "input_size": 448,
+   "hub_id": null,
+   "preprocessing": {
+    "mean": [
+     0.0,
+     0.0,
+     0.0
+    ],
+    "std": [
+     1.0,
+     1.0,
+     1.0
+    ],
+    "scale": "rgb/255",
+    "crop_pct": 1.0,
+    "crop_mode": "squash",
+    "interpolation": "bilinear",
+    "resize": {
+     "kind": "squash",
+     "resize": [
+      448,
+      448
+     ],
+     "crop": null,
+     "description": "resize to 448x448 ignoring aspect ratio, no crop"
+    },
+    "official_resize": {
+     "kind": "squash",
+     "resize": [
+      448,
+      448
+     ],
+     "crop": null,
+     "description": "resize to 448x448 ignoring aspect ratio, no crop"
+    }
+   },
+   "top1": null,
+   "top5": null,
+   "reported_top1": null,
+   "reported_note": "no mAP is stated beside this file; class names come from the checkpoint's idx_to_class",
+   "semantic_top1": null,
+   "same_weights_as": null,
+   "aliases": [
+    "Open_ImagesV6_TRresNet_L_448.pth"
+   ],
+   "files": [
+    {
+     "name": "Open_ImagesV6_TRresNet_L_448.pth",
+     "url": "https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ASL/Open_ImagesV6_TRresNet_L_448.pth",
+     "format": "pytorch",
+     "naming": "miil",
+     "wrapper": "model",
+     "status": "unverified",
+     "sha256": null,
+     "sha256_source": null,
+     "sha256_prefix": null,
+     "sha256_prefix_source": null,
+     "size": null,
+     "approx_size": null,
+     "approx_size_source": null,
+     "status_source": "Alibaba-MIIL/ASL README.md (validate/infer commands; OpenImages file name); not fetched here"
+    }
+   ],
+   "resources": [],
+   "head": "fc",
+   "groups": null,
+   "threshold": 0.995,
+   "reported_map": null,
+   "sources": {
+    "reported_map": null,
+    "url": "Alibaba-MIIL/ASL README.md (validate/infer commands; OpenImages file name)",
+    "threshold": "ASL helper parse_args defaults: th 0.7, OpenImages 0.995",
+    "head": "plain TResNet head.fc",
+    "preprocessing": "ASL validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "official_resize": "ASL validate.py / infer.py: Resize((size, size)), ToTensor, no Normalize",
+    "num_classes": "Alibaba-MIIL/ASL README.md (validate/infer commands; OpenImages file name)",
+    "input_size": "Alibaba-MIIL/ASL README.md (validate/infer commands; OpenImages file name)",
+    "label_set": "the checkpoint's idx_to_class"
    }
   }
  ]
