@@ -23,6 +23,7 @@ struct ConvertCommand: ParsableCommand {
               tresnet-convert tresnet_m_miil_in21k.pth model.tw --dtype f16 --force
               tresnet-convert model.tw model.safetensors
               tresnet-convert checkpoint.pth model.tw --dry-run --show-mapping
+              tresnet-convert checkpoint.pth model.tw --json
             """,
         version: toolkitVersion)
 
@@ -71,6 +72,8 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var zoo: ZooSourceOptions
 
+    @OptionGroup var report: ReportOptions
+
     func validate() throws {
         guard OutputDType(rawValue: dtype) != nil else {
             throw ValidationError("--dtype must be one of keep, f32, f16, bf16")
@@ -95,18 +98,22 @@ struct ConvertCommand: ParsableCommand {
         options.binding = BindingOptions(allowUnexpected: allowUnexpected)
         options.overwrite = force
         options.dryRun = dryRun
-        let progress = ProgressReporter(label: "writing \(output)", unit: .bytes, mode: .automatic(quiet: quiet))
+        let progress = ProgressReporter(
+            label: "writing \(output)", unit: .bytes, mode: .automatic(quiet: quiet || report.json))
         options.progress = { done, total in
             guard total >= 32 << 20 else { return }
             progress.update(done, total: total)
             if done >= total { progress.finish() }
         }
         // Binding reports list one tensor per line: keep their newlines.
-        try runMain("tresnet-convert", keepingNewlines: true) {
+        try runMain("tresnet-convert", keepingNewlines: true, json: report.json) {
             var options = options
+            let file = try report.reportFile(force: force)
             let source = try zoo.resolve(source)
             if let semanticTree { options.semanticTree = try SemanticTreeFile.read(path: semanticTree) }
             let summary = try Conversion.convert(source: source, output: output, options: options)
+            try file?.write(summary)
+            if report.json { return try printJSON(summary) }
             if !quiet { for line in summary.lines { print(line) } }
             if showMapping {
                 print("mapping:      \(summary.renamed.count) renamed tensors")

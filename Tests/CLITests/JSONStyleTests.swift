@@ -85,6 +85,31 @@ struct JSONStyleTests {
         )
     }
 
+    @Test func convert() throws {
+        let out = FixturePaths.temporaryDirectory("json-convert") + "/m.tw"
+        let r = try json("tresnet-convert", [FixturePaths.tiny("tiny_v1_miil.pth"), out])
+        for key in [
+            "source", "output", "source_format", "dialect", "dialect_detected", "architecture", "output_kind", "dtype",
+            "tensors", "parameters", "transformed_weights", "bytes_in", "bytes_out", "elapsed_s", "dry_run", "renamed",
+            "reading"
+        ] {
+            #expect(r[key] != nil, "\(key)")
+        }
+        #expect(r["output"] as? String == out && r["dialect"] as? String == "miil" && r["dry_run"] as? Bool == false)
+        let a = try #require(r["architecture"] as? [String: Any])
+        #expect(a["variant"] as? String == "custom" && a["forced"] as? Bool == false && a["explanation"] is [String])
+        #expect((r["renamed"] as? [[String: Any]])?.first?["canonical"] is String)
+        #expect(FileManager.default.fileExists(atPath: out))
+        // a failure in --json mode: the JSON error object on stdout, the line on stderr, nothing written
+        let refused = try runTool(
+            try CLITests.tool("tresnet-convert"), [FixturePaths.tiny("dtypes.pth"), out + ".2.tw", "--json"])
+        #expect(refused.status == 2)
+        let e = try #require(
+            try JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as? [String: [String: Any]])
+        #expect(e["error"]?["exit_code"] as? Int == 2 && refused.stderr.hasPrefix("tresnet-convert: "))
+        #expect(!FileManager.default.fileExists(atPath: out + ".2.tw"))
+    }
+
     @Test func bench() throws {
         let r = try json("tresnet-bench", [Self.weights, "--img-size", "64", "--iterations", "1", "--warmup", "0"])
         for key in [
