@@ -129,15 +129,18 @@ extension ZooCommand {
         @Flag(help: "Print only the path.")
         var quiet = false
 
+        @Flag(help: "Print what was fetched (and converted) as JSON on standard output (docs/JSON.md).")
+        var json = false
+
         func run() throws {
-            try reportingErrors {
+            try reportingErrors(json: json) {
                 let entry = try (catalog.map(ZooCatalog.load(path:)) ?? ZooCatalog.shared).require(tag)
                 var fetcher = ZooFetcher(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory)
                 fetcher.offline = offline || HubCache.offline()
                 fetcher.requirePin = requirePin
                 let progress = ProgressReporter(
                     label: "fetching \(entry.tag)", unit: .bytes,
-                    mode: .automatic(quiet: quiet))
+                    mode: .automatic(quiet: quiet || json))
                 fetcher.progress = { received, total in
                     progress.update(received, total: total)
                     if let total, received >= total { progress.finish() }
@@ -149,9 +152,13 @@ extension ZooCommand {
                 }
                 let target = mirrored(try entry.downloadFile(named: file))
                 let result = try fetcher.fetch(repository: repository, file: target)
-                if quiet {
+                var report = FetchJSON(
+                    tag: entry.tag, repository: repository, revision: result.revision, file: target.name,
+                    url: target.url, path: result.path, sizeBytes: result.size, sha256: result.sha256,
+                    verification: result.verification.rawValue, fromCache: result.fromCache)
+                if quiet, !json {
                     print(result.path)
-                } else {
+                } else if !json {
                     let how: String
                     switch result.verification {
                     case .catalog: how = "matches the catalog's published sha256"
@@ -179,12 +186,24 @@ extension ZooCommand {
                                     + "carries none (predict with --semantic-tree later): \(e.description)")
                         }
                     }
-                    let out = try ZooConvert.convert(
+                    let summary = try ZooConvert.convert(
                         entry: entry, file: target, path: result.path, semanticTree: tree,
-                        revision: result.revision, quiet: quiet)
-                    if !quiet { print("  .tw     \(out)") } else { print(out) }
+                        revision: result.revision, quiet: quiet || json)
+                    report.conversion = summary
+                    if !json { print(quiet ? summary.output : "  .tw     \(summary.output)") }
                 }
+                if json { try printJSON(report) }
             }
         }
     }
+}
+
+/// `tresnet-zoo fetch --json` (docs/JSON.md): the file fetched, how it was verified, and the conversion.
+struct FetchJSON: Encodable {
+    var tag, repository, revision, file, url, path: String
+    var sizeBytes: Int
+    var sha256, verification: String
+    var fromCache: Bool
+    /// With `--convert`: `tresnet-convert --json`'s object.
+    var conversion: ConversionSummary?
 }

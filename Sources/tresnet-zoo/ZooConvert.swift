@@ -4,11 +4,11 @@ import TResNetZoo
 /// `fetch --convert`: the downloaded file converted to `.tw` beside it (`TResNetKit.ZooConversion`), with the
 /// catalog's architecture, classes, key spelling, wrapper, label set and preprocessing.
 enum ZooConvert {
-    /// Converts and returns the `.tw` path, printing the conversion summary unless `quiet`.
+    /// Converts and returns the summary (its `output` is the `.tw` path), printing it unless `quiet`.
     static func convert(
         entry: ZooEntry, file: ZooFile, path: String, semanticTree: String? = nil,
         revision: String, quiet: Bool
-    ) throws -> String {
+    ) throws -> ConversionSummary {
         let summary = try ZooConversion.convert(
             entry: entry, file: file, path: path, semanticTree: semanticTree,
             revision: revision)
@@ -16,6 +16,6 @@ enum ZooConvert {
             print("converted to .tw" + (semanticTree == nil ? "" : " (semantic tree embedded)"))
             for line in summary.lines { print("  " + line) }
         }
-        return summary.output
+        return summary
     }
 }

@@ -295,6 +295,16 @@ enum ZooCLI {
         ])
         #expect(run.status == 0, "\(run.stderr)")
         let tw = ZooCLI.cached(cache, "ml_decoder/micro", "mld_v1_full.tw")
+        // the cached copy again, as JSON: where it is, how it was verified, what the conversion did
+        let again = try ZooCLI.run([
+            "fetch", "ml_decoder/micro", "--catalog", path, "--cache", cache, "--offline", "--convert", "--json"
+        ])
+        #expect(again.status == 0, "\(again.stderr)")
+        let r = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        #expect(r["from_cache"] as? Bool == true && r["verification"] as? String == "pinned")
+        #expect(r["size_bytes"] as? Int == body.count && r["file"] as? String == "mld_v1_full.pth")
+        #expect((r["conversion"] as? [String: Any])?["output"] as? String == tw)
+        #expect(JSONStyleTests.badKeys(r).isEmpty, "\(JSONStyleTests.badKeys(r))")
         let model = try TWModel.open(path: tw, verifyChecksums: true)
         #expect(model.metadata.multiLabel == MultiLabelCard(threshold: 0.6))
         #expect(model.metadata.configuration.mlDecoder?.groups == 5)
