@@ -20,7 +20,9 @@ public struct Float64Forward: Sendable {
     let taps: [String]
     let stem: Conv
     let stages: [[Block]]
-    let fc: Dense
+    /// The linear head, or the ML-Decoder head (`decoder`, then `fc` is nil).
+    let fc: Dense?
+    let decoder: DecoderHead?
 
     /// A conv (stride 1, padding k/2, no groups), its BatchNorm (or the bias of a BN-folded source), activation
     /// and optional blur pool, in Double.
@@ -56,6 +58,10 @@ public struct Float64Forward: Sendable {
         var cin: Int, cout: Int
         var weight: [Double], bias: [Double]
 
+        init(cin: Int, cout: Int, weight: [Double], bias: [Double]) {
+            (self.cin, self.cout, self.weight, self.bias) = (cin, cout, weight, bias)
+        }
+
         /// A 1×1 conv with bias (SE) as a dense layer.
         init(_ conv: Conv2d) throws {
             (cin, cout) = (conv.inChannels, conv.outChannels)
@@ -81,9 +87,6 @@ public struct Float64Forward: Sendable {
     /// Reads a bound tree (`Binder.bind`, `BoundModel.tree`).
     public init(_ tree: TResNet) throws {
         try tree.configuration.validate()
-        guard tree.mlDecoder == nil else {
-            throw TResNetError(.unsupported, "the float64 oracle covers the linear head only, not an ML-Decoder head")
-        }
         configuration = tree.configuration
         taps = tree.taps
         stem = try Conv(tree.body.conv1)
@@ -95,7 +98,8 @@ public struct Float64Forward: Sendable {
                     conv3: try b.conv3.map(Conv.init), se: try b.se.map { (try Dense($0.fc1), try Dense($0.fc2)) })
             }
         }
-        fc = try Dense(tree.head.fc)
+        decoder = try tree.mlDecoder.map(DecoderHead.init)
+        fc = decoder == nil ? try Dense(tree.head.fc) : nil
     }
 
     /// Binds the tensors `tensor` gives by canonical name (strictly), then reads the tree.
@@ -129,6 +133,11 @@ public struct Float64Forward: Sendable {
             for block in blocks { x = run(block, x) }
             tap(x.activation)
         }
+        if let decoder {  // no global pool: the decoder reads the last stage's pixels as tokens
+            tap(Float64Activation(shape: [x.n, decoder.classes], values: decoder.logits(x)))
+            return taps
+        }
+        guard let fc else { return taps }
         let pooled = globalMean(x)
         tap(Float64Activation(shape: [x.n, x.c], values: pooled))
         var logits = [Double](repeating: 0, count: x.n * fc.cout)

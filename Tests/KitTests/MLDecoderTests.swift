@@ -74,6 +74,31 @@ struct MLDecoderTests {
         #expect(worst <= max(4 * torchWorst, 1e-5), "ours \(worst) vs PyTorch \(torchWorst) from float64")
     }
 
+    /// The float64 oracle (`tresnet-verify --oracle`) runs the ML-Decoder head too: its logits equal PyTorch's
+    /// float64 forward of the same model (the generator's `head.float64`) to float64's own precision, far below
+    /// the float32 distance between PyTorch f32 and f64.
+    @Test("the float64 oracle's logits equal PyTorch's float64 logits", arguments: fixtures)
+    func oracleHead(name: String) throws {
+        let reference = try Self.reference("\(name).reference.npz")
+        let oracle = try Float64Forward(try Self.prepared(name).bound.tree)
+        let taps = try oracle.forward(reference["input"]!)
+        let ours = try #require(taps["head"]).values
+        let t = try #require(reference["head.float64"])
+        let truth = (0..<t.elementCount).compactMap { t.scalar(at: $0) }
+        let f32 = try #require(reference["head"]).floats().map(Double.init)
+        #expect(ours.count == truth.count && truth.count == f32.count)
+        let worst = zip(ours, truth).map { abs($0 - $1) }.max()!
+        let float32Distance = zip(f32, truth).map { abs($0 - $1) }.max()!
+        let scale = truth.map(abs).max()!
+        #expect(worst <= 1e-12 * max(scale, 1), "oracle \(worst) from PyTorch float64 (scale \(scale))")
+        #expect(float32Distance > 1000 * worst, "f32 is \(float32Distance) away, the oracle \(worst)")
+        // every body tap too: the f32 reference is within float32's reach of the oracle's
+        let report = try ParityReport.run(
+            try TResNetNetwork(try Self.prepared(name).bound.tree), reference: reference, tolerance: .float32,
+            oracle: oracle)
+        #expect(report.passed, "\(report.render())")
+    }
+
     @Test("a batch of two gives each image its own logits", arguments: fixtures)
     func batch(name: String) throws {
         let reference = try Self.reference("\(name).reference.npz")
