@@ -65,10 +65,12 @@ static inline int tk_png_truncated(const tk_png *p) { return p->truncated; }
 
 /// Reads the signature and the chunks up to the image data of the `size` bytes at `data` (which must stay alive
 /// until tk_png_free), and asks for rows of one sample per byte below 8 bits (values unscaled), 16-bit samples
-/// big-endian as stored, interlacing undone. Returns 0; -1 with tk_png_message set; -2 (width and height set)
-/// when the image has more than `max_pixels` pixels.
+/// big-endian as stored, interlacing undone. An ancillary chunk (eXIf, iCCP, text) over `max_chunk_bytes` is an
+/// error ("chunk data is too large") before libpng allocates it: its header may declare up to 2 GiB.
+/// Returns 0; -1 with tk_png_message set; -2 (width and height set) when the image has more than `max_pixels`
+/// pixels.
 static inline int tk_png_read_header(tk_png *p, const unsigned char *data, size_t size, unsigned long long max_pixels,
-                                     unsigned *width, unsigned *height, int *bit_depth, int *color_type,
+                                     size_t max_chunk_bytes, unsigned *width, unsigned *height, int *bit_depth, int *color_type,
                                      int *interlaced, size_t *row_bytes) {
     p->data = data;
     p->size = size;
@@ -79,6 +81,7 @@ static inline int tk_png_read_header(tk_png *p, const unsigned char *data, size_
     if (setjmp(png_jmpbuf(p->png))) return -1;
     png_set_read_fn(p->png, p, tk_png_read);
     png_set_user_limits(p->png, 0x7fffffffU, 0x7fffffffU);  // the caller checks the pixel count
+    png_set_chunk_malloc_max(p->png, max_chunk_bytes);
     png_read_info(p->png, p->info);
     png_uint_32 w = 0, h = 0;
     int depth = 0, type = 0, interlace = 0;
