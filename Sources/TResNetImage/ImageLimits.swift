@@ -11,8 +11,6 @@ public struct ImageLimits: Sendable, Equatable {
     /// (`Preprocessing.values(path:)`) streams its rows into the resize, so any image up to `pilMaxImagePixels`
     /// fits it; decoding a whole `RGBImage` (`ImageDecoder.decode`) needs 3 bytes a pixel and may not.
     public static let defaultMemoryBudget = 256 << 20
-    /// The largest ancillary PNG chunk (eXIf, iCCP, text) libpng may allocate: a chunk header can declare 2 GiB.
-    static let maxChunkBytes = 8_000_000
 
     /// The most pixels (width × height as the header declares them) an image may have.
     public var maxPixels: Int

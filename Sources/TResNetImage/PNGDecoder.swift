@@ -30,7 +30,7 @@ enum PNGDecoder {
         var depth: Int32 = 0, colorType: Int32 = 0, interlaced: Int32 = 0
         var rowBytes = 0
         let header = tk_png_read_header(
-            p, base, bytes.count, UInt64(max(limits.maxPixels, 0)), ImageLimits.maxChunkBytes, &width, &height,
+            p, base, bytes.count, UInt64(max(limits.maxPixels, 0)), &width, &height,
             &depth, &colorType, &interlaced, &rowBytes)
         if header == -2 { try limits.checkPixels("png", width: Int(width), height: Int(height)) }
         guard header == 0 else { throw failure("cannot read the headers") }
