@@ -5,8 +5,8 @@ extension Preprocessing {
     /// the decoder's rows stream into the resize's first pass (`StreamingResize`). What is held at once is the
     /// decoder's own buffers (`DecodeHeader.decoderBytes`: a few rows, or libjpeg's coefficients for a
     /// progressive JPEG, libpng's stored image for an interlaced PNG), the resize coefficients, the first pass's
-    /// output (the crop window's columns × the rows the second pass reads, or the reverse), the crop and the
-    /// tensor; checked against `limits.memoryBudget` before any of it is allocated.
+    /// output (the crop window's columns × the rows the second pass reads, or the reverse) and the crop; checked
+    /// against `limits.memoryBudget` before any of it is allocated.
     /// - Throws: as `ImageDecoder.decode`; `.limitExceeded` when the buffers above exceed the budget.
     public func resizedAndCropped(bytes: UnsafeRawBufferPointer) throws -> RGBImage {
         try resizedAndCropped(bytes: bytes, orientation: nil)
@@ -47,7 +47,7 @@ extension Preprocessing {
                 inSize: w, outSize: plan.target.width, filter: filter, count: plan.columns.count),
             PILResample.coefficientBytes(
                 inSize: h, outSize: plan.target.height, filter: filter, count: plan.rows.count),
-            Checked.product([plan.size, plan.size, 3 + 3 * 4])  // the crop and its f32 tensor
+            Checked.product([plan.size, plan.size, 3])  // the crop (its f32 tensor is the output, not counted)
         ]
         try limits.checkMemory(format, width: w, height: h, bytes: Self.sum(total))
         var resize = StreamingResize(
