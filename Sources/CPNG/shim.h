@@ -22,6 +22,8 @@ typedef struct tk_png {
     int warnings;
     int truncated;
     png_bytepp rows;
+    size_t next_chunk;    // where the next chunk header starts (libpng reads chunks in order)
+    char overrun[128];    // an ancillary chunk that declared more bytes than the file holds
 } tk_png;
 
 static void tk_png_error(png_structp png, png_const_charp message) {
@@ -37,15 +39,42 @@ static void tk_png_warning(png_structp png, png_const_charp message) {
 }
 
 // Reads from the in-memory file; asking for bytes past its end is a truncated file.
+//
+// libpng allocates an ancillary chunk's declared length (up to 2 GiB: eXIf, iCCP, text, unknown chunks) before it
+// reads the data, so a few bytes declaring a huge chunk made one huge allocation. When libpng reads a chunk header
+// (8 bytes at the next chunk boundary) whose ancillary chunk runs past the end of the file, the length it sees is
+// cut to what the file holds: the read then ends the same way (a CRC mismatch libpng discards the chunk for, then
+// the end of the file: truncated before the image data, ignored after it, as PIL ignores a broken tail), but the
+// allocation is at most the file's size. Critical chunks (IDAT) are not allocated whole and keep their length.
 static void tk_png_read(png_structp png, png_bytep out, png_size_t length) {
     tk_png *p = (tk_png *)png_get_io_ptr(png);
     if (length > p->size - p->position) {
         p->truncated = 1;
-        snprintf(p->message, sizeof p->message, "file is truncated: %zu more bytes needed at offset %zu",
-                 (size_t)length, p->position);
+        if (p->overrun[0])
+            snprintf(p->message, sizeof p->message, "file is truncated: %s", p->overrun);
+        else
+            snprintf(p->message, sizeof p->message, "file is truncated: %zu more bytes needed at offset %zu",
+                     (size_t)length, p->position);
         png_longjmp(png, 1);
     }
     memcpy(out, p->data + p->position, length);
+    if (length == 8 && p->position == p->next_chunk) {
+        size_t declared = ((size_t)out[0] << 24) | ((size_t)out[1] << 16) | ((size_t)out[2] << 8) | (size_t)out[3];
+        size_t left = p->size - p->position - 8;  // after this header
+        int ancillary = (out[4] & 0x20) != 0;
+        if (ancillary && declared <= 0x7fffffffU && declared + 4 > left) {
+            size_t cut = left >= 4 ? left - 4 : 0;
+            if (!p->overrun[0])
+                snprintf(p->overrun, sizeof p->overrun, "chunk %c%c%c%c at offset %zu declares %zu bytes, %zu follow",
+                         out[4], out[5], out[6], out[7], p->position, declared, left);
+            out[0] = (png_byte)(cut >> 24);
+            out[1] = (png_byte)(cut >> 16);
+            out[2] = (png_byte)(cut >> 8);
+            out[3] = (png_byte)cut;
+            declared = cut;
+        }
+        p->next_chunk = p->position + 12 + declared;
+    }
     p->position += length;
 }
 
@@ -72,6 +101,7 @@ static inline int tk_png_read_header(tk_png *p, const unsigned char *data, size_
                                      int *interlaced, size_t *row_bytes) {
     p->data = data;
     p->size = size;
+    p->next_chunk = 8;  // after the signature
     p->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, p, tk_png_error, tk_png_warning);
     if (!p->png) { snprintf(p->message, sizeof p->message, "libpng could not start"); return -1; }
     p->info = png_create_info_struct(p->png);

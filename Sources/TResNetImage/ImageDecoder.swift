@@ -32,19 +32,61 @@ public enum ImageDecoder {
         }
     }
 
-    /// Decodes an in-memory file.
+    /// Decodes an in-memory file. The whole image is held (3 bytes a pixel, twice while the EXIF orientation
+    /// turns it), so this is checked against `limits` before allocating; `Preprocessing.values(path:)` streams.
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true,
         limits: ImageLimits = .default
     ) throws -> RGBImage {
+        var out: [UInt8] = []
+        var size = (0, 0)
+        var used = ExifOrientation.normal
+        let final = try decodeRows(
+            bytes, limits: limits, orientation: applyOrientation ? nil : .normal,
+            start: { header, orientation in
+                size = (header.width, header.height)
+                used = orientation
+                try limits.checkMemory(
+                    header.format, width: header.width, height: header.height,
+                    bytes: ImageLimits.wholeImageBytes(
+                        width: header.width, height: header.height, oriented: orientation != .normal,
+                        decoderBytes: header.decoderBytes))
+                out = [UInt8](repeating: 0, count: header.width * header.height * 3)
+            },
+            row: { y, rgb in
+                let base = y * rgb.count
+                out.withUnsafeMutableBufferPointer { dst in
+                    UnsafeMutableBufferPointer(rebasing: dst[base..<(base + rgb.count)]).update(fromContentsOf: rgb)
+                }
+            })
+        let orientation = applyOrientation ? final : .normal
+        if orientation != .normal, used == .normal {  // a PNG eXIf after the image data: the copy is still to come
+            try limits.checkMemory(
+                "png", width: size.0, height: size.1,
+                bytes: ImageLimits.wholeImageBytes(
+                    width: size.0, height: size.1, oriented: true, decoderBytes: 0))
+        }
+        return RGBImage(unchecked: size.0, size.1, out).oriented(orientation)
+    }
+
+    /// Decodes `bytes` row by row: `start` sees the header and the orientation that will be applied (`orientation`
+    /// when given, else the file's as far as the headers tell: a JPEG's EXIF, a PNG's eXIf before the image data)
+    /// and may throw to refuse; then `row` gets every stored RGB row. Returns the orientation the whole file
+    /// records (`orientation` when given), which differs from the one `start` saw only for a PNG whose eXIf
+    /// follows the image data.
+    static func decodeRows(
+        _ bytes: UnsafeRawBufferPointer, limits: ImageLimits, orientation: ExifOrientation?,
+        start: (DecodeHeader, ExifOrientation) throws -> Void, row: RowHandler
+    ) throws -> ExifOrientation {
         switch format(of: bytes) {
         case .jpeg:
-            let orientation = applyOrientation ? ExifReader.jpegOrientation(bytes) : .normal
-            let image = try JPEGDecoder.decode(bytes, limits: limits, oriented: orientation != .normal)
-            return image.oriented(orientation)
+            let exif = orientation ?? ExifReader.jpegOrientation(bytes)
+            try JPEGDecoder.decodeRows(bytes, limits: limits, start: { try start($0, exif) }, row: row)
+            return exif
         case .png:
-            let (image, orientation) = try PNGDecoder.decode(bytes, limits: limits)
-            return applyOrientation ? image.oriented(orientation) : image
+            let final = try PNGDecoder.decodeRows(
+                bytes, limits: limits, start: { try start($0, orientation ?? $0.orientation) }, row: row)
+            return orientation ?? final
         case nil:
             let head = bytes.prefix(8).map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
             throw TResNetError(

@@ -6,13 +6,19 @@ import TResNetCore
 /// Decodes like PIL: libjpeg's defaults (islow IDCT, fancy upsampling); 1 component → gray, 3 → RGB (libjpeg
 /// converts YCbCr), 4 → CMYK, which PIL always reads as Adobe-inverted (`CMYK;I`) and turns into RGB with
 /// `cmyk2rgb`. Warnings are ignored as PIL ignores them, except a premature end of data (a truncated file).
-/// Rows are decoded one at a time straight into the RGB result (gray and CMYK converted per row), so the only
-/// image-sized buffers are the result and, for progressive or multi-scan files, libjpeg's coefficient buffer;
-/// both are checked against `ImageLimits` from the header before anything image-sized is allocated.
+/// Rows are handed out one at a time (gray and CMYK converted per row), so the only image-sized buffer the decoder
+/// holds is, for progressive or multi-scan files, libjpeg's coefficient buffer, reported in `DecodeHeader` before
+/// it is allocated and capped inside libjpeg too.
 enum JPEGDecoder {
-    static func decode(_ bytes: UnsafeRawBufferPointer, limits: ImageLimits = .default, oriented: Bool = false) throws
-        -> RGBImage
-    {
+    /// libjpeg's strip buffers (context rows for fancy upsampling, colour conversion), bounded by this many
+    /// stored rows: at most 2 × 8 × the largest vertical sampling factor (4) rows are kept, per component.
+    static let stripRows = 64
+
+    /// Decodes `bytes`: `start` sees the header (and may throw to refuse), then `row` every RGB row in order.
+    static func decodeRows(
+        _ bytes: UnsafeRawBufferPointer, limits: ImageLimits, start: (DecodeHeader) throws -> Void,
+        row: RowHandler
+    ) throws {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
             throw TResNetError(.truncated, format: "jpeg", "empty file")
         }
@@ -37,32 +43,32 @@ enum JPEGDecoder {
         var progressive: Int32 = 0
         let coefficients = Int(clamping: tk_jpeg_coefficient_bytes(j, &progressive))
         let rowBytes = w * c  // w × h ≤ maxPixels was checked, c ≤ 4
-        try limits.checkMemory("jpeg", width: w, height: h, extraBytes: coefficients + rowBytes, oriented: oriented)
+        // the coefficients, libjpeg's strips, one stored row and one RGB row
+        let decoderBytes = coefficients + (Self.stripRows + 1) * rowBytes + w * 3
+        try start(DecodeHeader(format: "jpeg", width: w, height: h, decoderBytes: decoderBytes, orientation: .normal))
         // libjpeg's own cap for its image-sized buffers, in case the estimate above missed one
         tk_jpeg_set_memory_limit(j, Int(clamping: max(limits.memoryBudget, coefficients + (16 << 20))))
         guard tk_jpeg_start(j, rowBytes, h) == 0 else { throw failure("cannot decode") }
-        var out = [UInt8](repeating: 0, count: w * h * 3)
-        var row = [UInt8](repeating: 0, count: c == 3 ? 0 : rowBytes)
+        var rgb = [UInt8](repeating: 0, count: w * 3)
+        var stored = [UInt8](repeating: 0, count: c == 3 ? 0 : rowBytes)
         var failed = false
-        out.withUnsafeMutableBufferPointer { dst in
-            row.withUnsafeMutableBufferPointer { tmp in
+        rgb.withUnsafeMutableBufferPointer { out in
+            stored.withUnsafeMutableBufferPointer { tmp in
                 for y in 0..<h {
-                    let target = dst.baseAddress! + y * w * 3
                     if c == 3 {
-                        if tk_jpeg_read_row(j, target) != 0 { failed = true; return }
-                        continue
-                    }
-                    if tk_jpeg_read_row(j, tmp.baseAddress) != 0 { failed = true; return }
-                    let rgb = UnsafeMutableBufferPointer(start: target, count: w * 3)
-                    if c == 1 {
-                        PixelConversions.grayToRGB(UnsafeBufferPointer(tmp), into: rgb)
+                        if tk_jpeg_read_row(j, out.baseAddress) != 0 { failed = true; return }
                     } else {
-                        PixelConversions.invertedCMYKToRGB(UnsafeBufferPointer(tmp), into: rgb)
+                        if tk_jpeg_read_row(j, tmp.baseAddress) != 0 { failed = true; return }
+                        if c == 1 {
+                            PixelConversions.grayToRGB(UnsafeBufferPointer(tmp), into: out)
+                        } else {
+                            PixelConversions.invertedCMYKToRGB(UnsafeBufferPointer(tmp), into: out)
+                        }
                     }
+                    row(y, UnsafeBufferPointer(out))
                 }
             }
         }
         guard !failed, tk_jpeg_finish(j) == 0 else { throw failure("cannot decode") }
-        return RGBImage(unchecked: w, h, out)
     }
 }

@@ -49,3 +49,22 @@ extension RGBImage {
         return RGBImage(unchecked: ow, oh, out)
     }
 }
+
+extension ExifOrientation {
+    /// Where stored row `y` of an image `height` rows high lands once oriented: an oriented row (`alongX`, for
+    /// orientations 1–4) or column (5–8), its index, and whether the stored pixels run backwards along it (stored
+    /// pixel `x` of a `width`-pixel row is at position `reversed ? width − 1 − x : x` of the oriented line).
+    /// The same mapping as `RGBImage.oriented(_:)`.
+    func line(ofStoredRow y: Int, height h: Int) -> (alongX: Bool, index: Int, reversed: Bool) {
+        switch self {
+        case .normal: (true, y, false)
+        case .flipLeftRight: (true, y, true)
+        case .rotate180: (true, h - 1 - y, true)
+        case .flipTopBottom: (true, h - 1 - y, false)
+        case .transpose: (false, y, false)
+        case .rotate270: (false, h - 1 - y, false)
+        case .transverse: (false, h - 1 - y, true)
+        case .rotate90: (false, y, true)
+        }
+    }
+}

@@ -8,12 +8,14 @@ import TResNetCore
 /// keeps the high byte, 16-bit gray (`I;16`) is clipped at 255, palettes are looked up, alpha and `tRNS` are
 /// dropped, and gamma, ICC and other colour chunks are ignored. An `eXIf` chunk's orientation is returned.
 enum PNGDecoder {
-    /// The RGB image as stored and the orientation its eXIf chunk records (PIL's `exif_transpose` honours it).
-    /// A non-interlaced image is decoded row by row straight into the RGB result; an interlaced one needs libpng's
-    /// whole stored image first. Either is checked against `limits` from the header, before allocation.
-    static func decode(_ bytes: UnsafeRawBufferPointer, limits: ImageLimits = .default) throws
-        -> (RGBImage, ExifOrientation)
-    {
+    /// Decodes `bytes`: `start` sees the header (and may throw to refuse), then `row` every RGB row in order.
+    /// Returns the orientation the eXIf chunk records, which PIL's `exif_transpose` honours; a chunk after the
+    /// image data is only known then, and may differ from `DecodeHeader.orientation`. A non-interlaced image is
+    /// decoded row by row; an interlaced one needs libpng's whole stored image first (in `decoderBytes`).
+    static func decodeRows(
+        _ bytes: UnsafeRawBufferPointer, limits: ImageLimits, start: (DecodeHeader) throws -> Void,
+        row: RowHandler
+    ) throws -> ExifOrientation {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
             throw TResNetError(.truncated, format: "png", "empty file")
         }
@@ -54,48 +56,46 @@ enum PNGDecoder {
         if colorType == 3, paletteCount == 0 {
             throw TResNetError(.malformed, format: "png", "palette image without a PLTE chunk")
         }
-        let early = exifOrientation(p)  // an eXIf before the image data; a late one is checked again below
-        try limits.checkMemory(
-            "png", width: w, height: h, extraBytes: interlaced != 0 ? stored : rowBytes,
-            oriented: early != .normal)
+        // libpng's two row buffers (current and previous, for the filters), our stored row, our RGB row; an
+        // interlaced file: the whole stored image instead of our stored row
+        let decoderBytes = 2 * rowBytes + (interlaced != 0 ? stored : rowBytes) + w * 3
+        try start(
+            DecodeHeader(
+                format: "png", width: w, height: h, decoderBytes: decoderBytes, orientation: exifOrientation(p)))
         let format = RowFormat(
             colorType: Int(colorType), depth: Int(depth), palette: palette,
             paletteCount: Int(paletteCount))
-        var out = [UInt8](repeating: 0, count: w * h * 3)
+        var rgb = [UInt8](repeating: 0, count: w * 3)
         if interlaced != 0 {
             var raw = [UInt8](repeating: 0, count: stored)
             let status = raw.withUnsafeMutableBufferPointer { tk_png_decode(p, $0.baseAddress, rowBytes, h) }
             guard status == 0 else { throw failure("cannot decode") }
             raw.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
+                rgb.withUnsafeMutableBufferPointer { out in
                     for y in 0..<h {
                         format.convert(
                             UnsafeBufferPointer(rebasing: src[(y * rowBytes)..<((y + 1) * rowBytes)]),
-                            width: w, into: UnsafeMutableBufferPointer(rebasing: dst[(y * w * 3)...]))
+                            width: w, into: out)
+                        row(y, UnsafeBufferPointer(out))
                     }
                 }
             }
         } else {
-            var row = [UInt8](repeating: 0, count: rowBytes)
+            var raw = [UInt8](repeating: 0, count: rowBytes)
             var failed = false
-            row.withUnsafeMutableBufferPointer { tmp in
-                out.withUnsafeMutableBufferPointer { dst in
+            raw.withUnsafeMutableBufferPointer { tmp in
+                rgb.withUnsafeMutableBufferPointer { out in
                     for y in 0..<h {
                         if tk_png_read_row(p, tmp.baseAddress) != 0 { failed = true; return }
-                        format.convert(
-                            UnsafeBufferPointer(tmp), width: w,
-                            into: UnsafeMutableBufferPointer(rebasing: dst[(y * w * 3)...]))
+                        format.convert(UnsafeBufferPointer(tmp), width: w, into: out)
+                        row(y, UnsafeBufferPointer(out))
                     }
                 }
             }
             guard !failed else { throw failure("cannot decode") }
         }
         _ = tk_png_read_end(p)  // trailing chunks: a broken or missing tail is ignored, as PIL ignores it
-        let orientation = exifOrientation(p)
-        if orientation != .normal, early == .normal {
-            try limits.checkMemory("png", width: w, height: h, extraBytes: 0, oriented: true)
-        }
-        return (RGBImage(unchecked: w, h, out), orientation)
+        return exifOrientation(p)
     }
 
     /// The orientation of the eXIf chunk read so far (normal when there is none).

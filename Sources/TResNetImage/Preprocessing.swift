@@ -33,28 +33,49 @@ public struct Preprocessing: Sendable {
     /// window of the resize is computed (identical to resizing everything, see `PILResample`).
     /// - Throws: `.limitExceeded` when the resize target would have more than `maximumImagePixels` pixels.
     public func resizedAndCropped(_ image: RGBImage) throws -> RGBImage {
-        let target = resizeTarget(width: image.width, height: image.height)
+        let plan = try cropPlan(width: image.width, height: image.height)
+        let window = try PILResample.resize(
+            image, width: plan.target.width, height: plan.target.height,
+            filter: config.interpolation, columns: plan.columns, rows: plan.rows)
+        return plan.padded(window)
+    }
+
+    /// Where the crop of an image of `width × height` lies in its resize.
+    struct CropPlan {
+        let target: (width: Int, height: Int)
+        let crop: (x: Int, y: Int)
+        let size: Int
+        /// The resize's columns and rows inside the crop.
+        let columns: Range<Int>
+        let rows: Range<Int>
+
+        /// The crop from its part inside the resize (`columns × rows`): zero padding where the crop is larger.
+        func padded(_ window: RGBImage) -> RGBImage {
+            if columns.count == size, rows.count == size { return window }
+            var out = [UInt8](repeating: 0, count: size * size * 3)
+            for (yy, y) in rows.enumerated() {
+                let d = ((y - crop.y) * size + (columns.lowerBound - crop.x)) * 3, s = yy * columns.count * 3
+                out[d..<(d + columns.count * 3)] = window.pixels[s..<(s + columns.count * 3)]
+            }
+            return RGBImage(unchecked: size, size, out)
+        }
+    }
+
+    /// The crop plan for an image of `width × height`.
+    /// - Throws: `.limitExceeded` when the resize target would have more than `maximumImagePixels` pixels.
+    func cropPlan(width: Int, height: Int) throws -> CropPlan {
+        let target = resizeTarget(width: width, height: height)
         guard let pixels = Checked.multiply(target.width, target.height), pixels <= maximumImagePixels else {
             throw TResNetError(
                 .limitExceeded, format: "resize",
-                "resizing \(image.width)×\(image.height) to "
+                "resizing \(width)×\(height) to "
                     + "\(target.width)×\(target.height) is more than \(maximumImagePixels) pixels")
         }
         let size = config.inputSize
         let crop = Self.centerCropWindow(width: target.width, height: target.height, size: size)
         let columns = max(0, crop.x)..<min(target.width, crop.x + size)
         let rows = max(0, crop.y)..<min(target.height, crop.y + size)
-        let window = try PILResample.resize(
-            image, width: target.width, height: target.height,
-            filter: config.interpolation, columns: columns, rows: rows)
-        if columns.count == size, rows.count == size { return window }
-        // the crop is larger than the image: zero padding around it
-        var out = [UInt8](repeating: 0, count: size * size * 3)
-        for (yy, y) in rows.enumerated() {
-            let d = ((y - crop.y) * size + (columns.lowerBound - crop.x)) * 3, s = yy * columns.count * 3
-            out[d..<(d + columns.count * 3)] = window.pixels[s..<(s + columns.count * 3)]
-        }
-        return RGBImage(unchecked: size, size, out)
+        return CropPlan(target: target, crop: crop, size: size, columns: columns, rows: rows)
     }
 
     /// torchvision's `center_crop` on a PIL image as a window of the image: its top-left corner, which is
@@ -118,8 +139,14 @@ public struct Preprocessing: Sendable {
     }
 
     /// Decodes (EXIF orientation honoured) and preprocesses the file at `path`: `[3, inputSize, inputSize]`.
+    /// The rows stream into the resize (`resizedAndCropped(bytes:)`), so no decoded image is held.
     public func values(path: String) throws -> [Float] {
-        let image = try ImageDecoder.decode(path: path, limits: limits)
-        return try TResNetError.naming(path) { try values(image) }
+        let store = try ByteStore.map(path: path)
+        return try TResNetError.naming(path) { try values(bytes: store.bytes) }
+    }
+
+    /// Decodes (EXIF orientation honoured) and preprocesses an in-memory file: `[3, inputSize, inputSize]`.
+    public func values(bytes: UnsafeRawBufferPointer) throws -> [Float] {
+        Self.toTensor(try resizedAndCropped(bytes: bytes), mean: config.mean, std: config.std)
     }
 }

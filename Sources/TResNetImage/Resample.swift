@@ -85,6 +85,17 @@ public enum PILResample {
         return Coefficients(ksize: ksize, starts: starts, counts: counts, weights: weights)
     }
 
+    /// The bytes `coefficients(inSize:outSize:filter:range:)` allocates for `count` outputs (`ksize` weights
+    /// each, 8 bytes apiece, and the window starts and counts): `ksize` grows with the downscale factor.
+    static func coefficientBytes(inSize: Int, outSize: Int, filter: Interpolation, count: Int) -> Int? {
+        guard inSize != outSize else { return 0 }
+        let support = filter.support * max(1.0, Double(inSize) / Double(outSize))
+        guard support < 1e15 else { return nil }
+        let ksize = Int(support.rounded(.up)) * 2 + 1
+        return Checked.multiply(count + 1, ksize).flatMap { Checked.multiply($0, 8) }
+            .flatMap { Checked.add($0, count * 16) }
+    }
+
     @inline(__always) static func clip8(_ sum: Int) -> UInt8 {
         let v = sum >> precisionBits
         return v < 0 ? 0 : v > 255 ? 255 : UInt8(v)

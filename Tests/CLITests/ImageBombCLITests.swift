@@ -51,7 +51,38 @@ struct ImageBombCLITests {
             if name.contains("progressive") {  // its coefficients alone are 507 MB: over the budget
                 #expect(run.stderr.contains("image memory budget"), "\(run.stderr.prefix(300))")
             }
+            if name.contains("baseline") {  // streamed into the resize: its rows are never held
+                #expect(run.status == 0, "\(run.stderr.prefix(300))")
+            }
         }
+    }
+
+    static let large = FixturePaths.full("large")
+
+    /// Legitimate images near the pixel cap (Fixtures/gen_large_images.py, git-ignored; skipped when absent):
+    /// predicted under `prlimit --as=1073741824`, the whole process's peak RSS (`/usr/bin/time -f %M`: model,
+    /// runtime, mapped file, decoding and preprocessing) under the 256 MiB image bound.
+    @Test(
+        "a baseline JPEG and a PNG near the pixel cap predict with a whole-process peak under 256 MiB",
+        .enabled(if: large != nil, "Fixtures/full/large absent"),
+        arguments: ["baseline_exif6_11184x8000.jpg", "plain_9459x9459.png"])
+    func largeImagesStayBounded(_ name: String) throws {
+        let predict = try #require(builtTool("tresnet-predict"), "build tresnet-predict first")
+        let time = try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/time") ? "/usr/bin/time" : nil)
+        let report = FixturePaths.temporaryDirectory("bomb-rss") + "/rss"
+        let path = try #require(Self.large) + "/" + name
+        let run = try runTool(
+            time,
+            [
+                "-f", "%M", "-o", report, "prlimit", "--as=1073741824", predict, FixturePaths.tiny("tiny_v1.pth"),
+                path, "--img-size", "224"
+            ])
+        #expect(run.status == 0, "\(name): \(run.stderr.prefix(300))")
+        #expect(run.stdout.hasPrefix(path + "\n  1. class "), "\(run.stdout.prefix(300))")
+        let text = try String(contentsOfFile: report, encoding: .utf8)
+        let kib = try #require(text.split(separator: "\n").compactMap { Int($0) }.last, "\(text)")
+        print("tresnet-predict \(name): peak RSS \(kib) KiB")
+        #expect(kib * 1024 < 256 << 20, "\(name): peak RSS \(kib) KiB")
     }
 
     @Test("--max-pixels below an ordinary image refuses it; 0 is a usage error")

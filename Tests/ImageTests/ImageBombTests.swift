@@ -52,6 +52,22 @@ import TResNetCore
         #expect(progressive.description.contains("image memory budget"), "\(progressive)")
     }
 
+    @Test("with the cap raised, the baseline bomb streams into the resize within the bound; whole, it is refused")
+    func baselineBombStreams() throws {
+        let limits = ImageLimits(maxPixels: 2 * 89_478_485)
+        let path = Self.path("jpeg_baseline_13000.jpg")
+        let pre = try Preprocessing(.timm(inputSize: 64), limits: limits)
+        var values: [Float] = []
+        let probe = try ResourceProbe.measure(attempts: 2, until: { $0.peakGrowthBytes < 256 << 20 }) {
+            values = try pre.values(path: path)
+        }
+        #expect(values.count == 3 * 64 * 64)
+        #expect(probe.peakGrowthBytes < 256 << 20, "\(probe)")
+        print("jpeg_baseline_13000.jpg streamed: \(probe)")
+        let e = try #require(throws: TResNetError.self) { try ImageDecoder.decode(path: path, limits: limits) }
+        #expect(e.description.contains("image memory budget"), "\(e)")
+    }
+
     @Test("limits below an ordinary image refuse it; the default decodes it unchanged")
     func smallLimits() throws {
         let p = ImageManifest.folder + "/" + (try ImageManifest.load()).images[0].file
