@@ -113,7 +113,7 @@ public struct Preprocessing: Sendable {
     /// The network input for one image: `[3, inputSize, inputSize]` f32, channel-major.
     public func values(_ image: RGBImage) throws -> [Float] {
         let cropped = try resizedAndCropped(image)
-        return Self.toTensor(cropped, mean: config.mean.map(Float.init), std: config.std.map(Float.init))
+        return tensor(cropped)
     }
 
     /// `ToTensor` + `Normalize`: `(Float(v) / 255 − mean[c]) / std[c]`, CHW.
@@ -147,6 +147,11 @@ public struct Preprocessing: Sendable {
 
     /// Decodes (EXIF orientation honoured) and preprocesses an in-memory file: `[3, inputSize, inputSize]`.
     public func values(bytes: UnsafeRawBufferPointer) throws -> [Float] {
-        Self.toTensor(try resizedAndCropped(bytes: bytes), mean: config.mean, std: config.std)
+        tensor(try resizedAndCropped(bytes: bytes))
+    }
+
+    /// `ToTensor` + `Normalize` with this configuration's mean and std (in f32, as torchvision computes them).
+    func tensor(_ cropped: RGBImage) -> [Float] {
+        Self.toTensor(cropped, mean: config.mean.map(Float.init), std: config.std.map(Float.init))
     }
 }

@@ -35,7 +35,7 @@ struct ImageFuzzRegressionTests {
             outcomes = []
             try bytes.withUnsafeBytes { raw in
                 for limits in [harness, .default] {
-                    for config in [PreprocessingConfig.timm(inputSize: 32), .officialSquish(inputSize: 24)] {
+                    for config in [PreprocessingConfig.timm(inputSize: 32), .officialSquash(inputSize: 24)] {
                         let pre = try Preprocessing(config, limits: limits)
                         attempt("whole") { _ = try pre.values(ImageDecoder.decode(raw, limits: limits)) }
                         attempt("streamed") { _ = try pre.values(bytes: raw) }
