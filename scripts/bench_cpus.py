@@ -107,7 +107,7 @@ def accuracy(bench, log, images=8):
         log(f"[cpus accuracy] {name}")
         out = os.path.join(a.scratch, f"cpus_{kind}_{precision}.npy")
         if kind == "ours":
-            cmd = [bench.tool("tresnet-predict"), weights, "--input", path, "--output", out, "--precision", precision]
+            cmd = [bench.tool("tresnet-predict"), weights, "--input", path, "--output", out, "--precision", precision, "--force"]
         else:
             cmd = bench.peer_cmd("ov", "tresnet_m", onnx, 1, 1) + ["--ov-precision", precision, "--logits-in", path,
                                                                  "--logits-out", out]
@@ -171,7 +171,7 @@ def render(w, result, ms, mib):
     w(f"| ours bf16: max \\|Δlogit\\| ≤ 1.5 × OpenVINO bf16's ({bound:.3g}), top-1 = PyTorch f32 | "
       f"{ours_bf16['maxAbs']:.3g}, {ours_bf16['top1']}/{acc['images']} **{'met' if ok else 'missed'}** |"
       + " |" * (len(fwd) - 1))
-    rss_ours, rss_ort = fwd[0]["tools"]["ours f32"]["peakRSSBytes"], fwd[0]["tools"]["ONNX Runtime f32"]["peakRSSBytes"]
+    rss_ours, rss_ort = fwd[0]["tools"]["ours f32"]["peak_rss_bytes"], fwd[0]["tools"]["ONNX Runtime f32"]["peak_rss_bytes"]
     w(f"| peak RSS at batch 1, ours f32 ≤ ONNX Runtime | {mib(rss_ours)} / {mib(rss_ort)} MiB "
       f"**{'met' if rss_ours <= rss_ort else 'missed'}** |" + " |" * (len(fwd) - 1))
     w("")
