@@ -94,6 +94,10 @@ final class PthreadLock: @unchecked Sendable {
         m = .allocate(capacity: 1)
         pthread_mutex_init(m, nil)
     }
+    deinit {  // every lazily aligned ByteStore has one: without this each leaked its mutex (FuzzLegacy's leak)
+        pthread_mutex_destroy(m)
+        m.deallocate()
+    }
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(m)
         defer { pthread_mutex_unlock(m) }
