@@ -141,8 +141,12 @@ enum ZooListing {
         line("input", "\(e.inputSize)×\(e.inputSize) RGB")
         let p = e.preprocessing
         line("preprocessing", "RGB/255, mean \(p.mean), std \(p.std), \(p.interpolation), crop_pct \(p.cropPct)")
-        line("  resize (timm)", p.resize.description)
-        line("  resize (authors)", p.officialResize.description)
+        if p.resize == p.officialResize {  // the MIIL originals and the multi-label weights: one policy
+            line("  resize", p.resize.description)
+        } else {
+            line("  resize (timm)", p.resize.description)
+            line("  resize (authors)", p.officialResize.description)
+        }
         out += src("official_resize")
         if let t = e.top1 {
             line(
