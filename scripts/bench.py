@@ -417,7 +417,9 @@ def render(m, started, finished, cmdline, fwd, conv, insp, opened, prof):
             w(f"| {f['variant']} | {f['batch']} | {t} | {ms(out['median'])} | {ms(out['min'])} | "
               f"{f['batch'] / out['median']:.2f} | {gflops:.1f} | {mib(out['peak_rss_bytes'])} | {ratio} | {ratio_min} |")
     w("")
-    w("GFLOP/s for every tool is ours-counted work (2 × MACs of convs and the linear head, "
+    w("Peak RSS is each tool process's own high-water mark (`VmHWM` of /proc/self/status; `ru_maxrss` would "
+      "also count this script's memory at the fork, which Linux carries over exec). "
+      "GFLOP/s for every tool is ours-counted work (2 × MACs of convs and the linear head, "
       "`ArchitectureCost`) divided by that tool's median. Our load (read + bind) and compile (BN folding, "
       "weight layout) times:")
     w("")
