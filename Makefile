@@ -9,7 +9,7 @@ PY := .venv/bin/python
 BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 FIX := Fixtures/tiny
 
-.PHONY: all deps build release test lint format readme-check test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean example docs
+.PHONY: all deps build release test lint format fuzz-check readme-check test-kernels test-aarch64 demo fixtures fixtures-full venv bench fuzz fuzz-build clean example docs
 
 all: build
 
@@ -28,8 +28,9 @@ release: deps
 	$(SWIFT) build -c release
 
 ## The test suite: the style check (lint), unit, fixture, parity and CLI tests (the README's examples among them:
-## readme-check), the C kernels' own test and the example package (Examples/). Needs no Python.
-test: deps lint test-kernels example
+## readme-check), the C kernels' own test, the fuzz harnesses compiled (fuzz-check) and the example package
+## (Examples/). Needs no Python.
+test: deps lint test-kernels fuzz-check example
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -150,6 +151,15 @@ FUZZ_JOBS ?= 2
 FUZZ_BUILD := $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --package-path Fuzz
 fuzz-build: deps
 	$(FUZZ_BUILD)
+
+## The harnesses compiled without the sanitizers and not linked (half a minute; part of `make test`), so an API
+## change that breaks one fails the tests rather than the next `make fuzz`.
+FUZZ_ALL := FuzzPickle FuzzZip FuzzTorchZip FuzzLegacy FuzzSafetensors FuzzNpy FuzzNpz FuzzONNX FuzzTW FuzzJSON FuzzImage
+fuzz-check: deps
+	@for t in $(FUZZ_ALL); do \
+	  $(SWIFT) build -q --package-path Fuzz --scratch-path .build/fuzz-check -Xswiftc -parse-as-library --target $$t \
+	    || exit 1; \
+	done; echo "fuzz harnesses: $(words $(FUZZ_ALL)) compiled"
 
 fuzz: fuzz-build
 	$(SWIFT) build --product tresnet-convert

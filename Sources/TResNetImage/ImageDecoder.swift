@@ -56,7 +56,7 @@ public enum ImageDecoder {
             row: { y, rgb in
                 let base = y * rgb.count
                 out.withUnsafeMutableBufferPointer { dst in
-                    UnsafeMutableBufferPointer(rebasing: dst[base..<(base + rgb.count)]).update(fromContentsOf: rgb)
+                    _ = UnsafeMutableBufferPointer(rebasing: dst[base..<(base + rgb.count)]).update(fromContentsOf: rgb)
                 }
             })
         let orientation = applyOrientation ? final : .normal
