@@ -64,7 +64,7 @@ extension Float64Forward {
                 for c in 0..<x.c {
                     for p in 0..<t { pixels[p * x.c + c] = x.v[(b * x.c + c) * t + p] }
                 }
-                let tokens = Self.dense(embed, pixels, rows: t).map { max($0, 0) }
+                let tokens = embed(pixels, rows: t).map { max($0, 0) }
                 var q = queries
                 for layer in layers { q = Self.run(layer, q, tokens: tokens, queries: g, count: t, width: e) }
                 for k in 0..<classes {
@@ -77,26 +77,13 @@ extension Float64Forward {
             return out
         }
 
-        /// rows × cin → rows × cout: x·Wᵀ + b.
-        static func dense(_ d: Dense, _ x: [Double], rows: Int) -> [Double] {
-            var y = [Double](repeating: 0, count: rows * d.cout)
-            for r in 0..<rows {
-                for o in 0..<d.cout {
-                    var s = d.bias[o]
-                    for i in 0..<d.cin { s += d.weight[o * d.cin + i] * x[r * d.cin + i] }
-                    y[r * d.cout + o] = s
-                }
-            }
-            return y
-        }
-
         /// One decoder layer on one image's queries [G, E] and tokens [T, E].
         static func run(_ l: DecoderLayer, _ q0: [Double], tokens: [Double], queries g: Int, count t: Int, width e: Int)
             -> [Double]
         {
             var q = q0.map { $0 + $0 }  // the first residual: dropout is the identity in eval
             layerNorm(&q, l.norm1, width: e)
-            let qq = dense(l.query, q, rows: g), k = dense(l.key, tokens, rows: t), v = dense(l.value, tokens, rows: t)
+            let qq = l.query(q, rows: g), k = l.key(tokens, rows: t), v = l.value(tokens, rows: t)
             let hd = e / l.heads, scale = 1 / Double(hd).squareRoot()
             var attended = [Double](repeating: 0, count: g * e)
             for h in 0..<l.heads {
@@ -112,10 +99,10 @@ extension Float64Forward {
                     }
                 }
             }
-            let a = dense(l.out, attended, rows: g)
+            let a = l.out(attended, rows: g)
             for i in q.indices { q[i] += a[i] }
             layerNorm(&q, l.norm2, width: e)
-            let f = dense(l.linear2, dense(l.linear1, q, rows: g).map { max($0, 0) }, rows: g)
+            let f = l.linear2(l.linear1(q, rows: g).map { max($0, 0) }, rows: g)
             for i in q.indices { q[i] += f[i] }
             layerNorm(&q, l.norm3, width: e)
             return q

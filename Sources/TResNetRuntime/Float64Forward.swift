@@ -74,6 +74,22 @@ public struct Float64Forward: Sendable {
             weight = try doubles(linear.weight.required(linear.path + ".weight"))
             bias = try doubles(linear.bias.required(linear.path + ".bias"))
         }
+
+        /// `rows × cin` → `rows × cout`: x·Wᵀ + b, each sum started from the bias and taken in input order.
+        func callAsFunction(_ x: ArraySlice<Double>, rows: Int) -> [Double] {
+            let x0 = x.startIndex
+            var y = [Double](repeating: 0, count: rows * cout)
+            for r in 0..<rows {
+                for o in 0..<cout {
+                    var s = bias[o]
+                    for i in 0..<cin { s += weight[o * cin + i] * x[x0 + r * cin + i] }
+                    y[r * cout + o] = s
+                }
+            }
+            return y
+        }
+
+        func callAsFunction(_ x: [Double], rows: Int) -> [Double] { self(x[...], rows: rows) }
     }
 
     struct Block: Sendable {
@@ -140,15 +156,7 @@ public struct Float64Forward: Sendable {
         guard let fc else { return taps }
         let pooled = globalMean(x)
         tap(Float64Activation(shape: [x.n, x.c], values: pooled))
-        var logits = [Double](repeating: 0, count: x.n * fc.cout)
-        for b in 0..<x.n {
-            for o in 0..<fc.cout {
-                var s = fc.bias[o]
-                for i in 0..<fc.cin { s += fc.weight[o * fc.cin + i] * pooled[b * fc.cin + i] }
-                logits[b * fc.cout + o] = s
-            }
-        }
-        tap(Float64Activation(shape: [x.n, fc.cout], values: logits))
+        tap(Float64Activation(shape: [x.n, fc.cout], values: fc(pooled, rows: x.n)))
         return taps
     }
 
@@ -274,18 +282,10 @@ public struct Float64Forward: Sendable {
     func squeezeExcite(_ se: (fc1: Dense, fc2: Dense), _ x: inout Map) {
         let means = globalMean(x)
         for b in 0..<x.n {
-            let hidden = (0..<se.fc1.cout).map { o in
-                max(
-                    0,
-                    (0..<se.fc1.cin).reduce(se.fc1.bias[o]) {
-                        $0 + se.fc1.weight[o * se.fc1.cin + $1] * means[b * x.c + $1]
-                    })
-            }
+            let hidden = se.fc1(means[(b * x.c)..<((b + 1) * x.c)], rows: 1).map { max(0, $0) }
+            let z = se.fc2(hidden, rows: 1)
             for ch in 0..<x.c {
-                let z = (0..<se.fc2.cin).reduce(se.fc2.bias[ch]) {
-                    $0 + se.fc2.weight[ch * se.fc2.cin + $1] * hidden[$1]
-                }
-                let gate = 1 / (1 + exp(-z))
+                let gate = 1 / (1 + exp(-z[ch]))
                 for e in 0..<(x.h * x.w) { x.v[(b * x.c + ch) * x.h * x.w + e] *= gate }
             }
         }
