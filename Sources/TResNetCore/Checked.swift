@@ -23,6 +23,11 @@ public enum Checked {
         return n
     }
 
+    /// Sum of `parts` (byte counts); nil when one is unknown (nil) or negative, or the sum overflows.
+    public static func sum(_ parts: [Int?]) -> Int? {
+        parts.reduce(0) { total, part in total.flatMap { t in part.flatMap { add(t, $0) } } }
+    }
+
     /// Bytes of a dense tensor: product(dims) × elementSize, checked.
     public static func byteCount(_ dims: [Int], elementSize: Int) -> Int? {
         guard let n = product(dims) else { return nil }

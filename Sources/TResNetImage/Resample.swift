@@ -96,6 +96,27 @@ public enum PILResample {
             .flatMap { Checked.add($0, count * 16) }
     }
 
+    /// One output pixel of an 8-bit pass (`ImagingResample{Horizontal,Vertical}_8bpc`'s inner loop): per channel,
+    /// the sum from one half of the `count` input pixels at byte offsets `first`, `first + step`, … weighted by
+    /// `weights[k…]`, clipped to 8 bits and stored at `dst[d…d + 2]`. The horizontal and vertical passes and the
+    /// streaming first pass (`StreamingResize`) all run it.
+    @inline(__always) static func convolvePixel(
+        _ s: UnsafeBufferPointer<UInt8>, first: Int, step: Int, count: Int, weights kk: UnsafeBufferPointer<Int>,
+        k: Int, into dst: UnsafeMutableBufferPointer<UInt8>, at d: Int
+    ) {
+        let half = 1 << (precisionBits - 1)
+        var s0 = half, s1 = half, s2 = half
+        for t in 0..<count {
+            let p = first + t * step, w = kk[k + t]
+            s0 += Int(s[p]) * w
+            s1 += Int(s[p + 1]) * w
+            s2 += Int(s[p + 2]) * w
+        }
+        dst[d] = clip8(s0)
+        dst[d + 1] = clip8(s1)
+        dst[d + 2] = clip8(s2)
+    }
+
     @inline(__always) static func clip8(_ sum: Int) -> UInt8 {
         let v = sum >> precisionBits
         return v < 0 ? 0 : v > 255 ? 255 : UInt8(v)
@@ -173,25 +194,16 @@ public enum PILResample {
     static func horizontalPass(_ src: Plane, rows: Range<Int>, k c: Coefficients, outColumns: Range<Int>) -> Plane {
         let outWidth = c.count
         var out = [UInt8](repeating: 0, count: rows.count * outWidth * 3)
-        let half = 1 << (precisionBits - 1)
         src.pixels.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBufferPointer { dst in
                 c.weights.withUnsafeBufferPointer { kk in
                     for (yy, y) in rows.enumerated() {
                         let row = (y - src.rows.lowerBound) * src.width
                         for xx in 0..<outWidth {
-                            let xmin = c.starts[xx] - src.columns.lowerBound, k = xx * c.ksize
-                            var s0 = half, s1 = half, s2 = half
-                            for x in 0..<c.counts[xx] {
-                                let p = (row + x + xmin) * 3, w = kk[k + x]
-                                s0 += Int(s[p]) * w
-                                s1 += Int(s[p + 1]) * w
-                                s2 += Int(s[p + 2]) * w
-                            }
-                            let d = (yy * outWidth + xx) * 3
-                            dst[d] = clip8(s0)
-                            dst[d + 1] = clip8(s1)
-                            dst[d + 2] = clip8(s2)
+                            let xmin = c.starts[xx] - src.columns.lowerBound
+                            convolvePixel(
+                                s, first: (row + xmin) * 3, step: 3, count: c.counts[xx], weights: kk,
+                                k: xx * c.ksize, into: dst, at: (yy * outWidth + xx) * 3)
                         }
                     }
                 }
@@ -204,25 +216,16 @@ public enum PILResample {
     static func verticalPass(_ src: Plane, columns: Range<Int>, k c: Coefficients, outRows: Range<Int>) -> Plane {
         let width = columns.count
         var out = [UInt8](repeating: 0, count: c.count * width * 3)
-        let half = 1 << (precisionBits - 1)
         src.pixels.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBufferPointer { dst in
                 c.weights.withUnsafeBufferPointer { kk in
                     for yy in 0..<c.count {
-                        let ymin = c.starts[yy] - src.rows.lowerBound, k = yy * c.ksize
+                        let ymin = c.starts[yy] - src.rows.lowerBound
                         for xx in 0..<width {
                             let col = columns.lowerBound + xx - src.columns.lowerBound
-                            var s0 = half, s1 = half, s2 = half
-                            for y in 0..<c.counts[yy] {
-                                let p = ((y + ymin) * src.width + col) * 3, w = kk[k + y]
-                                s0 += Int(s[p]) * w
-                                s1 += Int(s[p + 1]) * w
-                                s2 += Int(s[p + 2]) * w
-                            }
-                            let d = (yy * width + xx) * 3
-                            dst[d] = clip8(s0)
-                            dst[d + 1] = clip8(s1)
-                            dst[d + 2] = clip8(s2)
+                            convolvePixel(
+                                s, first: (ymin * src.width + col) * 3, step: src.width * 3, count: c.counts[yy],
+                                weights: kk, k: yy * c.ksize, into: dst, at: (yy * width + xx) * 3)
                         }
                     }
                 }

@@ -49,19 +49,14 @@ extension Preprocessing {
                 inSize: h, outSize: plan.target.height, filter: filter, count: plan.rows.count),
             Checked.product([plan.size, plan.size, 3])  // the crop (its f32 tensor is the output, not counted)
         ]
-        try limits.checkMemory(format, width: w, height: h, bytes: Self.sum(total))
+        try limits.checkMemory(format, width: w, height: h, bytes: Checked.sum(total))
         var resize = StreamingResize(
             storedWidth: storedWidth, storedHeight: storedHeight, orientation: orientation,
             width: plan.target.width, height: plan.target.height, filter: filter,
             columns: plan.columns, rows: plan.rows)
         total.append(resize.bytes)
-        try limits.checkMemory(format, width: w, height: h, bytes: Self.sum(total))
+        try limits.checkMemory(format, width: w, height: h, bytes: Checked.sum(total))
         resize.allocate()
         return (resize, plan)
-    }
-
-    /// The sum of byte counts; nil when one is unknown or the sum overflows.
-    static func sum(_ parts: [Int?]) -> Int? {
-        parts.reduce(0) { total, part in total.flatMap { t in part.flatMap { Checked.add(t, $0) } } }
     }
 }

@@ -80,9 +80,7 @@ struct StreamingResize {
         let sumBytes = scatter ? cells.flatMap { Checked.multiply($0, 4) } : 0
         let entries = first.map { $0.k.weights.count } ?? 0
         let lists = scatter ? Checked.multiply(entries, 16) : 0
-        let out = Checked.product([columns.count, rows.count, 3])
-        guard let cells, let sumBytes, let lists, let out else { return nil }
-        return [cells, sumBytes, lists, out].reduce(0) { Checked.add($0 ?? Int.max, $1) ?? Int.max }
+        return Checked.sum([cells, sumBytes, lists, Checked.product([columns.count, rows.count, 3])])
     }
 
     /// Allocates the first pass's buffers (after `bytes` was checked against the budget).
@@ -125,21 +123,12 @@ struct StreamingResize {
         if !scatter {
             guard kept.contains(line.index) else { return }
             let o = line.index - kept.lowerBound
-            let half = 1 << (PILResample.precisionBits - 1)
             plane.withUnsafeMutableBufferPointer { dst in
                 k.weights.withUnsafeBufferPointer { kk in
-                    for j in 0..<k.count {
-                        var s0 = half, s1 = half, s2 = half
-                        for t in 0..<k.counts[j] {
-                            let p = at(k.starts[j] + t), w = kk[j * k.ksize + t]
-                            s0 += Int(rgb[p]) * w
-                            s1 += Int(rgb[p + 1]) * w
-                            s2 += Int(rgb[p + 2]) * w
-                        }
-                        let d = (o * oStride + j * jStride) * 3
-                        dst[d] = PILResample.clip8(s0)
-                        dst[d + 1] = PILResample.clip8(s1)
-                        dst[d + 2] = PILResample.clip8(s2)
+                    for j in 0..<k.count {  // a reversed line reads its pixels backwards
+                        PILResample.convolvePixel(
+                            rgb, first: at(k.starts[j]), step: reversed ? -3 : 3, count: k.counts[j], weights: kk,
+                            k: j * k.ksize, into: dst, at: (o * oStride + j * jStride) * 3)
                     }
                 }
             }
