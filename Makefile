@@ -40,7 +40,7 @@ test: deps lint test-kernels fuzz-check example
 SWIFT_STYLE_FILES = Package.swift $(shell find Sources Tests Examples Fuzz -name '*.swift' -not -path '*/.build*' \
   -not -path '*/Generated/*' | LC_ALL=C sort)
 C_STYLE_FILES := $(wildcard Sources/CTResNetKernels/*.c Sources/CTResNetKernels/*.h Sources/CTResNetKernels/include/*.h) \
-  Tests/CKernelTests/kernel_test.c
+  Tests/CKernelTests/kernel_test.c scripts/core_latency.c
 lint: deps
 	@$(SWIFT) format lint --strict --parallel $(SWIFT_STYLE_FILES)
 	@clang-format --dry-run --Werror $(C_STYLE_FILES)

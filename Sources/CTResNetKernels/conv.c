@@ -21,6 +21,11 @@ const float tk_zeros[TK_MAX_PADDED_CHANNELS] TK_ALIGNED_64;
 #define TK_GROUP_BYTES (512u << 10)
 #endif
 
+/// Pixel tiles a part split by pixels has at least.
+#ifndef TK_TILES_PER_PART
+#define TK_TILES_PER_PART 3L
+#endif
+
 size_t tk_packed_count(int k, int n) { return (size_t)((n + NR - 1) / NR) * (size_t)k * NR; }
 
 void tk_pack(const float *w, int k, int n, float *packed) {
@@ -44,49 +49,57 @@ typedef struct {
     int group;     ///< column blocks per work item: their weights stay in L2 while its pixels are in L1
     long items;    ///< column groups × pixel tiles, group-major
     int pack_bf16; ///< 1×1 bf16: each item converts its pixels to bf16 itself (no pass over the whole input)
+    int by_pixels; ///< parts are runs of pixel tiles (each against every column), not items
 } tk_conv_job;
 
-/// Runs items [begin, end): each is one pixel tile against one group of column blocks, so the tile's input is
-/// read from memory once per group rather than once per column block, and its output rows are written whole.
-static void tk_conv_range(void *context, int index, int count) {
-    const tk_conv_job *job = context;
+/// Runs the tiles of pixels [m0, m1) against column blocks [b0, b1) (a 1×1 bf16 convolution converts those pixels
+/// to bf16 once first), column block by column block, so a block's weights stay in cache while the tiles pass.
+static void tk_conv_run(const tk_conv_job *job, int m0, int m1, int b0, int b1) {
     const tk_conv_args *a = job->args;
     const int rows = job->kernels->rows, N = a->out_channels, C = a->in_channels, cp = C + C % 2;
-    const long M = (long)a->batch * a->height * a->width;
-    long begin = job->items * index / count, end = job->items * (index + 1) / count;
-    unsigned short *packed = NULL;
-    if (job->pack_bf16 && begin < end) {
-        packed = aligned_alloc(64, ((size_t)rows * cp * 2 + 63) / 64 * 64);
-        if (!packed) { // cannot happen in practice (a few KiB); convert the whole input instead
+    tk_conv_args x = *a;
+    unsigned short *converted = NULL;
+    if (job->pack_bf16) {
+        converted = aligned_alloc(64, ((size_t)(m1 - m0) * cp * 2 + 63) / 64 * 64);
+        if (!converted) { // cannot happen in practice; convert the whole input instead
             unsigned short *all = tk_bf16_input(a);
-            tk_conv_args x = *a;
             x.input = (const float *)(const void *)all;
-            for (long i = begin; i < end && all; i++)
-                for (int b = (int)(i / job->tiles) * job->group, b1 = b + job->group; b < b1 && b < job->blocks; b++)
-                    job->kernels->tile(&x, (int)(i % job->tiles) * rows, b);
+            for (int b = b0; b < b1 && all; b++)
+                for (int m = m0; m < m1; m += rows) job->kernels->tile(&x, m, b);
             free(all);
             return;
         }
+        tk_bf16_rows(a->input + (size_t)m0 * C, m1 - m0, C, converted);
+        x.input = (const float *)(const void *)converted;
+        x.batch = 1;
+        x.height = 1;
+        x.width = m1 - m0;
+        x.output = a->output + (size_t)m0 * N;
+        if (a->residual) x.residual = a->residual + (size_t)m0 * N;
     }
-    for (long i = begin; i < end; i++) {
+    const int base = converted ? m0 : 0; // pixel m is row m - base of x
+    for (int b = b0; b < b1; b++)
+        for (int m = m0; m < m1; m += rows) job->kernels->tile(&x, m - base, b);
+    free(converted);
+}
+
+/// Part `index` of `count`: a contiguous run of pixel tiles against every column block (`by_pixels`), or items
+/// [begin, end) of the (column group, pixel tile) grid, group-major.
+static void tk_conv_range(void *context, int index, int count) {
+    const tk_conv_job *job = context;
+    const tk_conv_args *a = job->args;
+    const int rows = job->kernels->rows;
+    const long M = (long)a->batch * a->height * a->width;
+    if (job->by_pixels) {
+        const long t0 = (long)job->tiles * index / count, t1 = (long)job->tiles * (index + 1) / count;
+        if (t0 < t1) tk_conv_run(job, (int)(t0 * rows), (int)(t1 * rows < M ? t1 * rows : M), 0, job->blocks);
+        return;
+    }
+    for (long i = job->items * index / count; i < job->items * (index + 1) / count; i++) {
         const int m0 = (int)(i % job->tiles) * rows, b0 = (int)(i / job->tiles) * job->group;
         const int b1 = b0 + job->group < job->blocks ? b0 + job->group : job->blocks;
-        if (packed) {
-            const int n = M - m0 < rows ? (int)(M - m0) : rows;
-            tk_bf16_rows(a->input + (size_t)m0 * C, n, C, packed);
-            tk_conv_args x = *a;
-            x.input = (const float *)(const void *)packed;
-            x.batch = 1;
-            x.height = 1;
-            x.width = n;
-            x.output = a->output + (size_t)m0 * N;
-            if (a->residual) x.residual = a->residual + (size_t)m0 * N;
-            for (int b = b0; b < b1; b++) job->kernels->tile(&x, 0, b);
-        } else {
-            for (int b = b0; b < b1; b++) job->kernels->tile(a, m0, b);
-        }
+        tk_conv_run(job, m0, (int)(m0 + rows < M ? m0 + rows : M), b0, b1);
     }
-    free(packed);
 }
 
 /// The kernels of a convolution's ISA and precision, or NULL when this CPU does not run them.
@@ -113,7 +126,7 @@ int tk_conv(const tk_conv_args *a) {
         converted.input = (const float *)(const void *)input;
     }
     tk_conv_job job = {
-        &converted, kernels, (int)((m + kernels->rows - 1) / kernels->rows), 0, 1, 0, bf16 && a->kernel == 1};
+        &converted, kernels, (int)((m + kernels->rows - 1) / kernels->rows), 0, 1, 0, bf16 && a->kernel == 1, 0};
     job.blocks = (a->out_channels + kernels->block_columns - 1) / kernels->block_columns;
     // Column groups whose packed weights take at most TK_GROUP_BYTES (they stay in L2 while the pixel tiles pass).
     const size_t k = (size_t)a->kernel * a->kernel * (a->in_channels + (bf16 ? a->in_channels % 2 : 0));
@@ -129,6 +142,13 @@ int tk_conv(const tk_conv_args *a) {
     // up the rest.
     long parts = 4L * tk_threads();
     if (parts > job.items) parts = job.items;
+    // Parts split by pixels when there are enough pixel tiles for TK_TILES_PER_PART each: a thread then writes the
+    // output rows the next layer's part of the same thread reads (the pool keeps parts in order per thread).
+    // Otherwise (few pixels, the weights dominate) by the item grid, which also splits the columns.
+    if (tk_threads() > 1 && job.tiles >= TK_TILES_PER_PART * 2L * tk_threads()) {
+        job.by_pixels = 1;
+        parts = job.tiles / TK_TILES_PER_PART < 4L * tk_threads() ? job.tiles / TK_TILES_PER_PART : 4L * tk_threads();
+    }
     tk_parallel(tk_threads() == 1 ? 1 : (int)parts, tk_conv_range, &job);
     free(input);
     return 0;

@@ -3,7 +3,10 @@
 // The parts of a region are claimed, not assigned: the caller and every awake worker take the next unclaimed part
 // until none is left, and the caller returns when every part is done. A worker that is late (asleep, or not
 // scheduled on a machine busy with other work) then costs nothing: the others take its parts, and nobody waits
-// for it to acknowledge a region it never joined.
+// for it to acknowledge a region it never joined. The caller claims from the front and the workers from the back,
+// so with two threads each keeps to its own half of every region: the kernels split parts by pixels, so a thread
+// mostly reads the activations it wrote itself in the layer before (on a machine whose two cores are far apart,
+// e.g. on two dies, every cache line the other core wrote costs a slow transfer).
 #include "tresnet_kernels.h"
 
 #include <pthread.h>
@@ -30,7 +33,7 @@ static pthread_mutex_t tk_dispatch = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tk_sleep = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tk_wake = PTHREAD_COND_INITIALIZER;
 static atomic_uint tk_generation;
-/// The region's claim word: generation << 32 | part count << 16 | next unclaimed part.
+/// The region's claim word: generation << 32 | end << 16 | begin: parts [begin, end) are unclaimed.
 static _Atomic unsigned long long tk_claim;
 /// Parts of the current region finished.
 static atomic_int tk_done;
@@ -39,6 +42,7 @@ static int tk_workers; // started so far; only changed under tk_dispatch
 // region is done, so a thread that claims a part (which keeps the region open) reads this region's values.
 static void (*tk_fn)(void *, int, int);
 static void *tk_context;
+static int tk_count;
 
 void tk_set_threads(int n) { atomic_store(&tk_requested, n < 1 ? 1 : n > TK_MAX_THREADS ? TK_MAX_THREADS : n); }
 
@@ -54,17 +58,20 @@ typedef struct {
     unsigned generation;
 } tk_start;
 
-/// Claims and runs parts of region `generation` until none is left (or the region is over).
-static void tk_run_parts(unsigned generation) {
+/// Claims and runs parts of region `generation` until none is left (or the region is over): the first unclaimed
+/// part when `front`, else the last.
+static void tk_run_parts(unsigned generation, int front) {
     for (;;) {
         unsigned long long word = atomic_load(&tk_claim);
         if ((unsigned)(word >> 32) != generation) return;
-        const int count = (int)((word >> 16) & 0xFFFF), part = (int)(word & 0xFFFF);
-        if (part >= count) return;
+        const int end = (int)((word >> 16) & 0xFFFF), begin = (int)(word & 0xFFFF);
+        if (begin >= end) return;
         void (*fn)(void *, int, int) = tk_fn;
         void *context = tk_context;
-        if (!atomic_compare_exchange_weak(&tk_claim, &word, word + 1)) continue;
-        fn(context, part, count);
+        const int count = tk_count;
+        const unsigned long long claimed = front ? word + 1 : word - (1ull << 16);
+        if (!atomic_compare_exchange_weak(&tk_claim, &word, claimed)) continue;
+        fn(context, front ? begin : end - 1, count);
         atomic_fetch_add(&tk_done, 1);
     }
 }
@@ -87,7 +94,8 @@ static void *tk_worker(void *argument) {
             pthread_mutex_unlock(&tk_sleep);
         }
         seen = now;
-        if (start.index < tk_threads()) tk_run_parts(now); // workers beyond a lowered thread count stay out
+        if (start.index < tk_threads()) // workers beyond a lowered thread count stay out
+            tk_run_parts(now, 0);
     }
     return NULL;
 }
@@ -115,6 +123,7 @@ void tk_parallel(int count, void (*fn)(void *, int, int), void *context) {
     }
     tk_fn = fn;
     tk_context = context;
+    tk_count = count;
     atomic_store(&tk_done, 0);
     const unsigned next = generation + 1;
     atomic_store(&tk_claim, ((unsigned long long)next << 32) | ((unsigned long long)count << 16));
@@ -122,7 +131,7 @@ void tk_parallel(int count, void (*fn)(void *, int, int), void *context) {
     atomic_store(&tk_generation, next);
     pthread_cond_broadcast(&tk_wake);
     pthread_mutex_unlock(&tk_sleep);
-    tk_run_parts(next);
+    tk_run_parts(next, 1);
     int spins = 0;
     while (atomic_load(&tk_done) != count) { // parts other threads claimed and are still running
         if (++spins < TK_SPIN_LIMIT)

@@ -52,6 +52,9 @@ typedef struct {
     void (*output)(const tk_wino_geometry *g, long t0, long t1, const float *m, long base, long stride);
     int mtiles, blocks; // pixel tiles and column blocks of one GEMM
     long tiles, items, block;
+    /// Blocked schedule: a part takes a whole number of units of `unit` tiles (a block, or at batch 1 a register
+    /// tile's rows) and runs them in chunks of at most `block` tiles.
+    long unit;
     float *v, *m;
     const float *zeros;
     tk_conv_args gemm[16];
@@ -116,22 +119,30 @@ static void tk_wino_gemm_args(const tk_wino_job *job, tk_conv_args g[16], const 
 static void tk_wino_blocks(void *context, int index, int count) {
     tk_wino_job *job = context;
     const tk_conv_args *a = job->g.a;
-    const long block = job->block, blocks = (job->tiles + block - 1) / block;
+    const long block = job->block;
     // A free slot of scratch: at most one part per thread runs at a time, so one is always free soon.
+    // The slot this thread used last comes first: its scratch is still in this core's cache.
+    static _Thread_local int last;
     int slot = -1;
     while (slot < 0) {
         unsigned long long used = atomic_load(&job->slots);
-        for (int i = 0; i < job->slot_count; i++)
+        for (int n = 0; n < job->slot_count; n++) {
+            const int i = (n + last) % job->slot_count;
             if (!(used & (1ull << i))) {
                 if (atomic_compare_exchange_weak(&job->slots, &used, used | (1ull << i))) slot = i;
                 break;
             }
+        }
         if (slot < 0) sched_yield();
     }
+    last = slot;
     float *v = job->v + (size_t)slot * 16 * block * (a->in_channels + a->out_channels);
     float *m = v + (size_t)16 * block * a->in_channels;
-    for (long b = blocks * index / count; b < blocks * (index + 1) / count; b++) {
-        const long t0 = b * block, t1 = t0 + block < job->tiles ? t0 + block : job->tiles;
+    const long units = (job->tiles + job->unit - 1) / job->unit;
+    long end = units * (index + 1) / count * job->unit;
+    if (end > job->tiles) end = job->tiles;
+    for (long t0 = units * index / count * job->unit; t0 < end; t0 += block) {
+        const long t1 = t0 + block < end ? t0 + block : end;
         job->k->wino_input(&job->g, t0, t1, v, t0, block);
         tk_conv_args g[16];
         tk_wino_gemm_args(job, g, v, m, t1 - t0, block, job->zeros);
@@ -187,12 +198,24 @@ int tk_winograd_conv(const tk_conv_args *a) {
     }
     // Blocked when there are enough blocks for every thread: at least TK_WINO_BLOCKED_FROM each, or half as many
     // when they share out evenly (≥ 90 % of the threads' time busy).
-    const int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block ||
-                        (threads > 1 && best_share >= 0.9 && job.tiles >= TK_WINO_BLOCKED_FROM / 2 * threads * block);
+    int blocked = job.tiles >= TK_WINO_BLOCKED_FROM * threads * block ||
+                  (threads > 1 && best_share >= 0.9 && job.tiles >= TK_WINO_BLOCKED_FROM / 2 * threads * block);
+    // Too few tiles for blocks of L2's size on every thread (batch 1): still blocked, with two blocks per thread,
+    // when those are at least a register tile each. Each thread then transforms, multiplies and transforms back its
+    // own tiles (the pool keeps a thread's parts in order, so these are the pixels its part of the layer before
+    // wrote), where three passes over all tiles would hand every transformed matrix to the other threads: on cores
+    // far apart that traffic, not the arithmetic, set the time.
+    job.unit = block;
+    if (!blocked && threads > 1 && job.tiles >= 2L * threads * rows) {
+        const long units = (job.tiles + rows - 1) / rows;
+        job.unit = rows;
+        block = (units + 2L * threads - 1) / (2L * threads) * rows; // the longest part: one chunk each
+        blocked = 1;
+    }
     job.block = block;
     // Sized for this call and freed at its end: no buffer outlives the convolution.
     // Blocked: one slot of scratch per thread (a part takes a free slot for as long as it runs).
-    const long blocks = (job.tiles + block - 1) / block;
+    const long blocks = job.unit == block ? (job.tiles + block - 1) / block : 2L * threads;
     // One part per block (claimed as threads come free, so the threads finish together), one slot of scratch
     // per thread.
     const long parts = threads == 1 ? 1 : blocks < 4096 ? blocks : 4096;

@@ -150,6 +150,10 @@ int main(void) {
         check(isa, 0, 1, 5, 4, 130, 100, 3, 0, 1);
         // Weights too large for L2 (16·97·95 floats): the blocked schedule's longer, evenly shared blocks.
         check(isa, 1, 1, 34, 34, 97, 95, 3, 1, 1);
+        // Batch 1 on 2 threads: a 1×1 split by pixels (a ragged last tile), Winograd's per-thread runs of tiles.
+        check(isa, 0, 1, 13, 11, 40, 70, 1, 1, 2);
+        check(isa, 1, 1, 13, 15, 17, 33, 3, 1, 1);
+        check(isa, 1, 3, 14, 14, 40, 19, 3, 0, 2);
         printf("%-8s %d cases, %d failed\n", tk_isa_name(isa), cases - start, failures - before);
         tested++;
     }
@@ -176,7 +180,10 @@ int main(void) {
         check_precision(TK_ISA_AVX512, TK_BF16, 1, 1, 34, 34, 131, 129, 3, 1, 1); // weights past L2, blocked
         check_precision(TK_ISA_AVX512, TK_BF16, 0, 3, 5, 4, 2051, 300, 1, 1, 2);  // several column groups
         check_precision(TK_ISA_AVX512, TK_BF16, 0, 1, 5, 4, 261, 100, 3, 0, 1);
-        check_precision(TK_ISA_AVX512, TK_BF16, 0, 1, 9, 9, 600, 40, 3, 1, 0); // K past one summation chunk
+        check_precision(TK_ISA_AVX512, TK_BF16, 0, 1, 9, 9, 600, 40, 3, 1, 0);  // K past one summation chunk
+        check_precision(TK_ISA_AVX512, TK_BF16, 0, 1, 13, 11, 41, 70, 1, 1, 2); // 1×1 split by pixels
+        check_precision(TK_ISA_AVX512, TK_BF16, 1, 1, 13, 15, 17, 33, 3, 1, 1); // Winograd's per-thread runs
+        check_precision(TK_ISA_AVX512, TK_BF16, 1, 3, 14, 14, 40, 19, 3, 0, 2);
         printf("%-8s %d cases, %d failed\n", "avx512-bf16", cases - start, failures - before);
         tested++;
     }
