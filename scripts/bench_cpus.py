@@ -84,6 +84,7 @@ def forward(bench, log, batch, iterations):
             before = core_latency(bench)
             result = bench_result(json.loads(run_env(cmd, env).stdout))
             result["core_rtt_ns"] = [before, core_latency(bench)]
+            result["runs"] = [{"core_rtt_ns": result["core_rtt_ns"], "latencies": list(result["latencies"])}]
             if name not in out:
                 result["command"] = " ".join(f"{k}={v}" for k, v in env.items()) + (" " if env else "") + \
                     " ".join(cmd)
@@ -91,6 +92,7 @@ def forward(bench, log, batch, iterations):
             else:
                 out[name]["latencies"] += result["latencies"]
                 out[name]["core_rtt_ns"] += result["core_rtt_ns"]
+                out[name]["runs"] += result["runs"]
                 out[name]["peak_rss_bytes"] = max(out[name]["peak_rss_bytes"], result["peak_rss_bytes"])
     for t in out.values():
         t["median"] = statistics.median(t["latencies"])
@@ -140,6 +142,17 @@ def accuracy(bench, log, images=8):
     return {"images": images, "logitSpread": float(ref64.std()), "rows": rows}
 
 
+FAR_NS = 200  # a round trip above this: the two vCPUs are on different dies
+
+
+def placement_median(tool, far):
+    """The median latency of a tool's runs whose core probes (before and after) both say `far` (or both near), or
+    None when it had no such run."""
+    lat = [x for r in tool.get("runs", []) if None not in r["core_rtt_ns"]
+           and all((x > FAR_NS) == far for x in r["core_rtt_ns"]) for x in r["latencies"]]
+    return statistics.median(lat) if lat else None
+
+
 def render(w, result, ms, mib):
     """Markdown for docs/BENCHMARKS.md: w(line) writes one line."""
     fwd, acc = result["forward"], result["accuracy"]
@@ -168,6 +181,26 @@ def render(w, result, ms, mib):
           "tool, batch 1: " + ", ".join(
               f"{name} " + "/".join(f"{x:.0f}" for x in fwd[0]["tools"][name].get("core_rtt_ns", []) if x is not None)
               for name, *_ in TOOLS) + ".")
+    if any(t.get("runs") for f in fwd for t in f["tools"].values()):
+        w("")
+        w("The same runs by placement: medians (ms) of the runs whose probes before and after agree (one die: both "
+          f"≤ {FAR_NS} ns; two dies: both above), ratios to the peer in the same placement; – where a tool had no "
+          "such run:")
+        w("")
+        w("| | " + " | ".join(f"batch {f['batch']}, {p}" for f in fwd for p in ("one die", "two dies")) + " |")
+        w("|---|" + "---|" * (2 * len(fwd)))
+        for name, *_ in TOOLS:
+            w(f"| {name} | " + " | ".join(
+                (ms(x) if (x := placement_median(f["tools"][name], far)) is not None else "–")
+                for f in fwd for far in (False, True)) + " |")
+        for ours, peer in [("ours bf16", "OpenVINO default (bf16)"), ("ours f32", "OpenVINO f32"),
+                           ("ours f32, TRESNET_MAX_ISA=avx2", "OpenVINO f32, ONEDNN_MAX_CPU_ISA=AVX2")]:
+            cells = []
+            for f in fwd:
+                for far in (False, True):
+                    a, b = placement_median(f["tools"][ours], far), placement_median(f["tools"][peer], far)
+                    cells.append(f"{a / b:.3f}" if a and b else "–")
+            w(f"| {ours} ÷ {peer} | " + " | ".join(cells) + " |")
     w("")
     w("Ratios (ours ÷ peer; below 1 = ours faster):")
     w("")
