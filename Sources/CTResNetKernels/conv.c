@@ -52,54 +52,63 @@ typedef struct {
     int by_pixels; ///< parts are runs of pixel tiles (each against every column), not items
 } tk_conv_job;
 
-/// Runs the tiles of pixels [m0, m1) against column blocks [b0, b1) (a 1×1 bf16 convolution converts those pixels
-/// to bf16 once first), column block by column block, so a block's weights stay in cache while the tiles pass.
-static void tk_conv_run(const tk_conv_job *job, int m0, int m1, int b0, int b1) {
+/// Runs one pixel tile (pixels m0 ..< m0 + rows, the last one ragged) against column blocks [b0, b1); a 1×1 bf16
+/// convolution first converts the tile's pixels to bf16 into `converted` (rows · cp values), so the input is read
+/// once per column group rather than once per column block, and the tile's output rows are written whole.
+static void tk_conv_item(const tk_conv_job *job, int m0, int b0, int b1, unsigned short *converted) {
     const tk_conv_args *a = job->args;
-    const int rows = job->kernels->rows, N = a->out_channels, C = a->in_channels, cp = C + C % 2;
-    tk_conv_args x = *a;
-    unsigned short *converted = NULL;
-    if (job->pack_bf16) {
-        converted = aligned_alloc(64, ((size_t)(m1 - m0) * cp * 2 + 63) / 64 * 64);
-        if (!converted) { // cannot happen in practice; convert the whole input instead
-            unsigned short *all = tk_bf16_input(a);
-            x.input = (const float *)(const void *)all;
-            for (int b = b0; b < b1 && all; b++)
-                for (int m = m0; m < m1; m += rows) job->kernels->tile(&x, m, b);
-            free(all);
-            return;
-        }
-        tk_bf16_rows(a->input + (size_t)m0 * C, m1 - m0, C, converted);
-        x.input = (const float *)(const void *)converted;
-        x.batch = 1;
-        x.height = 1;
-        x.width = m1 - m0;
-        x.output = a->output + (size_t)m0 * N;
-        if (a->residual) x.residual = a->residual + (size_t)m0 * N;
+    const int rows = job->kernels->rows, N = a->out_channels, C = a->in_channels;
+    const long M = (long)a->batch * a->height * a->width;
+    if (!job->pack_bf16) {
+        for (int b = b0; b < b1; b++) job->kernels->tile(a, m0, b);
+        return;
     }
-    const int base = converted ? m0 : 0; // pixel m is row m - base of x
-    for (int b = b0; b < b1; b++)
-        for (int m = m0; m < m1; m += rows) job->kernels->tile(&x, m - base, b);
-    free(converted);
+    const int n = M - m0 < rows ? (int)(M - m0) : rows;
+    tk_bf16_rows(a->input + (size_t)m0 * C, n, C, converted);
+    tk_conv_args x = *a;
+    x.input = (const float *)(const void *)converted;
+    x.batch = 1;
+    x.height = 1;
+    x.width = n;
+    x.output = a->output + (size_t)m0 * N;
+    if (a->residual) x.residual = a->residual + (size_t)m0 * N;
+    for (int b = b0; b < b1; b++) job->kernels->tile(&x, 0, b);
 }
 
-/// Part `index` of `count`: a contiguous run of pixel tiles against every column block (`by_pixels`), or items
-/// [begin, end) of the (column group, pixel tile) grid, group-major.
+/// Part `index` of `count`: a contiguous run of pixel tiles against every column group (`by_pixels`), or items
+/// [begin, end) of the (column group, pixel tile) grid; either way group-major, so a group's weights stay in L2
+/// while the part's tiles pass.
 static void tk_conv_range(void *context, int index, int count) {
     const tk_conv_job *job = context;
     const tk_conv_args *a = job->args;
-    const int rows = job->kernels->rows;
-    const long M = (long)a->batch * a->height * a->width;
-    if (job->by_pixels) {
-        const long t0 = (long)job->tiles * index / count, t1 = (long)job->tiles * (index + 1) / count;
-        if (t0 < t1) tk_conv_run(job, (int)(t0 * rows), (int)(t1 * rows < M ? t1 * rows : M), 0, job->blocks);
+    const int rows = job->kernels->rows, cp = a->in_channels + a->in_channels % 2;
+    const long groups = (job->blocks + job->group - 1) / job->group;
+    long begin = job->items * index / count, end = job->items * (index + 1) / count;
+    if (begin >= end) return;
+    unsigned short *converted = NULL;
+    if (job->pack_bf16 && !(converted = aligned_alloc(64, ((size_t)rows * cp * 2 + 63) / 64 * 64))) {
+        // cannot happen in practice (a few KiB): convert the whole input instead
+        unsigned short *all = tk_bf16_input(a);
+        tk_conv_job whole = *job;
+        tk_conv_args x = *a;
+        x.input = (const float *)(const void *)all;
+        whole.args = &x;
+        whole.pack_bf16 = 0; // the same part of the same grid, reading the converted input
+        if (all) tk_conv_range(&whole, index, count);
+        free(all);
         return;
     }
-    for (long i = job->items * index / count; i < job->items * (index + 1) / count; i++) {
-        const int m0 = (int)(i % job->tiles) * rows, b0 = (int)(i / job->tiles) * job->group;
-        const int b1 = b0 + job->group < job->blocks ? b0 + job->group : job->blocks;
-        tk_conv_run(job, m0, (int)(m0 + rows < M ? m0 + rows : M), b0, b1);
+    const long t0 = job->by_pixels ? (long)job->tiles * index / count : 0;
+    const long t1 = job->by_pixels ? (long)job->tiles * (index + 1) / count : job->tiles;
+    if (job->by_pixels) {
+        begin = 0;
+        end = groups * (t1 - t0);
     }
+    for (long i = begin; i < end; i++) { // item i: group i / tiles-in-range, tile t0 + i % tiles-in-range
+        const int m0 = (int)(t0 + i % (t1 - t0)) * rows, b0 = (int)(i / (t1 - t0)) * job->group;
+        tk_conv_item(job, m0, b0, b0 + job->group < job->blocks ? b0 + job->group : job->blocks, converted);
+    }
+    free(converted);
 }
 
 /// The kernels of a convolution's ISA and precision, or NULL when this CPU does not run them.
@@ -134,21 +143,19 @@ int tk_conv(const tk_conv_args *a) {
     job.group = (int)(TK_GROUP_BYTES / block_bytes);
     if (job.group < 1) job.group = 1;
     if (job.group > job.blocks) job.group = job.blocks;
-    // Few pixel tiles (batch 1, the last layers): smaller groups, so that the items share out evenly.
-    while (job.group > 1 && (long)job.tiles * ((job.blocks + job.group - 1) / job.group) < 32L * tk_threads())
+    // Parts split by pixels when there are enough pixel tiles for TK_TILES_PER_PART each: a thread then writes the
+    // output rows the next layer's part of the same thread reads (the pool keeps parts in order per thread).
+    job.by_pixels = tk_threads() > 1 && job.tiles >= TK_TILES_PER_PART * 2L * tk_threads();
+    // Otherwise (few pixel tiles: batch 1, the last layers) smaller groups, so that the items share out evenly.
+    while (!job.by_pixels && job.group > 1 &&
+           (long)job.tiles * ((job.blocks + job.group - 1) / job.group) < 32L * tk_threads())
         job.group = (job.group + 1) / 2;
     job.items = (long)job.tiles * ((job.blocks + job.group - 1) / job.group);
     // A few parts per thread: the pool hands them out as threads come free, so one late thread does not hold
     // up the rest.
     long parts = 4L * tk_threads();
     if (parts > job.items) parts = job.items;
-    // Parts split by pixels when there are enough pixel tiles for TK_TILES_PER_PART each: a thread then writes the
-    // output rows the next layer's part of the same thread reads (the pool keeps parts in order per thread).
-    // Otherwise (few pixels, the weights dominate) by the item grid, which also splits the columns.
-    if (tk_threads() > 1 && job.tiles >= TK_TILES_PER_PART * 2L * tk_threads()) {
-        job.by_pixels = 1;
-        parts = job.tiles / TK_TILES_PER_PART < 4L * tk_threads() ? job.tiles / TK_TILES_PER_PART : 4L * tk_threads();
-    }
+    if (job.by_pixels && parts > job.tiles / TK_TILES_PER_PART) parts = job.tiles / TK_TILES_PER_PART;
     tk_parallel(tk_threads() == 1 ? 1 : (int)parts, tk_conv_range, &job);
     free(input);
     return 0;
