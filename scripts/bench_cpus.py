@@ -177,8 +177,8 @@ def render(w, result, ms, mib):
         w(f"Core-to-core round trip (scripts/core_latency.c, CPU 0 ↔ CPU 1) before and after each tool's run: "
           f"{min(rtts):.0f}–{max(rtts):.0f} ns, {far} of {len(rtts)} probes above 200 ns. On this kind of virtual "
           "machine the two vCPUs sit either on one die (~55 ns) or on two (~350 ns), and the host moves them without "
-          "notice; every two-thread batch-1 latency is slower in the far placement (see the section's notes). Per "
-          "tool, batch 1: " + ", ".join(
+          "notice; two threads that share every layer's activations pay for each cache line the other core wrote, "
+          "so our figures (and to a lesser degree the peers') are slower in the far placement. Per tool, batch 1: " + ", ".join(
               f"{name} " + "/".join(f"{x:.0f}" for x in fwd[0]["tools"][name].get("core_rtt_ns", []) if x is not None)
               for name, *_ in TOOLS) + ".")
     if any(t.get("runs") for f in fwd for t in f["tools"].values()):
