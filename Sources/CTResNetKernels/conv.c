@@ -82,8 +82,12 @@ static void tk_conv_range(void *context, int index, int count) {
     const tk_conv_job *job = context;
     const tk_conv_args *a = job->args;
     const int rows = job->kernels->rows, cp = a->in_channels + a->in_channels % 2;
+    // By pixels: tiles [t0, t1) against every group; else items [begin, end) of the whole grid (t0 = 0, t1 = tiles).
+    const long t0 = job->by_pixels ? (long)job->tiles * index / count : 0;
+    const long t1 = job->by_pixels ? (long)job->tiles * (index + 1) / count : job->tiles;
     const long groups = (job->blocks + job->group - 1) / job->group;
-    long begin = job->items * index / count, end = job->items * (index + 1) / count;
+    const long begin = job->by_pixels ? 0 : job->items * index / count;
+    const long end = job->by_pixels ? groups * (t1 - t0) : job->items * (index + 1) / count;
     if (begin >= end) return;
     unsigned short *converted = NULL;
     if (job->pack_bf16 && !(converted = aligned_alloc(64, ((size_t)rows * cp * 2 + 63) / 64 * 64))) {
@@ -97,12 +101,6 @@ static void tk_conv_range(void *context, int index, int count) {
         if (all) tk_conv_range(&whole, index, count);
         free(all);
         return;
-    }
-    const long t0 = job->by_pixels ? (long)job->tiles * index / count : 0;
-    const long t1 = job->by_pixels ? (long)job->tiles * (index + 1) / count : job->tiles;
-    if (job->by_pixels) {
-        begin = 0;
-        end = groups * (t1 - t0);
     }
     for (long i = begin; i < end; i++) { // item i: group i / tiles-in-range, tile t0 + i % tiles-in-range
         const int m0 = (int)(t0 + i % (t1 - t0)) * rows, b0 = (int)(i / (t1 - t0)) * job->group;

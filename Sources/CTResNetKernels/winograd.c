@@ -206,16 +206,17 @@ int tk_winograd_conv(const tk_conv_args *a) {
     // wrote), where three passes over all tiles would hand every transformed matrix to the other threads: on cores
     // far apart that traffic, not the arithmetic, set the time.
     job.unit = block;
+    long blocks = (job.tiles + block - 1) / block;
     if (!blocked && threads > 1 && job.tiles >= 2L * threads * rows) {
         const long units = (job.tiles + rows - 1) / rows;
         job.unit = rows;
         block = (units + 2L * threads - 1) / (2L * threads) * rows; // the longest part: one chunk each
+        blocks = 2L * threads;
         blocked = 1;
     }
     job.block = block;
     // Sized for this call and freed at its end: no buffer outlives the convolution.
     // Blocked: one slot of scratch per thread (a part takes a free slot for as long as it runs).
-    const long blocks = job.unit == block ? (job.tiles + block - 1) / block : 2L * threads;
     // One part per block (claimed as threads come free, so the threads finish together), one slot of scratch
     // per thread.
     const long parts = threads == 1 ? 1 : blocks < 4096 ? blocks : 4096;

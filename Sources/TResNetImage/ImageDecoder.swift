@@ -59,7 +59,7 @@ public enum ImageDecoder {
                     _ = UnsafeMutableBufferPointer(rebasing: dst[base..<(base + rgb.count)]).update(fromContentsOf: rgb)
                 }
             })
-        let orientation = applyOrientation ? final : .normal
+        let orientation = final  // `.normal` unless applyOrientation (decodeRows returns the one it was given)
         if orientation != .normal, used == .normal {  // a PNG eXIf after the image data: the copy is still to come
             try limits.checkMemory(
                 "png", width: size.0, height: size.1,

@@ -155,23 +155,14 @@ struct StreamingResize {
     private mutating func copy(
         _ rgb: UnsafeBufferPointer<UInt8>, line: (alongX: Bool, index: Int, reversed: Bool), at: (Int) -> Int
     ) {
-        let width = columns.count
-        if line.alongX {
-            guard rows.contains(line.index) else { return }
-            for x in columns {
-                let s = at(x), d = ((line.index - rows.lowerBound) * width + x - columns.lowerBound) * 3
-                plane[d] = rgb[s]
-                plane[d + 1] = rgb[s + 1]
-                plane[d + 2] = rgb[s + 2]
-            }
-        } else {
-            guard columns.contains(line.index) else { return }
-            for y in rows {
-                let s = at(y), d = ((y - rows.lowerBound) * width + line.index - columns.lowerBound) * 3
-                plane[d] = rgb[s]
-                plane[d + 1] = rgb[s + 1]
-                plane[d + 2] = rgb[s + 2]
-            }
+        let (along, across) = line.alongX ? (columns, rows) : (rows, columns)
+        guard across.contains(line.index) else { return }
+        for p in along {
+            let (x, y) = line.alongX ? (p, line.index) : (line.index, p)
+            let s = at(p), d = ((y - rows.lowerBound) * columns.count + x - columns.lowerBound) * 3
+            plane[d] = rgb[s]
+            plane[d + 1] = rgb[s + 1]
+            plane[d + 2] = rgb[s + 2]
         }
     }
 
