@@ -111,6 +111,14 @@ public struct MultiheadAttention: Layer {
         outProj = Linear(inFeatures: embedDim, outFeatures: embedDim)
     }
 
+    /// The bound query, key and value projections: the packed rows cut in three (weights [E, E], biases [E]).
+    public func projections() throws -> [(weight: [Float], bias: [Float])] {
+        let w = try inProjWeight.required(path + ".in_proj_weight").floats()
+        let b = try inProjBias.required(path + ".in_proj_bias").floats()
+        let e = embedDim
+        return (0..<3).map { i in (Array(w[(i * e * e)..<((i + 1) * e * e)]), Array(b[(i * e)..<((i + 1) * e)])) }
+    }
+
     public mutating func walk(_ w: inout ParameterWalker) throws {
         try w.tensor("in_proj_weight", [3 * embedDim, embedDim], &inProjWeight)
         try w.tensor("in_proj_bias", [3 * embedDim], &inProjBias)

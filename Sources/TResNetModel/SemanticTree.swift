@@ -184,7 +184,7 @@ public struct SemanticTree: Sendable, Hashable {
 
     /// For one logit row: per level, the argmax class (ties: the lower index) and its softmax probability within
     /// the level (computed in f64 with the level's maximum subtracted).
-    public func levelTops(_ logits: UnsafeBufferPointer<Float>) -> [LevelTop] {
+    public func levelTops(_ logits: [Float]) -> [LevelTop] {
         levels.map { level in
             var best = level.classes[0]
             var m = logits[best]
@@ -197,10 +197,6 @@ public struct SemanticTree: Sendable, Hashable {
             for c in level.classes { sum += Foundation.exp(Double(logits[c]) - md) }
             return LevelTop(depth: level.depth, classIndex: best, probability: 1 / sum)
         }
-    }
-
-    public func levelTops(_ logits: [Float]) -> [LevelTop] {
-        logits.withUnsafeBufferPointer { levelTops($0) }
     }
 
     /// The semantic labels of one logit row, coarse to fine: each level's top class when its probability within
@@ -246,14 +242,6 @@ public struct SemanticLabel: Codable, Sendable, Hashable {
     /// Softmax probability within the level.
     public let probability: Double
 
-    public init(level: Int, classIndex: Int, synset: String, description: String, probability: Double) {
-        self.level = level
-        self.classIndex = classIndex
-        self.synset = synset
-        self.description = description
-        self.probability = probability
-    }
-
     enum CodingKeys: String, CodingKey {
         case level, synset, description, probability
         case classIndex = "class_index"
@@ -266,10 +254,7 @@ public struct SemanticScore: Codable, Sendable, Hashable {
     public var correct = 0
     public var valid = 0
 
-    public init(correct: Int = 0, valid: Int = 0) {
-        self.correct = correct
-        self.valid = valid
-    }
+    public init() {}
 
     /// Percent of valid pairs, nil when there are none.
     public var accuracy: Double? { valid == 0 ? nil : 100 * Double(correct) / Double(valid) }

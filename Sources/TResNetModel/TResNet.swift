@@ -165,9 +165,6 @@ public struct TResNet: Layer {
         return [body.s2d.path, body.conv1.path] + body.stages.indices.map(body.stagePath) + heads
     }
 
-    /// The tap that holds the logits: `head.fc`, or `head` for an ML-Decoder head.
-    public var logitsTap: String { taps.last ?? "" }
-
     /// The tap points of every TResNet (the stage count is fixed at four), in forward order.
     public static let tapPoints = TResNet(
         TResNetConfiguration(

@@ -114,7 +114,4 @@ public struct ONNXModel: Sendable {
         "Identity", "Constant", "Shape", "Gather", "Unsqueeze", "Concat", "Slice", "Cast", "CastLike",
         "ConstantOfShape", "Sub", "Div", "Expand", "Range", "Equal", "Where"
     ]
-
-    /// True when `path` names an ONNX file by its extension (ONNX has no magic number).
-    public static func hasONNXExtension(_ path: String) -> Bool { path.lowercased().hasSuffix(".onnx") }
 }

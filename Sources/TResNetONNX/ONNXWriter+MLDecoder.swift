@@ -26,13 +26,10 @@ extension GraphBuilder {
             node("Add", [q, q], l + ".residual1", name: l + ".residual1")
             q = try layerNorm(layer.norm1, l + ".residual1")
             let a = layer.multiheadAttn
-            let w = try a.inProjWeight.required(a.path + ".in_proj_weight").floats()
-            let b = try a.inProjBias.required(a.path + ".in_proj_bias").floats()
+            let parts = try a.projections()
             func projection(_ i: Int, _ input: String, _ name: String) -> String {
-                let rows = Array(w[(i * e * e)..<((i + 1) * e * e)])
                 addLinear(
-                    name, weight: rows, bias: Array(b[(i * e)..<((i + 1) * e)]), inFeatures: e, outFeatures: e,
-                    input: input)
+                    name, weight: parts[i].weight, bias: parts[i].bias, inFeatures: e, outFeatures: e, input: input)
                 node("Reshape", [name, "mld.shape.heads"], name + ".heads", name: name + ".heads")
                 return name + ".heads"  // [n, L, heads, hd]
             }

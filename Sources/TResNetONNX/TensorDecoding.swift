@@ -52,7 +52,7 @@ struct TensorDecoder {
             throw fail(.sizeOverflow, "element count of \(formatShape(shape)) overflows")
         }
         if t.dataLocation == 1 {
-            return try decodeExternal(t, dtype: dtype, shape: shape, bytes: bytes)
+            return try decodeExternal(t, dtype: dtype, shape: shape, bytes: bytes, fail: fail)
         }
         guard t.dataLocation == 0 else { throw fail(.malformed, "unknown data_location \(t.dataLocation)") }
         guard t.external.isEmpty else { throw fail(.malformed, "external_data entries on a tensor stored inline") }
@@ -133,29 +133,21 @@ struct TensorDecoder {
         return Tensor(dtype: dtype, shape: shape, data: ByteSlice(store: store))
     }
 
-    private func decodeExternal(_ t: ProtoTensor, dtype: DType, shape: [Int], bytes: Int) throws -> Tensor {
+    private func decodeExternal(
+        _ t: ProtoTensor, dtype: DType, shape: [Int], bytes: Int, fail: (TResNetError.Code, String) -> TResNetError
+    ) throws -> Tensor {
         let name = t.name
-        func fail(_ code: TResNetError.Code, _ message: String) -> TResNetError {
-            TResNetError(code, format: "onnx", at: .tensor(name), message)
-        }
         guard t.raw == nil else { throw fail(.malformed, "external tensor also has raw_data") }
-        var location: [UInt8]?, offsetText: [UInt8]?, lengthText: [UInt8]?
+        var fields: [String: [UInt8]] = [:]
         for (key, value) in t.external {
             // Unknown keys (checksum, basepath, …) are ignored; none is ever mapped onto our state.
-            switch String(decoding: key, as: UTF8.self) {
-            case "location":
-                guard location == nil else { throw fail(.malformed, "external_data has two 'location' entries") }
-                location = value
-            case "offset":
-                guard offsetText == nil else { throw fail(.malformed, "external_data has two 'offset' entries") }
-                offsetText = value
-            case "length":
-                guard lengthText == nil else { throw fail(.malformed, "external_data has two 'length' entries") }
-                lengthText = value
-            default: continue
+            let key = String(decoding: key, as: UTF8.self)
+            guard ["location", "offset", "length"].contains(key) else { continue }
+            guard fields.updateValue(value, forKey: key) == nil else {
+                throw fail(.malformed, "external_data has two '\(key)' entries")
             }
         }
-        guard let location else { throw fail(.malformed, "external tensor without a 'location'") }
+        guard let location = fields["location"] else { throw fail(.malformed, "external tensor without a 'location'") }
         let path = try ExternalDataFiles.validate(location: location, tensor: name)
         func decimal(_ text: [UInt8]?, _ key: String) throws -> Int? {
             guard let text else { return nil }
@@ -169,8 +161,8 @@ struct TensorDecoder {
             }
             return v
         }
-        let offset = try decimal(offsetText, "offset") ?? 0
-        let length = try decimal(lengthText, "length") ?? bytes
+        let offset = try decimal(fields["offset"], "offset") ?? 0
+        let length = try decimal(fields["length"], "length") ?? bytes
         guard length == bytes else {
             throw fail(
                 .malformed,

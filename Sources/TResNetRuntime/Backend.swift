@@ -15,10 +15,6 @@ public enum ConvolutionBackend: String, Sendable, CaseIterable, Codable {
     /// im2col + one OpenBLAS sgemm per convolution, then the epilogue; runs everywhere.
     case blas
 
-    /// Whether our kernels run on a vector ISA here (under the `TRESNET_MAX_ISA` cap), so `.automatic` picks them.
-    /// `.direct` and `.winograd` run everywhere (the portable kernels where there is no vector ISA).
-    public static var directAvailable: Bool { DirectKernels.available }
-
     /// `.automatic` made concrete for this machine.
     /// - Throws: a usage error when `TRESNET_MAX_ISA` names no instruction set.
     public func resolved() throws -> ConvolutionBackend {

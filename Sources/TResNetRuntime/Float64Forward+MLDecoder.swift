@@ -23,14 +23,10 @@ extension Float64Forward {
             init(_ l: MLDecoderLayer) throws {
                 (norm1, norm2, norm3) = (try Norm(l.norm1), try Norm(l.norm2), try Norm(l.norm3))
                 let a = l.multiheadAttn, e = a.embedDim
-                let w = try doubles(a.inProjWeight.required(a.path + ".in_proj_weight"))
-                let b = try doubles(a.inProjBias.required(a.path + ".in_proj_bias"))
-                func part(_ i: Int) -> Dense {  // in_proj rows: query, key, value
-                    Dense(
-                        cin: e, cout: e, weight: Array(w[(i * e * e)..<((i + 1) * e * e)]),
-                        bias: Array(b[(i * e)..<((i + 1) * e)]))
+                let p = try a.projections().map {  // widened exactly
+                    Dense(cin: e, cout: e, weight: $0.weight.map(Double.init), bias: $0.bias.map(Double.init))
                 }
-                (query, key, value) = (part(0), part(1), part(2))
+                (query, key, value) = (p[0], p[1], p[2])
                 (out, linear1, linear2) = (try Dense(a.outProj), try Dense(l.linear1), try Dense(l.linear2))
                 heads = a.heads
             }

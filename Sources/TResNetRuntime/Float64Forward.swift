@@ -93,7 +93,6 @@ public struct Float64Forward: Sendable {
     }
 
     struct Block: Sendable {
-        var kind: TResNetConfiguration.BlockKind
         var projection: Conv?
         var pooledProjection: Bool
         var conv1: Conv, conv2: Conv, conv3: Conv?
@@ -109,7 +108,7 @@ public struct Float64Forward: Sendable {
         stages = try tree.body.stages.map { blocks in
             try blocks.map { b in
                 Block(
-                    kind: b.blockKind, projection: try b.downsample.map { try Conv($0.conv) },
+                    projection: try b.downsample.map { try Conv($0.conv) },
                     pooledProjection: b.downsample?.pooled ?? false, conv1: try Conv(b.conv1), conv2: try Conv(b.conv2),
                     conv3: try b.conv3.map(Conv.init), se: try b.se.map { (try Dense($0.fc1), try Dense($0.fc2)) })
             }
@@ -297,16 +296,10 @@ public struct Float64Forward: Sendable {
         if let projection = block.projection {
             shortcut = apply(projection, block.pooledProjection ? averagePool2x2(x) : x)
         }
-        var y: Map
-        switch block.kind {
-        case .basic:
-            y = apply(block.conv2, apply(block.conv1, x))
-            if let se = block.se { squeezeExcite(se, &y) }
-        case .bottleneck:
-            y = apply(block.conv2, apply(block.conv1, x))
-            if let se = block.se { squeezeExcite(se, &y) }
-            y = apply(block.conv3!, y)
-        }
+        // BasicBlock: SE on the output; Bottleneck: SE on the mid channels, then conv3.
+        var y = apply(block.conv2, apply(block.conv1, x))
+        if let se = block.se { squeezeExcite(se, &y) }
+        if let conv3 = block.conv3 { y = apply(conv3, y) }
         precondition(y.v.count == shortcut.v.count)
         for e in 0..<y.v.count { y.v[e] = max(0, y.v[e] + shortcut.v[e]) }
         return y

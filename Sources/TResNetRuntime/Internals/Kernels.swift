@@ -20,9 +20,6 @@ final class AlignedFloats: @unchecked Sendable {  // immutable after init
 }
 
 enum DirectKernels {
-    /// Whether the default ISA is a vector one (`tk_available`): then `.automatic` picks our kernels.
-    static var available: Bool { tk_available() != 0 }
-
     /// Whether this CPU runs `isa`'s kernels (`tk_isa_supported`).
     static func supports(_ isa: KernelISA) -> Bool { tk_isa_supported(code(isa)) != 0 }
 

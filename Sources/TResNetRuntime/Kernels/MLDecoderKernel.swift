@@ -9,9 +9,8 @@ struct MLDecoderKernel: Sendable {
     let path: String
     let classes: Int
     let configuration: MLDecoderConfiguration
-    let features: Int
     /// `embed_standart`: [E, F], [E]
-    let embedWeight: [Float], embedBias: [Float]
+    let embed: Dense
     /// `query_embed.weight`: [G, E]
     let queries: [Float]
     let layers: [DecoderLayer]
@@ -68,21 +67,11 @@ struct MLDecoderKernel: Sendable {
         let heads: Int
 
         init(_ l: MLDecoderLayer) throws {
-            norm1 = try Norm(l.norm1)
-            norm2 = try Norm(l.norm2)
-            norm3 = try Norm(l.norm3)
+            (norm1, norm2, norm3) = (try Norm(l.norm1), try Norm(l.norm2), try Norm(l.norm3))
             let a = l.multiheadAttn, e = a.embedDim
-            let w = try a.inProjWeight.required(a.path + ".in_proj_weight").floats()
-            let b = try a.inProjBias.required(a.path + ".in_proj_bias").floats()
-            func part(_ i: Int) -> Dense {
-                Dense(
-                    inFeatures: e, outFeatures: e, weight: Array(w[(i * e * e)..<((i + 1) * e * e)]),
-                    bias: Array(b[(i * e)..<((i + 1) * e)]))
-            }
-            (query, key, value) = (part(0), part(1), part(2))
-            out = try Dense(a.outProj)
-            linear1 = try Dense(l.linear1)
-            linear2 = try Dense(l.linear2)
+            let p = try a.projections().map { Dense(inFeatures: e, outFeatures: e, weight: $0.weight, bias: $0.bias) }
+            (query, key, value) = (p[0], p[1], p[2])
+            (out, linear1, linear2) = (try Dense(a.outProj), try Dense(l.linear1), try Dense(l.linear2))
             heads = a.heads
         }
     }
@@ -92,9 +81,7 @@ struct MLDecoderKernel: Sendable {
         path = head.path
         classes = d.classes
         configuration = d.configuration
-        features = d.embedStandart.inFeatures
-        embedWeight = try d.embedStandart.weight.required(d.embedStandart.path + ".weight").floats()
-        embedBias = try d.embedStandart.bias.required(d.embedStandart.path + ".bias").floats()
+        embed = try Dense(d.embedStandart)
         queries = try d.queryEmbed.weight.required(d.queryEmbed.path + ".weight").floats()
         layers = try d.layers.map(DecoderLayer.init)
         pooling = try d.duplicatePooling.required(d.path + ".duplicate_pooling").floats()
@@ -105,7 +92,6 @@ struct MLDecoderKernel: Sendable {
     func callAsFunction(_ x: FeatureMap) -> [Float] {
         let e = configuration.embedDim, g = configuration.groups, dup = configuration.duplicateFactor
         let t = x.h * x.w
-        let embed = Dense(inFeatures: features, outFeatures: e, weight: embedWeight, bias: embedBias)
         let tokens = embed(x.data, rows: x.n * t, relu: true)
         var logits = [Float](repeating: 0, count: x.n * classes)
         for b in 0..<x.n {
