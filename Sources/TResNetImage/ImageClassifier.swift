@@ -48,19 +48,18 @@ public struct ImageClassifier: Sendable {
     /// The logits of already-decoded images, `[images.count][classes]`, in batches of `batchSize`.
     public func logits(_ images: [RGBImage], batchSize: Int = 16) throws -> [[Float]] {
         var out: [[Float]] = []
-        var start = 0
-        while start < images.count {
+        for start in stride(from: 0, to: images.count, by: max(batchSize, 1)) {
             let end = min(start + max(batchSize, 1), images.count)
-            let input = try preprocessing.batch(Array(images[start..<end]))
-            out += try runChecked(input, count: end - start)
-            start = end
+            out += try runChecked(images[start..<end].map { try preprocessing.values($0) })
         }
         return out
     }
 
-    /// Runs the closure and checks it answered `[count, classes]`.
-    func runChecked(_ input: Tensor, count: Int) throws -> [[Float]] {
-        let logits = try run(input)
+    /// Runs the closure on a batch of network inputs (`[3, inputSize, inputSize]` each) and checks it answered
+    /// `[count, classes]`.
+    func runChecked(_ inputs: [[Float]]) throws -> [[Float]] {
+        let side = preprocessing.config.inputSize, count = inputs.count
+        let logits = try run(Tensor(shape: [count, 3, side, side], floats: inputs.flatMap { $0 }))
         guard logits.rank == 2, logits.shape[0] == count, logits.shape[1] >= 1 else {
             throw TResNetError(
                 .malformed, format: "logits",
@@ -69,11 +68,6 @@ public struct ImageClassifier: Sendable {
         let classes = logits.shape[1]
         let flat = try logits.floats()
         return (0..<count).map { Array(flat[($0 * classes)..<(($0 + 1) * classes)]) }
-    }
-
-    /// The `k` most probable classes of one logit row (softmax in f64; ties keep the lower index first).
-    public func ranked(_ logits: [Float], k: Int = 5) -> [Classification] {
-        Self.ranked(logits, labels: labels, k: k)
     }
 
     /// The `k` most probable classes of one logit row, named by `labels` when given (softmax in f64; ties keep
@@ -96,13 +90,11 @@ public struct ImageClassifier: Sendable {
     ) throws -> [ImagePrediction] {
         var results: [ImagePrediction?] = Array(repeating: nil, count: paths.count)
         var pending: [(Int, [Float])] = []
-        let side = preprocessing.config.inputSize
         func flush() throws {
             guard !pending.isEmpty else { return }
-            let input = Tensor(shape: [pending.count, 3, side, side], floats: pending.flatMap(\.1))
-            let rows = try runChecked(input, count: pending.count)
-            for ((i, _), row) in zip(pending, rows) {
-                results[i] = ImagePrediction(path: paths[i], top: ranked(row, k: k), error: nil)
+            for ((i, _), row) in zip(pending, try runChecked(pending.map(\.1))) {
+                let top = Self.ranked(row, labels: labels, k: k)
+                results[i] = ImagePrediction(path: paths[i], top: top, error: nil)
                 observe?(i, row)
             }
             pending.removeAll()

@@ -4,20 +4,6 @@ import TResNetCore
 /// does in PIL: same libjpeg decode, same mode conversions, EXIF orientation applied (JPEG APP1, PNG eXIf).
 /// The format is found from the first bytes, never from the file name.
 public enum ImageDecoder {
-    /// The container formats understood.
-    public enum Format: String, Sendable {
-        case jpeg, png
-    }
-
-    /// The format of `bytes` from its signature (`FileFormat.recognise`); nil when neither JPEG nor PNG.
-    public static func format(of bytes: UnsafeRawBufferPointer) -> Format? {
-        switch FileFormat.recognise(bytes) {
-        case .jpeg: .jpeg
-        case .png: .png
-        default: nil
-        }
-    }
-
     /// Decodes the file at `path`.
     /// - Parameter applyOrientation: honour the EXIF orientation (default); false keeps the stored layout.
     /// - Throws: `TResNetError` naming the file: `.io` when it cannot be read, `.unsupported` for other formats,
@@ -35,21 +21,21 @@ public enum ImageDecoder {
     /// Decodes an in-memory file. The whole image is held (3 bytes a pixel, twice while the EXIF orientation
     /// turns it), so this is checked against `limits` before allocating; `Preprocessing.values(path:)` streams.
     public static func decode(
-        _ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true,
-        limits: ImageLimits = .default
+        _ bytes: UnsafeRawBufferPointer, applyOrientation: Bool = true, limits: ImageLimits = .default
     ) throws -> RGBImage {
         var out: [UInt8] = []
         var size = (0, 0)
         var used = ExifOrientation.normal
-        let final = try decodeRows(
+        // `.normal` unless applyOrientation (decodeRows returns the one it was given)
+        let orientation = try decodeRows(
             bytes, limits: limits, orientation: applyOrientation ? nil : .normal,
-            start: { header, orientation in
+            start: { header, oriented in
                 size = (header.width, header.height)
-                used = orientation
+                used = oriented
                 try limits.checkMemory(
                     header.format, width: header.width, height: header.height,
                     bytes: ImageLimits.wholeImageBytes(
-                        width: header.width, height: header.height, oriented: orientation != .normal,
+                        width: header.width, height: header.height, oriented: oriented != .normal,
                         decoderBytes: header.decoderBytes))
                 out = [UInt8](repeating: 0, count: header.width * header.height * 3)
             },
@@ -59,7 +45,6 @@ public enum ImageDecoder {
                     _ = UnsafeMutableBufferPointer(rebasing: dst[base..<(base + rgb.count)]).update(fromContentsOf: rgb)
                 }
             })
-        let orientation = final  // `.normal` unless applyOrientation (decodeRows returns the one it was given)
         if orientation != .normal, used == .normal {  // a PNG eXIf after the image data: the copy is still to come
             try limits.checkMemory(
                 "png", width: size.0, height: size.1,
@@ -78,7 +63,7 @@ public enum ImageDecoder {
         _ bytes: UnsafeRawBufferPointer, limits: ImageLimits, orientation: ExifOrientation?,
         start: (DecodeHeader, ExifOrientation) throws -> Void, row: RowHandler
     ) throws -> ExifOrientation {
-        switch format(of: bytes) {
+        switch FileFormat.recognise(bytes) {  // from the signature, never the file name
         case .jpeg:
             let exif = orientation ?? ExifReader.jpegOrientation(bytes)
             try JPEGDecoder.decodeRows(bytes, limits: limits, start: { try start($0, exif) }, row: row)
@@ -87,7 +72,7 @@ public enum ImageDecoder {
             let final = try PNGDecoder.decodeRows(
                 bytes, limits: limits, start: { try start($0, orientation ?? $0.orientation) }, row: row)
             return orientation ?? final
-        case nil:
+        default:
             let head = bytes.prefix(8).map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
             throw TResNetError(
                 .unsupported, format: "image",

@@ -55,15 +55,11 @@ enum JPEGDecoder {
         rgb.withUnsafeMutableBufferPointer { out in
             stored.withUnsafeMutableBufferPointer { tmp in
                 for y in 0..<h {
-                    if c == 3 {
-                        if tk_jpeg_read_row(j, out.baseAddress) != 0 { failed = true; return }
-                    } else {
-                        if tk_jpeg_read_row(j, tmp.baseAddress) != 0 { failed = true; return }
-                        if c == 1 {
-                            PixelConversions.grayToRGB(UnsafeBufferPointer(tmp), into: out)
-                        } else {
-                            PixelConversions.invertedCMYKToRGB(UnsafeBufferPointer(tmp), into: out)
-                        }
+                    if tk_jpeg_read_row(j, c == 3 ? out.baseAddress : tmp.baseAddress) != 0 { failed = true; return }
+                    if c == 1 {
+                        PixelConversions.grayToRGB(UnsafeBufferPointer(tmp), into: out)
+                    } else if c != 3 {
+                        PixelConversions.invertedCMYKToRGB(UnsafeBufferPointer(tmp), into: out)
                     }
                     row(y, UnsafeBufferPointer(out))
                 }

@@ -66,34 +66,25 @@ enum PNGDecoder {
             colorType: Int(colorType), depth: Int(depth), palette: palette,
             paletteCount: Int(paletteCount))
         var rgb = [UInt8](repeating: 0, count: w * 3)
+        var raw = [UInt8](repeating: 0, count: interlaced != 0 ? stored : rowBytes)
         if interlaced != 0 {
-            var raw = [UInt8](repeating: 0, count: stored)
             let status = raw.withUnsafeMutableBufferPointer { tk_png_decode(p, $0.baseAddress, rowBytes, h) }
             guard status == 0 else { throw failure("cannot decode") }
-            raw.withUnsafeBufferPointer { src in
-                rgb.withUnsafeMutableBufferPointer { out in
-                    for y in 0..<h {
-                        format.convert(
-                            UnsafeBufferPointer(rebasing: src[(y * rowBytes)..<((y + 1) * rowBytes)]),
-                            width: w, into: out)
-                        row(y, UnsafeBufferPointer(out))
-                    }
-                }
-            }
-        } else {
-            var raw = [UInt8](repeating: 0, count: rowBytes)
-            var failed = false
-            raw.withUnsafeMutableBufferPointer { tmp in
-                rgb.withUnsafeMutableBufferPointer { out in
-                    for y in 0..<h {
-                        if tk_png_read_row(p, tmp.baseAddress) != 0 { failed = true; return }
-                        format.convert(UnsafeBufferPointer(tmp), width: w, into: out)
-                        row(y, UnsafeBufferPointer(out))
-                    }
-                }
-            }
-            guard !failed else { throw failure("cannot decode") }
         }
+        var failed = false
+        raw.withUnsafeMutableBufferPointer { src in
+            rgb.withUnsafeMutableBufferPointer { out in
+                for y in 0..<h {
+                    // interlaced: row y of the whole stored image; else the one row buffer, read now
+                    let offset = interlaced != 0 ? y * rowBytes : 0
+                    let line = UnsafeMutableBufferPointer(rebasing: src[offset..<(offset + rowBytes)])
+                    if interlaced == 0, tk_png_read_row(p, line.baseAddress) != 0 { failed = true; return }
+                    format.convert(UnsafeBufferPointer(line), width: w, into: out)
+                    row(y, UnsafeBufferPointer(out))
+                }
+            }
+        }
+        guard !failed else { throw failure("cannot decode") }
         _ = tk_png_read_end(p)  // trailing chunks: a broken or missing tail is ignored, as PIL ignores it
         return exifOrientation(p)
     }
@@ -131,21 +122,13 @@ enum PNGDecoder {
                     let v = raw[i] &* scale
                     put(i, v, v, v)
                 }
-            case (2, 16), (6, 16), (4, 16):  // RGB;16B, RGBA;16B, LA;16B: the high byte of each sample
-                let s = colorType == 2 ? 3 : colorType == 6 ? 4 : 2
+            case (2, _), (6, _), (4, _):  // RGB, RGBA, LA; 16-bit (RGB;16B, …): the high byte of each sample
+                let b = depth == 16 ? 2 : 1, s = colorType == 2 ? 3 : colorType == 6 ? 4 : 2
+                let (green, blue) = colorType == 4 ? (0, 0) : (b, 2 * b)  // LA: the gray sample in all three
                 for i in 0..<n {
-                    let px = 2 * s * i
-                    if colorType == 4 {
-                        put(i, raw[px], raw[px], raw[px])
-                    } else {
-                        put(i, raw[px], raw[px + 2], raw[px + 4])
-                    }
+                    let px = b * s * i
+                    put(i, raw[px], raw[px + green], raw[px + blue])
                 }
-            case (2, _), (6, _):
-                let s = colorType == 2 ? 3 : 4
-                for i in 0..<n { put(i, raw[s * i], raw[s * i + 1], raw[s * i + 2]) }
-            case (4, _):
-                for i in 0..<n { put(i, raw[2 * i], raw[2 * i], raw[2 * i]) }
             default:  // palette; an index past the PLTE entries is black in PIL 13
                 for i in 0..<n {
                     let index = Int(raw[i])

@@ -20,7 +20,7 @@ enum PixelConversions {
             let nk = Int(cmyk[4 * i + 3])
             for ch in 0..<3 {
                 let c = 255 - Int(cmyk[4 * i + ch])
-                out[3 * i + ch] = clip8(nk - mulDiv255(c, nk))
+                out[3 * i + ch] = UInt8(clamping: nk - mulDiv255(c, nk))
             }
         }
     }
@@ -30,6 +30,4 @@ enum PixelConversions {
         let t = a * b + 128
         return ((t >> 8) + t) >> 8
     }
-
-    @inline(__always) static func clip8(_ v: Int) -> UInt8 { UInt8(clamping: v) }
 }

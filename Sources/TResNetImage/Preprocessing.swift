@@ -90,52 +90,9 @@ public struct Preprocessing: Sendable {
         return (left - padLeft, top - padTop)
     }
 
-    /// torchvision's `center_crop` on an RGB image (see `centerCropWindow`).
-    public static func centerCrop(_ image: RGBImage, size: Int) -> RGBImage {
-        let crop = centerCropWindow(width: image.width, height: image.height, size: size)
-        if crop == (0, 0), image.width == size, image.height == size { return image }
-        var out = [UInt8](repeating: 0, count: size * size * 3)
-        for y in 0..<size {
-            let sy = y + crop.y
-            guard sy >= 0, sy < image.height else { continue }
-            for x in 0..<size {
-                let sx = x + crop.x
-                guard sx >= 0, sx < image.width else { continue }
-                let s = (sy * image.width + sx) * 3, d = (y * size + x) * 3
-                out[d] = image.pixels[s]
-                out[d + 1] = image.pixels[s + 1]
-                out[d + 2] = image.pixels[s + 2]
-            }
-        }
-        return RGBImage(unchecked: size, size, out)
-    }
-
     /// The network input for one image: `[3, inputSize, inputSize]` f32, channel-major.
     public func values(_ image: RGBImage) throws -> [Float] {
-        let cropped = try resizedAndCropped(image)
-        return tensor(cropped)
-    }
-
-    /// `ToTensor` + `Normalize`: `(Float(v) / 255 − mean[c]) / std[c]`, CHW.
-    public static func toTensor(_ image: RGBImage, mean: [Float], std: [Float]) -> [Float] {
-        let plane = image.width * image.height
-        var out = [Float](repeating: 0, count: plane * 3)
-        let identity = mean == [0, 0, 0] && std == [1, 1, 1]
-        for i in 0..<plane {
-            for c in 0..<3 {
-                let v = Float(image.pixels[3 * i + c]) / 255
-                out[c * plane + i] = identity ? v : (v - mean[c]) / std[c]
-            }
-        }
-        return out
-    }
-
-    /// A batch `[N, 3, inputSize, inputSize]` f32 of already-decoded images.
-    public func batch(_ images: [RGBImage]) throws -> Tensor {
-        var all: [Float] = []
-        all.reserveCapacity(images.count * 3 * config.inputSize * config.inputSize)
-        for image in images { all += try values(image) }
-        return Tensor(shape: [images.count, 3, config.inputSize, config.inputSize], floats: all)
+        tensor(try resizedAndCropped(image))
     }
 
     /// Decodes (EXIF orientation honoured) and preprocesses the file at `path`: `[3, inputSize, inputSize]`.
@@ -150,8 +107,19 @@ public struct Preprocessing: Sendable {
         tensor(try resizedAndCropped(bytes: bytes))
     }
 
-    /// `ToTensor` + `Normalize` with this configuration's mean and std (in f32, as torchvision computes them).
-    func tensor(_ cropped: RGBImage) -> [Float] {
-        Self.toTensor(cropped, mean: config.mean.map(Float.init), std: config.std.map(Float.init))
+    /// `ToTensor` + `Normalize` with this configuration's mean and std (in f32, as torchvision computes them):
+    /// `(Float(v) / 255 − mean[c]) / std[c]`, CHW.
+    func tensor(_ image: RGBImage) -> [Float] {
+        let mean = config.mean.map(Float.init), std = config.std.map(Float.init)
+        let plane = image.width * image.height
+        var out = [Float](repeating: 0, count: plane * 3)
+        let identity = mean == [0, 0, 0] && std == [1, 1, 1]
+        for i in 0..<plane {
+            for c in 0..<3 {
+                let v = Float(image.pixels[3 * i + c]) / 255
+                out[c * plane + i] = identity ? v : (v - mean[c]) / std[c]
+            }
+        }
+        return out
     }
 }

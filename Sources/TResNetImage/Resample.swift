@@ -45,10 +45,7 @@ public enum PILResample {
 
     /// `precompute_coeffs` + `normalize_coeffs_8bpc` for the box `[0, inSize)`, for the outputs in `range` (each
     /// output's weights depend only on its own index, so a range gives exactly PIL's numbers).
-    static func coefficients(inSize: Int, outSize: Int, filter: Interpolation, range: Range<Int>? = nil)
-        -> Coefficients
-    {
-        let range = range ?? 0..<outSize
+    static func coefficients(inSize: Int, outSize: Int, filter: Interpolation, range: Range<Int>) -> Coefficients {
         let scale = Double(Float(inSize) - Float(0)) / Double(outSize)
         let filterScale = scale < 1.0 ? 1.0 : scale
         let support = filter.support * filterScale
@@ -148,9 +145,6 @@ public enum PILResample {
         let needHorizontal = width != image.width
         let needVertical = height != image.height
         let source = Plane(pixels: image.pixels, width: image.width, columns: 0..<image.width, rows: 0..<image.height)
-        if !needHorizontal && !needVertical {
-            return source.cropped(columns: columns, rows: rows).image
-        }
         let hk =
             needHorizontal ? coefficients(inSize: image.width, outSize: width, filter: filter, range: columns) : nil
         let vk = needVertical ? coefficients(inSize: image.height, outSize: height, filter: filter, range: rows) : nil

@@ -69,8 +69,7 @@ struct StreamingResize {
         case .vertical: (planeRows, planeColumns) = (rows, kept)
         case nil: (planeRows, planeColumns) = (rows, columns)
         }
-        let alongX = !orientation.swapsSides
-        scatter = first.map { ($0.axis == .horizontal) != alongX } ?? false
+        scatter = first.map { ($0.axis == .horizontal) == orientation.swapsSides } ?? false  // rows run along x: 1–4
     }
 
     /// The bytes `allocate()` and `finish()` will hold: the first pass's output (and its sums and contribution

@@ -56,6 +56,9 @@ public struct ValidationReport: Codable, Sendable {
     public var seconds: Double { elapsedSeconds }
     let elapsedSeconds: Double
 
+    /// `100 · part / whole` (0 when `whole` is 0).
+    static func percent(_ part: Int, of whole: Int) -> Double { whole == 0 ? 0 : 100 * Double(part) / Double(whole) }
+
     /// The JSON report (snake_case keys, sorted, pretty printed; docs/JSON.md).
     public func json() throws -> Data {
         let encoder = JSONEncoder()
@@ -115,8 +118,7 @@ public enum Validation {
     ///     belongs to shard `i % count + 1`.
     public static func run(
         folder: ImageFolder, classifier: ImageClassifier, batchSize: Int = 32, limit: Int? = nil,
-        shard: ValidationShard? = nil,
-        progress: ((ValidationProgress) -> Void)? = nil, targets: [Int]? = nil,
+        shard: ValidationShard? = nil, progress: ((ValidationProgress) -> Void)? = nil, targets: [Int]? = nil,
         observe: ((_ target: Int, _ logits: [Float]) -> Void)? = nil
     ) throws -> ValidationReport {
         if let targets, targets.count != folder.classes.count {
@@ -140,16 +142,12 @@ public enum Validation {
         func report() {
             progress?(
                 ValidationProgress(
-                    done: done, total: samples.count, correctTop1: top1,
-                    classified: perImage.count, unreadable: unreadable.count,
-                    elapsed: elapsed()))
+                    done: done, total: samples.count, correctTop1: top1, classified: perImage.count,
+                    unreadable: unreadable.count, elapsed: elapsed()))
         }
         func flush() throws {
             guard !pending.isEmpty else { return }
-            let s = classifier.preprocessing.config.inputSize
-            let input = Tensor(shape: [pending.count, 3, s, s], floats: pending.flatMap(\.1))
-            let rows = try classifier.runChecked(input, count: pending.count)
-            for ((sample, _), row) in zip(pending, rows) {
+            for ((sample, _), row) in zip(pending, try classifier.runChecked(pending.map(\.1))) {
                 let target = targets?[sample.classIndex] ?? sample.classIndex
                 let predicted = ImageClassifier.topK(row, k: 5)
                 if predicted.first == target { top1 += 1 }
@@ -180,7 +178,7 @@ public enum Validation {
         return ValidationReport(
             root: folder.root, classes: folder.classes, preprocessing: classifier.preprocessing.config,
             samples: samples.count, images: n, top1Correct: top1, top5Correct: top5,
-            top1: n == 0 ? 0 : 100 * Double(top1) / Double(n), top5: n == 0 ? 0 : 100 * Double(top5) / Double(n),
+            top1: ValidationReport.percent(top1, of: n), top5: ValidationReport.percent(top5, of: n),
             unreadable: unreadable, imagesPerSecond: seconds > 0 ? Double(n) / seconds : 0,
             batchSize: batchSize, perImage: perImage, shard: shard, elapsedSeconds: seconds)
     }

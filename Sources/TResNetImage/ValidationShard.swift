@@ -47,17 +47,15 @@ extension ValidationReport {
         }
         let indices = shards.compactMap { $0?.index }.sorted()
         guard indices == Array(1...n) else {
-            let missing = Set(1...n).subtracting(indices).sorted().map { "\($0)/\(n)" }
+            let missing = Set(1...n).subtracting(indices).sorted()
             let twice = Dictionary(grouping: indices, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+            func listed(_ what: String, _ shards: [Int]) -> String {
+                shards.isEmpty ? "" : "; \(what) " + shards.map { "\($0)/\(n)" }.joined(separator: ", ")
+            }
             throw TResNetError(
                 .usage,
-                "--merge needs each of the shards 1/\(n) … \(n)/\(n) once"
-                    + (missing.isEmpty ? "" : "; missing " + missing.joined(separator: ", "))
-                    + (twice.isEmpty
-                        ? ""
-                        : "; given twice "
-                            + twice.map { "\($0)/\(n)" }
-                            .joined(separator: ", ")))
+                "--merge needs each of the shards 1/\(n) … \(n)/\(n) once" + listed("missing", missing)
+                    + listed("given twice", twice))
         }
         for r in reports.dropFirst() {
             guard r.classes == first.classes else {
@@ -78,8 +76,7 @@ extension ValidationReport {
         var merged = ValidationReport(
             root: first.root, classes: first.classes, preprocessing: first.preprocessing,
             samples: ordered.map(\.samples).reduce(0, +), images: images, top1Correct: top1, top5Correct: top5,
-            top1: images == 0 ? 0 : 100 * Double(top1) / Double(images),
-            top5: images == 0 ? 0 : 100 * Double(top5) / Double(images),
+            top1: percent(top1, of: images), top5: percent(top5, of: images),
             unreadable: ordered.flatMap(\.unreadable), imagesPerSecond: ordered.map(\.imagesPerSecond).reduce(0, +),
             batchSize: first.batchSize, perImage: ordered.flatMap(\.perImage),
             mergedShards: ordered.compactMap(\.shard), elapsedSeconds: ordered.map(\.seconds).max() ?? 0)
@@ -88,7 +85,7 @@ extension ValidationReport {
             let valid = ordered.compactMap(\.semanticValid).reduce(0, +)
             merged.semanticCorrect = correct
             merged.semanticValid = valid
-            merged.semanticAccuracy = valid == 0 ? 0 : 100 * Double(correct) / Double(valid)
+            merged.semanticAccuracy = percent(correct, of: valid)
         }
         return merged
     }
