@@ -78,20 +78,17 @@ public struct HubCache: Sendable, Hashable {
         return text
     }
 
-    /// The snapshot folder `revision` resolves to: `snapshots/<commit of refs/revision>`, else
-    /// `snapshots/<revision>` (a revision fetched from a server that named no commit).
-    public func snapshotFolder(repository: String, revision: String = "main") -> String {
-        repositoryFolder(repository) + "/snapshots/" + (commit(repository: repository, revision: revision) ?? revision)
-    }
-
-    /// The revision folder name `revision` resolves to (the commit when known).
+    /// The revision folder name `revision` resolves to: the commit `refs/<revision>` records, else `revision` (a
+    /// revision fetched from a server that named no commit).
     public func resolvedRevision(repository: String, revision: String = "main") -> String {
         commit(repository: repository, revision: revision) ?? revision
     }
 
-    /// Where `file` of `repository` at `revision` is (whether or not it is there).
+    /// Where `file` of `repository` at `revision` is (whether or not it is there):
+    /// `snapshots/<resolvedRevision>/<file>`.
     public func snapshotPath(repository: String, file: String, revision: String = "main") -> String {
-        snapshotFolder(repository: repository, revision: revision) + "/" + file
+        repositoryFolder(repository) + "/snapshots/" + resolvedRevision(repository: repository, revision: revision)
+            + "/" + file
     }
 
     /// `snapshotPath` when the file is there (a symlink whose blob exists, or a plain file), else nil.
@@ -113,13 +110,6 @@ public struct HubCache: Sendable, Hashable {
         return path + ".tw"
     }
 
-    /// The URL of `file` in `repository` at `revision` under `base` (a hub endpoint or a mirror of one):
-    /// `<base>/<repository>/resolve/<revision>/<file>`.
-    public static func resolveURL(base: String, repository: String, revision: String = "main", file: String) -> String {
-        let b = base.hasSuffix("/") ? String(base.dropLast()) : base
-        return "\(b)/\(repository)/resolve/\(revision)/\(file)"
-    }
-
     /// Where `file` of `entry` is fetched from: `mirror` when given (a server with the hub's
     /// `/<repo>/resolve/<revision>/<file>` layout — every file of the entry, the hub's and its resources, is
     /// looked up there), else `$HF_ENDPOINT` in place of `https://huggingface.co` for the hub's files, else the
@@ -130,7 +120,8 @@ public struct HubCache: Sendable, Hashable {
     ) -> ZooFile {
         var file = file
         if let mirror, !mirror.isEmpty {
-            file.url = resolveURL(base: mirror, repository: repository(of: entry), revision: revision, file: file.name)
+            let base = mirror.hasSuffix("/") ? String(mirror.dropLast()) : mirror
+            file.url = "\(base)/\(repository(of: entry))/resolve/\(revision)/\(file.name)"
             file.status = .live
             return file
         }

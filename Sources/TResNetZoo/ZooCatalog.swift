@@ -138,19 +138,16 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
     /// Sigmoid scores per class (ML-Decoder and ASL weights) rather than a softmax over classes.
     public var isMultiLabel: Bool { threshold != nil }
 
-    /// The width and feed-forward size of every published ML-Decoder head (Alibaba-MIIL/ML_Decoder's defaults);
-    /// the conversion reads the actual head off the tensors.
-    public static let publishedMLDecoder = (embedDim: 768, feedForwardDim: 2048)
-
     /// The model configuration (variant body + this entry's head: an fc of `numClasses`, or the published
     /// ML-Decoder shape with `groups` queries).
     public var configuration: TResNetConfiguration? {
         guard var c = TResNetConfiguration.variant(architecture, numClasses: numClasses) else { return nil }
         if head == "ml_decoder", let groups, groups > 0 {
-            // ML-Decoder's own rule for the logits per group: int(classes / groups + 0.999)
+            // the width and feed-forward size of every published head (Alibaba-MIIL/ML_Decoder's defaults; the
+            // conversion reads the actual head off the tensors), and ML-Decoder's own rule for the logits per
+            // group: int(classes / groups + 0.999)
             c.mlDecoder = MLDecoderConfiguration(
-                groups: groups, embedDim: Self.publishedMLDecoder.embedDim,
-                feedForwardDim: Self.publishedMLDecoder.feedForwardDim,
+                groups: groups, embedDim: 768, feedForwardDim: 2048,
                 duplicateFactor: Int(Double(numClasses) / Double(groups) + 0.999))
         }
         return c
@@ -205,14 +202,6 @@ public struct ZooEntry: Codable, Sendable, Hashable, Identifiable {
         }
         return f
     }
-
-    enum CodingKeys: String, CodingKey {
-        case tag, publisher, architecture, dataset, pretrainDataset, numClasses, labelSet, inputSize, hubId
-        case preprocessing, top1, top5, reportedTop1, reportedNote
-        case semanticTop1
-        case sameWeightsAs, aliases, files, resources, sources
-        case head, groups, threshold, reportedMap
-    }
 }
 
 /// The catalog of every published TResNet weight (Zoo/catalog.json, embedded at build time).
@@ -231,14 +220,12 @@ public struct ZooCatalog: Codable, Sendable {
         } catch {
             // The embedded JSON is checked by the tests; an empty catalog is the non-trapping fallback.
             return ZooCatalog(
-                schema: 0, generatedBy: "unavailable: \(error)", timmVersion: "", labelSets: [:],
-                entries: [])
+                schema: 0, generatedBy: "unavailable: \(error)", timmVersion: "", labelSets: [:], entries: [])
         }
     }()
 
     public init(
-        schema: Int, generatedBy: String, timmVersion: String, labelSets: [String: Int],
-        entries: [ZooEntry]
+        schema: Int, generatedBy: String, timmVersion: String, labelSets: [String: Int], entries: [ZooEntry]
     ) {
         self.schema = schema
         self.generatedBy = generatedBy
@@ -278,11 +265,8 @@ public struct ZooCatalog: Codable, Sendable {
     /// Like `entry(named:)`, throwing a `.usage` error that lists near names when nothing matches.
     public func require(_ name: String) throws -> ZooEntry {
         if let e = entry(named: name) { return e }
-        let near = entries.map(\.tag).filter {
-            $0.contains(name)
-                || name.contains(
-                    $0.split(separator: ".").first
-                        .map(String.init) ?? "\u{0}")
+        let near = entries.map(\.tag).filter { tag in
+            tag.contains(name) || name.contains(tag.split(separator: ".").first.map(String.init) ?? "\u{0}")
         }
         let hint = near.isEmpty ? "run `tresnet-zoo list`" : "did you mean: " + near.prefix(5).joined(separator: ", ")
         throw TResNetError(.usage, format: "zoo", "no zoo entry named '\(displaySafe(name))' (\(hint))")
