@@ -10,11 +10,6 @@ public struct DownloadPolicy: Sendable, Hashable {
     /// Whether `http://127.0.0.1`, `http://[::1]` and `http://localhost` are allowed.
     public var allowLoopbackHTTP: Bool
 
-    public init(allowedHostSuffixes: [String], allowLoopbackHTTP: Bool) {
-        self.allowedHostSuffixes = allowedHostSuffixes
-        self.allowLoopbackHTTP = allowLoopbackHTTP
-    }
-
     /// Hugging Face (and its CDN / xet bridge), GitHub release assets, the (dead) MIIL bucket.
     public static let standard = DownloadPolicy(
         allowedHostSuffixes: ["huggingface.co", "hf.co", "github.com", "githubusercontent.com", "aliyuncs.com"],

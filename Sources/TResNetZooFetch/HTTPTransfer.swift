@@ -8,16 +8,13 @@ import TResNetCore
 /// `run()` blocks until the transfer ends; callbacks may refuse the response or a chunk by throwing, which
 /// cancels the transfer and makes `run()` rethrow that error.
 final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    /// Called once with the final response (after redirects); throw to refuse it.
-    typealias ResponseHandler = (HTTPURLResponse) throws -> Void
-    /// Called for each chunk of body bytes; throw to stop.
-    typealias ChunkHandler = (UnsafeRawBufferPointer) throws -> Void
-
     private let request: URLRequest
     private let policy: DownloadPolicy
-    private let onResponse: ResponseHandler
+    /// Called once with the final response (after redirects); throw to refuse it.
+    private let onResponse: (HTTPURLResponse) throws -> Void
     private let onRedirect: (HTTPURLResponse) -> Void
-    private let onChunk: ChunkHandler
+    /// Called for each chunk of body bytes; throw to stop.
+    private let onChunk: (UnsafeRawBufferPointer) throws -> Void
     private let finished = DispatchSemaphore(value: 0)
     // Mutated only on the session's serial delegate queue; read after `finished` is signalled.
     private var failure: Error?
@@ -25,7 +22,8 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
 
     init(
         request: URLRequest, policy: DownloadPolicy, onRedirect: @escaping (HTTPURLResponse) -> Void = { _ in },
-        onResponse: @escaping ResponseHandler, onChunk: @escaping ChunkHandler
+        onResponse: @escaping (HTTPURLResponse) throws -> Void,
+        onChunk: @escaping (UnsafeRawBufferPointer) throws -> Void
     ) {
         self.request = request
         self.policy = policy

@@ -41,7 +41,7 @@ public struct PinStore: Sendable {
 
     /// Records `pin` under `key` (read-modify-write under an exclusive lock, written atomically).
     public func record(_ pin: Pin, for key: String) throws {
-        let lock = try FileLock(path: path + ".lock", removeOnRelease: true)
+        let lock = try FileLock(path: path + ".lock")
         defer { lock.release() }
         var pins = try load()
         pins[key] = pin
@@ -51,29 +51,24 @@ public struct PinStore: Sendable {
         try writeFileAtomically(path, [UInt8](data) + [0x0a])
     }
 
-    static func now() -> String {
-        let f = ISO8601DateFormatter()
-        return f.string(from: Date())
-    }
+    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
 }
 
 /// An exclusive advisory lock on a file (`flock`), so two processes do not download the same file at once
 /// (docs/ROBUSTNESS.md A.9 #111; on file systems where flock is a no-op this only costs bandwidth: temp names are
 /// process-unique anyway).
 ///
-/// With `removeOnRelease`, the lock file is unlinked before it is unlocked, so no `.lock` is left behind; a
-/// process that opened the file before the unlink finds, once it holds the lock, that the path no longer names
-/// the file it locked, and starts again on a new one.
+/// The lock file is unlinked before it is unlocked, so no `.lock` is left behind; a process that opened the file
+/// before the unlink finds, once it holds the lock, that the path no longer names the file it locked, and starts
+/// again on a new one.
 final class FileLock {
     private var fd: Int32
     private let path: String
-    private let removeOnRelease: Bool
-    /// The lock file's entry in the interrupt clean-up table, while it is held (`removeOnRelease` only).
+    /// The lock file's entry in the interrupt clean-up table, while it is held.
     private var slot: Int?
 
-    init(path: String, removeOnRelease: Bool = false) throws {
+    init(path: String) throws {
         self.path = path
-        self.removeOnRelease = removeOnRelease
         while true {
             fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
             guard fd >= 0 else {
@@ -86,7 +81,6 @@ final class FileLock {
                 fd = -1
                 throw TResNetError.io(path, "cannot lock: \(text)")
             }
-            guard removeOnRelease else { return }
             var held = stat(), named = stat()
             if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev
             {
@@ -99,7 +93,7 @@ final class FileLock {
 
     func release() {
         if fd >= 0 {
-            if removeOnRelease { unlink(path) }
+            unlink(path)
             if let slot { Interrupts.unregisterCleanup(slot) }
             slot = nil
             _ = flock(fd, LOCK_UN)

@@ -67,12 +67,6 @@ public struct ZooFetcher: Sendable {
 
     var layout: HubCache { HubCache(root: cacheDirectory) }
 
-    /// Where `file` of `repository` lives in the cache (whether or not it is there).
-    public func cachedPath(repository: String, file: String, revision: String = "main") throws -> String {
-        try Self.checkComponents(repository: repository, file: file)
-        return layout.snapshotPath(repository: repository, file: file, revision: revision)
-    }
-
     /// Fetches `fileName` (default: the entry's first live file) of `entry` from its hub repository.
     public func fetch(_ entry: ZooEntry, fileName: String? = nil) throws -> Result {
         try fetch(repository: HubCache.repository(of: entry), file: entry.downloadFile(named: fileName))
@@ -136,7 +130,7 @@ public struct ZooFetcher: Sendable {
             try trail.create(cacheDirectory)
             try trail.create(repoFolder)
             try trail.create(blobs)
-            let lock = try FileLock(path: "\(blobs)/.\(file.name).lock", removeOnRelease: true)
+            let lock = try FileLock(path: "\(blobs)/.\(file.name).lock")
             defer { lock.release() }
             // Another process may have fetched it while this one waited for the lock.
             if let cached = try reuse() {
@@ -218,23 +212,17 @@ public struct ZooFetcher: Sendable {
         key: String, digest: String, size: Int, expectedDigest: String?, expectedSize: Int?,
         prefix: String?, path: String, hint: String
     ) throws {
+        func mismatch(_ what: String) -> TResNetError {
+            TResNetError(.checksumMismatch, format: "zoo", "\(what); \(hint)", file: path)
+        }
         if let expectedSize, size != expectedSize {
-            throw TResNetError(
-                .checksumMismatch, format: "zoo",
-                "size mismatch for \(key): expected \(expectedSize) bytes, got \(size); \(hint)",
-                file: path)
+            throw mismatch("size mismatch for \(key): expected \(expectedSize) bytes, got \(size)")
         }
         if let expectedDigest, digest != expectedDigest.lowercased() {
-            throw TResNetError(
-                .checksumMismatch, format: "zoo",
-                "checksum mismatch for \(key): expected \(expectedDigest), got \(digest); \(hint)",
-                file: path)
+            throw mismatch("checksum mismatch for \(key): expected \(expectedDigest), got \(digest)")
         }
         if let prefix, !digest.hasPrefix(prefix.lowercased()) {
-            throw TResNetError(
-                .checksumMismatch, format: "zoo",
-                "checksum mismatch for \(key): the file name's sha256 prefix is \(prefix), got \(digest); "
-                    + hint, file: path)
+            throw mismatch("checksum mismatch for \(key): the file name's sha256 prefix is \(prefix), got \(digest)")
         }
     }
 
