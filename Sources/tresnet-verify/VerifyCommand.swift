@@ -95,11 +95,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let ref = Dictionary(uniqueKeysWithValues: arrays.stateDict.entries.map { ($0.name, $0.tensor) })
         let network = try loaded.network(backend: backend)
-        let float64 =
-            oracle
-            ? try TResNetError.naming(weights) {
-                try Float64Forward(loaded.bound.tree)
-            } : nil
+        let float64 = oracle ? try TResNetError.naming(weights) { try Float64Forward(loaded.bound.tree) } : nil
         let report = try TResNetError.naming(reference) {
             try ParityReport.run(network, reference: ref, tolerance: tolerance, oracle: float64)
         }

@@ -154,14 +154,13 @@ extension ZooCommand {
                 if quiet, !json {
                     print(result.path)
                 } else if !json {
-                    let how: String
-                    switch result.verification {
-                    case .catalog: how = "matches the catalog's published sha256"
-                    case .pinned: how = "matches the sha256 pinned in this cache"
-                    case .firstUse:
-                        how =
+                    let how =
+                        switch result.verification {
+                        case .catalog: "matches the catalog's published sha256"
+                        case .pinned: "matches the sha256 pinned in this cache"
+                        case .firstUse:
                             "no published sha256: pinned now (trust on first use) in \(fetcher.cacheDirectory)/pins.json"
-                    }
+                        }
                     print(
                         "\(result.fromCache ? "cached" : "fetched") \(entry.tag)/\(target.name) (\(repository) at \(result.revision))"
                     )
