@@ -146,10 +146,8 @@ public enum Benchmark {
         }
         let median = Self.median(latencies), minimum = latencies.min() ?? 0
         let gflop = 2 * Double(ArchitectureCost.of(c, height: options.size, width: options.size).macs) / 1e9
-        var profile: Profile?
-        if options.profile {
-            profile = try profiled(network, input: input, forwards: max(3, min(options.iterations, 5)))
-        }
+        let forwards = max(3, min(options.iterations, 5))
+        let profile = options.profile ? try profiled(network, input: input, forwards: forwards) : nil
         return Result(
             weights: path, configuration: c.description, batch: options.batch, height: options.size,
             width: options.size, warmup: options.warmup, iterations: options.iterations,
@@ -158,7 +156,7 @@ public enum Benchmark {
             loadSeconds: loadSeconds, compileSeconds: compileSeconds,
             latencies: latencies, medianSeconds: median, minimumSeconds: minimum,
             imagesPerSecond: Double(options.batch) / median, gflopPerImage: gflop,
-            achievedGFLOPS: gflop * Double(options.batch) / median, peakRSSBytes: peakRSSBytes(),
+            achievedGFLOPS: gflop * Double(options.batch) / median, peakRSSBytes: Platform.peakRSSBytes(),
             profile: profile,
             semanticTreeReadSeconds: treeReadSeconds,
             semanticMedianSeconds: semantic.isEmpty ? nil : Self.median(semantic),
@@ -249,9 +247,6 @@ public enum Benchmark {
         guard !s.isEmpty else { return 0 }
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
-
-    /// Peak resident set size of this process (getrusage ru_maxrss), bytes.
-    public static func peakRSSBytes() -> Int { Platform.peakRSSBytes() }
 
     static func now() -> Double { Double(monotonicNanoseconds()) * 1e-9 }
 }

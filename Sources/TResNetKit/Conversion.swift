@@ -100,7 +100,8 @@ public struct ConversionSummary: Sendable {
 }
 
 extension Int {
-    func formatted3() -> String {
+    /// The number with its digits in groups of three (`1,234,567`).
+    public func formatted3() -> String {
         let s = String(self)
         var out = ""
         for (i, c) in s.reversed().enumerated() {
@@ -186,7 +187,6 @@ public enum Conversion {
         let opened = try ModelSource.openSource(path: source, options: options.reading)
         let (checkpoint, tw) = (opened.checkpoint, opened.tw)
         Self.sourceReadHook?(source)
-        let bytesIn = identity.size
         var options = options
         if let tw {
             options.preprocessing = options.preprocessing ?? tw.preprocessing
@@ -207,7 +207,7 @@ public enum Conversion {
                 let d = try sha.wait(); try unchanged(); return d
             },
             output: output, options: options, beforeCommit: unchanged)
-        summary.bytesIn = bytesIn
+        summary.bytesIn = identity.size
         summary.reading = ReadingReport(checkpoint, hub: opened.hub)
         summary.seconds = (clock.now - start).seconds
         return summary

@@ -98,10 +98,7 @@ public struct ModelFileMetadata: Sendable, Hashable {
 
     /// Reads the metadata of an opened `.tw` file; the `arch.*` keys are required and type-checked.
     public init(_ file: TWFile) throws {
-        func fail(_ key: String, _ what: String) -> TResNetError {
-            TResNetError(
-                .malformed, format: "tw", at: .field(key), "metadata '\(displaySafe(key))' \(what)", file: file.path)
-        }
+        let fail = file.metadataError
         func string(_ k: String, required: Bool = false) throws -> String {
             guard let v = file[metadata: k] else { if required { throw fail(k, "is missing") }; return "" }
             guard let s = v.stringValue else { throw fail(k, "must be a string") }
@@ -175,6 +172,13 @@ public struct ZooOrigin: Sendable, Hashable {
     }
 }
 
+extension TWFile {
+    /// The error for a metadata entry `key` of this file that is missing or wrong: `what` says how.
+    func metadataError(_ key: String, _ what: String) -> TResNetError {
+        TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(displaySafe(key))' \(what)", file: path)
+    }
+}
+
 /// A `.tw` model opened for use: the metadata, and the tensors bound strictly to the recorded configuration
 /// (zero-copy slices of the mapping).
 public struct TWModel: Sendable {
@@ -187,14 +191,6 @@ public struct TWModel: Sendable {
         let metadata = try ModelFileMetadata(file)
         let bound = try TResNetError.naming(path) { try Binder.bind(try file.stateDict(), to: metadata.configuration) }
         return TWModel(file: file, metadata: metadata, bound: bound)
-    }
-}
-
-extension TWFile {
-    /// The file as a `LoadedCheckpoint` (container `.tw`, metadata rendered as text), for `tresnet-inspect`.
-    public func loadedCheckpoint() throws -> LoadedCheckpoint {
-        let sd = try stateDict()
-        return LoadedCheckpoint(path: path, container: .tw, stateDict: sd, metadata: sd.metadata)
     }
 }
 
@@ -214,9 +210,7 @@ extension SemanticTree {
         let keys = ["semantic.class_list", "semantic.class_description", "semantic.parent"]
         let present = keys.filter { file[metadata: $0] != nil }
         guard !present.isEmpty else { return nil }
-        func fail(_ key: String, _ what: String) -> TResNetError {
-            TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(key)' \(what)", file: file.path)
-        }
+        let fail = file.metadataError
         if let missing = keys.first(where: { file[metadata: $0] == nil }) {
             throw fail(missing, "is missing (the semantic.* keys come together)")
         }

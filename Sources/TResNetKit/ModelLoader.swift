@@ -22,11 +22,7 @@ public struct LoadedModel: Sendable {
     /// The label-set id for class names: the `.tw` metadata's, else the one implied by the class count.
     public var labelSet: String {
         if let id = metadata?.labelSet, !id.isEmpty { return id }
-        switch configuration.numClasses {
-        case 1000: return "imagenet-1k"
-        case 11221: return "imagenet-21k-miil"
-        default: return ""
-        }
+        return LabelSet.id(numClasses: configuration.numClasses)
     }
 
     /// Compiles the network (BatchNorm folded, weights widened to f32, packed for `backend` and `precision`).

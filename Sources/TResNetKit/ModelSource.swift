@@ -41,19 +41,15 @@ public enum ModelSource {
     }
 
     /// Reads `path` as a `LoadedCheckpoint`; for a `.tw` file also returns its model metadata.
-    public static func read(path: String, key: String? = nil) throws -> (
-        checkpoint: LoadedCheckpoint, tw: ModelFileMetadata?
-    ) {
-        try read(path: path, options: CheckpointReadOptions(key: key))
-    }
-
     static func read(path: String, options: CheckpointReadOptions) throws -> (
         checkpoint: LoadedCheckpoint, tw: ModelFileMetadata?
     ) {
         let format = FileFormat.recognise(path: path)
         if format == .tw {
             let file = try TWFile.open(path: path, verifyChecksums: true)
-            return (try file.loadedCheckpoint(), try ModelFileMetadata(file))
+            let sd = try file.stateDict()  // its metadata rendered as text, for `tresnet-inspect`
+            let checkpoint = LoadedCheckpoint(path: path, container: .tw, stateDict: sd, metadata: sd.metadata)
+            return (checkpoint, try ModelFileMetadata(file))
         }
         if format == .onnx {
             let model = try ONNXModel.read(path: path)

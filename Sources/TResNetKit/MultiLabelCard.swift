@@ -42,9 +42,7 @@ public struct MultiLabelCard: Sendable, Hashable {
         var t = Self.defaultThreshold
         if let v = file[metadata: "predict.threshold"] {
             guard let d = v.doubleValue, d.isFinite, d >= 0, d <= 1 else {
-                throw TResNetError(
-                    .malformed, format: "tw", at: .field("predict.threshold"),
-                    "metadata 'predict.threshold' must be a number in [0, 1]", file: file.path)
+                throw file.metadataError("predict.threshold", "must be a number in [0, 1]")
             }
             t = d
         }
@@ -53,9 +51,7 @@ public struct MultiLabelCard: Sendable, Hashable {
 
     /// The ML-Decoder head recorded in `arch.head.*`, nil for `arch.head` absent or `fc`.
     static func head(_ file: TWFile) throws -> MLDecoderConfiguration? {
-        func fail(_ key: String, _ what: String) -> TResNetError {
-            TResNetError(.malformed, format: "tw", at: .field(key), "metadata '\(key)' \(what)", file: file.path)
-        }
+        let fail = file.metadataError
         guard let kind = file[metadata: "arch.head"] else { return nil }
         guard let name = kind.stringValue, ["fc", "ml_decoder"].contains(name) else {
             throw fail("arch.head", "must be fc or ml_decoder")

@@ -137,32 +137,12 @@ public enum MultiLabelValidation {
     ) throws -> MultiLabelReport {
         try check(annotations, path: annotationsPath, classes: classes)
         guard batchSize >= 1 else { throw TResNetError(.usage, "batch size must be at least 1") }
-        return try measure(
-            annotations: annotations, annotationsPath: annotationsPath, imagesRoot: imagesRoot,
-            classifier: classifier, classes: classes, batchSize: batchSize, limit: limit, progress: progress)
-    }
 
-    /// Refuses an annotation file whose category count is not the head's class count.
-    public static func check(_ annotations: CocoAnnotations, path annotationsPath: String, classes: Int) throws {
-        guard annotations.categoryIDs.count == classes else {
-            throw TResNetError(
-                .malformed, format: "coco", at: .field("categories"),
-                "\(annotations.categoryIDs.count) categories, but the model has \(classes) classes "
-                    + "(class k is the k-th category)", file: annotationsPath)
-        }
-    }
-
-    private static func measure(
-        annotations: CocoAnnotations, annotationsPath: String, imagesRoot: String,
-        classifier: ImageClassifier, classes: Int, batchSize: Int, limit: Int?,
-        progress: ((_ done: Int, _ total: Int) -> Void)?
-    ) throws -> MultiLabelReport {
         let clock = ContinuousClock()
         let start = clock.now
         let images = Array(annotations.images.prefix(limit ?? annotations.images.count))
         var scores: [[Double]] = [], targets: [[Bool]] = []
         var unreadable: [MultiLabelReport.Unreadable] = []
-        var done = 0
         progress?(0, images.count)
         for chunkStart in stride(from: 0, to: images.count, by: batchSize) {
             let chunk = Array(images[chunkStart..<min(chunkStart + batchSize, images.count)])
@@ -179,12 +159,10 @@ public enum MultiLabelValidation {
                 scores.append(row.map { 1 / (1 + exp(-Double($0))) })
                 targets.append((0..<classes).map { image.classes.contains($0) })
             }
-            done += chunk.count
-            progress?(done, images.count)
+            progress?(chunkStart + chunk.count, images.count)
         }
         let (mean, perClass) = MeanAveragePrecision.compute(scores: scores, targets: targets)
-        let seconds =
-            Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) * 1e-18
+        let seconds = (clock.now - start).seconds
         let classAPs = (0..<classes).map { k in
             MultiLabelReport.ClassAP(
                 index: k, name: annotations.categoryNames[k], categoryID: annotations.categoryIDs[k],
@@ -195,5 +173,15 @@ public enum MultiLabelValidation {
             annotations: annotationsPath, imagesRoot: imagesRoot, images: scores.count,
             unreadable: unreadable, meanAveragePrecisionPercent: mean, classes: classAPs,
             seconds: seconds, imagesPerSecond: seconds > 0 ? Double(scores.count) / seconds : 0)
+    }
+
+    /// Refuses an annotation file whose category count is not the head's class count.
+    public static func check(_ annotations: CocoAnnotations, path annotationsPath: String, classes: Int) throws {
+        guard annotations.categoryIDs.count == classes else {
+            throw TResNetError(
+                .malformed, format: "coco", at: .field("categories"),
+                "\(annotations.categoryIDs.count) categories, but the model has \(classes) classes "
+                    + "(class k is the k-th category)", file: annotationsPath)
+        }
     }
 }

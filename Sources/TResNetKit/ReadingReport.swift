@@ -27,31 +27,17 @@ public struct ReadingReport: Sendable, Codable {
     public var rows: [(label: String, text: String)] {
         var out: [(String, String)] = []
         if !container.isEmpty {
+            let under = key.map { "; state dict under '\(displaySafe($0))'" } ?? ""
+            let others = otherCandidates.prefix(8).map { "'\(displaySafe($0))'" }.joined(separator: ", ")
             out.append(
-                (
-                    "container",
-                    container
-                        + (key.map { "; state dict under '\(displaySafe($0))'" } ?? "")
-                        + (otherCandidates.isEmpty
-                            ? ""
-                            : " (other candidates: "
-                                + otherCandidates.prefix(8).map { "'\(displaySafe($0))'" }.joined(separator: ", ") + ")")
-                ))
+                ("container", container + under + (otherCandidates.isEmpty ? "" : " (other candidates: \(others))")))
         }
-        out.append(
-            (
-                "prefix",
-                prefix.map { "'\(displaySafe($0))' \(prefixForced ? "forced (--prefix)" : "detected") and stripped" }
-                    ?? "none"
-            ))
+        let how = prefixForced ? "forced (--prefix)" : "detected"
+        out.append(("prefix", prefix.map { "'\(displaySafe($0))' \(how) and stripped" } ?? "none"))
         if !opaqueClasses.isEmpty {
-            out.append(
-                (
-                    "opaque",
-                    "\(opaqueClasses.count) class\(opaqueClasses.count == 1 ? "" : "es") kept inert, never constructed: "
-                        + opaqueClasses.prefix(12).map { displaySafe($0) }.joined(separator: ", ")
-                        + (opaqueClasses.count > 12 ? ", …" : "")
-                ))
+            let n = opaqueClasses.count
+            let names = opaqueClasses.prefix(12).map { displaySafe($0) }.joined(separator: ", ") + (n > 12 ? ", …" : "")
+            out.append(("opaque", "\(n) class\(n == 1 ? "" : "es") kept inert, never constructed: " + names))
         }
         if labelNames > 0 { out.append(("labels", "\(labelNames) class names from config.json")) }
         return out

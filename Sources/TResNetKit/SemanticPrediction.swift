@@ -51,18 +51,17 @@ extension SemanticTree {
         }
     }
 
-    /// True for the head sizes of the ImageNet-21K-P label sets (fall11: 11221, winter21: 10450), whose heads
-    /// were trained with the semantic softmax.
-    public static func isImageNet21KHead(numClasses: Int) -> Bool { numClasses == 11221 || numClasses == 10450 }
-
     /// What `tresnet-predict --json` says about `top` when a tree gives the semantic labels.
     public static let plainTopNote =
         "`top` is a plain softmax over all classes, which this semantic-softmax head "
         + "was not trained with: its probabilities are not calibrated; `semantic` holds the per-level probabilities"
 
-    /// What to tell a user who runs a 21K head without a tree.
-    public static func missingTreeNote(numClasses: Int) -> String {
-        "this is an ImageNet-21K-P head (\(numClasses) classes) trained with a semantic softmax (one softmax per "
+    /// What to tell a user who runs a 21K head without a tree; nil for other heads. The 21K heads are those of
+    /// the ImageNet-21K-P label sets (fall11: 11221, winter21: 10450), trained with the semantic softmax.
+    public static func missingTreeNote(numClasses: Int) -> String? {
+        guard numClasses == 11221 || numClasses == 10450 else { return nil }
+        return
+            "this is an ImageNet-21K-P head (\(numClasses) classes) trained with a semantic softmax (one softmax per "
             + "hierarchy level): a plain softmax over all \(numClasses) classes is not what it was trained for, so "
             + "these scores are not calibrated (low, and the top class arbitrary among related ones). Pass --semantic-tree imagenet21k_miil_tree.pth for its labels "
             + "level by level (get it with `tresnet-zoo fetch tresnet_m.miil_in21k --file imagenet21k_miil_tree.pth`, "

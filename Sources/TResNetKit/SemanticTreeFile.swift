@@ -6,13 +6,11 @@ import TResNetModel
 /// `class_description` and `class_tree_list`) with the inert pickle machine, and validates it
 /// (`SemanticTree`). Only dicts, lists, tuples, strings and ints are accepted.
 public enum SemanticTreeFile {
-    static let format = "semantic tree"
-
     /// The tree in `path`; with `numClasses`, a tree of another size is refused. Errors name the file and field.
     public static func read(path: String, numClasses: Int? = nil) throws -> SemanticTree {
         let (arena, root) = try TorchPickleFile.read(path: path)
         func fail(_ field: String, _ message: String) -> TResNetError {
-            TResNetError(.malformed, format: format, at: .field(field), message, file: path)
+            TResNetError(.malformed, format: "semantic tree", at: .field(field), message, file: path)
         }
         func items(_ node: Int, _ field: String) throws -> [Int] {
             switch arena[node] {

@@ -21,17 +21,13 @@ public struct ZooModelSource: Sendable {
         self.download = download
     }
 
-    /// The zoo entry `argument` names, or nil when it names an existing file or folder (a path always wins) or no
-    /// entry.
-    public func entry(for argument: String) -> ZooEntry? {
-        if argument.isEmpty || access(argument, F_OK) == 0 { return nil }
-        return catalog.entry(named: argument)
-    }
-
-    /// The path to load for `argument`: `argument` itself unless it is a zoo tag; for a tag, the cached `.tw`
-    /// (converted from the cached download on first use, after downloading it when `download` is set).
+    /// The path to load for `argument`: `argument` itself unless it is a zoo tag (an existing file or folder
+    /// always wins); for a tag, the cached `.tw` (converted from the cached download on first use, after
+    /// downloading it when `download` is set).
     public func resolve(_ argument: String) throws -> String {
-        guard let entry = entry(for: argument) else { return argument }
+        guard !argument.isEmpty, access(argument, F_OK) != 0, let entry = catalog.entry(named: argument) else {
+            return argument
+        }
         let repository = HubCache.repository(of: entry)
         let file = try entry.downloadFile()
         var converted = cache.convertedPath(repository: repository, file: file.name)

@@ -53,7 +53,10 @@ public struct InspectReport: Codable, Sendable {
         elements = entries.filter { !$0.name.hasSuffix("num_batches_tracked") }.reduce(0) {
             $0 + $1.tensor.elementCount
         }
-        parameters = entries.filter { !Self.isBatchNormBuffer($0.name) }.reduce(0) { $0 + $1.tensor.elementCount }
+        let buffers = ["running_mean", "running_var", "num_batches_tracked"]  // BatchNorm's, besides parameters
+        parameters = entries.filter { e in !buffers.contains { e.name.hasSuffix($0) } }.reduce(0) {
+            $0 + $1.tensor.elementCount
+        }
         bytes = entries.reduce(0) { $0 + $1.tensor.byteCount }
         nonTensorEntries = loaded.nonTensorEntries.map { Entry(name: $0.name, summary: $0.summary) }
         metadata = loaded.metadata
@@ -83,11 +86,6 @@ public struct InspectReport: Codable, Sendable {
         try c.encode(reading, forKey: .reading)
     }
 
-    /// True for the BatchNorm buffers a state dict carries besides parameters.
-    public static func isBatchNormBuffer(_ name: String) -> Bool {
-        name.hasSuffix("running_mean") || name.hasSuffix("running_var") || name.hasSuffix("num_batches_tracked")
-    }
-
     /// The human-readable report; every name from the file is display-escaped.
     public var text: String {
         var out = "file:       \(displaySafe(file))\n"
@@ -99,9 +97,9 @@ public struct InspectReport: Codable, Sendable {
             out += label + ":" + String(repeating: " ", count: max(1, 11 - label.count)) + row.text + "\n"
         }
         out += "tensors:    \(tensorCount)\n"
-        out += "parameters: \(grouped(parameters)) (BatchNorm running stats and num_batches_tracked excluded)\n"
-        out += "elements:   \(grouped(elements)) (num_batches_tracked excluded)\n"
-        out += "bytes:      \(grouped(bytes))\n"
+        out += "parameters: \(parameters.formatted3()) (BatchNorm running stats and num_batches_tracked excluded)\n"
+        out += "elements:   \(elements.formatted3()) (num_batches_tracked excluded)\n"
+        out += "bytes:      \(bytes.formatted3())\n"
         let width = min(60, tensors.map { displaySafe($0.name).count }.max() ?? 0)
         for t in tensors {
             let name = displaySafe(t.name)
@@ -117,16 +115,6 @@ public struct InspectReport: Codable, Sendable {
         if !metadata.isEmpty {
             out += "metadata:\n"
             for k in metadata.keys.sorted() { out += "  \(displaySafe(k)): \(displaySafe(metadata[k] ?? ""))\n" }
-        }
-        return out
-    }
-
-    private func grouped(_ n: Int) -> String {
-        let digits = String(n)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
         }
         return out
     }

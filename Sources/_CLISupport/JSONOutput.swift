@@ -5,19 +5,14 @@ import TResNetCore
 /// units in the key where a value has one (`median_ms`, `images_per_s`, `peak_rss_bytes`), keys sorted, pretty
 /// printed, slashes unescaped, non-finite numbers as the strings "inf", "-inf" and "nan".
 public enum CLIJSON {
-    public static func encoder() -> JSONEncoder {
+    /// `value` as JSON text plus a newline.
+    public static func bytes<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf",
-            negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
-
-    /// `value` as JSON text plus a newline.
-    public static func bytes<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try encoder().encode(value)) + [0x0A]
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return Array(try encoder.encode(value)) + [0x0A]
     }
 }
 
@@ -42,6 +37,5 @@ public struct JSONError: Encodable, Sendable {
 
 /// Prints `value` as JSON on standard output (the tools' `--json`).
 public func printJSON<T: Encodable>(_ value: T) throws {
-    let bytes = try CLIJSON.bytes(value)
-    FileHandle.standardOutput.write(Data(bytes))
+    FileHandle.standardOutput.write(Data(try CLIJSON.bytes(value)))
 }

@@ -1,5 +1,6 @@
 import TResNetCore
 import TResNetImage
+import TResNetZoo
 
 extension PreprocessingConfig.CropMode: ExpressibleByArgument {}
 extension Interpolation: ExpressibleByArgument {}
@@ -68,6 +69,16 @@ public struct PreprocessingOptions: ParsableArguments {
 
     /// The image limits: `--max-pixels` and the documented memory budget (docs/IMAGES.md).
     public var limits: ImageLimits { ImageLimits(maxPixels: maxPixels) }
+
+    /// The image classifier of `loaded`: its preprocessing with these overrides (checked first), the class names
+    /// `labels` gives (the label set's by default), these image limits and the compiled network.
+    public func classifier(
+        for loaded: LoadedModel, labels: (LoadedModel) throws -> [String]? = { try $0.labelNames()?.names }
+    ) throws -> ImageClassifier {
+        let config = try applied(to: loaded.preprocessing)
+        return try ImageClassifier(
+            preprocessing: config, labels: try labels(loaded), limits: limits, run: try loaded.batchRunner())
+    }
 
     /// The weights' settings `base` with these overrides applied, validated (`.usage` naming the timm key).
     public func applied(to base: PreprocessingConfig) throws -> PreprocessingConfig {

@@ -17,4 +17,11 @@ public struct ReportOptions: ParsableArguments {
     public func reportFile(force: Bool) throws -> ReportFile? {
         try report.map { try ReportFile(checking: $0, overwrite: force) }
     }
+
+    /// Writes `value` to `file` (the checked `--report`, if any), then prints it as JSON with `--json`, else
+    /// runs `text`.
+    public func emit<T: Encodable>(_ value: T, to file: ReportFile?, text: () -> Void) throws {
+        try file?.write(value)
+        if json { try printJSON(value) } else { text() }
+    }
 }

@@ -10,10 +10,9 @@ import TResNetRuntime
 /// SIGINT and SIGTERM remove the temporary files of unfinished outputs, print one line (`TOOL: interrupted by
 /// SIGINT while ACTIVITY…`) and exit 130 or 143 (`Interrupts`).
 public func runMain(
-    _ tool: String, keepingNewlines: Bool = false, activity: String? = nil, json: Bool = false,
-    _ body: () throws -> Void
+    _ tool: String, keepingNewlines: Bool = false, json: Bool = false, _ body: () throws -> Void
 ) throws {
-    Interrupts.install(tool: tool, activity: activity ?? defaultActivity[tool] ?? "running")
+    Interrupts.install(tool: tool, activity: defaultActivity[tool] ?? "running")
     // OpenBLAS's workers spin from load time on; most tools never call it (the direct kernels do not), and on a
     // 2-core machine the spinning takes a core (from the conversion's SHA-256 thread, for example).
     BLASThreads.stopIdleThreads()

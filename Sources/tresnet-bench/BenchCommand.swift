@@ -80,8 +80,6 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    var json: Bool { output.json }
-
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard size >= 32, size <= 8192, size % 32 == 0 else {
@@ -93,14 +91,12 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runMain("tresnet-bench", json: json) {
+        try runMain("tresnet-bench", json: output.json) {
             let report = try output.reportFile(force: force)
             let weights = try model.zoo.resolve(weights)
             if openOnly {
                 let result = try Benchmark.open(path: weights, iterations: iterations)
-                try report?.write(result)
-                if json { try printJSON(result) } else { printText(result) }
-                return
+                return try output.emit(result, to: report) { printText(result) }
             }
             var options = Benchmark.Options()
             options.batch = batch
@@ -117,8 +113,7 @@ struct BenchCommand: ParsableCommand {
             conversion.dialect = model.dialect
             conversion.key = model.key
             let result = try Benchmark.run(path: weights, options: options, conversion: conversion)
-            try report?.write(result)
-            if json { try printJSON(result) } else { printText(result) }
+            try output.emit(result, to: report) { printText(result) }
         }
     }
 

@@ -112,12 +112,12 @@ struct ConvertCommand: ParsableCommand {
             let source = try zoo.resolve(source)
             if let semanticTree { options.semanticTree = try SemanticTreeFile.read(path: semanticTree) }
             let summary = try Conversion.convert(source: source, output: output, options: options)
-            try file?.write(summary)
-            if report.json { return try printJSON(summary) }
-            if !quiet { for line in summary.lines { print(line) } }
-            if showMapping {
-                print("mapping:      \(summary.renamed.count) renamed tensors")
-                for line in summary.mappingLines { print(line) }
+            try report.emit(summary, to: file) {
+                if !quiet { for line in summary.lines { print(line) } }
+                if showMapping {
+                    print("mapping:      \(summary.renamed.count) renamed tensors")
+                    for line in summary.mappingLines { print(line) }
+                }
             }
         }
     }

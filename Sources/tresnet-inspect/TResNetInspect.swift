@@ -64,12 +64,7 @@ struct TResNetInspect: ParsableCommand {
             }
             let opened = try ModelSource.openSource(path: file, options: checkpoint.reading)
             let report = InspectReport(opened.checkpoint, tw: opened.tw, hub: opened.hub)
-            try reportFile?.write(report)
-            if output.json {
-                try printJSON(report)
-            } else {
-                print(report.text, terminator: "")
-            }
+            try output.emit(report, to: reportFile) { print(report.text, terminator: "") }
         }
     }
 }

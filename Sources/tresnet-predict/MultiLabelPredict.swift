@@ -9,11 +9,8 @@ extension PredictCommand {
     func predictMultiLabel(_ loaded: LoadedModel) throws {
         let t = threshold ?? loaded.multiLabelThreshold
         guard t.isFinite, t >= 0, t <= 1 else { throw TResNetError(.usage, "--threshold must be in [0, 1]") }
-        let config = try preprocessing.applied(to: loaded.preprocessing)
-        let names = try loaded.classNames()
-        let classifier = try ImageClassifier(
-            preprocessing: config, labels: names, limits: preprocessing.limits,
-            run: try loaded.batchRunner())
+        let classifier = try preprocessing.classifier(for: loaded) { try $0.classNames() }
+        let names = classifier.labels
         var rows: [Int: [Float]] = [:]
         let plain = try classifier.classify(paths: images, topK: 1, batchSize: batch) { i, logits in rows[i] = logits }
         let predictions = plain.enumerated().map { i, p in

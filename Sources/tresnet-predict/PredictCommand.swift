@@ -151,8 +151,8 @@ struct PredictCommand: ParsableCommand {
                     ImagePrediction(path: "\(input)[\(i)]", top: rows[i], error: nil),
                     semantic: semantic)
             }
-            if tree == nil, SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
-                result.notes.append(SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
+            if tree == nil, let note = SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses) {
+                result.notes.append(note)
             }
         }
         try report?.write(result)
@@ -170,19 +170,15 @@ struct PredictCommand: ParsableCommand {
 
     func predictImages(_ loaded: LoadedModel, tree: SemanticTree?, report: ReportFile?) throws {
         if multiLabel || loaded.isMultiLabel { return try predictMultiLabel(loaded) }
-        let config = try preprocessing.applied(to: loaded.preprocessing)
-        let labels = try loaded.labelNames()?.names
-        let classifier = try ImageClassifier(
-            preprocessing: config, labels: labels, limits: preprocessing.limits,
-            run: try loaded.batchRunner())
+        let classifier = try preprocessing.classifier(for: loaded)
         var semantic: [Int: [SemanticLabel]] = [:]
         let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch) { i, logits in
             if let tree { semantic[i] = tree.labels(logits) }
         }
         var result = PredictReport(weights: weights)
         result.predictions = predictions.enumerated().map { SemanticImagePrediction($1, semantic: semantic[$0]) }
-        if tree == nil, SemanticTree.isImageNet21KHead(numClasses: loaded.configuration.numClasses) {
-            result.notes.append(SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses))
+        if tree == nil, let note = SemanticTree.missingTreeNote(numClasses: loaded.configuration.numClasses) {
+            result.notes.append(note)
         }
         if tree != nil { result.notes.append(SemanticTree.plainTopNote) }
         try report?.write(result)

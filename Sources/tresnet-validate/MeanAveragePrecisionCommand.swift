@@ -9,15 +9,12 @@ extension Validate {
     func runMultiLabel(_ reportFile: ReportFile?) throws {
         guard let weights, let annotations, let imagesDir else { return }
         let loaded = try model.load(weights)
-        let config = try preprocessing.applied(to: loaded.preprocessing)
-        let classifier = try ImageClassifier(
-            preprocessing: config, labels: try loaded.labelNames()?.names,
-            limits: preprocessing.limits, run: try loaded.batchRunner())
+        let classifier = try preprocessing.classifier(for: loaded)
         let coco = try CocoAnnotations.read(path: annotations)
         try MultiLabelValidation.check(coco, path: annotations, classes: loaded.configuration.numClasses)
         printError(
             "\(coco.images.count) images, \(coco.categoryIDs.count) categories; \(loaded.configuration); "
-                + "preprocessing: \(config)")
+                + "preprocessing: \(classifier.preprocessing.config)")
         let progress = ProgressReporter(label: "validating", unit: .items("images"), mode: .automatic(quiet: quiet))
         let report = try MultiLabelValidation.run(
             annotations: coco, annotationsPath: annotations, imagesRoot: imagesDir, classifier: classifier,
@@ -26,7 +23,6 @@ extension Validate {
             progress.update(done, total: total)
         }
         progress.finish()
-        try reportFile?.write(report)
-        if output.json { try printJSON(report) } else { print(report.summary) }
+        try output.emit(report, to: reportFile) { print(report.summary) }
     }
 }

@@ -123,8 +123,7 @@ struct Validate: ParsableCommand {
             let reportFile = try output.reportFile(force: force)
             if multiLabel { return try runMultiLabel(reportFile) }
             let report = merge.isEmpty ? try validation() : try merged()
-            try reportFile?.write(report)
-            if output.json { try printJSON(report) } else { print(report.summary) }
+            try output.emit(report, to: reportFile) { print(report.summary) }
             if !report.unreadable.isEmpty {
                 // bad input (docs/ERRORS.md), as tresnet-predict: the run completed, the files are listed above
                 printError("tresnet-validate: \(report.unreadable.count) of \(report.samples) images could not be read")
@@ -137,21 +136,16 @@ struct Validate: ParsableCommand {
         guard let weights, let valDir else { throw TResNetError(.usage, "give WEIGHTS and --val-dir DIR") }
         let shard = try self.shard.map(ValidationShard.init(parsing:))
         let loaded = try model.load(weights)
-        let config = try preprocessing.applied(to: loaded.preprocessing)
-        let labels = try loaded.labelNames()?.names
-        let classifier = try ImageClassifier(
-            preprocessing: config, labels: labels, limits: preprocessing.limits,
-            run: try loaded.batchRunner())
+        let classifier = try preprocessing.classifier(for: loaded)
         let folder = try ImageFolder.scan(root: valDir)
         let tree = try loaded.semanticTree(path: semanticTree)
         let targets = try tree?.targets(folderClasses: folder.classes, root: valDir)
         var score = SemanticScore()
         printError(
             "\(folder.samples.count) images in \(folder.classes.count) classes"
-                + (shard.map { "; shard \($0)" } ?? "") + "; \(loaded.configuration); preprocessing: \(config)")
-        let progress = ProgressReporter(
-            label: "validating", unit: .items("images"),
-            mode: .automatic(quiet: quiet))
+                + (shard.map { "; shard \($0)" } ?? "")
+                + "; \(loaded.configuration); preprocessing: \(classifier.preprocessing.config)")
+        let progress = ProgressReporter(label: "validating", unit: .items("images"), mode: .automatic(quiet: quiet))
         var report = try Validation.run(
             folder: folder, classifier: classifier, batchSize: batch, limit: limit,
             shard: shard, progress: { p in progress.update(p.done, total: p.total) },

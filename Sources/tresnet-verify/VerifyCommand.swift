@@ -85,10 +85,7 @@ struct VerifyCommand: ParsableCommand {
     func verify(report file: ReportFile?) throws {
         // bf16 products are judged elementwise at bf16's own rounding (docs/PARITY.md), f32 by the error model.
         var tolerance = model.precision == .bf16 ? Tolerance.bfloat16 : Tolerance.float32
-        if atol != nil || rtol != nil {
-            let a = atol ?? 0, r = rtol ?? 0
-            tolerance = Tolerance(absolute: a, relative: r)
-        }
+        if atol != nil || rtol != nil { tolerance = Tolerance(absolute: atol ?? 0, relative: rtol ?? 0) }
         let loaded = try model.load(weights)
         let arrays = try TResNetError.naming(reference) { try CheckpointReader.read(path: reference) }
         guard arrays.container == .npz else {
@@ -98,21 +95,14 @@ struct VerifyCommand: ParsableCommand {
         }
         let ref = Dictionary(uniqueKeysWithValues: arrays.stateDict.entries.map { ($0.name, $0.tensor) })
         let network = try loaded.network(backend: backend)
-        let float64 =
-            oracle
-            ? try TResNetError.naming(weights) {
-                try Float64Forward(loaded.bound.tree)
-            } : nil
+        let float64 = oracle ? try TResNetError.naming(weights) { try Float64Forward(loaded.bound.tree) } : nil
         let report = try TResNetError.naming(reference) {
             try ParityReport.run(network, reference: ref, tolerance: tolerance, oracle: float64)
         }
         let result = VerifyJSON(
             weights: weights, reference: reference, passed: report.passed,
             firstFailure: report.firstFailure, report: report)
-        try file?.write(result)
-        if output.json {
-            try printJSON(result)
-        } else {
+        try output.emit(result, to: file) {
             print(
                 "weights:   \(weights) — \(loaded.configuration); \(network.backend.rawValue) kernels"
                     + (network.precision == .f32 ? "" : ", \(network.precision.rawValue)"))

@@ -27,11 +27,6 @@ struct ZooCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Fetch.self])
 }
 
-/// Runs `body` through `runMain`, printing a `TResNetError`'s description as it is.
-func reportingErrors(json: Bool = false, _ body: () throws -> Void) throws {
-    try runMain("tresnet-zoo", keepingNewlines: true, json: json, body)
-}
-
 extension ZooCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -49,7 +44,7 @@ extension ZooCommand {
         func run() throws {
             let entries = ZooCatalog.shared.entries(architecture: arch, dataset: dataset)
             if json {
-                print(try ZooListing.json(entries))
+                try printJSON(entries.map(ZooListing.row))
             } else {
                 print(ZooListing.table(entries), terminator: "")
             }
@@ -70,10 +65,10 @@ extension ZooCommand {
         var cache: String?
 
         func run() throws {
-            try reportingErrors(json: json) {
+            try runMain("tresnet-zoo", keepingNewlines: true, json: json) {
                 let entry = try ZooCatalog.shared.require(tag)
                 if json {
-                    print(try ZooListing.entryJSON(entry))
+                    try printJSON(entry)
                 } else {
                     let pins = (try? PinStore(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory).load()) ?? [:]
                     print(ZooListing.card(entry, pins: pins), terminator: "")
@@ -133,7 +128,7 @@ extension ZooCommand {
         var json = false
 
         func run() throws {
-            try reportingErrors(json: json) {
+            try runMain("tresnet-zoo", keepingNewlines: true, json: json) {
                 let entry = try (catalog.map(ZooCatalog.load(path:)) ?? ZooCatalog.shared).require(tag)
                 var fetcher = ZooFetcher(cacheDirectory: cache ?? ZooFetcher.defaultCacheDirectory)
                 fetcher.offline = offline || HubCache.offline()
@@ -159,14 +154,13 @@ extension ZooCommand {
                 if quiet, !json {
                     print(result.path)
                 } else if !json {
-                    let how: String
-                    switch result.verification {
-                    case .catalog: how = "matches the catalog's published sha256"
-                    case .pinned: how = "matches the sha256 pinned in this cache"
-                    case .firstUse:
-                        how =
+                    let how =
+                        switch result.verification {
+                        case .catalog: "matches the catalog's published sha256"
+                        case .pinned: "matches the sha256 pinned in this cache"
+                        case .firstUse:
                             "no published sha256: pinned now (trust on first use) in \(fetcher.cacheDirectory)/pins.json"
-                    }
+                        }
                     print(
                         "\(result.fromCache ? "cached" : "fetched") \(entry.tag)/\(target.name) (\(repository) at \(result.revision))"
                     )
@@ -186,9 +180,13 @@ extension ZooCommand {
                                     + "carries none (predict with --semantic-tree later): \(e.description)")
                         }
                     }
-                    let summary = try ZooConvert.convert(
-                        entry: entry, file: target, path: result.path, semanticTree: tree,
-                        revision: result.revision, quiet: quiet || json)
+                    // with what the catalog knows: architecture, classes, key spelling, wrapper, labels, preprocessing
+                    let summary = try ZooConversion.convert(
+                        entry: entry, file: target, path: result.path, semanticTree: tree, revision: result.revision)
+                    if !quiet, !json {
+                        print("converted to .tw" + (tree == nil ? "" : " (semantic tree embedded)"))
+                        for line in summary.lines { print("  " + line) }
+                    }
                     report.conversion = summary
                     if !json { print(quiet ? summary.output : "  .tw     \(summary.output)") }
                 }

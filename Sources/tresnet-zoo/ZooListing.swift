@@ -3,7 +3,7 @@ import TResNetZooFetch
 import _CLISupport
 import TResNetZoo
 
-/// The text and JSON renderings of the catalog.
+/// The text renderings of the catalog, and the rows of `tresnet-zoo list --json`.
 enum ZooListing {
     struct Row: Encodable {
         var tag: String
@@ -38,20 +38,6 @@ enum ZooListing {
             gmacs: cost.map { (Double($0.macs) / 1e7).rounded() / 100 }, hubId: e.hubId,
             defaultFile: e.defaultFile?.url, defaultFileSha256: e.defaultFile?.sha256, publisher: e.publisher,
             head: e.head, threshold: e.threshold, reportedMap: e.reportedMap)
-    }
-
-    static func json(_ entries: [ZooEntry]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(entries.map(row)), as: UTF8.self)
-    }
-
-    static func entryJSON(_ entry: ZooEntry) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(entry), as: UTF8.self)
     }
 
     static func datasetLabel(_ e: ZooEntry) -> String {
