@@ -5,8 +5,9 @@ import TResNetImage
 import TResNetKit
 
 extension PredictCommand {
-    /// Multi-label images: sigmoid scores, classes above the threshold within `--top`; `--json` adds all scores.
-    func predictMultiLabel(_ loaded: LoadedModel) throws {
+    /// Multi-label images: sigmoid scores, classes above the threshold within `--top`; `--json` adds all scores
+    /// (and `--report` writes the same JSON).
+    func predictMultiLabel(_ loaded: LoadedModel, report: ReportFile?) throws {
         let t = threshold ?? loaded.multiLabelThreshold
         guard t.isFinite, t >= 0, t <= 1 else { throw TResNetError(.usage, "--threshold must be in [0, 1]") }
         let classifier = try preprocessing.classifier(for: loaded) { try $0.classNames() }
@@ -17,6 +18,7 @@ extension PredictCommand {
             rows[i].map { MultiLabelPrediction(path: p.path, logits: $0, names: names, threshold: t, top: top) }
                 ?? MultiLabelPrediction(unreadable: p.path, error: p.error ?? "unreadable", threshold: t)
         }
+        try report?.write(predictions)
         if json {
             try printJSON(predictions)
         } else {

@@ -169,7 +169,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func predictImages(_ loaded: LoadedModel, tree: SemanticTree?, report: ReportFile?) throws {
-        if multiLabel || loaded.isMultiLabel { return try predictMultiLabel(loaded) }
+        if multiLabel || loaded.isMultiLabel { return try predictMultiLabel(loaded, report: report) }
         let classifier = try preprocessing.classifier(for: loaded)
         var semantic: [Int: [SemanticLabel]] = [:]
         let predictions = try classifier.classify(paths: images, topK: top, batchSize: batch) { i, logits in

@@ -100,6 +100,16 @@ struct MultiLabelCLITests {
                 labels.compactMap { $0["index"] as? Int }
                     == Array(record.tiny_v1.top5.filter { expected[$0] > 0.5 }.prefix(5)))
         }
+        // --report writes the same JSON as --json (docs/JSON.md), also for multi-label predictions
+        let report = FixturePaths.temporaryDirectory("mlreport") + "/predict.json"
+        let reported = try runTool(
+            try tool("tresnet-predict"),
+            [FixturePaths.tiny("tiny_v1.pth")]
+                + picked.map { ImageManifest.folder + "/" + $0.file } + policy.flags
+                + ["--multi-label", "--threshold", "0.5", "--report", report, "--force"])
+        #expect(reported.status == 0, "\(reported.stderr)")
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))
+        #expect((written as? NSArray) == (rows as NSArray))
         // without the flag the same file is single-label (softmax top-5)
         let plain = try runTool(
             try tool("tresnet-predict"),
