@@ -188,6 +188,23 @@ public final class AtomicFile {
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
     }
 
+    /// Creates the temporary for `destination`, lets `body` write it, then commits; when `body` or the commit
+    /// throws, the temporary is abandoned (nothing appears at `destination`) and the error rethrown.
+    @discardableResult
+    public static func writing<Result>(
+        to destination: String, overwrite: Bool, _ body: (AtomicFile) throws -> Result
+    ) throws -> Result {
+        let file = try AtomicFile(destination: destination, overwrite: overwrite)
+        do {
+            let result = try body(file)
+            try file.commit()
+            return result
+        } catch {
+            file.abandon()
+            throw error
+        }
+    }
+
     /// Removes the temporary file; the destination is untouched.
     public func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
@@ -213,13 +230,8 @@ public func writeFileAtomically(
     _ path: String, _ bytes: [UInt8], overwrite: Bool = true,
     beforeCommit: () throws -> Void = {}
 ) throws {
-    let f = try AtomicFile(destination: path, overwrite: overwrite)
-    do {
-        try f.write(bytes)
+    try AtomicFile.writing(to: path, overwrite: overwrite) { file in
+        try file.write(bytes)
         try beforeCommit()
-        try f.commit()
-    } catch {
-        f.abandon()
-        throw error
     }
 }

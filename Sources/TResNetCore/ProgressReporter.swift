@@ -28,7 +28,7 @@ public final class ProgressReporter: @unchecked Sendable {
     public let interval: Double
     private let now: @Sendable () -> Double
     private let write: @Sendable (String) -> Void
-    private let lock = Lock()
+    private let lock = PthreadLock()
     private var start: Double?
     private var lastDraw = -Double.infinity
     private var done = 0
@@ -146,17 +146,5 @@ public final class ProgressReporter: @unchecked Sendable {
 
     public static let writeStandardError: @Sendable (String) -> Void = { text in
         _ = text.utf8CString.withUnsafeBufferPointer { SystemCall.write(2, $0.baseAddress, $0.count - 1) }
-    }
-}
-
-/// A pthread mutex (TResNetCore does not import Foundation's NSLock).
-final class Lock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }
