@@ -117,10 +117,7 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     private func rateText(_ rate: Double) -> String {
-        switch unit {
-        case .bytes: return fixed(rate / 1_048_576, 1) + " MiB/s"
-        case .items(let name): return fixed(rate, 1) + " \(name)/s"
-        }
+        fixed(unit == .bytes ? rate / 1_048_576 : rate, 1) + unitName + "/s"
     }
 
     /// `m:ss`, or `h:mm:ss` from an hour on.
