@@ -27,8 +27,7 @@ public enum CheckpointReader {
     /// Reads a checkpoint already in memory with every reading option.
     public static func read(_ store: ByteStore, path: String, options: CheckpointReadOptions) throws -> LoadedCheckpoint
     {
-        let key = options.key
-        return try TResNetError.naming(path) {
+        try TResNetError.naming(path) {
             let kind = try FileFormat.require(store.bytes)
             switch kind {
             case .zip:
@@ -47,7 +46,7 @@ public enum CheckpointReader {
                     path: path, options: options)
             case .safetensors:
                 let (stateDict, metadata) = try SafetensorsReader.read(store, path: path)
-                if let key {
+                if let key = options.key {
                     throw TResNetError(
                         .usage, format: "safetensors", "--key '\(displaySafe(key))' applies to pickled checkpoints only"
                     )

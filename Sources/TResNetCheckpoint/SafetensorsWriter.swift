@@ -17,17 +17,12 @@ public enum SafetensorsWriter {
     ) throws {
         let (header, order) = try encodeHeader(entries, metadata: metadata)
         try TResNetError.naming(path) {
-            let file = try AtomicFile(destination: path, overwrite: overwrite)
-            do {
+            try AtomicFile.writing(to: path, overwrite: overwrite) { file in
                 var length = UInt64(header.count).littleEndian
                 try withUnsafeBytes(of: &length) { try file.write($0) }
                 try file.write(header)
                 for i in order { try file.write(entries[i].tensor.data.bytes) }
                 try beforeCommit()
-                try file.commit()
-            } catch {
-                file.abandon()
-                throw error
             }
         }
     }
@@ -51,7 +46,7 @@ public enum SafetensorsWriter {
             }
         }
         let order = entries.indices.sorted { a, b in
-            let ra = rank(entries[a].tensor.dtype), rb = rank(entries[b].tensor.dtype)
+            let ra = ranks[entries[a].tensor.dtype] ?? -1, rb = ranks[entries[b].tensor.dtype] ?? -1
             if ra != rb { return ra > rb }
             return entries[a].name.utf8.lexicographicallyPrecedes(entries[b].name.utf8)
         }
@@ -93,27 +88,11 @@ public enum SafetensorsWriter {
     }
 
     /// The reference's `Dtype` declaration order (Rust `derive(Ord)`); its writer sorts by it, descending.
-    static func rank(_ dtype: DType) -> Int {
-        switch dtype {
-        case .bool: return 0
-        case .uint8: return 4
-        case .int8: return 5
-        case .float8_e5m2: return 6
-        case .float8_e4m3fn: return 7
-        case .int16: return 9
-        case .uint16: return 10
-        case .float16: return 11
-        case .bfloat16: return 12
-        case .int32: return 13
-        case .uint32: return 14
-        case .float32: return 15
-        case .complex64: return 16
-        case .float64: return 17
-        case .int64: return 18
-        case .uint64: return 19
-        case .complex128: return -1  // refused before sorting
-        }
-    }
+    /// complex128, which it lacks, is refused before sorting.
+    static let ranks: [DType: Int] = [
+        .bool: 0, .uint8: 4, .int8: 5, .float8_e5m2: 6, .float8_e4m3fn: 7, .int16: 9, .uint16: 10, .float16: 11,
+        .bfloat16: 12, .int32: 13, .uint32: 14, .float32: 15, .complex64: 16, .float64: 17, .int64: 18, .uint64: 19
+    ]
 
     /// A JSON string the way serde_json writes it: `"` `\` and control characters escaped, the rest raw UTF-8.
     static func appendString(_ s: String, to out: inout [UInt8]) {

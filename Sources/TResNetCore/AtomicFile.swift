@@ -108,8 +108,10 @@ public final class AtomicFile {
         guard let dir = opendir(directory) else { return }
         defer { closedir(dir) }
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            // The name read in place: a record is only as long as its name (`d_reclen`), so copying the whole
+            // 256-byte `d_name` could read past the end of readdir's buffer.
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
             }
             guard let pid = stalePid(name, base: base) else { continue }
             if kill(pid, 0) != 0, errno == ESRCH { unlink(directory + "/" + name) }
@@ -188,6 +190,23 @@ public final class AtomicFile {
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
     }
 
+    /// Creates the temporary for `destination`, lets `body` write it, then commits; when `body` or the commit
+    /// throws, the temporary is abandoned (nothing appears at `destination`) and the error rethrown.
+    @discardableResult
+    public static func writing<Result>(
+        to destination: String, overwrite: Bool, _ body: (AtomicFile) throws -> Result
+    ) throws -> Result {
+        let file = try AtomicFile(destination: destination, overwrite: overwrite)
+        do {
+            let result = try body(file)
+            try file.commit()
+            return result
+        } catch {
+            file.abandon()
+            throw error
+        }
+    }
+
     /// Removes the temporary file; the destination is untouched.
     public func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
@@ -213,13 +232,8 @@ public func writeFileAtomically(
     _ path: String, _ bytes: [UInt8], overwrite: Bool = true,
     beforeCommit: () throws -> Void = {}
 ) throws {
-    let f = try AtomicFile(destination: path, overwrite: overwrite)
-    do {
-        try f.write(bytes)
+    try AtomicFile.writing(to: path, overwrite: overwrite) { file in
+        try file.write(bytes)
         try beforeCommit()
-        try f.commit()
-    } catch {
-        f.abandon()
-        throw error
     }
 }

@@ -92,12 +92,11 @@ public final class ByteStore: @unchecked Sendable {
 
     /// Copies `bytes` into a new 64-byte-aligned heap store.
     public static func copying(_ bytes: UnsafeRawBufferPointer) -> ByteStore {
-        let store = allocate(count: bytes.count) { dst in
+        allocate(count: bytes.count) { dst in
             if let src = bytes.baseAddress, bytes.count > 0 {
                 dst.baseAddress!.copyMemory(from: src, byteCount: bytes.count)
             }
         }
-        return store
     }
 
     public static func copying(_ array: [UInt8]) -> ByteStore {

@@ -32,9 +32,7 @@ public enum FileFormat: String, Sendable, CaseIterable {
     /// i.e. `head` is the whole file); nil when no format matches.
     public static func recognise(_ head: UnsafeRawBufferPointer, fileSize: Int? = nil) -> FileFormat? {
         let b = head
-        func starts(_ prefix: [UInt8]) -> Bool {
-            b.count >= prefix.count && b.prefix(prefix.count).elementsEqual(prefix)
-        }
+        func starts(_ prefix: [UInt8]) -> Bool { b.starts(with: prefix) }
         if starts([0x50, 0x4B, 0x03, 0x04]) { return .zip }
         // The legacy stream's first pickle: `80 0N 8A 0A <magic> 2E`.
         if b.count >= 15, b[0] == 0x80, b[2] == 0x8A, b[3] == 0x0A, b[14] == 0x2E, b[4..<14].elementsEqual(legacyMagic)
@@ -86,9 +84,7 @@ public enum FileFormat: String, Sendable, CaseIterable {
     public static func require(_ head: UnsafeRawBufferPointer, fileSize: Int? = nil) throws -> FileFormat {
         if let format = recognise(head, fileSize: fileSize) { return format }
         let b = head
-        func starts(_ prefix: [UInt8]) -> Bool {
-            b.count >= prefix.count && b.prefix(prefix.count).elementsEqual(prefix)
-        }
+        func starts(_ prefix: [UInt8]) -> Bool { b.starts(with: prefix) }
         let first = b.prefix(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
         var hint = ""
         if starts([0x1F, 0x8B]) { hint = " (gzip-compressed: decompress it first)" }

@@ -4,25 +4,9 @@ import COpenSSL
 /// the only one that calls it (the `COpenSSL` funnel).
 public enum SHA256Hex {
     public static func of(_ bytes: UnsafeRawBufferPointer) -> String {
-        var h = Context()
+        var h = Stream()
         h.update(bytes)
-        return hex(h.finalize())
-    }
-
-    /// A SHA-256 context: a plain C struct, so copies are independent (finalizing one leaves the other going).
-    struct Context {
-        private var ctx = SHA256_CTX()
-        init() { SHA256_Init(&ctx) }
-        mutating func update(_ bytes: UnsafeRawBufferPointer) {
-            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-            SHA256_Update(&ctx, base, bytes.count)
-        }
-        func finalize() -> [UInt8] {
-            var copy = ctx
-            var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-            SHA256_Final(&digest, &copy)
-            return digest
-        }
+        return h.finalize()
     }
 
     /// Streams `path` through a 256 KiB buffer (not a memory map, so hashing a file another part of the process
@@ -31,7 +15,7 @@ public enum SHA256Hex {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TResNetError.io(path, "cannot open: \(errnoText())") }
         defer { close(fd) }
-        var h = Context()
+        var h = Stream()
         let size = 256 << 10
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
         defer { buffer.deallocate() }
@@ -44,15 +28,24 @@ public enum SHA256Hex {
             if n == 0 { break }
             h.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
-        return hex(h.finalize())
+        return h.finalize()
     }
 
-    /// Incremental hashing for streamed downloads.
+    /// Incremental hashing (streamed downloads, files): a plain C struct, so copies are independent (finalizing
+    /// one leaves the other going).
     public struct Stream {
-        private var h = Context()
-        public init() {}
-        public mutating func update(_ bytes: UnsafeRawBufferPointer) { h.update(bytes) }
-        public func finalize() -> String { SHA256Hex.hex(h.finalize()) }
+        private var ctx = SHA256_CTX()
+        public init() { SHA256_Init(&ctx) }
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            SHA256_Update(&ctx, base, bytes.count)
+        }
+        public func finalize() -> String {
+            var copy = ctx
+            var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+            SHA256_Final(&digest, &copy)
+            return SHA256Hex.hex(digest)
+        }
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
@@ -88,7 +81,7 @@ public enum XXH64 {
         return a
     }
 
-    /// The four accumulators of the 32-byte stripes, shared by the one-shot and the streaming hash.
+    /// The four accumulators of the 32-byte stripes.
     private struct Lanes {
         var v1: UInt64, v2: UInt64, v3: UInt64, v4: UInt64
 
@@ -117,22 +110,9 @@ public enum XXH64 {
     }
 
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
-        let n = bytes.count
-        guard let base = bytes.baseAddress else { return finish(seed &+ p5, base: nil, from: 0, to: 0) }
-        var i = 0
-        var h: UInt64
-        if n >= 32 {
-            var lanes = Lanes(seed: seed)
-            while i <= n - 32 {
-                lanes.stripe(base + i)
-                i += 32
-            }
-            h = lanes.converged()
-        } else {
-            h = seed &+ p5
-        }
-        h = h &+ UInt64(n)
-        return finish(h, base: base, from: i, to: n)
+        var stream = Stream(seed: seed)
+        stream.update(bytes)
+        return stream.finalize()
     }
 
     /// XXH64 over bytes that arrive in pieces: `update` with each piece in order, then `finalize()`; equal to
@@ -173,14 +153,16 @@ public enum XXH64 {
 
         public func finalize() -> UInt64 {
             let h = (total >= 32 ? lanes.converged() : seed &+ p5) &+ UInt64(total)
-            return tail.withUnsafeBytes { XXH64.finish(h, base: $0.baseAddress, from: 0, to: $0.count) }
+            return tail.withUnsafeBytes { XXH64.finish(h, tail: $0) }
         }
     }
 
-    private static func finish(_ hIn: UInt64, base: UnsafeRawPointer?, from start: Int, to n: Int) -> UInt64 {
+    /// Folds in the last bytes (fewer than 32) and mixes the result.
+    private static func finish(_ hIn: UInt64, tail: UnsafeRawBufferPointer) -> UInt64 {
         var h = hIn
-        var i = start
-        if let base {
+        var i = 0
+        let n = tail.count
+        if let base = tail.baseAddress {
             while i + 8 <= n {
                 let k = round(0, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
                 h ^= k

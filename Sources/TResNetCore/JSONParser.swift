@@ -6,24 +6,20 @@
 /// `maxDepth` is an error (no stack exhaustion); nothing but whitespace may follow the value. Every error is a
 /// `TResNetError(.malformed)` naming the format and the absolute byte offset.
 public enum JSONParser {
-    /// Default nesting limit for arrays and objects.
-    public static let defaultMaxDepth = 128
+    /// The nesting limit for arrays and objects.
+    public static let maxDepth = 128
 
     /// Parses `bytes` as one JSON value.
     /// - Parameters:
     ///   - format: the format named in errors (`safetensors`, …).
     ///   - baseOffset: the file offset of `bytes[0]`, so errors give absolute offsets.
-    ///   - maxDepth: the nesting limit.
     ///   - maxArrayLength: the most elements one array may hold (a `.limitExceeded` error beyond). A parsed value
     ///     takes about 12 times the bytes of its shortest spelling (`1,` → a 24-byte `JSONValue`), so a caller
     ///     whose arrays are short by nature (shapes, offset pairs) caps them to keep memory near the input size.
     public static func parse(
-        _ bytes: UnsafeRawBufferPointer, format: String, baseOffset: Int = 0,
-        maxDepth: Int = defaultMaxDepth, maxArrayLength: Int = .max
+        _ bytes: UnsafeRawBufferPointer, format: String, baseOffset: Int = 0, maxArrayLength: Int = .max
     ) throws -> JSONValue {
-        var p = Parser(
-            bytes: bytes, format: format, baseOffset: baseOffset, maxDepth: maxDepth,
-            maxArrayLength: maxArrayLength)
+        var p = Parser(bytes: bytes, format: format, baseOffset: baseOffset, maxArrayLength: maxArrayLength)
         p.skipWhitespace()
         let value = try p.value(depth: 0)
         p.skipWhitespace()
@@ -42,17 +38,8 @@ private struct Parser {
     let bytes: UnsafeRawBufferPointer
     let format: String
     let baseOffset: Int
-    let maxDepth: Int
     let maxArrayLength: Int
     var position = 0
-
-    init(bytes: UnsafeRawBufferPointer, format: String, baseOffset: Int, maxDepth: Int, maxArrayLength: Int) {
-        self.bytes = bytes
-        self.format = format
-        self.baseOffset = baseOffset
-        self.maxDepth = maxDepth
-        self.maxArrayLength = maxArrayLength
-    }
 
     func error(_ message: String, at position: Int? = nil) -> TResNetError {
         TResNetError(
@@ -100,7 +87,7 @@ private struct Parser {
     }
 
     mutating func object(depth: Int) throws -> JSONValue {
-        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        guard depth <= JSONParser.maxDepth else { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
         position += 1  // {
         var members: [(key: String, value: JSONValue)] = []
         var seen = Set<String>()
@@ -133,7 +120,7 @@ private struct Parser {
     }
 
     mutating func array(depth: Int) throws -> JSONValue {
-        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        guard depth <= JSONParser.maxDepth else { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
         let start = position
         position += 1  // [
         var elements: [JSONValue] = []

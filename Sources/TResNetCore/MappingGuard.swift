@@ -87,7 +87,7 @@ public enum MappingGuard {
             }
 }
 
-/// A small mutex (pthread) for the guard's table.
+/// A small mutex (pthread; TResNetCore does not import Foundation's NSLock).
 final class PthreadLock: @unchecked Sendable {
     private let m: UnsafeMutablePointer<pthread_mutex_t>
     init() {

@@ -28,7 +28,7 @@ public final class ProgressReporter: @unchecked Sendable {
     public let interval: Double
     private let now: @Sendable () -> Double
     private let write: @Sendable (String) -> Void
-    private let lock = Lock()
+    private let lock = PthreadLock()
     private var start: Double?
     private var lastDraw = -Double.infinity
     private var done = 0
@@ -117,10 +117,7 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     private func rateText(_ rate: Double) -> String {
-        switch unit {
-        case .bytes: return fixed(rate / 1_048_576, 1) + " MiB/s"
-        case .items(let name): return fixed(rate, 1) + " \(name)/s"
-        }
+        fixed(unit == .bytes ? rate / 1_048_576 : rate, 1) + unitName + "/s"
     }
 
     /// `m:ss`, or `h:mm:ss` from an hour on.
@@ -146,17 +143,5 @@ public final class ProgressReporter: @unchecked Sendable {
 
     public static let writeStandardError: @Sendable (String) -> Void = { text in
         _ = text.utf8CString.withUnsafeBufferPointer { SystemCall.write(2, $0.baseAddress, $0.count - 1) }
-    }
-}
-
-/// A pthread mutex (TResNetCore does not import Foundation's NSLock).
-final class Lock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

@@ -148,17 +148,6 @@ public struct Tensor: Sendable {
         }
         return true
     }
-
-    /// Row-major strides for `shape`.
-    public static func contiguousStrides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
-        var s = 1
-        for d in stride(from: shape.count - 1, through: 0, by: -1) {
-            strides[d] = s
-            s *= shape[d]
-        }
-        return strides
-    }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -92,11 +92,7 @@ public struct TWFile: Sendable {
                 throw fail(at: at, "metadata key length \(keyLength) outside 1…256")
             }
             let keyBytes = Array(try m.bytes(keyLength, "metadata key"))
-            guard
-                keyBytes.allSatisfy({
-                    ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f || $0 == 0x2e
-                })
-            else {
+            guard keyBytes.allSatisfy(TWLayout.isKeyByte) else {
                 throw fail(at: at, "metadata key has characters outside [a-z0-9_.]")
             }
             let key = String(decoding: keyBytes, as: UTF8.self)

@@ -20,22 +20,15 @@ public enum TWLayout {
     public static let maxDim = 1 << 40
 
     /// The stable dtype numbering (FORMAT.md §2.4).
-    public static func code(of dtype: DType) -> UInt8? {
-        switch dtype {
-        case .float32: return 1
-        case .float16: return 2
-        case .bfloat16: return 3
-        default: return nil
-        }
-    }
+    static let dtypeCodes: [DType: UInt8] = [.float32: 1, .float16: 2, .bfloat16: 3]
 
-    public static func dtype(code: UInt8) -> DType? {
-        switch code {
-        case 1: return .float32
-        case 2: return .float16
-        case 3: return .bfloat16
-        default: return nil
-        }
+    public static func code(of dtype: DType) -> UInt8? { dtypeCodes[dtype] }
+
+    public static func dtype(code: UInt8) -> DType? { dtypeCodes.first { $0.value == code }?.key }
+
+    /// Whether `byte` may appear in a metadata key: `[a-z0-9_.]`.
+    static func isKeyByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5f || byte == 0x2e
     }
 
     /// The header checksum: XXH64 of `[64, indexEnd)` seeded with XXH64 of `[0, 56)`.

@@ -20,10 +20,9 @@ public enum TWWriter {
         // One pass over the data: each tensor is hashed and then written while it is still in cache; the header
         // goes out first with placeholder checksums (and late values) and is rewritten in place at the end.
         let first = try encodeHead(tensors, metadata: metadata, checksums: [UInt64](repeating: 0, count: tensors.count))
-        var head = first.bytes
+        let head = first.bytes
         let (infos, fileLength) = (first.infos, first.fileLength)
-        let file = try AtomicFile(destination: path, overwrite: overwrite)
-        do {
+        try AtomicFile.writing(to: path, overwrite: overwrite) { file in
             try file.write(head)
             let total = infos.reduce(0) { $0 + $1.length }
             var done = 0
@@ -81,12 +80,7 @@ public enum TWWriter {
             guard sealed.bytes.count == head.count else {
                 throw TResNetError(.io, format: "tw", "the header changed length while sealing it")
             }
-            head = sealed.bytes
-            try file.write(head, at: 0)
-            try file.commit()
-        } catch {
-            file.abandon()
-            throw error
+            try file.write(sealed.bytes, at: 0)
         }
         return fileLength
     }
@@ -104,9 +98,7 @@ public enum TWWriter {
         var meta = [UInt8]()
         for key in metadata.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
             let k = Array(key.utf8)
-            guard (1...TWLayout.maxKeyLength).contains(k.count),
-                k.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f || $0 == 0x2e })
-            else {
+            guard (1...TWLayout.maxKeyLength).contains(k.count), k.allSatisfy(TWLayout.isKeyByte) else {
                 throw TResNetError(.usage, format: "tw", at: .field(key), "metadata keys are 1–256 chars of [a-z0-9_.]")
             }
             meta.appendU32(UInt32(k.count))

@@ -170,14 +170,9 @@ public enum NpyArray {
         }
         let head = try preamble(descr: d, shape: tensor.shape)
         try TResNetError.naming(path) {
-            let file = try AtomicFile(destination: path, overwrite: overwrite)
-            do {
+            try AtomicFile.writing(to: path, overwrite: overwrite) { file in
                 try file.write(head)
                 try file.write(tensor.data.bytes)
-                try file.commit()
-            } catch {
-                file.abandon()
-                throw error
             }
         }
     }

@@ -60,11 +60,7 @@ struct NpyHeader {
             throw p.error(
                 "header keys must be exactly descr, fortran_order, shape: " + why.joined(separator: "; "), at: 0)
         }
-        let descr: String
-        switch items["descr"] {
-        case .string(let s): descr = s
-        default: throw p.error("'descr' must be a string", at: 0)
-        }
+        guard case .string(let descr) = items["descr"] else { throw p.error("'descr' must be a string", at: 0) }
         guard case .bool(let fortran) = items["fortran_order"] else {
             throw p.error("'fortran_order' must be True or False", at: 0)
         }
@@ -94,11 +90,6 @@ private struct LiteralScanner {
     let bytes: UnsafeRawBufferPointer
     let base: Int
     var position = 0
-
-    init(bytes: UnsafeRawBufferPointer, base: Int) {
-        self.bytes = bytes
-        self.base = base
-    }
 
     var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
 

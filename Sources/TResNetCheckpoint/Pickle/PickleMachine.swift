@@ -72,13 +72,6 @@ public struct PickleMachine {
         return PickleResult(arena: machine.arena, root: root, end: machine.reader.position)
     }
 
-    private init(reader: ByteReader, style: PersistentIDStyle, limits: PickleLimits, strict: Bool) {
-        self.reader = reader
-        self.style = style
-        self.limits = limits
-        self.strict = strict
-    }
-
     // MARK: - errors and arena
 
     func fail(_ code: TResNetError.Code, _ message: String) -> TResNetError {
@@ -98,11 +91,9 @@ public struct PickleMachine {
     mutating func push(_ node: PickleArena.Node) throws { stack.append(try add(node)) }
 
     mutating func pop(_ op: PickleOpcode) throws -> Int {
-        guard let top = stack.last, stack.count > (marks.last ?? 0) else {
-            throw fail("stack underflow at \(op.name)")
-        }
+        let t = try top(op)
         stack.removeLast()
-        return top
+        return t
     }
 
     mutating func popMark(_ op: PickleOpcode) throws -> [Int] {

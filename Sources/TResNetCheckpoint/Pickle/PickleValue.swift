@@ -210,6 +210,10 @@ public struct PickleArena: Sendable {
         defer { remaining -= min(visits, remaining) }
         var work: [(node: Int, part: Part, depth: Int)] = [(root, .none, 0)]
         var path: [Part] = []
+        /// Queues `children` so that they are walked first to last.
+        func push(_ children: [Int], _ depth: Int, part: (Int) -> Part = { .index($0) }) {
+            for i in children.indices.reversed() { work.append((children[i], part(i), depth)) }
+        }
         func spell(_ part: Part) -> String {
             switch part {
             case .none: return ""
@@ -238,31 +242,18 @@ public struct PickleArena: Sendable {
             }
             switch nodes[node] {
             case .tensor(let t): out.append((path.map(spell).joined(separator: "."), t))
-            case .tuple(let items):
-                var i = items.count
-                while i > 0 { i -= 1; work.append((items[i], .index(i), depth + 1)) }
-            case .list(let l), .set(let l):
-                let items = lists[l]
-                var i = items.count
-                while i > 0 { i -= 1; work.append((items[i], .index(i), depth + 1)) }
+            case .tuple(let items): push(items, depth + 1)
+            case .list(let l), .set(let l): push(lists[l], depth + 1)
             case .dict(let d):
-                let keys = dicts[d].keys, values = dicts[d].values
-                var i = min(keys.count, values.count)
-                while i > 0 { i -= 1; work.append((values[i], .key(keys[i]), depth + 1)) }
+                let keys = dicts[d].keys
+                push(dicts[d].values, depth + 1) { .key(keys[$0]) }
             case .object(let o):
                 // An opaque object's parts, in the order they were given: constructor arguments, states, items.
-                let parts = objects[o].parts
-                var i = parts.count
-                while i > 0 { i -= 1; work.append((parts[i], .index(i), depth + 1)) }
+                push(objects[o].parts, depth + 1)
             default: break
             }
         }
         return out
-    }
-
-    /// Counts the tensors reachable from `root` with the same budget rules as `flattenTensors`.
-    public func countTensors(from root: Int, budget: Int = 10_000_000) throws -> Int {
-        try flattenTensors(from: root, budget: budget).count
     }
 }
 

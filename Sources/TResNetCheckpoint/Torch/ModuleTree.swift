@@ -20,6 +20,12 @@ enum ModuleTree {
     static func stateDict(of root: Int, in arena: PickleArena, remaining: inout Int) throws -> [(String, TensorRef)] {
         var out: [(String, TensorRef)] = []
         func fail(_ message: String) -> TResNetError { TResNetError(.limitExceeded, format: "pickle", message) }
+        func visit() throws {
+            remaining -= 1
+            guard remaining >= 0 else {
+                throw fail("the module tree expands beyond the walk budget (shared-reference bomb?)")
+            }
+        }
         func walk(_ node: Int, _ prefix: String, _ depth: Int) throws {
             guard depth <= maxDepth else { throw fail("modules nest deeper than \(maxDepth)") }
             guard let module = arena.object(node) else { return }
@@ -33,20 +39,14 @@ enum ModuleTree {
             for (attribute, skip) in [("_parameters", Set<String>()), ("_buffers", skipped)] {
                 guard let d = module.attribute(attribute, in: arena).flatMap({ arena.dict($0) }) else { continue }
                 for (k, v) in zip(d.keys, d.values) {
-                    remaining -= 1
-                    guard remaining >= 0 else {
-                        throw fail("the module tree expands beyond the walk budget (shared-reference bomb?)")
-                    }
+                    try visit()
                     guard let name = arena.string(k), !skip.contains(name), let t = arena.tensor(v) else { continue }
                     out.append((prefix + name, t))
                 }
             }
             guard let children = module.attribute("_modules", in: arena).flatMap({ arena.dict($0) }) else { return }
             for (k, v) in zip(children.keys, children.values) {
-                remaining -= 1
-                guard remaining >= 0 else {
-                    throw fail("the module tree expands beyond the walk budget (shared-reference bomb?)")
-                }
+                try visit()
                 guard let name = arena.string(k) else { continue }
                 try walk(v, prefix + name + ".", depth + 1)
             }

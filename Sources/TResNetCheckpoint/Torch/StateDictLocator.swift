@@ -21,16 +21,10 @@ enum StateDictLocator {
         var nonTensorEntries: [(name: String, summary: String)]
         var containerKind: String
         var otherCandidates: [String]
-        /// A top-level `idx_to_class` mapping, in class order.
-        var classNames: [String]? = nil
     }
 
     static func fail(_ code: TResNetError.Code, _ message: String) -> TResNetError {
         TResNetError(code, format: "checkpoint", message)
-    }
-
-    static func locate(_ object: TorchObject, key: String?) throws -> Located {
-        try locate(object, options: CheckpointReadOptions(key: key))
     }
 
     static func locate(_ object: TorchObject, options: CheckpointReadOptions) throws -> Located {

@@ -8,7 +8,6 @@ public struct ZipEntry: Sendable, Equatable {
     public var compressedSize: Int
     /// 0 = stored, 8 = deflate (the only two accepted).
     public var method: UInt16
-    public var crc32: UInt32
     /// Position in the central directory (libzip's index).
     public var index: Int
     /// Offset of the local file header in the file.
@@ -26,7 +25,6 @@ public struct ZipEntry: Sendable, Equatable {
 /// local headers matching their central record (signature, name, method), data before the central directory,
 /// and no two members sharing bytes (docs/ROBUSTNESS.md A.3).
 enum CentralDirectory {
-    static let eocdSignature: UInt32 = 0x0605_4b50
     static let zip64LocatorSignature: UInt32 = 0x0706_4b50
     static let zip64EOCDSignature: UInt32 = 0x0606_4b50
     static let centralSignature: UInt32 = 0x0201_4b50
@@ -133,8 +131,8 @@ enum CentralDirectory {
             _ = try r.u16(); _ = try r.u16()
             let flags = try r.u16()
             let method = try r.u16()
-            _ = try r.u32()
-            let crc = try r.u32()
+            _ = try r.u32()  // modification time and date
+            _ = try r.u32()  // CRC-32
             var compressed = Int(try r.u32())
             var uncompressed = Int(try r.u32())
             let nameLength = Int(try r.u16()), extraLength = Int(try r.u16()), commentLength = Int(try r.u16())
@@ -211,7 +209,7 @@ enum CentralDirectory {
             entries.append(
                 ZipEntry(
                     name: name, uncompressedSize: uncompressed, compressedSize: compressed,
-                    method: method, crc32: crc, index: index, localHeaderOffset: localOffset,
+                    method: method, index: index, localHeaderOffset: localOffset,
                     dataOffset: dataOffset))
         }
         guard r.offset == cdEnd else { throw fail(at: r.offset, "central directory size does not match its entries") }

@@ -38,24 +38,23 @@ public struct ZipArchive: Sendable {
     /// The member's bytes: a slice of the mapped file for a stored member (no copy); for a deflated member a new
     /// heap store, inflated by libzip with the size enforced exactly.
     public func data(_ entry: ZipEntry) throws -> ByteSlice {
-        try TResNetError.naming(path) { try slice(entry) }
-    }
-
-    private func slice(_ entry: ZipEntry) throws -> ByteSlice {
-        guard entry.index < entries.count, entries[entry.index] == entry else {
-            throw TResNetError(.usage, format: Self.format, at: .entry(entry.name), "entry is not from this archive")
+        try TResNetError.naming(path) {
+            guard entry.index < entries.count, entries[entry.index] == entry else {
+                throw TResNetError(
+                    .usage, format: Self.format, at: .entry(entry.name), "entry is not from this archive")
+            }
+            if entry.isStored {
+                return ByteSlice(store: store, offset: entry.dataOffset, count: entry.uncompressedSize)
+            }
+            let limit = min(
+                Self.maxInflatedBytes, (Checked.multiply(entry.compressedSize, Self.maxDeflateRatio) ?? Int.max) + 1024)
+            guard entry.uncompressedSize <= limit else {
+                throw TResNetError(
+                    .limitExceeded, format: Self.format, at: .entry(entry.name),
+                    "deflated member claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) (zip bomb?)")
+            }
+            return ByteSlice(store: try LibZip.inflate(store, entry))
         }
-        if entry.isStored {
-            return ByteSlice(store: store, offset: entry.dataOffset, count: entry.uncompressedSize)
-        }
-        let limit = min(
-            Self.maxInflatedBytes, (Checked.multiply(entry.compressedSize, Self.maxDeflateRatio) ?? Int.max) + 1024)
-        guard entry.uncompressedSize <= limit else {
-            throw TResNetError(
-                .limitExceeded, format: Self.format, at: .entry(entry.name),
-                "deflated member claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) (zip bomb?)")
-        }
-        return ByteSlice(store: try LibZip.inflate(store, entry))
     }
 }
 
