@@ -50,8 +50,8 @@ public struct ModelOptions: ParsableArguments {
         }
     }
 
-    /// Loads `path` (a `.tw` or any source `tresnet-convert` reads) with these options.
-    public func load(_ path: String) throws -> LoadedModel {
+    /// The reading and mapping options these flags ask for (every tool that loads a model passes all of them).
+    public var conversion: Conversion.Options {
         var options = Conversion.Options()
         options.variant = variant
         options.dialect = dialect
@@ -59,7 +59,12 @@ public struct ModelOptions: ParsableArguments {
         options.ema = ema
         options.prefix = prefix
         options.strictPickle = strictPickle
-        var loaded = try ModelLoader.load(path: try zoo.resolve(path), options: options)
+        return options
+    }
+
+    /// Loads `path` (a `.tw` or any source `tresnet-convert` reads) with these options.
+    public func load(_ path: String) throws -> LoadedModel {
+        var loaded = try ModelLoader.load(path: try zoo.resolve(path), options: conversion)
         loaded.precision = precision
         return loaded
     }

@@ -108,11 +108,7 @@ struct BenchCommand: ParsableCommand {
             options.precision = model.precision
             options.profile = profile
             options.semanticTreePath = semanticTree
-            var conversion = Conversion.Options()
-            conversion.variant = model.variant
-            conversion.dialect = model.dialect
-            conversion.key = model.key
-            let result = try Benchmark.run(path: weights, options: options, conversion: conversion)
+            let result = try Benchmark.run(path: weights, options: options, conversion: model.conversion)
             try output.emit(result, to: report) { printText(result) }
         }
     }

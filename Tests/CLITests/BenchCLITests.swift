@@ -32,6 +32,22 @@ struct BenchCLITests {
         #expect(try #require(json["peak_rss_bytes"] as? Int) > 0)
     }
 
+    /// The reading flags every tool shares reach the benchmark's load too (they were once silently ignored).
+    @Test("--strict-pickle, --ema and --prefix are applied, not ignored: each refuses a file it does not fit")
+    func readingFlagsAreApplied() throws {
+        let tool = try #require(builtTool("tresnet-bench"), "build the tresnet-bench product first")
+        let quick = ["--img-size", "64", "--warmup", "0", "--iterations", "1", "--threads", "1"]
+        let train = FixturePaths.path("containers/timm_train.pth.tar")
+        let strict = try runTool(tool, [train, "--strict-pickle"] + quick)
+        #expect(strict.status == 2 && strict.stderr.contains("'argparse.Namespace'"), "\(strict.stderr)")
+        let ema = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--ema"] + quick)
+        #expect(ema.status == 2 && ema.stderr.contains("--ema"), "\(ema.stderr)")
+        let prefix = try runTool(tool, [FixturePaths.tiny("tiny_v1.pth"), "--prefix", "nope."] + quick)
+        #expect(prefix.status == 2 && prefix.stderr.contains("--prefix 'nope.'"), "\(prefix.stderr)")
+        // and the training checkpoint's EMA weights are what --ema benchmarks
+        #expect(try runTool(tool, [train, "--ema"] + quick).status == 0)
+    }
+
     /// `peak_rss_bytes` is the tool's own peak, not its parent's: Linux carries the parent's `ru_maxrss` over
     /// `fork` + `exec`, which made every tool started by a large process (the benchmark script) report the
     /// script's size (issue 18: 1209 MiB for every tool).
