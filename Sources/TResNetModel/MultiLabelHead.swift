@@ -111,12 +111,18 @@ public struct MultiheadAttention: Layer {
         outProj = Linear(inFeatures: embedDim, outFeatures: embedDim)
     }
 
-    /// The bound query, key and value projections: the packed rows cut in three (weights [E, E], biases [E]).
-    public func projections() throws -> [(weight: [Float], bias: [Float])] {
-        let w = try inProjWeight.required(path + ".in_proj_weight").floats()
-        let b = try inProjBias.required(path + ".in_proj_bias").floats()
+    /// The bound query, key and value projections: the packed rows cut in three (weights [E, E], biases [E]),
+    /// views of the stored tensors in their own dtype (the float64 oracle widens them exactly).
+    public func projections() throws -> [(weight: Tensor, bias: Tensor)] {
+        let w = try inProjWeight.required(path + ".in_proj_weight")
+        let b = try inProjBias.required(path + ".in_proj_bias")
         let e = embedDim
-        return (0..<3).map { i in (Array(w[(i * e * e)..<((i + 1) * e * e)]), Array(b[(i * e)..<((i + 1) * e)])) }
+        return (0..<3).map { i in
+            (
+                Tensor.gather(storage: w.data, dtype: w.dtype, shape: [e, e], strides: [e, 1], offset: i * e * e),
+                Tensor.gather(storage: b.data, dtype: b.dtype, shape: [e], strides: [1], offset: i * e)
+            )
+        }
     }
 
     public mutating func walk(_ w: inout ParameterWalker) throws {

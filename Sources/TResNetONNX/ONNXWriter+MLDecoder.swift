@@ -26,7 +26,7 @@ extension GraphBuilder {
             node("Add", [q, q], l + ".residual1", name: l + ".residual1")
             q = try layerNorm(layer.norm1, l + ".residual1")
             let a = layer.multiheadAttn
-            let parts = try a.projections()
+            let parts = try a.projections().map { (weight: try $0.weight.floats(), bias: try $0.bias.floats()) }
             func projection(_ i: Int, _ input: String, _ name: String) -> String {
                 addLinear(
                     name, weight: parts[i].weight, bias: parts[i].bias, inFeatures: e, outFeatures: e, input: input)

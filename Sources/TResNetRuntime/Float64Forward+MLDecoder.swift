@@ -24,7 +24,7 @@ extension Float64Forward {
                 (norm1, norm2, norm3) = (try Norm(l.norm1), try Norm(l.norm2), try Norm(l.norm3))
                 let a = l.multiheadAttn, e = a.embedDim
                 let p = try a.projections().map {  // widened exactly
-                    Dense(cin: e, cout: e, weight: $0.weight.map(Double.init), bias: $0.bias.map(Double.init))
+                    Dense(cin: e, cout: e, weight: try doubles($0.weight), bias: try doubles($0.bias))
                 }
                 (query, key, value) = (p[0], p[1], p[2])
                 (out, linear1, linear2) = (try Dense(a.outProj), try Dense(l.linear1), try Dense(l.linear2))

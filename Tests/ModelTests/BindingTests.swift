@@ -102,3 +102,27 @@ func bindingError(_ body: () throws -> Void) -> TResNetError? {
         #expect(e.message.contains("dtype     head.fc.bias is int64, expected a float type"))
     }
 }
+
+@Suite struct MultiheadAttentionTests {
+    /// The packed in_proj rows are cut into views in the stored dtype, so a float64 checkpoint's query, key and
+    /// value projections reach the float64 oracle exact (0.1 has no float32 spelling).
+    @Test func projectionsKeepTheStoredDtype() throws {
+        let e = 2
+        let w = (0..<(3 * e * e)).map { 0.1 + Double($0) }, b = (0..<(3 * e)).map { 0.3 - Double($0) }
+        func float64(_ v: [Double], _ shape: [Int]) -> Tensor {
+            Tensor(
+                dtype: .float64, shape: shape,
+                data: ByteSlice(store: ByteStore.copying(v.withUnsafeBytes { Array($0) })))
+        }
+        var attention = MultiheadAttention(embedDim: e, heads: 1)
+        attention.inProjWeight = float64(w, [3 * e, e])
+        attention.inProjBias = float64(b, [3 * e])
+        let parts = try attention.projections()
+        #expect(parts.count == 3)
+        for (i, p) in parts.enumerated() {
+            #expect(p.weight.dtype == .float64 && p.weight.shape == [e, e] && p.bias.shape == [e])
+            #expect((0..<(e * e)).map { p.weight.scalar(at: $0)! } == Array(w[(i * e * e)..<((i + 1) * e * e)]))
+            #expect((0..<e).map { p.bias.scalar(at: $0)! } == Array(b[(i * e)..<((i + 1) * e)]))
+        }
+    }
+}

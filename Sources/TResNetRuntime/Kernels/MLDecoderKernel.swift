@@ -69,7 +69,9 @@ struct MLDecoderKernel: Sendable {
         init(_ l: MLDecoderLayer) throws {
             (norm1, norm2, norm3) = (try Norm(l.norm1), try Norm(l.norm2), try Norm(l.norm3))
             let a = l.multiheadAttn, e = a.embedDim
-            let p = try a.projections().map { Dense(inFeatures: e, outFeatures: e, weight: $0.weight, bias: $0.bias) }
+            let p = try a.projections().map {
+                Dense(inFeatures: e, outFeatures: e, weight: try $0.weight.floats(), bias: try $0.bias.floats())
+            }
             (query, key, value) = (p[0], p[1], p[2])
             (out, linear1, linear2) = (try Dense(a.outProj), try Dense(l.linear1), try Dense(l.linear2))
             heads = a.heads
