@@ -107,12 +107,12 @@ public final class AtomicFile {
     public static func removeStaleTemporaries(directory: String, base: String? = nil) {
         guard let dir = opendir(directory) else { return }
         defer { closedir(dir) }
+        let nameOffset = MemoryLayout<dirent>.offset(of: \.d_name)!
         while let entry = readdir(dir) {
             // The name read in place: a record is only as long as its name (`d_reclen`), so copying the whole
             // 256-byte `d_name` could read past the end of readdir's buffer.
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-            }
+            let name = String(
+                cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             guard let pid = stalePid(name, base: base) else { continue }
             if kill(pid, 0) != 0, errno == ESRCH { unlink(directory + "/" + name) }
         }
