@@ -18,10 +18,7 @@ extension PredictCommand {
             rows[i].map { MultiLabelPrediction(path: p.path, logits: $0, names: names, threshold: t, top: top) }
                 ?? MultiLabelPrediction(unreadable: p.path, error: p.error ?? "unreadable", threshold: t)
         }
-        try report?.write(predictions)
-        if json {
-            try printJSON(predictions)
-        } else {
+        try output_.emit(predictions, to: report) {
             for p in predictions where p.error != nil { printError("tresnet-predict: " + p.lines.joined()) }
             let lines = predictions.filter { $0.error == nil }.flatMap(\.lines)
             if !lines.isEmpty { print(lines.joined(separator: "\n")) }
