@@ -1,5 +1,6 @@
 import TResNetCore
 import TResNetImage
+import TResNetKit
 import TResNetZoo
 
 extension PreprocessingConfig.CropMode: ExpressibleByArgument {}
